@@ -1,0 +1,91 @@
+/*
+ * buddy.h — binary buddy frame allocator (registry name "buddy").
+ *
+ * Blocks are runs of 2^order frames, order 0..BUDDY_MAX_ORDER, aligned to
+ * their own size relative to the first managed frame.  One free list per
+ * order; the classic state bits (one bit per buddy pair and order, the XOR
+ * of the two buddies' "free" states) decide in O(1) whether a freed
+ * block's buddy is free too, and the pair coalesces upward until it is not.
+ *
+ * Region map (all metadata at the start of the region, frames untouched):
+ *
+ *   base                                          base + bytes
+ *   | per-frame table | pair bits per order | pad | frame 0 | frame 1 | ...
+ *   '------------- meta_bytes -----------------'   '-- managed frames --'
+ *
+ * A region whose frame count is not a power of two is covered by the
+ * largest aligned blocks that fit (each at most BUDDY_MAX_ORDER).
+ *
+ * The state is a plain struct so that callers (slab) can embed it; its
+ * fields are private to buddy.c.
+ */
+#ifndef HEAPLAB_BUDDY_H
+#define HEAPLAB_BUDDY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#include "allocators/allocator.h"
+#include "allocators/util.h"
+
+/* 2^18 frames = 1 GiB: the largest block whose size fits in 32 bits with
+ * room to spare, so order arithmetic never wraps on i386. */
+#define BUDDY_MAX_ORDER 18u
+
+/* Index of "no frame" in the free-list links. */
+#define BUDDY_NIL UINT32_MAX
+
+struct buddy {
+    uintptr_t frames_addr;     /* address of managed frame 0 */
+    uint32_t nframes;          /* managed frames */
+    uint32_t max_order;        /* largest order any block can have here */
+    uint8_t *frame_info;       /* per frame: order and state (buddy.c) */
+    uint32_t *link_next;       /* per frame: free-list links, by frame index */
+    uint32_t *link_prev;
+    uint32_t *pair_bits[BUDDY_MAX_ORDER + 1]; /* state bits per order */
+    uint32_t free_head[BUDDY_MAX_ORDER + 1];  /* frame index or BUDDY_NIL */
+    uint32_t free_count[BUDDY_MAX_ORDER + 1]; /* blocks on each list */
+    size_t capacity_bytes;
+    size_t meta_bytes;
+    size_t free_frames;
+    size_t live_bytes;
+    size_t live_blocks;
+    uint64_t allocs, frees, failed_allocs;
+};
+
+extern const struct hl_allocator hl_buddy;
+
+/* Take over [base, base + bytes).  pre: b points to a struct buddy. */
+enum hl_status buddy_init(struct buddy *b, void *base, size_t bytes);
+
+/* A block of 2^order frames, or NULL.  pre: order <= BUDDY_MAX_ORDER. */
+void *buddy_alloc_order(struct buddy *b, unsigned order);
+
+/* Give back a block from buddy_alloc_order with the same order. */
+enum hl_status buddy_free_order(struct buddy *b, void *block, unsigned order);
+
+/* The byte view used by the registry: bytes -> order of the smallest
+ * power-of-two run of frames that holds them.  live_bytes counts the bytes
+ * requested here (buddy_alloc_order counts 4096 << order). */
+void *buddy_alloc(struct buddy *b, size_t bytes);
+enum hl_status buddy_free(struct buddy *b, void *block, size_t bytes);
+
+void buddy_stats(const struct buddy *b, struct hl_stats *out);
+size_t buddy_check(const struct buddy *b, struct hl_violation *first);
+
+/* The order buddy_alloc uses for a request of `bytes` (0 counts as 1), or
+ * BUDDY_MAX_ORDER + 1 if no block can be that large. */
+unsigned buddy_order_for_bytes(size_t bytes);
+
+/* Start address of the order-`order` block that contains addr.
+ * pre: addr lies in the managed frames. */
+static inline uintptr_t buddy_block_of(const struct buddy *b, uintptr_t addr,
+                                       unsigned order)
+{
+    uintptr_t off = addr - b->frames_addr;
+    uintptr_t block_bytes = (uintptr_t)HL_FRAME_BYTES << order;
+    return b->frames_addr + (off & ~(block_bytes - 1));
+}
+
+#endif /* HEAPLAB_BUDDY_H */
