@@ -1,0 +1,122 @@
+/*
+ * workload.h — synthetic workloads: (generator, parameters, seed) -> an op
+ * stream, produced on the fly, identical bit for bit on i386 and x86-64.
+ *
+ * An op is alloc(slot, bytes) or free(slot).  Slots are small integers
+ * naming a live block; the harness keeps the pointer and size per slot.
+ * The stream never depends on what the allocator returns: an alloc that
+ * fails leaves its slot empty and the harness skips a later free of it.
+ * Every stream frees everything it allocates before it ends (a drain
+ * phase where needed), so blocks live at the end are leaks.
+ *
+ * workload_checksum is a hash of the ops alone (FNV-1a 64 over kind, slot
+ * and bytes, fixed-width little-endian), written in every CSV row so that
+ * identical workloads are proven, not assumed.
+ *
+ * Parameters: each workload declares named integer parameters with a
+ * default and a range; a parameter set is an array of uint64_t by index,
+ * parsed from and printed as "name=value,name=value" (canonical order:
+ * declaration order, every parameter printed).
+ */
+#ifndef HEAPLAB_WORKLOAD_H
+#define HEAPLAB_WORKLOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#include "allocators/allocator.h"
+
+enum hl_op_kind {
+    HL_OP_ALLOC = 0,
+    HL_OP_FREE = 1,
+};
+
+struct hl_op {
+    uint32_t kind;  /* enum hl_op_kind */
+    uint32_t slot;  /* 0 .. wl_slots(params) - 1 */
+    uint64_t bytes; /* alloc: requested bytes; free: 0 */
+};
+
+#define HL_WL_MAX_PARAMS 8
+
+struct hl_wl_param {
+    const char *name;    /* e.g. "live" */
+    const char *unit;    /* e.g. "blocks", "bytes", "%", "ops" */
+    const char *summary; /* one line for `heaplab list workloads` */
+    uint64_t def, min, max;
+};
+
+struct hl_wl_params {
+    uint64_t v[HL_WL_MAX_PARAMS];
+};
+
+/* The generator's state lives in caller-given memory: a fixed header plus
+ * a scratch area of scratch_bytes(params) bytes (live-slot sets, queues,
+ * permutations).  Opaque to the harness. */
+struct hl_wl_gen {
+    const struct hl_workload *w;
+    struct hl_wl_params p;
+    uint64_t seed;
+    uint64_t rng[4];   /* PRNG state (wl_rng_*) */
+    uint64_t emitted;  /* ops produced so far */
+    uint64_t total;    /* ops the stream has in all */
+    uint64_t phase, i, j, k; /* generator-private counters */
+    void *scratch;
+    size_t scratch_bytes;
+};
+
+struct hl_workload {
+    const char *name;    /* e.g. "churn-fixed" */
+    const char *summary; /* one line */
+    enum hl_family family; /* the family it is meant for (frame workloads
+                              ask for multiples of 4096 bytes) */
+    unsigned nparams;
+    struct hl_wl_param params[HL_WL_MAX_PARAMS];
+    /* Slots the stream uses (the harness sizes its slot table by this). */
+    uint64_t (*slots)(const struct hl_wl_params *p);
+    /* Scratch bytes the generator needs for these parameters. */
+    size_t (*scratch_bytes)(const struct hl_wl_params *p);
+    /* Total ops in the stream (known up front, for progress and tables). */
+    uint64_t (*total_ops)(const struct hl_wl_params *p);
+    /* pre: g->w, g->p, g->seed, g->scratch set; resets the stream. */
+    void (*start)(struct hl_wl_gen *g);
+    /* The next op; false when the stream has ended. */
+    bool (*next)(struct hl_wl_gen *g, struct hl_op *op);
+};
+
+/* The registry of workloads, NULL-terminated, and lookup by name. */
+extern const struct hl_workload *const hl_workloads[];
+const struct hl_workload *hl_workload_find(const char *name);
+
+/* Index of parameter `name` in w, or -1. */
+int hl_wl_param_index(const struct hl_workload *w, const char *name);
+/* Every parameter at its default. */
+void hl_wl_defaults(const struct hl_workload *w, struct hl_wl_params *p);
+
+/* Parse "a=1,b=2" (any subset, any order; "" is all defaults) over the
+ * defaults.  Returns 0, or -1 with a static message in *err and the
+ * offending text's offset in *err_at. */
+int hl_wl_parse(const struct hl_workload *w, const char *text,
+                struct hl_wl_params *p, const char **err, size_t *err_at);
+
+/* Canonical "a=1,b=2" text; returns the length, writes at most cap bytes
+ * (NUL included), like snprintf. */
+size_t hl_wl_format(const struct hl_workload *w, const struct hl_wl_params *p,
+                    char *buf, size_t cap);
+
+/* Prepare g over scratch (scratch_bytes(p) bytes, 8-aligned) and start. */
+void hl_wl_init(struct hl_wl_gen *g, const struct hl_workload *w,
+                const struct hl_wl_params *p, uint64_t seed, void *scratch,
+                size_t scratch_bytes);
+
+/* The workload checksum: fold one op into h (start from HL_WL_CHECKSUM0). */
+#define HL_WL_CHECKSUM0 0xcbf29ce484222325ull
+uint64_t hl_wl_checksum_op(uint64_t h, const struct hl_op *op);
+
+/* Run a whole stream and return its checksum (no allocator involved). */
+uint64_t hl_wl_checksum(const struct hl_workload *w,
+                        const struct hl_wl_params *p, uint64_t seed,
+                        void *scratch, size_t scratch_bytes);
+
+#endif /* HEAPLAB_WORKLOAD_H */
