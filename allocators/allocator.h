@@ -78,7 +78,9 @@ struct hl_stats {
     size_t meta_bytes;         /* region bytes kept for the allocator's own
                                   structures from init on (bitmaps, tables,
                                   alignment slack at the region's ends) */
-    size_t live_bytes;         /* sum of the sizes requested by live blocks */
+    size_t live_bytes;         /* sum of the sizes requested by live blocks
+                                  (a request of 0 counts as 1: it is served
+                                  as 1) */
     size_t live_blocks;        /* number of live blocks */
     size_t held_bytes;         /* region bytes not available to a new request:
                                   meta_bytes + live blocks as granted (headers,

@@ -9,12 +9,22 @@
  *
  * Region map (all metadata at the start of the region, frames untouched):
  *
- *   base                                          base + bytes
- *   | per-frame table | pair bits per order | pad | frame 0 | frame 1 | ...
- *   '------------- meta_bytes -----------------'   '-- managed frames --'
+ *   base                                                      base + bytes
+ *   | frame_info | link_next | link_prev | pair bits | pad | frame 0 | ... |
+ *   |  u8/frame  | u32/frame | u32/frame | per order |     |   frames_addr  |
+ *   '-------------------- meta_bytes ------------------'   '-- managed --' tail
+ *
+ * meta_bytes is everything but the managed frames: the tables above, the
+ * padding up to the first 4096-aligned frame, and the tail slack (less
+ * than a frame).  frame_info, the links and the pair bits are written only
+ * by buddy.c; the managed frames are never touched (except for poison at
+ * HL_CHECK_LEVEL >= 2, where init poisons them all).
  *
  * A region whose frame count is not a power of two is covered by the
- * largest aligned blocks that fit (each at most BUDDY_MAX_ORDER).
+ * largest aligned blocks that fit (each at most BUDDY_MAX_ORDER): 13
+ * frames are [0..7] order 3, [8..11] order 2, [12] order 0.
+ *
+ * Costs: alloc and free O(max_order); check O(nframes); init O(nframes).
  *
  * The state is a plain struct so that callers (slab) can embed it; its
  * fields are private to buddy.c.
@@ -36,6 +46,8 @@
 /* Index of "no frame" in the free-list links. */
 #define BUDDY_NIL UINT32_MAX
 
+/* Frame indices (links, free_head) count from frames_addr, not from
+ * address 0, so block alignment is relative to frame 0 of the region. */
 struct buddy {
     uintptr_t frames_addr;     /* address of managed frame 0 */
     uint32_t nframes;          /* managed frames */
@@ -43,7 +55,10 @@ struct buddy {
     uint8_t *frame_info;       /* per frame: order and state (buddy.c) */
     uint32_t *link_next;       /* per frame: free-list links, by frame index */
     uint32_t *link_prev;
-    uint32_t *pair_bits[BUDDY_MAX_ORDER + 1]; /* state bits per order */
+    uint32_t *pair_bits[BUDDY_MAX_ORDER + 1]; /* state bits for
+                                   each order o < max_order (NULL from
+                                   max_order on): bit p is free(block 2p)
+                                   XOR free(block 2p+1), blocks of 2^o */
     uint32_t free_head[BUDDY_MAX_ORDER + 1];  /* frame index or BUDDY_NIL */
     uint32_t free_count[BUDDY_MAX_ORDER + 1]; /* blocks on each list */
     size_t capacity_bytes;
@@ -62,12 +77,16 @@ enum hl_status buddy_init(struct buddy *b, void *base, size_t bytes);
 /* A block of 2^order frames, or NULL.  pre: order <= BUDDY_MAX_ORDER. */
 void *buddy_alloc_order(struct buddy *b, unsigned order);
 
-/* Give back a block from buddy_alloc_order with the same order. */
+/* Give back a block from buddy_alloc_order with the same order.  Checked
+ * builds refuse (report, state unchanged) a pointer outside the frames
+ * (HL_E_FOREIGN), not the start of a live block (HL_E_INTERIOR), inside a
+ * free block (HL_E_DOUBLE_FREE) or with another order (HL_E_SIZE). */
 enum hl_status buddy_free_order(struct buddy *b, void *block, unsigned order);
 
 /* The byte view used by the registry: bytes -> order of the smallest
  * power-of-two run of frames that holds them.  live_bytes counts the bytes
- * requested here (buddy_alloc_order counts 4096 << order). */
+ * requested here, 0 counting as 1 (buddy_alloc_order counts 4096 << order);
+ * free a block through the same view that allocated it. */
 void *buddy_alloc(struct buddy *b, size_t bytes);
 enum hl_status buddy_free(struct buddy *b, void *block, size_t bytes);
 

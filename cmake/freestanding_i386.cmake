@@ -3,9 +3,6 @@
 # stddef.h/stdint.h/stdbool.h/stdalign.h), no PIC.  A test
 # (tests/freestanding_i386.sh) links them with `ld -m elf_i386 -r` and
 # checks that they reference nothing but the port hooks, mem* and libgcc.
-if(NOT TARGET hl_allocators)  # TODO(integration): drop the guard
-  return()
-endif()
 set(_srcs ${PROJECT_SOURCE_DIR}/allocators/registry.c)
 foreach(a IN LISTS HL_ALLOCATOR_NAMES)
   list(APPEND _srcs ${PROJECT_SOURCE_DIR}/allocators/${a}.c)

@@ -12,8 +12,10 @@
  *
  * usage: heaplab-pairs [--pairs N] [--reps N] [--live N] [allocator...]
  */
+#define _DEFAULT_SOURCE
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <stdalign.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,0 +1,407 @@
+/*
+ * firstfit.c — the seed's KernelHeap in C: one address-ordered list of all
+ * blocks, first fit, split, coalesce with both neighbours.  See firstfit.h
+ * for the arena map and the accounting.
+ *
+ * Invariants (check() verifies each):
+ *   - the blocks tile [arena_addr, arena_end): head == arena_addr and each
+ *     block's next is exactly the address past its payload (NULL for the
+ *     last one), so the list is in address order and has no gaps;
+ *   - every header is 16-aligned, its size a multiple of 16 and at least
+ *     FFH_MIN_PAYLOAD_BYTES, its magic FFH_MAGIC_FREE or FFH_MAGIC_USED;
+ *   - no two neighbours are both free (free() coalesces);
+ *   - used_bytes is the sum of used blocks with their headers and
+ *     live_blocks their number.
+ * At HL_CHECK_LEVEL >= 2 every byte of a free block's payload holds
+ * HL_POISON_FREED (headers are metadata and are not poisoned; a header
+ * absorbed by a merge becomes payload and is poisoned then).
+ */
+#include "allocators/firstfit.h"
+
+#include "allocators/port.h"
+#include "allocators/util.h"
+
+#define FFH_NAME "firstfit-seed"
+
+static inline uint8_t *payload_of(struct ffh_block *b)
+{
+    return (uint8_t *)b + FFH_HEADER_BYTES;
+}
+
+/* Address just past b's payload.  pre: b's size is sane. */
+static inline uintptr_t end_of(const struct ffh_block *b)
+{
+    return (uintptr_t)b + FFH_HEADER_BYTES + b->size_bytes;
+}
+
+static inline bool is_free(const struct ffh_block *b)
+{
+    return b->magic == FFH_MAGIC_FREE;
+}
+
+/* Level 3: the full validator after every operation. */
+static void assert_valid(const struct ffh_heap *h)
+{
+    if (HL_CHECK_LEVEL >= 3) {
+        struct hl_violation first = {0};
+        if (ffh_check(h, &first) != 0)
+            hl_panic(__FILE__, __LINE__, first.what);
+    }
+}
+
+enum hl_status ffh_init(struct ffh_heap *h, void *base, size_t bytes)
+{
+    uintptr_t lo = (uintptr_t)base, hi;
+    if (base == NULL || __builtin_add_overflow(lo, bytes, &hi))
+        return HL_E_REGION;
+    /* Erratum 5: the seed never aligned the start. */
+    uintptr_t first = HL_ALIGN_UP(lo, HL_HEAP_ALIGN);
+    uintptr_t last = HL_ALIGN_DOWN(hi, HL_HEAP_ALIGN);
+    /* Erratum 8: the seed's `size - HEADER_SIZE` wrapped for a tiny arena
+     * and described a huge free block past the arena's end. */
+    if (first < lo || first >= last ||
+        last - first < FFH_HEADER_BYTES + FFH_MIN_PAYLOAD_BYTES)
+        return HL_E_REGION;
+
+    hl_memset(h, 0, sizeof *h);
+    h->region_addr = lo;
+    h->region_bytes = bytes;
+    h->arena_addr = first;
+    h->arena_end = last;
+    h->head = (struct ffh_block *)first;
+    h->head->size_bytes = last - first - FFH_HEADER_BYTES;
+    h->head->next = NULL;
+    h->head->magic = FFH_MAGIC_FREE;
+    if (HL_CHECK_LEVEL >= 2)
+        hl_memset(payload_of(h->head), HL_POISON_FREED, h->head->size_bytes);
+    assert_valid(h);
+    return HL_OK;
+}
+
+/* Level 2: the n bytes of free memory at p, about to change hands, must
+ * still hold the freed poison. */
+static void verify_freed_poison(uint8_t *p, size_t n, size_t bytes)
+{
+    const uint8_t *bad = hl_find_not(p, HL_POISON_FREED, n);
+    if (bad != NULL)
+        hl_report(FFH_NAME, "write after free", bad, bytes);
+}
+
+void *ffh_alloc(struct ffh_heap *h, size_t bytes)
+{
+    size_t size_bytes;
+    /* Erratum 6: 0 is served as 1 (a unique, freeable 16-byte block), and
+     * the rounding cannot wrap into a small request. */
+    if (bytes == 0)
+        bytes = 1;
+    if (!hl_align_up_checked(bytes, HL_HEAP_ALIGN, &size_bytes)) {
+        h->failed_allocs++;
+        return NULL;
+    }
+
+    for (struct ffh_block *b = h->head; b != NULL; b = b->next) {
+        if (!is_free(b) || b->size_bytes < size_bytes)
+            continue;
+        size_t rest_bytes = b->size_bytes - size_bytes;
+        /* Split only if the rest can be a block of its own. */
+        bool split = rest_bytes >= FFH_HEADER_BYTES + FFH_MIN_PAYLOAD_BYTES;
+        if (HL_CHECK_LEVEL >= 2)
+            verify_freed_poison(payload_of(b),
+                                split ? size_bytes + FFH_HEADER_BYTES
+                                      : b->size_bytes,
+                                bytes);
+        if (split) {
+            struct ffh_block *rest =
+                (struct ffh_block *)(payload_of(b) + size_bytes);
+            rest->size_bytes = rest_bytes - FFH_HEADER_BYTES;
+            rest->next = b->next;
+            rest->magic = FFH_MAGIC_FREE;
+            b->size_bytes = size_bytes;
+            b->next = rest;
+        }
+        b->magic = FFH_MAGIC_USED;
+        h->used_bytes += FFH_HEADER_BYTES + b->size_bytes;
+        h->live_bytes += bytes;
+        h->live_blocks++;
+        h->allocs++;
+        if (HL_CHECK_LEVEL >= 2)
+            hl_memset(payload_of(b), HL_POISON_FRESH, bytes);
+        assert_valid(h);
+        return payload_of(b);
+    }
+    h->failed_allocs++;
+    return NULL;
+}
+
+/*
+ * Checked builds (erratum 7): is ptr a used block granted for `bytes`?
+ * O(blocks).  A 16-aligned pointer into a free block is reported as a
+ * double free: once a freed block has merged with a free neighbour its
+ * header is gone, and a stale pointer to it lands inside the merged block.
+ */
+static enum hl_status validate_free(const struct ffh_heap *h, void *ptr,
+                                    size_t bytes)
+{
+    uintptr_t p = (uintptr_t)ptr;
+    if (!hl_ptr_in(ptr, (const void *)h->region_addr, h->region_bytes)) {
+        hl_report(FFH_NAME, "foreign pointer", ptr, bytes);
+        return HL_E_FOREIGN;
+    }
+    struct ffh_block *found = NULL;
+    for (struct ffh_block *b = h->head; b != NULL; b = b->next) {
+        if ((uintptr_t)payload_of(b) == p) {
+            found = b;
+            break;
+        }
+        if (p < end_of(b)) {
+            /* p is inside b but not its payload start. */
+            if (is_free(b) && HL_IS_ALIGNED(p, HL_HEAP_ALIGN) &&
+                p > (uintptr_t)payload_of(b)) {
+                hl_report(FFH_NAME, "double free", ptr, bytes);
+                return HL_E_DOUBLE_FREE;
+            }
+            break;
+        }
+    }
+    if (found == NULL || (found->magic != FFH_MAGIC_FREE &&
+                          found->magic != FFH_MAGIC_USED)) {
+        hl_report(FFH_NAME, "interior pointer", ptr, bytes);
+        return HL_E_INTERIOR;
+    }
+    if (is_free(found)) {
+        hl_report(FFH_NAME, "double free", ptr, bytes);
+        return HL_E_DOUBLE_FREE;
+    }
+    /* A block granted for `bytes` is round16(bytes) plus less than one
+     * header and minimum payload (the unsplit rest). */
+    size_t want_bytes;
+    if (!hl_align_up_checked(bytes, HL_HEAP_ALIGN, &want_bytes) ||
+        found->size_bytes < want_bytes ||
+        found->size_bytes - want_bytes >=
+            FFH_HEADER_BYTES + FFH_MIN_PAYLOAD_BYTES) {
+        hl_report(FFH_NAME, "wrong size", ptr, bytes);
+        return HL_E_SIZE;
+    }
+    return HL_OK;
+}
+
+enum hl_status ffh_free(struct ffh_heap *h, void *ptr, size_t bytes)
+{
+    if (ptr == NULL)
+        return HL_OK;
+    if (bytes == 0)
+        bytes = 1;
+    if (HL_CHECK_LEVEL >= 1) {
+        enum hl_status st = validate_free(h, ptr, bytes);
+        if (st != HL_OK)
+            return st;
+    }
+    struct ffh_block *b =
+        (struct ffh_block *)((uintptr_t)ptr - FFH_HEADER_BYTES);
+    HL_ASSERT(b->magic == FFH_MAGIC_USED);
+
+    b->magic = FFH_MAGIC_FREE;
+    h->used_bytes -= FFH_HEADER_BYTES + b->size_bytes;
+    h->live_bytes -= bytes;
+    h->live_blocks--;
+    h->frees++;
+    if (HL_CHECK_LEVEL >= 2)
+        hl_memset(ptr, HL_POISON_FREED, b->size_bytes);
+
+    /* Coalesce with the next block if it is free. */
+    struct ffh_block *next = b->next;
+    if (next != NULL && is_free(next)) {
+        b->size_bytes += FFH_HEADER_BYTES + next->size_bytes;
+        b->next = next->next;
+        if (HL_CHECK_LEVEL >= 2)
+            hl_memset(next, HL_POISON_FREED, FFH_HEADER_BYTES);
+    }
+
+    /* Coalesce with the previous block, found as the seed does: walk from
+     * the start (O(blocks)). */
+    for (struct ffh_block *c = h->head; c != NULL && c != b; c = c->next) {
+        if (is_free(c) && end_of(c) == (uintptr_t)b) {
+            c->size_bytes += FFH_HEADER_BYTES + b->size_bytes;
+            c->next = b->next;
+            if (HL_CHECK_LEVEL >= 2)
+                hl_memset(b, HL_POISON_FREED, FFH_HEADER_BYTES);
+            break;
+        }
+    }
+    assert_valid(h);
+    return HL_OK;
+}
+
+void ffh_stats(const struct ffh_heap *h, struct hl_stats *out)
+{
+    size_t arena_bytes = h->arena_end - h->arena_addr;
+    size_t largest_bytes = 0;
+    for (const struct ffh_block *b = h->head; b != NULL; b = b->next)
+        if (is_free(b) && b->size_bytes > largest_bytes)
+            largest_bytes = b->size_bytes;
+
+    out->capacity_bytes = h->region_bytes;
+    out->meta_bytes = h->region_bytes - arena_bytes;
+    out->live_bytes = h->live_bytes;
+    out->live_blocks = h->live_blocks;
+    out->held_bytes = out->meta_bytes + h->used_bytes;
+    out->free_bytes = arena_bytes - h->used_bytes;
+    out->largest_free_bytes = largest_bytes;
+    out->allocs = h->allocs;
+    out->frees = h->frees;
+    out->failed_allocs = h->failed_allocs;
+}
+
+/* ---- check ------------------------------------------------------------- */
+
+struct tally {
+    size_t n;
+    struct hl_violation *first;
+};
+
+static void bad(struct tally *t, const char *what, uintptr_t addr)
+{
+    if (t->n == 0 && t->first != NULL) {
+        t->first->what = what;
+        t->first->addr = addr;
+    }
+    t->n++;
+}
+
+/*
+ * One violation per broken fact.  A fact that stops the walk (a size or
+ * next pointer that cannot be followed) ends it, and the totals, which
+ * would then only repeat it, are not compared.  Likewise a bad magic makes
+ * the used/free totals unknown, so they are not compared either.
+ */
+size_t ffh_check(const struct ffh_heap *h, struct hl_violation *first)
+{
+    struct tally t = {0, first};
+    uintptr_t lo = h->arena_addr, hi = h->arena_end;
+    uintptr_t region_end;
+
+    if (__builtin_add_overflow(h->region_addr, h->region_bytes,
+                               &region_end) ||
+        !HL_IS_ALIGNED(lo, HL_HEAP_ALIGN) || !HL_IS_ALIGNED(hi, HL_HEAP_ALIGN) ||
+        lo < h->region_addr || hi > region_end || lo >= hi ||
+        hi - lo < FFH_HEADER_BYTES + FFH_MIN_PAYLOAD_BYTES) {
+        bad(&t, "arena bounds are not the aligned region", lo);
+        return t.n;
+    }
+    if ((uintptr_t)h->head != lo) {
+        bad(&t, "list head is not the arena start", (uintptr_t)h->head);
+        return t.n;
+    }
+
+    bool walked = false, magics_ok = true, prev_free = false;
+    size_t used_blocks = 0, used_bytes = 0, used_payload_bytes = 0;
+    for (const struct ffh_block *b = h->head;;) {
+        uintptr_t at = (uintptr_t)b;
+        bool free_now = false;
+        if (b->magic == FFH_MAGIC_FREE) {
+            free_now = true;
+        } else if (b->magic == FFH_MAGIC_USED) {
+            used_blocks++;
+            used_bytes += FFH_HEADER_BYTES + b->size_bytes;
+            used_payload_bytes += b->size_bytes;
+        } else {
+            bad(&t, "block header magic is neither free nor used", at);
+            magics_ok = false;
+        }
+        /* at is 16-aligned and inside the arena with room for a header:
+         * the head is, and every next is checked below. */
+        if (b->size_bytes > hi - at - FFH_HEADER_BYTES) {
+            bad(&t, "block size runs past the arena end", at);
+            break;
+        }
+        if (!HL_IS_ALIGNED(b->size_bytes, HL_HEAP_ALIGN)) {
+            /* The next header would be misaligned: do not follow it. */
+            bad(&t, "block size is not a multiple of 16", at);
+            break;
+        }
+        if (b->size_bytes < FFH_MIN_PAYLOAD_BYTES)
+            bad(&t, "block size is below the minimum payload", at);
+        if (free_now && prev_free)
+            bad(&t, "adjacent free blocks not coalesced", at);
+        prev_free = free_now;
+
+        uintptr_t end = end_of(b), next = (uintptr_t)b->next;
+        if (end == hi) {
+            if (b->next != NULL)
+                bad(&t, "last block's next pointer is not NULL", at);
+            else
+                walked = true;
+            break;
+        }
+        if (b->next == NULL) {
+            bad(&t, "list ends before the arena does", at);
+            break;
+        }
+        if (next < lo || next >= hi) {
+            bad(&t, "next pointer outside the arena", at);
+            break;
+        }
+        if (next != end) {
+            bad(&t, "next pointer is not the adjacent block", at);
+            break;
+        }
+        if (hi - end < FFH_HEADER_BYTES + FFH_MIN_PAYLOAD_BYTES) {
+            bad(&t, "block leaves a gap too small for a block", at);
+            break;
+        }
+        b = b->next;
+    }
+
+    if (walked && magics_ok) {
+        if (used_blocks != h->live_blocks)
+            bad(&t, "used blocks in the list != live_blocks", lo);
+        if (used_bytes != h->used_bytes)
+            bad(&t, "used block bytes in the list != used_bytes", lo);
+        if (h->live_bytes > used_payload_bytes)
+            bad(&t, "live_bytes exceed the used blocks' payload", lo);
+    }
+    if (h->live_blocks != h->allocs - h->frees)
+        bad(&t, "live_blocks != allocs - frees", lo);
+    if (h->live_bytes < h->live_blocks)
+        bad(&t, "live_bytes < live_blocks (every block serves >= 1 byte)", lo);
+    return t.n;
+}
+
+/* ---- the registry's view ---------------------------------------------- */
+
+static enum hl_status v_init(void *state, void *base, size_t bytes)
+{
+    return ffh_init((struct ffh_heap *)state, base, bytes);
+}
+static void *v_alloc(void *state, size_t bytes)
+{
+    return ffh_alloc((struct ffh_heap *)state, bytes);
+}
+static enum hl_status v_free(void *state, void *ptr, size_t bytes)
+{
+    return ffh_free((struct ffh_heap *)state, ptr, bytes);
+}
+static void v_stats(const void *state, struct hl_stats *out)
+{
+    ffh_stats((const struct ffh_heap *)state, out);
+}
+static size_t v_check(const void *state, struct hl_violation *first)
+{
+    return ffh_check((const struct ffh_heap *)state, first);
+}
+
+const struct hl_allocator hl_firstfit_seed = {
+    .name = "firstfit-seed",
+    .summary = "the seed's first-fit kernel heap: one address-ordered list "
+               "of all blocks, O(n) alloc and free",
+    .family = HL_FAMILY_HEAP,
+    .flags = 0,
+    .state_bytes = sizeof(struct ffh_heap),
+    .align_bytes = HL_HEAP_ALIGN,
+    .init = v_init,
+    .alloc = v_alloc,
+    .free = v_free,
+    .stats = v_stats,
+    .reclaim = NULL,
+    .check = v_check,
+};

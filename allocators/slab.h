@@ -1,0 +1,183 @@
+/*
+ * slab.h — Bonwick-style object caches on top of an embedded buddy
+ * allocator (registry name "slab").
+ *
+ * The whole arena belongs to one struct buddy.  A cache hands out objects
+ * of one size; it carves slabs of 2^slab_order frames from the buddy and
+ * threads a free list through the free objects of each slab.  Two views:
+ *
+ *   heap view (the vtable, hl_slab):  fourteen size classes 16 .. 2048
+ *       bytes (multiples of 16, so every object is 16-aligned); a request
+ *       above 2048 bytes is a page-aligned block straight from the buddy.
+ *       Free is sized: the size picks the class (or the buddy).
+ *   cache view (slab_cache_*):  kmem_cache_create-style caches of
+ *       fixed-size objects.  Their descriptors are objects of an internal
+ *       cache of caches, so they live in the arena too.
+ *
+ * Memory map of the arena:
+ *
+ *   base                                                  base + bytes
+ *   | buddy metadata | page tags | slab | slab | large | free | slab |...
+ *   '------- meta_bytes ---------'  (every piece after the buddy metadata
+ *                                    is a buddy block)
+ *
+ * A slab (2^slab_order frames, buddy-aligned):
+ *
+ *   slab start                                          slab end
+ *   | struct slab_hdr | used bitmap* | pad | obj 0 | obj 1 | ... | waste |
+ *   '---------- first_off_bytes ----------'  '- stride_bytes -'
+ *   (* the bitmap exists in checked builds only: one bit per object,
+ *      set = in use; it makes double-free detection O(1))
+ *
+ * A free object holds the address of the next free object of its slab in
+ * its first word (the only bytes of a freed object that are not poisoned
+ * at level >= 2).
+ *
+ * Policy: a cache keeps at most SLAB_KEEP_EMPTY empty slabs; further
+ * empty slabs go back to the buddy at once.  slab_cache_reap() and the
+ * vtable's reclaim() give back the kept ones too (Bonwick's
+ * kmem_cache_reap); an allocation that finds the buddy exhausted reaps
+ * every cache and retries once.
+ *
+ * Stats (heap view and cache view together): live_* count the objects and
+ * large blocks handed to callers (not cache descriptors); held is what the
+ * buddy does not have free; meta is the buddy's metadata plus the page-tag
+ * block taken at init.
+ */
+#ifndef HEAPLAB_SLAB_H
+#define HEAPLAB_SLAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#include "allocators/allocator.h"
+#include "allocators/buddy.h"
+#include "allocators/util.h"
+
+/* Empty slabs a cache keeps for reuse before it returns them to buddy. */
+#define SLAB_KEEP_EMPTY 1u
+/* The heap view's size classes. */
+#define SLAB_NCLASSES 14u
+#define SLAB_MAX_CLASS_BYTES ((size_t)2048)
+/* The largest slab a cache may use: 2^SLAB_MAX_ORDER frames. */
+#define SLAB_MAX_ORDER 6u
+/* The largest alignment a cache may ask for. */
+#define SLAB_MAX_ALIGN_BYTES HL_FRAME_BYTES
+
+/* The lists a slab can be on, by how many of its objects are in use. */
+enum slab_list {
+    SLAB_PARTIAL = 0, /* 0 < in use < objs_per_slab */
+    SLAB_FULL = 1,    /* in use == objs_per_slab */
+    SLAB_EMPTY = 2,   /* in use == 0 */
+    SLAB_NLISTS = 3,
+};
+
+struct slab;
+struct slab_cache;
+
+/* A free object: its first word links to the next free object of its
+ * slab.  (Private to slab.c, like struct slab_hdr: declared here so that
+ * tests can corrupt them on purpose.) */
+struct slab_free {
+    struct slab_free *next;
+};
+
+/* The header at the start of every slab. */
+struct slab_hdr {
+    struct slab_cache *cache;
+    struct slab_hdr *next, *prev; /* the cache list named by `list` */
+    struct slab_free *free_head;  /* NULL when the slab is full */
+    uint32_t inuse;               /* objects handed out */
+    uint32_t list;                /* enum slab_list */
+    uint32_t used_map[];          /* checked builds: bit i = object i in use */
+};
+
+/* One object cache.  Fields are private to slab.c. */
+struct slab_cache {
+    uint32_t magic;              /* SLAB_CACHE_MAGIC while alive */
+    uint32_t slab_order;         /* slabs are 2^slab_order frames */
+    uint32_t objs_per_slab;
+    uint32_t is_builtin;         /* a heap class or the cache of caches */
+    const char *name;
+    struct slab *owner;
+    size_t obj_bytes;            /* the size asked for */
+    size_t align_bytes;
+    size_t stride_bytes;         /* obj_bytes rounded up to align, >= a link */
+    size_t first_off_bytes;      /* slab start -> object 0 */
+    struct slab_hdr *lists[SLAB_NLISTS];
+    size_t nslabs[SLAB_NLISTS];
+    size_t inuse_objs;           /* objects in use over all slabs */
+    size_t live_bytes;           /* bytes requested by those objects */
+    struct slab_cache *next, *prev; /* user caches: the owner's list */
+};
+
+/* The allocator state (hl_slab.state_bytes).  Fields are private. */
+struct slab {
+    struct buddy pages;          /* owns the whole arena */
+    uintptr_t base_addr;
+    size_t capacity_bytes;
+    uintptr_t frames_addr;       /* copy of the buddy's frame 0 */
+    size_t nframes;
+    unsigned max_order;          /* largest buddy order of these frames */
+    unsigned cache_max_order;    /* largest order free after init */
+    uint8_t *page_tag;           /* per frame: what starts there (slab.c) */
+    unsigned tag_order;          /* the page-tag block's order */
+    struct slab_cache classes[SLAB_NCLASSES];
+    struct slab_cache cache_cache; /* descriptors of user caches */
+    struct slab_cache *user_caches;
+    uint8_t class_of[SLAB_MAX_CLASS_BYTES / 16 + 1]; /* (bytes+15)/16 -> class */
+    size_t large_blocks;
+    size_t large_frames;
+    size_t large_live_bytes;
+    size_t live_bytes;
+    size_t live_blocks;
+    uint64_t allocs, frees, failed_allocs;
+};
+
+extern const struct hl_allocator hl_slab;
+
+/* Take over [base, base + bytes).  pre: s points to a struct slab. */
+enum hl_status slab_init(struct slab *s, void *base, size_t bytes);
+
+/* Heap view: a 16-aligned block of at least `bytes` bytes, or NULL. */
+void *slab_alloc(struct slab *s, size_t bytes);
+/* Heap view: give back a block; bytes is what was asked of slab_alloc. */
+enum hl_status slab_free(struct slab *s, void *ptr, size_t bytes);
+
+void slab_stats(const struct slab *s, struct hl_stats *out);
+/* Return every cached empty slab of every cache to the buddy. */
+void slab_reclaim(struct slab *s);
+/* Count invariant violations; describe the first in *first. */
+size_t slab_check(const struct slab *s, struct hl_violation *first);
+
+/* The heap view's class for a request of `bytes` (0 counts as 1), or
+ * NULL when the request goes to the buddy. */
+const struct slab_cache *slab_class_for(const struct slab *s, size_t bytes);
+/* Object size and slab order of a cache (for tests and reports). */
+size_t slab_cache_obj_bytes(const struct slab_cache *c);
+size_t slab_cache_stride_bytes(const struct slab_cache *c);
+unsigned slab_cache_order(const struct slab_cache *c);
+unsigned slab_cache_objs_per_slab(const struct slab_cache *c);
+/* Slabs on list l, and objects in use, of cache c. */
+size_t slab_cache_nslabs(const struct slab_cache *c, enum slab_list l);
+size_t slab_cache_inuse(const struct slab_cache *c);
+
+/* A cache of objects of obj_bytes bytes aligned to align_bytes (a power
+ * of two <= SLAB_MAX_ALIGN_BYTES; 0 means HL_HEAP_ALIGN), or NULL.
+ * pre: name is a static string (or outlives the cache). */
+struct slab_cache *slab_cache_create(struct slab *s, const char *name,
+                                     size_t obj_bytes, size_t align_bytes);
+/* One object of c, or NULL. */
+void *slab_cache_alloc(struct slab_cache *c);
+/* Give back an object of c.  Checked builds validate it as free() does. */
+enum hl_status slab_cache_free(struct slab_cache *c, void *obj);
+/* Free c and its slabs.  Refused (state unchanged; reported in checked
+ * builds) with HL_E_REGION while objects are live — hl_status has no
+ * "busy" code — and HL_E_FOREIGN for a built-in cache; checked builds
+ * also refuse a destroyed cache with HL_E_DOUBLE_FREE. */
+enum hl_status slab_cache_destroy(struct slab_cache *c);
+/* Return c's empty slabs to the buddy. */
+void slab_cache_reap(struct slab_cache *c);
+
+#endif /* HEAPLAB_SLAB_H */

@@ -1,0 +1,921 @@
+/*
+ * test_slab.c — the slab allocator's own rules (allocators/slab.h): list
+ * transitions and the keep-one-empty policy, LIFO reuse, the size classes,
+ * large requests through the buddy, the cache API, reaping, checked-build
+ * refusals, poison, and check() counting deliberately corrupted facts.
+ */
+#include "tests/testlib.h"
+
+#include <stdalign.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "allocators/slab.h"
+#include "allocators/util.h"
+
+#define REGION_BYTES ((size_t)512 << 10)
+
+struct fx {
+    struct slab *s;
+    uint8_t *region;
+    size_t bytes;
+    struct hl_stats init; /* stats right after init */
+};
+
+static struct hl_stats stats_of(const struct slab *s)
+{
+    struct hl_stats st;
+    memset(&st, 0, sizeof st);
+    slab_stats(s, &st);
+    return st;
+}
+
+static size_t check_count(const struct slab *s, struct hl_violation *first)
+{
+    struct hl_violation v = {0};
+    size_t n = slab_check(s, &v);
+    if (first)
+        *first = v;
+    return n;
+}
+
+static void assert_clean(const struct fx *f)
+{
+    tl_assert_check(&hl_slab, f->s);
+    tl_assert_stats_sane(&hl_slab, f->s);
+}
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    f->bytes = REGION_BYTES;
+    f->region = tl_region(f->bytes, HL_FRAME_BYTES);
+    memset(f->region, 0x5A, f->bytes);
+    f->s = tl_state(&hl_slab);
+    tl_reports_fail();
+    assert_int_equal(slab_init(f->s, f->region, f->bytes), HL_OK);
+    f->init = stats_of(f->s);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    tl_free(f->s);
+    tl_free(f->region);
+    free(f);
+    return 0;
+}
+
+/* The slab (header) that holds obj of cache c. */
+static struct slab_hdr *hdr_of(const struct fx *f, const struct slab_cache *c,
+                               const void *obj)
+{
+    return (struct slab_hdr *)buddy_block_of(&f->s->pages, (uintptr_t)obj,
+                                             slab_cache_order(c));
+}
+
+static size_t slab_bytes_of(const struct slab_cache *c)
+{
+    return HL_FRAME_BYTES << slab_cache_order(c);
+}
+
+/* ---- init and stats ------------------------------------------------------ */
+
+static void init_stats_and_tiny_regions(void **state)
+{
+    struct fx *f = *state;
+    struct hl_stats b;
+    buddy_stats(&f->s->pages, &b);
+    assert_int_equal(f->init.capacity_bytes, f->bytes);
+    /* meta = the buddy's metadata + one frame of page tags (127 frames) */
+    assert_int_equal(f->init.meta_bytes, b.meta_bytes + HL_FRAME_BYTES);
+    assert_int_equal(f->init.held_bytes, f->init.meta_bytes);
+    assert_int_equal(f->init.live_bytes, 0);
+    assert_int_equal(f->init.live_blocks, 0);
+    assert_int_equal(f->init.largest_free_bytes, b.largest_free_bytes);
+    assert_clean(f);
+
+    /* Buddy metadata + 1 frame: the page tags take the only frame. */
+    struct slab *t = tl_state(&hl_slab);
+    assert_int_equal(slab_init(t, f->region, 2 * HL_FRAME_BYTES), HL_E_REGION);
+    assert_int_equal(slab_init(t, f->region, 3 * HL_FRAME_BYTES), HL_OK);
+    tl_assert_check(&hl_slab, t);
+    void *p = slab_alloc(t, 16);
+    assert_non_null(p);
+    assert_int_equal(slab_free(t, p, 16), HL_OK);
+    tl_free(t);
+}
+
+/* ---- slab lists ---------------------------------------------------------- */
+
+static void list_transitions_and_keep_one_empty(void **state)
+{
+    struct fx *f = *state;
+    const struct slab_cache *c = slab_class_for(f->s, 512);
+    size_t n = slab_cache_objs_per_slab(c);
+    assert_true(n >= 8);
+    void **p = calloc(2 * n, sizeof *p);
+    assert_non_null(p);
+
+    p[0] = slab_alloc(f->s, 512); /* empty (new) -> partial */
+    assert_non_null(p[0]);
+    assert_int_equal(slab_cache_nslabs(c, SLAB_PARTIAL), 1);
+    assert_int_equal(slab_cache_nslabs(c, SLAB_FULL), 0);
+    assert_int_equal(slab_cache_nslabs(c, SLAB_EMPTY), 0);
+    assert_int_equal(stats_of(f->s).held_bytes,
+                     f->init.held_bytes + slab_bytes_of(c));
+    for (size_t i = 1; i < n; i++) { /* partial -> full */
+        p[i] = slab_alloc(f->s, 500);
+        assert_ptr_equal(hdr_of(f, c, p[i]), hdr_of(f, c, p[0]));
+    }
+    assert_int_equal(slab_cache_nslabs(c, SLAB_PARTIAL), 0);
+    assert_int_equal(slab_cache_nslabs(c, SLAB_FULL), 1);
+    assert_clean(f);
+
+    assert_int_equal(slab_free(f->s, p[3], 500), HL_OK); /* full -> partial */
+    assert_int_equal(slab_cache_nslabs(c, SLAB_PARTIAL), 1);
+    assert_int_equal(slab_cache_nslabs(c, SLAB_FULL), 0);
+    for (size_t i = 0; i < n; i++) /* partial -> empty, kept */
+        if (i != 3)
+            assert_int_equal(slab_free(f->s, p[i], i ? 500 : 512), HL_OK);
+    assert_int_equal(slab_cache_nslabs(c, SLAB_PARTIAL), 0);
+    assert_int_equal(slab_cache_nslabs(c, SLAB_EMPTY), 1);
+    assert_int_equal(stats_of(f->s).held_bytes,
+                     f->init.held_bytes + slab_bytes_of(c));
+    assert_clean(f);
+
+    /* Two full slabs (the kept empty one is reused first), then empty
+     * both: one is kept, the other goes straight back to the buddy. */
+    for (size_t i = 0; i < 2 * n; i++)
+        assert_non_null(p[i] = slab_alloc(f->s, 512));
+    assert_int_equal(slab_cache_nslabs(c, SLAB_FULL), 2);
+    assert_int_equal(slab_cache_nslabs(c, SLAB_EMPTY), 0);
+    assert_int_equal(stats_of(f->s).held_bytes,
+                     f->init.held_bytes + 2 * slab_bytes_of(c));
+    for (size_t i = 0; i < 2 * n; i++)
+        assert_int_equal(slab_free(f->s, p[i], 512), HL_OK);
+    assert_int_equal(slab_cache_nslabs(c, SLAB_EMPTY), SLAB_KEEP_EMPTY);
+    assert_int_equal(stats_of(f->s).held_bytes,
+                     f->init.held_bytes + slab_bytes_of(c));
+
+    slab_reclaim(f->s); /* the kept one too */
+    assert_int_equal(slab_cache_nslabs(c, SLAB_EMPTY), 0);
+    struct hl_stats st = stats_of(f->s);
+    assert_int_equal(st.held_bytes, f->init.held_bytes);
+    assert_int_equal(st.largest_free_bytes, f->init.largest_free_bytes);
+    assert_clean(f);
+    free(p);
+}
+
+static void object_reuse_is_lifo(void **state)
+{
+    struct fx *f = *state;
+    void *a = slab_alloc(f->s, 64), *b = slab_alloc(f->s, 64),
+         *c = slab_alloc(f->s, 64);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_non_null(c);
+    /* a fresh slab hands out ascending addresses */
+    assert_true((uint8_t *)b == (uint8_t *)a + 64);
+    assert_true((uint8_t *)c == (uint8_t *)b + 64);
+    assert_int_equal(slab_free(f->s, b, 64), HL_OK);
+    assert_int_equal(slab_free(f->s, c, 64), HL_OK);
+    assert_ptr_equal(slab_alloc(f->s, 64), c);
+    assert_ptr_equal(slab_alloc(f->s, 50), b);
+    void *d = slab_alloc(f->s, 64);
+    assert_true((uint8_t *)d == (uint8_t *)c + 64);
+    assert_int_equal(slab_free(f->s, a, 64), HL_OK);
+    assert_int_equal(slab_free(f->s, b, 50), HL_OK);
+    assert_int_equal(slab_free(f->s, c, 64), HL_OK);
+    assert_int_equal(slab_free(f->s, d, 64), HL_OK);
+    assert_clean(f);
+}
+
+/* ---- size classes -------------------------------------------------------- */
+
+static void size_class_mapping_and_alignment(void **state)
+{
+    struct fx *f = *state;
+    static const size_t want[] = {16,  32,  48,  64,   96,   128,  192,
+                                  256, 384, 512, 768, 1024, 1536, 2048};
+    size_t k = 0;
+    for (size_t bytes = 0; bytes <= SLAB_MAX_CLASS_BYTES; bytes++) {
+        const struct slab_cache *c = slab_class_for(f->s, bytes);
+        assert_non_null(c);
+        size_t need = bytes ? bytes : 1;
+        while (want[k] < need)
+            k++;
+        if (slab_cache_obj_bytes(c) != want[k])
+            fail_msg("%zu bytes went to class %zu, want %zu", bytes,
+                     slab_cache_obj_bytes(c), want[k]);
+        assert_int_equal(slab_cache_stride_bytes(c), want[k]);
+    }
+    assert_null(slab_class_for(f->s, SLAB_MAX_CLASS_BYTES + 1));
+    assert_null(slab_class_for(f->s, SIZE_MAX));
+
+    /* Every class: >= 8 objects a slab, <= 1/8 waste, 16-aligned objects
+     * on the class stride. */
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        const struct slab_cache *c = slab_class_for(f->s, want[i]);
+        size_t n = slab_cache_objs_per_slab(c), sb = slab_bytes_of(c);
+        assert_true(n >= 8);
+        assert_true((sb - n * want[i]) * 8 <= sb);
+        uint8_t *p = slab_alloc(f->s, want[i]), *q = slab_alloc(f->s, want[i] - 1);
+        assert_non_null(p);
+        assert_non_null(q);
+        assert_true(HL_IS_ALIGNED((uintptr_t)p, HL_HEAP_ALIGN));
+        assert_true(q == p + want[i]);
+        assert_ptr_equal(hdr_of(f, c, p), hdr_of(f, c, q));
+        memset(p, 1, want[i]);
+        memset(q, 2, want[i] - 1);
+        assert_int_equal(slab_free(f->s, p, want[i]), HL_OK);
+        assert_int_equal(slab_free(f->s, q, want[i] - 1), HL_OK);
+    }
+    assert_clean(f);
+}
+
+/* ---- large requests ------------------------------------------------------ */
+
+static void large_requests_go_to_buddy(void **state)
+{
+    struct fx *f = *state;
+    uint8_t *p = slab_alloc(f->s, SLAB_MAX_CLASS_BYTES + 1);
+    assert_non_null(p);
+    assert_true(HL_IS_ALIGNED((uintptr_t)p, HL_FRAME_BYTES));
+    struct hl_stats st = stats_of(f->s);
+    assert_int_equal(st.held_bytes, f->init.held_bytes + HL_FRAME_BYTES);
+    assert_int_equal(st.live_bytes, SLAB_MAX_CLASS_BYTES + 1);
+    uint8_t *q = slab_alloc(f->s, 10000); /* 3 frames -> an order-2 block */
+    assert_non_null(q);
+    /* buddy-aligned to its order, relative to the first frame */
+    assert_true(HL_IS_ALIGNED((uintptr_t)q - f->s->frames_addr,
+                              (uintptr_t)4 * HL_FRAME_BYTES));
+    st = stats_of(f->s);
+    assert_int_equal(st.held_bytes, f->init.held_bytes + 5 * HL_FRAME_BYTES);
+    assert_int_equal(st.live_blocks, 2);
+    memset(p, 7, SLAB_MAX_CLASS_BYTES + 1);
+    memset(q, 8, 10000);
+    assert_clean(f);
+    assert_int_equal(slab_free(f->s, p, SLAB_MAX_CLASS_BYTES + 1), HL_OK);
+    assert_int_equal(slab_free(f->s, q, 10000), HL_OK);
+    st = stats_of(f->s);
+    assert_int_equal(st.held_bytes, f->init.held_bytes);
+    assert_int_equal(st.largest_free_bytes, f->init.largest_free_bytes);
+
+    /* Impossible sizes never wrap, fail and are counted. */
+    assert_null(slab_alloc(f->s, SIZE_MAX));
+    assert_null(slab_alloc(f->s, SIZE_MAX - 4095));
+    assert_null(slab_alloc(f->s, f->bytes));
+    st = stats_of(f->s);
+    assert_int_equal(st.failed_allocs, 3);
+    assert_int_equal(st.held_bytes, f->init.held_bytes);
+    assert_clean(f);
+}
+
+/* A kept empty slab is reaped when the buddy runs dry. */
+static void exhaustion_reaps_cached_slabs(void **state)
+{
+    struct fx *f = *state;
+    const struct slab_cache *c = slab_class_for(f->s, 2048);
+    void *p = slab_alloc(f->s, 2048);
+    assert_non_null(p);
+    assert_int_equal(slab_free(f->s, p, 2048), HL_OK);
+    assert_int_equal(slab_cache_nslabs(c, SLAB_EMPTY), 1);
+    size_t held_before = stats_of(f->s).held_bytes;
+    assert_true(held_before > f->init.held_bytes);
+    /* Order-0 large blocks until nothing is left: every frame but the
+     * metadata's, including the kept slab's. */
+    size_t max = f->bytes / HL_FRAME_BYTES, n = 0;
+    void **blocks = calloc(max, sizeof *blocks);
+    assert_non_null(blocks);
+    while (n < max && (blocks[n] = slab_alloc(f->s, HL_FRAME_BYTES)) != NULL)
+        n++;
+    assert_int_equal(slab_cache_nslabs(c, SLAB_EMPTY), 0);
+    assert_int_equal(n * HL_FRAME_BYTES,
+                     f->init.capacity_bytes - f->init.held_bytes);
+    assert_int_equal(stats_of(f->s).free_bytes, 0);
+    assert_clean(f);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(slab_free(f->s, blocks[i], HL_FRAME_BYTES), HL_OK);
+    assert_int_equal(stats_of(f->s).held_bytes, f->init.held_bytes);
+    free(blocks);
+}
+
+/* ---- the cache API ------------------------------------------------------- */
+
+static void cache_create_alloc_free_destroy(void **state)
+{
+    struct fx *f = *state;
+    /* Refused shapes change nothing. */
+    assert_null(slab_cache_create(f->s, "zero", 0, 8));
+    assert_null(slab_cache_create(f->s, "align3", 40, 3));
+    assert_null(slab_cache_create(f->s, "align8k", 40, 8192));
+    assert_null(slab_cache_create(f->s, "huge", SIZE_MAX, 8));
+    assert_int_equal(stats_of(f->s).held_bytes, f->init.held_bytes);
+
+    struct slab_cache *c = slab_cache_create(f->s, "obj40", 40, 8);
+    assert_non_null(c);
+    assert_int_equal(slab_cache_stride_bytes(c), 40);
+    struct slab_cache *d = slab_cache_create(f->s, "obj24@64", 24, 64);
+    assert_non_null(d);
+    assert_int_equal(slab_cache_stride_bytes(d), 64);
+    assert_clean(f);
+
+    enum { N = 200 };
+    uint8_t *obj[N];
+    for (int i = 0; i < N; i++) {
+        obj[i] = slab_cache_alloc(c);
+        assert_non_null(obj[i]);
+        assert_true(HL_IS_ALIGNED((uintptr_t)obj[i], 8));
+        memset(obj[i], i, 40);
+    }
+    uint8_t *e = slab_cache_alloc(d);
+    assert_non_null(e);
+    assert_true(HL_IS_ALIGNED((uintptr_t)e, 64));
+    struct hl_stats st = stats_of(f->s);
+    assert_int_equal(st.live_blocks, N + 1);
+    assert_int_equal(st.live_bytes, N * 40 + 24);
+    assert_int_equal(slab_cache_inuse(c), N);
+    assert_true(slab_cache_nslabs(c, SLAB_FULL) >= 1);
+    assert_clean(f);
+
+    /* Built-in caches cannot be destroyed. */
+    tl_reports_record();
+    assert_int_equal(slab_cache_destroy((struct slab_cache *)slab_class_for(
+                         f->s, 64)),
+                     HL_E_FOREIGN);
+    assert_int_equal(slab_cache_destroy(&f->s->cache_cache), HL_E_FOREIGN);
+    assert_int_equal(tl_report_count(), HL_CHECK_LEVEL >= 1 ? 2 : 0);
+    tl_reports_fail();
+
+    /* Destroy is refused while objects are live; the cache still works. */
+    tl_reports_record();
+    assert_int_equal(slab_cache_destroy(c), HL_E_REGION);
+    assert_int_equal(tl_report_count(), HL_CHECK_LEVEL >= 1 ? 1 : 0);
+    tl_reports_fail();
+    void *extra = slab_cache_alloc(c);
+    assert_non_null(extra);
+    assert_int_equal(slab_cache_free(c, extra), HL_OK);
+
+    for (int i = 0; i < N; i++) {
+        for (int k = 0; k < 40; k++)
+            assert_int_equal(obj[i][k], (uint8_t)i);
+        assert_int_equal(slab_cache_free(c, obj[i]), HL_OK);
+    }
+    assert_int_equal(slab_cache_free(d, e), HL_OK);
+    assert_int_equal(slab_cache_inuse(c), 0);
+    assert_int_equal(slab_cache_destroy(c), HL_OK);
+    assert_int_equal(slab_cache_destroy(d), HL_OK);
+    assert_clean(f);
+    slab_reclaim(f->s); /* the cache of caches' kept slab */
+    st = stats_of(f->s);
+    assert_int_equal(st.held_bytes, f->init.held_bytes);
+    assert_int_equal(st.live_blocks, 0);
+    assert_int_equal(st.allocs, st.frees);
+}
+
+/* Descriptors come from the cache of caches inside the arena: enough
+ * caches take more than one of its slabs, and all of them come back. */
+static void cache_of_caches_grows_and_shrinks(void **state)
+{
+    struct fx *f = *state;
+    enum { N = 64 };
+    struct slab_cache *c[N];
+    void *obj[N];
+    for (int i = 0; i < N; i++) {
+        c[i] = slab_cache_create(f->s, "many", 16 + (size_t)(i % 4) * 8, 0);
+        assert_non_null(c[i]);
+        assert_true(hl_ptr_in(c[i], f->region, f->bytes));
+        obj[i] = slab_cache_alloc(c[i]);
+        assert_non_null(obj[i]);
+    }
+    const struct slab_cache *cc = &f->s->cache_cache;
+    assert_int_equal(slab_cache_inuse(cc), N);
+    assert_true(slab_cache_nslabs(cc, SLAB_FULL) +
+                    slab_cache_nslabs(cc, SLAB_PARTIAL) >= 2);
+    assert_clean(f);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(slab_cache_free(c[i], obj[i]), HL_OK);
+        assert_int_equal(slab_cache_destroy(c[i]), HL_OK);
+    }
+    assert_int_equal(slab_cache_inuse(cc), 0);
+    slab_reclaim(f->s);
+    assert_int_equal(stats_of(f->s).held_bytes, f->init.held_bytes);
+    assert_clean(f);
+}
+
+static void cache_reap_returns_empty_slabs(void **state)
+{
+    struct fx *f = *state;
+    struct slab_cache *c = slab_cache_create(f->s, "obj100", 100, 0);
+    assert_non_null(c);
+    size_t held0 = stats_of(f->s).held_bytes;
+    void *p = slab_cache_alloc(c);
+    assert_non_null(p);
+    assert_int_equal(slab_cache_free(c, p), HL_OK);
+    assert_int_equal(slab_cache_nslabs(c, SLAB_EMPTY), 1);
+    assert_int_equal(stats_of(f->s).held_bytes, held0 + slab_bytes_of(c));
+    slab_cache_reap(c);
+    assert_int_equal(slab_cache_nslabs(c, SLAB_EMPTY), 0);
+    assert_int_equal(stats_of(f->s).held_bytes, held0);
+    assert_clean(f);
+    /* and it still hands out objects */
+    p = slab_cache_alloc(c);
+    assert_non_null(p);
+    assert_int_equal(slab_cache_free(c, p), HL_OK);
+    assert_int_equal(slab_cache_destroy(c), HL_OK);
+}
+
+/* ---- random operations --------------------------------------------------- */
+
+static uint64_t rng;
+static uint64_t rng_next(void)
+{
+    rng ^= rng >> 12;
+    rng ^= rng << 25;
+    rng ^= rng >> 27;
+    return rng * 0x2545F4914F6CDD1Dull;
+}
+
+struct live {
+    uint8_t *p;
+    size_t bytes;
+    int cache; /* -1: heap view, else index into caches[] */
+    uint8_t fill;
+};
+
+static void random_ops_keep_check_clean(void **state)
+{
+    struct fx *f = *state;
+    enum { SLOTS = 300, OPS = 12000 };
+    struct slab_cache *caches[2] = {
+        slab_cache_create(f->s, "r24", 24, 8),
+        slab_cache_create(f->s, "r200", 200, 32),
+    };
+    assert_non_null(caches[0]);
+    assert_non_null(caches[1]);
+    static struct live slot[SLOTS];
+    memset(slot, 0, sizeof slot);
+    size_t live_bytes = 0, live_blocks = 0;
+    rng = 0x5EED;
+    for (int op = 0; op < OPS; op++) {
+        struct live *b = &slot[rng_next() % SLOTS];
+        if (b->p) {
+            for (size_t i = 0; i < b->bytes; i++)
+                if (b->p[i] != b->fill)
+                    fail_msg("op %d: block %p lost its contents", op,
+                             (void *)b->p);
+            enum hl_status st =
+                b->cache < 0 ? slab_free(f->s, b->p, b->bytes)
+                             : slab_cache_free(caches[b->cache], b->p);
+            assert_int_equal(st, HL_OK);
+            live_bytes -= b->bytes;
+            live_blocks--;
+            b->p = NULL;
+        } else {
+            uint64_t r = rng_next() % 100;
+            if (r < 20) {
+                b->cache = (int)(r % 2);
+                b->bytes = slab_cache_obj_bytes(caches[b->cache]);
+                b->p = slab_cache_alloc(caches[b->cache]);
+            } else {
+                b->cache = -1;
+                b->bytes = r < 70   ? rng_next() % 129
+                           : r < 95 ? 129 + rng_next() % 1920
+                                    : 2049 + rng_next() % 14336;
+                b->p = slab_alloc(f->s, b->bytes);
+            }
+            if (b->p) {
+                assert_true(hl_ptr_in(b->p, f->region, f->bytes));
+                b->fill = (uint8_t)op;
+                memset(b->p, b->fill, b->bytes);
+                live_bytes += b->bytes ? b->bytes : 1;
+                live_blocks++;
+                if (b->bytes == 0) /* alloc(0) is alloc(1) */
+                    b->bytes = 1, b->p[0] = b->fill;
+            }
+        }
+        if (op % 8 == 0)
+            slab_reclaim(f->s);
+        assert_clean(f);
+        struct hl_stats st = stats_of(f->s);
+        assert_int_equal(st.live_bytes, live_bytes);
+        assert_int_equal(st.live_blocks, live_blocks);
+    }
+    for (int i = 0; i < SLOTS; i++) {
+        struct live *b = &slot[i];
+        if (!b->p)
+            continue;
+        enum hl_status st = b->cache < 0
+                                ? slab_free(f->s, b->p, b->bytes)
+                                : slab_cache_free(caches[b->cache], b->p);
+        assert_int_equal(st, HL_OK);
+    }
+    assert_int_equal(slab_cache_destroy(caches[0]), HL_OK);
+    assert_int_equal(slab_cache_destroy(caches[1]), HL_OK);
+    slab_reclaim(f->s);
+    struct hl_stats st = stats_of(f->s);
+    assert_int_equal(st.live_bytes, 0);
+    assert_int_equal(st.held_bytes, f->init.held_bytes);
+    assert_int_equal(st.free_bytes, f->init.free_bytes);
+    assert_int_equal(st.largest_free_bytes, f->init.largest_free_bytes);
+    assert_int_equal(st.meta_bytes, f->init.meta_bytes);
+    assert_clean(f);
+}
+
+/* ---- checked builds: refused frees --------------------------------------- */
+
+#if HL_CHECK_LEVEL >= 1
+/* A copy of everything the allocator owns: state and arena. */
+struct snap {
+    struct slab state;
+    uint8_t *arena;
+};
+
+static void snap_take(const struct fx *f, struct snap *sn)
+{
+    memcpy(&sn->state, f->s, sizeof sn->state);
+    sn->arena = malloc(f->bytes);
+    assert_non_null(sn->arena);
+    memcpy(sn->arena, f->region, f->bytes);
+}
+
+static void snap_same(const struct fx *f, struct snap *sn)
+{
+    assert_memory_equal(&sn->state, f->s, sizeof sn->state);
+    assert_memory_equal(sn->arena, f->region, f->bytes);
+    free(sn->arena);
+}
+
+/* fn(arg) must report exactly once (`what` a prefix of the report), return
+ * want, and leave state and arena untouched. */
+static void expect_refused(const struct fx *f, enum hl_status got,
+                           enum hl_status want, const char *what,
+                           struct snap *sn)
+{
+    unsigned reports = tl_report_count();
+    char last[160];
+    snprintf(last, sizeof last, "%s", tl_last_report_what());
+    tl_reports_fail();
+    if (got != want)
+        fail_msg("got status %d, want %d", (int)got, (int)want);
+    assert_int_equal(reports, 1);
+    if (strncmp(last, what, strlen(what)) != 0)
+        fail_msg("report '%s', want '%s'", last, what);
+    snap_same(f, sn);
+    tl_assert_check(&hl_slab, f->s);
+}
+
+#define REFUSE(f, call, want, what)                                           \
+    do {                                                                      \
+        struct snap sn_;                                                      \
+        snap_take((f), &sn_);                                                 \
+        tl_reports_record();                                                  \
+        enum hl_status got_ = (call);                                         \
+        expect_refused((f), got_, (want), (what), &sn_);                      \
+    } while (0)
+
+static void double_free_refused(void **state)
+{
+    struct fx *f = *state;
+    void *a = slab_alloc(f->s, 64), *b = slab_alloc(f->s, 64);
+    assert_int_equal(slab_free(f->s, a, 64), HL_OK);
+    REFUSE(f, slab_free(f->s, a, 64), HL_E_DOUBLE_FREE, "double free");
+    /* after its slab went back to the buddy */
+    assert_int_equal(slab_free(f->s, b, 64), HL_OK);
+    slab_reclaim(f->s);
+    REFUSE(f, slab_free(f->s, b, 64), HL_E_DOUBLE_FREE, "double free");
+    /* a large block: the buddy's own validation */
+    void *l = slab_alloc(f->s, 5000);
+    assert_int_equal(slab_free(f->s, l, 5000), HL_OK);
+    REFUSE(f, slab_free(f->s, l, 5000), HL_E_DOUBLE_FREE, "double free");
+    /* a cache object */
+    struct slab_cache *c = slab_cache_create(f->s, "df", 40, 0);
+    void *o = slab_cache_alloc(c), *o2 = slab_cache_alloc(c);
+    assert_int_equal(slab_cache_free(c, o), HL_OK);
+    REFUSE(f, slab_cache_free(c, o), HL_E_DOUBLE_FREE, "double free");
+    assert_int_equal(slab_cache_free(c, o2), HL_OK);
+    assert_int_equal(slab_cache_destroy(c), HL_OK);
+    REFUSE(f, slab_cache_destroy(c), HL_E_DOUBLE_FREE, "destroy of a destroyed");
+}
+
+static void interior_pointer_refused(void **state)
+{
+    struct fx *f = *state;
+    uint8_t *p = slab_alloc(f->s, 128);
+    assert_non_null(p);
+    REFUSE(f, slab_free(f->s, p + 16, 112), HL_E_INTERIOR, "interior pointer");
+    REFUSE(f, slab_free(f->s, p + 1, 128), HL_E_INTERIOR, "interior pointer");
+    /* the slab header is not an object */
+    const struct slab_cache *c = slab_class_for(f->s, 128);
+    REFUSE(f, slab_free(f->s, hdr_of(f, c, p), 128), HL_E_INTERIOR,
+           "interior pointer");
+    /* the page tags and the buddy's metadata are the allocator's */
+    REFUSE(f, slab_free(f->s, f->s->page_tag, 64), HL_E_INTERIOR,
+           "pointer into allocator metadata");
+    REFUSE(f, slab_free(f->s, f->region, 64), HL_E_INTERIOR,
+           "pointer into allocator metadata");
+    /* inside a large block: the buddy judges */
+    uint8_t *l = slab_alloc(f->s, 3 * HL_FRAME_BYTES);
+    REFUSE(f, slab_free(f->s, l + HL_FRAME_BYTES, 3 * HL_FRAME_BYTES),
+           HL_E_INTERIOR, "interior pointer");
+    assert_int_equal(slab_free(f->s, l, 3 * HL_FRAME_BYTES), HL_OK);
+    assert_int_equal(slab_free(f->s, p, 128), HL_OK);
+}
+
+static void wrong_size_class_refused(void **state)
+{
+    struct fx *f = *state;
+    void *p = slab_alloc(f->s, 64), *l = slab_alloc(f->s, 3000);
+    assert_non_null(p);
+    assert_non_null(l);
+    REFUSE(f, slab_free(f->s, p, 128), HL_E_SIZE, "wrong size");
+    REFUSE(f, slab_free(f->s, p, 4000), HL_E_SIZE, "wrong size");
+    REFUSE(f, slab_free(f->s, l, 64), HL_E_SIZE, "wrong size");
+    REFUSE(f, slab_free(f->s, l, 9000), HL_E_SIZE, "wrong order");
+    assert_int_equal(slab_free(f->s, p, 64), HL_OK);
+    assert_int_equal(slab_free(f->s, l, 3000), HL_OK);
+
+    struct slab_cache *a = slab_cache_create(f->s, "a40", 40, 0);
+    struct slab_cache *b = slab_cache_create(f->s, "b40", 40, 0);
+    void *oa = slab_cache_alloc(a), *h = slab_alloc(f->s, 40);
+    REFUSE(f, slab_cache_free(b, oa), HL_E_SIZE, "wrong size");
+    REFUSE(f, slab_free(f->s, oa, 40), HL_E_SIZE, "wrong size");
+    REFUSE(f, slab_cache_free(a, h), HL_E_SIZE, "wrong size");
+    assert_int_equal(slab_cache_free(a, oa), HL_OK);
+    assert_int_equal(slab_free(f->s, h, 40), HL_OK);
+    assert_int_equal(slab_cache_destroy(a), HL_OK);
+    assert_int_equal(slab_cache_destroy(b), HL_OK);
+}
+
+static void foreign_pointer_refused(void **state)
+{
+    struct fx *f = *state;
+    static alignas(16) uint8_t elsewhere[256];
+    void *p = slab_alloc(f->s, 64);
+    REFUSE(f, slab_free(f->s, elsewhere, 64), HL_E_FOREIGN, "foreign pointer");
+    REFUSE(f, slab_free(f->s, f->region + f->bytes, 64), HL_E_FOREIGN,
+           "foreign pointer");
+    REFUSE(f, slab_free(f->s, f->region - 16, 5000), HL_E_FOREIGN,
+           "foreign pointer");
+    struct slab_cache *c = slab_cache_create(f->s, "fc", 64, 0);
+    REFUSE(f, slab_cache_free(c, elsewhere), HL_E_FOREIGN, "foreign pointer");
+    assert_int_equal(slab_cache_destroy(c), HL_OK);
+    assert_int_equal(slab_free(f->s, p, 64), HL_OK);
+}
+
+/* A write over a free object's link word is caught on reuse; the slab's
+ * free list is rebuilt from its bitmap. */
+static void broken_link_caught_and_repaired(void **state)
+{
+    struct fx *f = *state;
+    void *a = slab_alloc(f->s, 64), *b = slab_alloc(f->s, 64);
+    assert_int_equal(slab_free(f->s, a, 64), HL_OK);
+    ((struct slab_free *)a)->next = (struct slab_free *)(uintptr_t)0x1230;
+    tl_reports_record();
+    void *again = slab_alloc(f->s, 64);
+    unsigned reports = tl_report_count();
+    tl_reports_fail();
+    assert_ptr_equal(again, a);
+    assert_int_equal(reports, 1);
+    assert_string_equal(tl_last_report_what(), "write after free");
+    assert_clean(f);
+    void *c = slab_alloc(f->s, 64); /* the object after b, from the rebuild */
+    assert_ptr_equal(c, (uint8_t *)b + 64);
+    assert_int_equal(slab_free(f->s, a, 64), HL_OK);
+    assert_int_equal(slab_free(f->s, b, 64), HL_OK);
+    assert_int_equal(slab_free(f->s, c, 64), HL_OK);
+    assert_clean(f);
+}
+#endif /* HL_CHECK_LEVEL >= 1 */
+
+/* ---- checked builds: poison ---------------------------------------------- */
+
+#if HL_CHECK_LEVEL >= 2
+static void poison_fresh_and_freed(void **state)
+{
+    struct fx *f = *state;
+    uint8_t *p = slab_alloc(f->s, 100); /* class 128 */
+    assert_non_null(p);
+    assert_null(hl_find_not(p, HL_POISON_FRESH, 100));
+    assert_null(hl_find_not(p + 100, HL_POISON_FREED, 28));
+    /* the next object of the new slab: freed poison after its link */
+    assert_null(hl_find_not(p + 128 + sizeof(struct slab_free),
+                            HL_POISON_FREED, 128 - sizeof(struct slab_free)));
+    memset(p, 0x11, 100);
+    assert_int_equal(slab_free(f->s, p, 100), HL_OK);
+    assert_null(hl_find_not(p + sizeof(struct slab_free), HL_POISON_FREED,
+                            128 - sizeof(struct slab_free)));
+    /* cache objects too */
+    struct slab_cache *c = slab_cache_create(f->s, "p40", 40, 8);
+    uint8_t *o = slab_cache_alloc(c);
+    assert_null(hl_find_not(o, HL_POISON_FRESH, 40));
+    assert_int_equal(slab_cache_free(c, o), HL_OK);
+    assert_null(hl_find_not(o + sizeof(struct slab_free), HL_POISON_FREED,
+                            40 - sizeof(struct slab_free)));
+    assert_int_equal(slab_cache_destroy(c), HL_OK);
+}
+
+static void write_after_free_caught(void **state)
+{
+    struct fx *f = *state;
+    uint8_t *a = slab_alloc(f->s, 64), *b = slab_alloc(f->s, 64);
+    assert_int_equal(slab_free(f->s, a, 64), HL_OK);
+    a[63] = 0x42; /* the bug under test */
+    tl_reports_record();
+    uint8_t *again = slab_alloc(f->s, 64);
+    unsigned reports = tl_report_count();
+    tl_reports_fail();
+    assert_ptr_equal(again, a);
+    assert_int_equal(reports, 1);
+    assert_string_equal(tl_last_report_what(), "write after free");
+    assert_ptr_equal(tl_last_report_ptr(), a);
+    /* a clean reuse reports nothing */
+    assert_int_equal(slab_free(f->s, again, 64), HL_OK);
+    assert_ptr_equal(slab_alloc(f->s, 64), a);
+    assert_int_equal(slab_free(f->s, a, 64), HL_OK);
+    assert_int_equal(slab_free(f->s, b, 64), HL_OK);
+}
+#endif /* HL_CHECK_LEVEL >= 2 */
+
+/* ---- check() counts deliberately corrupted facts -------------------------- */
+
+/* Class 64 with objects 0 and 2 in use and object 1 free: object 1 heads
+ * the free list and links to object 3. */
+struct corrupt_fx {
+    const struct slab_cache *c;
+    struct slab_hdr *h;
+    uint8_t *obj[3];
+};
+
+static void corrupt_setup(struct fx *f, struct corrupt_fx *k)
+{
+    k->c = slab_class_for(f->s, 64);
+    for (int i = 0; i < 3; i++)
+        k->obj[i] = slab_alloc(f->s, 64);
+    assert_int_equal(slab_free(f->s, k->obj[1], 64), HL_OK);
+    k->h = hdr_of(f, k->c, k->obj[0]);
+    assert_ptr_equal(k->h->free_head, k->obj[1]);
+    assert_int_equal(check_count(f->s, NULL), 0);
+}
+
+static void expect_violations(const struct fx *f, size_t want,
+                              const char *first_what)
+{
+    struct hl_violation v;
+    size_t n = check_count(f->s, &v);
+    if (n != want)
+        fail_msg("check() found %zu violations (first: %s), want %zu", n,
+                 v.what ? v.what : "-", want);
+    if (first_what && (!v.what || strstr(v.what, first_what) == NULL))
+        fail_msg("first violation '%s', want '%s'", v.what ? v.what : "-",
+                 first_what);
+}
+
+static void check_counts_broken_free_list(void **state)
+{
+    struct fx *f = *state;
+    struct corrupt_fx k;
+    corrupt_setup(f, &k);
+    struct slab_free *link = (struct slab_free *)k.obj[1];
+    struct slab_free *saved = link->next;
+
+    /* Off an object boundary: the bad pointer, and the free count. */
+    link->next = (struct slab_free *)((uint8_t *)saved + 8);
+    expect_violations(f, 2, "object boundary");
+    /* Outside the slab: the same two. */
+    link->next = (struct slab_free *)(uintptr_t)0x10;
+    expect_violations(f, 2, "object boundary");
+    /* Truncated: only the count. */
+    link->next = NULL;
+    expect_violations(f, 1, "free objects + in use");
+    /* A cycle back to itself. */
+    link->next = link;
+    expect_violations(f, 2, "cycle");
+
+    link->next = saved;
+    expect_violations(f, 0, NULL);
+    for (int i = 0; i < 3; i += 2)
+        assert_int_equal(slab_free(f->s, k.obj[i], 64), HL_OK);
+}
+
+static void check_counts_bad_inuse_count(void **state)
+{
+    struct fx *f = *state;
+    struct corrupt_fx k;
+    corrupt_setup(f, &k);
+    /* free + in use != objects; the cache's sum; (checked) the bitmap */
+    k.h->inuse++;
+    expect_violations(f, HL_CHECK_LEVEL >= 1 ? 3 : 2, "free objects + in use");
+    k.h->inuse += 1000; /* out of range: reported alone, plus the sum */
+    expect_violations(f, 2, "in-use count out of range");
+    k.h->inuse -= 1001;
+    expect_violations(f, 0, NULL);
+    for (int i = 0; i < 3; i += 2)
+        assert_int_equal(slab_free(f->s, k.obj[i], 64), HL_OK);
+}
+
+static void check_counts_slab_on_wrong_list(void **state)
+{
+    struct fx *f = *state;
+    struct corrupt_fx k;
+    corrupt_setup(f, &k);
+    struct slab_cache *c = (struct slab_cache *)k.c;
+    /* Move the partial slab to the full list, consistently (links, header,
+     * counts): only its in-use count gives it away. */
+    assert_ptr_equal(c->lists[SLAB_PARTIAL], k.h);
+    assert_null(k.h->next);
+    c->lists[SLAB_PARTIAL] = NULL;
+    c->nslabs[SLAB_PARTIAL]--;
+    c->lists[SLAB_FULL] = k.h;
+    c->nslabs[SLAB_FULL]++;
+    k.h->list = SLAB_FULL;
+    expect_violations(f, 1, "wrong list");
+    /* Only the header still says partial: header/list mismatch too. */
+    k.h->list = SLAB_PARTIAL;
+    expect_violations(f, 2, "names another list");
+    /* Moved back. */
+    c->lists[SLAB_FULL] = NULL;
+    c->nslabs[SLAB_FULL]--;
+    c->lists[SLAB_PARTIAL] = k.h;
+    c->nslabs[SLAB_PARTIAL]++;
+    expect_violations(f, 0, NULL);
+    for (int i = 0; i < 3; i += 2)
+        assert_int_equal(slab_free(f->s, k.obj[i], 64), HL_OK);
+}
+
+static void check_counts_bad_page_tags_and_bitmap(void **state)
+{
+    struct fx *f = *state;
+    struct corrupt_fx k;
+    corrupt_setup(f, &k);
+    size_t pfn = ((uintptr_t)k.h - f->s->frames_addr) >> HL_FRAME_SHIFT;
+    uint8_t saved = f->s->page_tag[pfn];
+    /* Untagged slab: the slab itself, and the tag sums. */
+    f->s->page_tag[pfn] = 0;
+    expect_violations(f, 2, "not tagged");
+    f->s->page_tag[pfn] = saved;
+    /* Frame 0 starts a free 64-frame block: tag it as a second metadata
+     * block, then as a large block nobody counted. */
+    assert_int_equal(f->s->page_tag[0], 0);
+    f->s->page_tag[0] = 0xC0; /* META, order 0 */
+    expect_violations(f, 1, "more than one metadata block");
+    f->s->page_tag[0] = 0x80; /* LARGE, order 0 */
+    expect_violations(f, 1, "large-block counters");
+    f->s->page_tag[0] = 0x47; /* SLAB, order 7: past the frames */
+    expect_violations(f, 1, "page tag invalid");
+    f->s->page_tag[0] = 0;
+#if HL_CHECK_LEVEL >= 1
+    /* Object 1 (free) marked in use: the free-list entry and the popcount. */
+    k.h->used_map[0] ^= 2u;
+    expect_violations(f, 2, "marked in use");
+    k.h->used_map[0] ^= 2u;
+#endif
+    /* A wrong counter: live_blocks (and allocs - frees) off by one. */
+    f->s->live_blocks++;
+    expect_violations(f, 1, "live counters");
+    f->s->live_blocks--;
+    expect_violations(f, 0, NULL);
+    for (int i = 0; i < 3; i += 2)
+        assert_int_equal(slab_free(f->s, k.obj[i], 64), HL_OK);
+}
+
+/* ---- main ---------------------------------------------------------------- */
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(init_stats_and_tiny_regions),
+        T(list_transitions_and_keep_one_empty),
+        T(object_reuse_is_lifo),
+        T(size_class_mapping_and_alignment),
+        T(large_requests_go_to_buddy),
+        T(exhaustion_reaps_cached_slabs),
+        T(cache_create_alloc_free_destroy),
+        T(cache_of_caches_grows_and_shrinks),
+        T(cache_reap_returns_empty_slabs),
+        T(random_ops_keep_check_clean),
+#if HL_CHECK_LEVEL >= 1
+        T(double_free_refused),
+        T(interior_pointer_refused),
+        T(wrong_size_class_refused),
+        T(foreign_pointer_refused),
+        T(broken_link_caught_and_repaired),
+#endif
+#if HL_CHECK_LEVEL >= 2
+        T(poison_fresh_and_freed),
+        T(write_after_free_caught),
+#endif
+        T(check_counts_broken_free_list),
+        T(check_counts_bad_inuse_count),
+        T(check_counts_slab_on_wrong_list),
+        T(check_counts_bad_page_tags_and_bitmap),
+    };
+    return cmocka_run_group_tests_name("slab", tests, NULL, NULL);
+}
