@@ -26,6 +26,7 @@
 #include <stdbool.h>
 
 #include "allocators/allocator.h"
+#include "workloads/rng.h"
 
 enum hl_op_kind {
     HL_OP_ALLOC = 0,
@@ -118,5 +119,30 @@ uint64_t hl_wl_checksum_op(uint64_t h, const struct hl_op *op);
 uint64_t hl_wl_checksum(const struct hl_workload *w,
                         const struct hl_wl_params *p, uint64_t seed,
                         void *scratch, size_t scratch_bytes);
+
+/* ---- additions (workloads/ helper) ------------------------------------- */
+
+/* 0 if every value of p is inside its parameter's [min, max] and, where
+ * the workload has both `min` and `max`, min <= max; else -1 with a static
+ * message in *err and the offending parameter's index in *bad_index
+ * (either may be NULL).  hl_wl_parse calls it; callers that build a
+ * parameter set by hand should too: generators assume valid parameters. */
+int hl_wl_validate(const struct hl_workload *w, const struct hl_wl_params *p,
+                   const char **err, int *bad_index);
+
+/* Scale p (in place) so that the stream has about `ops` ops in all, for
+ * the CLI's --ops.  Parameters other than the ones below are kept; results
+ * are clamped to the parameters' ranges.
+ *   churn-fixed, churn-uniform, churn-powerlaw, plateau, frames-churn,
+ *       frames-orders: `ops` (churn steps, 2 ops each) gets what the fill
+ *       and drain leave; if fill + drain would be more than half of `ops`,
+ *       the live set shrinks first so that fill + drain is about half
+ *       (`live`; plateau: `live` and `temp` in proportion; frames-churn:
+ *       `frames`, at the same occupancy).
+ *   lifo, fifo, random-free, ramp: n = ops / 2.
+ *   peak: n = ops / (2 * peaks) (first peaks = ops / 2 if that is fewer).
+ * pre: w is from hl_workloads[]. */
+void hl_wl_scale_ops(const struct hl_workload *w, struct hl_wl_params *p,
+                     uint64_t ops);
 
 #endif /* HEAPLAB_WORKLOAD_H */

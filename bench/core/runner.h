@@ -1,0 +1,210 @@
+/*
+ * runner.h — the measuring core shared by the host and the i386 kernel:
+ * drive a workload's op stream through an allocator, time it, fill the
+ * per-op histogram, sample space over time, and format the CSV rows.
+ * Freestanding: no libc, no floating point (the kernel has no FPU
+ * context); every derived figure is an integer or a fixed-point decimal.
+ *
+ * One cell = (allocator, workload, params, seed).  The caller (the host's
+ * cell child, or the kernel) does, with memory it owns:
+ *
+ *   hl_clock_calibrate(&cal)                  once per process/boot
+ *   hl_cell_pass(&cfg, HL_PASS_WARMUP, &r)    once per cell
+ *   for rep in 0..reps-1:
+ *       hl_cell_pass(&cfg, HL_PASS_BATCH, &r)  whole stream, one timing
+ *       hl_cell_pass(&cfg, HL_PASS_PEROP, &r)  every op timed into cfg.hist;
+ *                                              space sampled into cfg.sample
+ *       hl_format_cells_row(...)               one CSV row per rep
+ *
+ * Every pass re-initialises the allocator over the same region and
+ * restarts the workload from its seed, so passes are independent and
+ * identical in their ops.
+ */
+#ifndef HEAPLAB_RUNNER_H
+#define HEAPLAB_RUNNER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#include "allocators/allocator.h"
+#include "bench/core/hist.h"
+#include "workloads/workload.h"
+
+/* ---- the clock's own figures --------------------------------------------- */
+
+struct hl_clock_cal {
+    uint64_t overhead;   /* median ticks of an empty start/stop pair */
+    uint64_t overhead_min;
+    uint64_t resolution; /* smallest non-zero step between two reads */
+    uint64_t samples;    /* pairs measured */
+};
+
+/* Measure the timer: `samples` back-to-back start/stop pairs (scratch
+ * holds samples uint64_t).  pre: samples >= 16. */
+void hl_clock_calibrate(struct hl_clock_cal *cal, uint64_t *scratch,
+                        uint64_t samples);
+
+/* ---- a cell ---------------------------------------------------------------- */
+
+/* What the harness keeps per workload slot. */
+struct hl_slot {
+    void *ptr;      /* NULL: empty (never filled, or its alloc failed) */
+    uint64_t bytes; /* requested */
+};
+
+/* Space sample, taken between ops (never inside a timed region). */
+struct hl_space_sample {
+    uint64_t op_index;  /* ops executed before this sample */
+    uint64_t live_bytes;
+    uint64_t held_bytes;
+    uint64_t free_bytes;
+    uint64_t largest_free_bytes;
+    uint64_t meta_bytes;
+};
+
+typedef void (*hl_sample_fn)(void *ctx, const struct hl_space_sample *s);
+
+/* Optional hooks around the measured stream (e.g. callgrind's
+ * instrumentation on/off on the host).  NULL: none. */
+typedef void (*hl_measure_fn)(void *ctx);
+
+struct hl_cell_config {
+    const struct hl_allocator *a;
+    const struct hl_workload *w;
+    struct hl_wl_params params;
+    uint64_t seed;
+
+    void *state;          /* a->state_bytes bytes, HL_STATE_ALIGN-aligned */
+    void *region;         /* what the allocator is given */
+    size_t region_bytes;
+    void *scratch;        /* workload scratch: w->scratch_bytes(&params) */
+    size_t scratch_bytes;
+    struct hl_slot *slots; /* w->slots(&params) entries */
+    uint64_t nslots;
+
+    struct hl_hist *hist;     /* PEROP: filled with raw tick deltas */
+    uint64_t timer_overhead;  /* subtracted from batch and percentiles */
+    uint32_t sample_points;   /* PEROP: about this many space samples */
+    hl_sample_fn sample;      /* NULL: no timeline */
+    void *sample_ctx;
+    hl_measure_fn measure_begin, measure_end;
+    void *measure_ctx;
+};
+
+enum hl_pass {
+    HL_PASS_WARMUP = 0, /* run the stream, measure nothing */
+    HL_PASS_BATCH = 1,  /* one timing around the whole stream */
+    HL_PASS_PEROP = 2,  /* each op timed; space sampled */
+};
+
+/* Blocks still live after a pass (the stream frees everything, so each is
+ * a leak: in the allocator if its stats still count them, else in the
+ * harness).  The first HL_LEAKS_LISTED are named. */
+#define HL_LEAKS_LISTED 8
+
+struct hl_cell_result {
+    enum hl_status init_status; /* a->init's answer; not HL_OK: no figures */
+    uint64_t ops;               /* ops executed */
+    uint64_t workload_checksum; /* of the op stream alone */
+    uint64_t placement_checksum; /* frame family: region-relative frame
+                                    numbers returned, in order; else 0 */
+    uint64_t failed_allocs;
+
+    /* BATCH */
+    uint64_t batch_ticks;          /* whole stream, timer overhead removed */
+    uint64_t cycles_per_op_milli;  /* batch_ticks * 1000 / ops */
+    uint64_t harness_ticks;        /* the same stream with every allocator
+                                      call replaced by a store, timed the
+                                      same way (overhead removed): what the
+                                      generator and slot table cost.  NOT
+                                      subtracted from batch_ticks
+                                      (docs/measurement.md). */
+
+    /* PEROP: percentiles of (raw delta - timer_overhead), clamped at 0 */
+    uint64_t p50, p90, p99, p999, max;
+
+    /* PEROP: space */
+    uint64_t peak_live_bytes;      /* exact: tracked on every op */
+    uint64_t peak_footprint_bytes; /* max held_bytes over the samples */
+    uint32_t frag_internal_ppm;    /* at the peak-footprint sample:
+                                      (held - meta - live) / (held - meta) */
+    uint32_t frag_external_ppm;    /* same sample: 1 - largest_free / free */
+
+    /* every pass */
+    uint64_t leaks;                /* slots still filled + allocator's
+                                      live_blocks beyond them */
+    uint64_t leaked_slots[HL_LEAKS_LISTED];
+    uint32_t nleaked_listed;
+};
+
+/* Run one pass of the cell.  Returns HL_OK, or init's error status.
+ * A pass writes only the fields it measures (zero r once per repetition):
+ *   every pass: init_status, ops, failed_allocs, peak_live_bytes (not
+ *     BATCH), leaks (the worst pass so far is kept);
+ *   WARMUP, PEROP: workload_checksum, placement_checksum (BATCH keeps
+ *     hashing out of its timed loop);
+ *   BATCH: batch_ticks, cycles_per_op_milli, harness_ticks;
+ *   PEROP: resets c->hist, then p50..max, peak_footprint_bytes, frag_*.
+ * pre: c->nslots >= c->w->slots(&c->params); c->scratch_bytes >=
+ *      c->w->scratch_bytes(&c->params), 8-aligned. */
+enum hl_status hl_cell_pass(const struct hl_cell_config *c, enum hl_pass pass,
+                            struct hl_cell_result *r);
+
+/* ---- CSV ------------------------------------------------------------------ */
+
+/* The columns of cells.csv, in order (docs/csv-schema.md). */
+extern const char hl_cells_header[];
+
+/* One cells.csv row.  Text fields are quoted as RFC 4180 asks when they
+ * contain a comma, a double quote, CR or LF (params "live=1000,size=64"
+ * becomes "\"live=1000,size=64\""); a field the caller already quoted
+ * (starts and ends with '"') is written as given.  NULL is written as an
+ * empty field.  Figures come from r.
+ * `status` is "ok", "failed", "crashed", "timeout" or "error". */
+struct hl_row_ids {
+    const char *run_id, *env, *accel, *clock;
+    const char *allocator, *family, *workload, *params;
+    uint64_t seed;
+    uint32_t rep;
+    const char *status;
+    uint64_t timer_overhead;
+    uint64_t faults;
+};
+
+/* Format into buf (cap bytes incl. NUL), no newline; returns the length,
+ * or cap if it did not fit (buf then holds a truncated, unusable row). */
+size_t hl_format_cells_row(char *buf, size_t cap, const struct hl_row_ids *id,
+                           const struct hl_cell_result *r);
+
+/* Freestanding number formatting: decimal, and fixed-point with `decimals`
+ * digits of value / 10^decimals.  Return the length written (NUL added if
+ * room). */
+size_t hl_fmt_u64(char *buf, size_t cap, uint64_t v);
+size_t hl_fmt_fixed(char *buf, size_t cap, uint64_t value, unsigned decimals);
+/* Exactly 16 lowercase hex digits. */
+size_t hl_fmt_hex64(char *buf, size_t cap, uint64_t v);
+/* (For the three hl_fmt_*: the length returned is the whole text's; if it
+ * is >= cap, only cap bytes were written and there is no NUL.
+ * decimals <= 19.) */
+
+/* latency.csv, long format: one row per non-empty histogram bucket of a
+ * PEROP pass (raw tick deltas, timer overhead included: cells.csv's
+ * timer_overhead says how much), keyed like cells.csv.  bucket_lo and
+ * bucket_hi are both inclusive. */
+extern const char hl_latency_header[];
+/*   run_id,env,allocator,workload,params,seed,rep,bucket_lo,bucket_hi,count */
+size_t hl_format_latency_row(char *buf, size_t cap, const struct hl_row_ids *id,
+                             uint64_t bucket_lo, uint64_t bucket_hi,
+                             uint64_t count);
+
+/* timeline.csv: one row per space sample of a PEROP pass. */
+extern const char hl_timeline_header[];
+/*   run_id,env,allocator,workload,params,seed,rep,op_index,live_bytes,
+ *   held_bytes,free_bytes,largest_free_bytes,meta_bytes */
+size_t hl_format_timeline_row(char *buf, size_t cap,
+                              const struct hl_row_ids *id,
+                              const struct hl_space_sample *s);
+/* (Both return like hl_format_cells_row: the length, or cap.) */
+
+#endif /* HEAPLAB_RUNNER_H */

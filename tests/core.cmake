@@ -1,0 +1,18 @@
+# tests/core.cmake — the tests of bench/core/ (included last by
+# tests/CMakeLists.txt, so hl_testlib and hl_unit_test() are defined).
+hl_unit_test(test_hist SOURCES test_hist.c LIBS hl_core)
+hl_unit_test(test_runner SOURCES test_runner.c
+             LIBS hl_core hl_allocators hl_workloads)
+
+# bench/core/ as the i386 kernel will link it: alone (only hl_* symbols
+# of allocators/, workloads/ and the port may stay undefined), then with
+# the i386 allocators and workloads (only the port seam may stay).
+if(TARGET hl_core_i386 AND TARGET hl_workloads_i386 AND TARGET hl_allocators_i386)
+  add_test(NAME freestanding_core
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/freestanding_core.sh
+                   $<TARGET_OBJECTS:hl_core_i386> --
+                   $<TARGET_OBJECTS:hl_allocators_i386>
+                   $<TARGET_OBJECTS:hl_workloads_i386>
+           COMMAND_EXPAND_LISTS)
+  set_tests_properties(freestanding_core PROPERTIES LABELS freestanding)
+endif()

@@ -1,0 +1,800 @@
+/*
+ * test_runner.c — the measuring core (bench/core/runner.h) with the real
+ * allocators and workloads: checksums, placement, leaks (allocator and
+ * harness), peak live bytes against an independent replay, percentiles,
+ * batch timing, space samples, calibration, and the CSV formatters.
+ */
+#include "tests/testlib.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "allocators/util.h"
+#include "bench/core/runner.h"
+
+#define HEAP_REGION_BYTES ((size_t)8 << 20)
+#define FRAME_REGION_BYTES ((size_t)16 << 20)
+#define TEST_OPS 4000 /* every stream scaled to about this many ops */
+
+static struct hl_hist H;
+
+/* Everything a cell needs, from the host heap. */
+struct cell {
+    struct hl_cell_config c;
+    void *region;
+};
+
+static size_t region_bytes_for(const struct hl_allocator *a)
+{
+    return a->family == HL_FAMILY_FRAME ? FRAME_REGION_BYTES : HEAP_REGION_BYTES;
+}
+
+static void cell_open(struct cell *x, const struct hl_allocator *a,
+                      const struct hl_workload *w, uint64_t seed)
+{
+    memset(x, 0, sizeof *x);
+    struct hl_cell_config *c = &x->c;
+    c->a = a;
+    c->w = w;
+    hl_wl_defaults(w, &c->params);
+    if (hl_workload_find(w->name) == w) { /* registered: scale it down */
+        hl_wl_scale_ops(w, &c->params, TEST_OPS);
+        assert_int_equal(hl_wl_validate(w, &c->params, NULL, NULL), 0);
+    }
+    c->seed = seed;
+    c->state = tl_state(a);
+    c->region_bytes = region_bytes_for(a);
+    x->region = c->region = tl_region(c->region_bytes, HL_FRAME_BYTES);
+    c->scratch_bytes = w->scratch_bytes(&c->params);
+    c->scratch = tl_region(c->scratch_bytes ? c->scratch_bytes : 8, 16);
+    c->nslots = w->slots(&c->params);
+    c->slots = calloc((size_t)c->nslots + 1, sizeof *c->slots);
+    assert_non_null(c->slots);
+    c->hist = &H;
+    c->sample_points = 50;
+}
+
+static void cell_close(struct cell *x)
+{
+    tl_free(x->c.state);
+    tl_free(x->region);
+    tl_free(x->c.scratch);
+    free(x->c.slots);
+}
+
+static const struct hl_allocator *find_alloc(const char *name)
+{
+    const struct hl_allocator *a = hl_allocator_find(name);
+    if (!a)
+        fail_msg("allocator %s is not registered", name);
+    return a;
+}
+
+static const struct hl_workload *find_wl(const char *name)
+{
+    const struct hl_workload *w = hl_workload_find(name);
+    if (!w)
+        fail_msg("workload %s is not registered", name);
+    return w;
+}
+
+/* ---- checksums ------------------------------------------------------------ */
+
+static void workload_checksum_equals_hl_wl_checksum(void **st)
+{
+    (void)st;
+    for (const struct hl_workload *const *w = hl_workloads; *w; w++) {
+        const struct hl_allocator *a = find_alloc(
+            (*w)->family == HL_FAMILY_FRAME ? "buddy" : "firstfit-seed");
+        struct cell x;
+        cell_open(&x, a, *w, 7);
+        uint64_t want = hl_wl_checksum(*w, &x.c.params, 7, x.c.scratch,
+                                       x.c.scratch_bytes);
+        for (int pass = HL_PASS_WARMUP; pass <= HL_PASS_PEROP; pass += 2) {
+            struct hl_cell_result r = {0};
+            assert_int_equal(hl_cell_pass(&x.c, (enum hl_pass)pass, &r), HL_OK);
+            if (r.workload_checksum != want)
+                fail_msg("%s pass %d: checksum %016llx, hl_wl_checksum %016llx",
+                         (*w)->name, pass, (unsigned long long)r.workload_checksum,
+                         (unsigned long long)want);
+            assert_int_equal(r.ops, (*w)->total_ops(&x.c.params));
+        }
+        /* The runner follows the seed (lifo and fifo draw nothing from it,
+         * so compare with the generator rather than with `want`). */
+        x.c.seed = 8;
+        struct hl_cell_result r = {0};
+        assert_int_equal(hl_cell_pass(&x.c, HL_PASS_WARMUP, &r), HL_OK);
+        assert_int_equal(r.workload_checksum,
+                         hl_wl_checksum(*w, &x.c.params, 8, x.c.scratch,
+                                        x.c.scratch_bytes));
+        if (strcmp((*w)->name, "churn-uniform") == 0)
+            assert_int_not_equal(r.workload_checksum, want);
+        cell_close(&x);
+    }
+}
+
+/* The placement checksum recomputed by a plain replay of the stream. */
+static uint64_t replay_placement(const struct hl_cell_config *c)
+{
+    static struct hl_slot slots[1 << 16];
+    assert_true(c->nslots <= sizeof slots / sizeof slots[0]);
+    memset(slots, 0, sizeof slots);
+    assert_int_equal(c->a->init(c->state, c->region, c->region_bytes), HL_OK);
+    struct hl_wl_gen g;
+    hl_wl_init(&g, c->w, &c->params, c->seed, c->scratch, c->scratch_bytes);
+    uint64_t h = 0xcbf29ce484222325ull;
+    struct hl_op op;
+    while (c->w->next(&g, &op)) {
+        if (op.kind == HL_OP_ALLOC) {
+            void *p = c->a->alloc(c->state, (size_t)op.bytes);
+            slots[op.slot].ptr = p;
+            slots[op.slot].bytes = op.bytes;
+            uint64_t frame = p ? ((uint64_t)((uint8_t *)p - (uint8_t *)c->region)) / 4096
+                               : UINT64_MAX;
+            for (int i = 0; i < 8; i++) {
+                h ^= (frame >> (8 * i)) & 0xff;
+                h *= 0x100000001b3ull;
+            }
+        } else if (slots[op.slot].ptr) {
+            c->a->free(c->state, slots[op.slot].ptr, (size_t)slots[op.slot].bytes);
+            slots[op.slot].ptr = NULL;
+        }
+    }
+    return h;
+}
+
+static void placement_checksum_repeatable_and_allocator_specific(void **st)
+{
+    (void)st;
+    const struct hl_workload *w = find_wl("frames-orders");
+    struct cell x, y;
+    cell_open(&x, find_alloc("bitmap-seed"), w, 3);
+    cell_open(&y, find_alloc("buddy"), w, 3);
+    struct hl_cell_result r1 = {0}, r2 = {0}, r3 = {0};
+    assert_int_equal(hl_cell_pass(&x.c, HL_PASS_WARMUP, &r1), HL_OK);
+    assert_int_equal(hl_cell_pass(&x.c, HL_PASS_PEROP, &r2), HL_OK);
+    assert_int_equal(hl_cell_pass(&y.c, HL_PASS_PEROP, &r3), HL_OK);
+    assert_int_not_equal(r1.placement_checksum, 0);
+    assert_int_equal(r1.placement_checksum, r2.placement_checksum);
+    assert_int_not_equal(r1.placement_checksum, r3.placement_checksum);
+    assert_int_equal(r1.workload_checksum, r3.workload_checksum);
+    assert_int_equal(r1.placement_checksum, replay_placement(&x.c));
+    assert_int_equal(r3.placement_checksum, replay_placement(&y.c));
+    cell_close(&x);
+    cell_close(&y);
+
+    /* Heap allocators have no placement checksum. */
+    cell_open(&x, find_alloc("firstfit-seed"), find_wl("churn-fixed"), 3);
+    struct hl_cell_result r4 = {0};
+    assert_int_equal(hl_cell_pass(&x.c, HL_PASS_PEROP, &r4), HL_OK);
+    assert_int_equal(r4.placement_checksum, 0);
+    cell_close(&x);
+}
+
+/* ---- leaks ---------------------------------------------------------------- */
+
+static void no_leaks_for_any_allocator_on_its_family(void **st)
+{
+    (void)st;
+    unsigned cells = 0;
+    for (const struct hl_allocator *const *a = hl_allocators; *a; a++) {
+        for (const struct hl_workload *const *w = hl_workloads; *w; w++) {
+            if ((*w)->family != (*a)->family)
+                continue;
+            struct cell x;
+            cell_open(&x, *a, *w, 11);
+            struct hl_cell_result r = {0};
+            for (int pass = HL_PASS_WARMUP; pass <= HL_PASS_PEROP; pass++) {
+                assert_int_equal(hl_cell_pass(&x.c, (enum hl_pass)pass, &r), HL_OK);
+                if (r.leaks != 0)
+                    fail_msg("%s on %s, pass %d: %llu leaks", (*a)->name,
+                             (*w)->name, pass, (unsigned long long)r.leaks);
+                assert_int_equal(r.nleaked_listed, 0);
+                assert_int_equal(r.init_status, HL_OK);
+                assert_int_equal(r.ops, (*w)->total_ops(&x.c.params));
+            }
+            /* The harness leaves every slot empty. */
+            for (uint64_t i = 0; i < x.c.nslots; i++)
+                assert_null(x.c.slots[i].ptr);
+            cell_close(&x);
+            cells++;
+        }
+    }
+    assert_true(cells >= 6);
+}
+
+/* A wrapper whose free does nothing: the blocks stay counted in the
+ * wrapped allocator's stats. */
+static enum hl_status leaky_free(void *state, void *ptr, size_t bytes)
+{
+    (void)state;
+    (void)ptr;
+    (void)bytes;
+    return HL_OK;
+}
+
+static void leaky_allocator_leaks_its_live_blocks(void **st)
+{
+    (void)st;
+    struct hl_allocator leaky = *find_alloc("firstfit-seed");
+    leaky.name = "leaky";
+    leaky.free = leaky_free;
+    struct cell x;
+    cell_open(&x, &leaky, find_wl("random-free"), 5);
+    for (int pass = HL_PASS_WARMUP; pass <= HL_PASS_PEROP; pass++) {
+        struct hl_cell_result r = {0};
+        assert_int_equal(hl_cell_pass(&x.c, (enum hl_pass)pass, &r), HL_OK);
+        struct hl_stats s;
+        leaky.stats(x.c.state, &s);
+        assert_true(s.live_blocks > 0);
+        assert_int_equal(r.leaks, s.live_blocks);
+        assert_int_equal(r.leaks, s.allocs); /* nothing was really freed */
+        assert_int_equal(r.nleaked_listed, 0); /* the harness freed them all */
+    }
+    cell_close(&x);
+}
+
+/* A stream that allocates 12 blocks and frees only the first 2: the
+ * harness itself is left holding 10 (slots 2..11). */
+static uint64_t short_slots(const struct hl_wl_params *p) { (void)p; return 12; }
+static size_t short_scratch(const struct hl_wl_params *p) { (void)p; return 0; }
+static uint64_t short_total(const struct hl_wl_params *p) { (void)p; return 14; }
+static void short_start(struct hl_wl_gen *g) { g->emitted = 0; g->total = 14; }
+static bool short_next(struct hl_wl_gen *g, struct hl_op *op)
+{
+    if (g->emitted == g->total)
+        return false;
+    uint64_t i = g->emitted++;
+    if (i < 12)
+        *op = (struct hl_op){HL_OP_ALLOC, (uint32_t)i, 100};
+    else
+        *op = (struct hl_op){HL_OP_FREE, (uint32_t)(i - 12), 0};
+    return true;
+}
+static const struct hl_workload short_wl = {
+    .name = "test-unfreed",
+    .summary = "12 allocs, 2 frees",
+    .family = HL_FAMILY_HEAP,
+    .slots = short_slots,
+    .scratch_bytes = short_scratch,
+    .total_ops = short_total,
+    .start = short_start,
+    .next = short_next,
+};
+
+static void unfreed_slots_are_listed(void **st)
+{
+    (void)st;
+    struct cell x;
+    cell_open(&x, find_alloc("firstfit-seed"), &short_wl, 1);
+    for (int pass = HL_PASS_WARMUP; pass <= HL_PASS_PEROP; pass++) {
+        struct hl_cell_result r = {0};
+        assert_int_equal(hl_cell_pass(&x.c, (enum hl_pass)pass, &r), HL_OK);
+        assert_int_equal(r.ops, 14);
+        assert_int_equal(r.leaks, 10); /* filled slots == allocator's live */
+        assert_int_equal(r.nleaked_listed, HL_LEAKS_LISTED);
+        for (uint32_t i = 0; i < HL_LEAKS_LISTED; i++)
+            assert_int_equal(r.leaked_slots[i], 2 + i);
+    }
+    /* The result keeps the worst pass of the repetition. */
+    struct hl_cell_result r = {0};
+    r.leaks = 20;
+    assert_int_equal(hl_cell_pass(&x.c, HL_PASS_BATCH, &r), HL_OK);
+    assert_int_equal(r.leaks, 20);
+    r.leaks = 3;
+    assert_int_equal(hl_cell_pass(&x.c, HL_PASS_BATCH, &r), HL_OK);
+    assert_int_equal(r.leaks, 10);
+    assert_int_equal(r.leaked_slots[0], 2);
+    cell_close(&x);
+}
+
+/* ---- space and time ------------------------------------------------------- */
+
+/* Peak live bytes by replaying the stream alone (0 bytes count as 1). */
+static uint64_t replay_peak_live(const struct hl_cell_config *c)
+{
+    uint64_t *bytes = calloc((size_t)c->nslots, sizeof *bytes);
+    assert_non_null(bytes);
+    struct hl_wl_gen g;
+    hl_wl_init(&g, c->w, &c->params, c->seed, c->scratch, c->scratch_bytes);
+    uint64_t live = 0, peak = 0;
+    struct hl_op op;
+    while (c->w->next(&g, &op)) {
+        if (op.kind == HL_OP_ALLOC) {
+            bytes[op.slot] = op.bytes ? op.bytes : 1;
+            live += bytes[op.slot];
+            peak = live > peak ? live : peak;
+        } else {
+            live -= bytes[op.slot];
+            bytes[op.slot] = 0;
+        }
+    }
+    free(bytes);
+    return peak;
+}
+
+static void peak_live_bytes_equals_a_replay(void **st)
+{
+    (void)st;
+    static const char *const wls[] = {"churn-uniform", "churn-powerlaw", "ramp",
+                                      "peak", "plateau", "random-free"};
+    for (size_t i = 0; i < sizeof wls / sizeof wls[0]; i++) {
+        struct cell x;
+        cell_open(&x, find_alloc("firstfit-seed"), find_wl(wls[i]), 21);
+        struct hl_cell_result r = {0};
+        assert_int_equal(hl_cell_pass(&x.c, HL_PASS_PEROP, &r), HL_OK);
+        assert_int_equal(r.failed_allocs, 0);
+        uint64_t want = replay_peak_live(&x.c);
+        assert_true(want > 0);
+        if (r.peak_live_bytes != want)
+            fail_msg("%s: peak_live_bytes %llu, replay %llu", wls[i],
+                     (unsigned long long)r.peak_live_bytes,
+                     (unsigned long long)want);
+        cell_close(&x);
+    }
+}
+
+static void failed_allocs_are_counted_and_their_frees_skipped(void **st)
+{
+    (void)st;
+    /* A region far too small for the live set: many allocs fail. */
+    struct cell x;
+    cell_open(&x, find_alloc("firstfit-seed"), find_wl("churn-fixed"), 2);
+    x.c.region_bytes = 16 << 10;
+    struct hl_cell_result r = {0};
+    assert_int_equal(hl_cell_pass(&x.c, HL_PASS_PEROP, &r), HL_OK);
+    assert_true(r.failed_allocs > 0);
+    assert_int_equal(r.leaks, 0);
+    struct hl_stats s;
+    x.c.a->stats(x.c.state, &s);
+    assert_int_equal(r.failed_allocs, s.failed_allocs);
+    /* Every allocator call was timed: successful allocs, failed allocs
+     * and the frees of filled slots (2 per success). */
+    assert_int_equal(H.count, s.allocs + s.frees + s.failed_allocs);
+    assert_true(r.peak_live_bytes <= x.c.region_bytes);
+    cell_close(&x);
+}
+
+static void percentiles_ordered_and_batch_nonzero(void **st)
+{
+    (void)st;
+    struct cell x;
+    cell_open(&x, find_alloc("firstfit-seed"), find_wl("churn-uniform"), 4);
+    struct hl_cell_result r = {0};
+    assert_int_equal(hl_cell_pass(&x.c, HL_PASS_WARMUP, &r), HL_OK);
+    assert_int_equal(r.batch_ticks, 0); /* WARMUP measures nothing */
+    assert_int_equal(r.max, 0);
+    assert_int_equal(hl_cell_pass(&x.c, HL_PASS_BATCH, &r), HL_OK);
+    assert_true(r.batch_ticks > 0);
+    assert_true(r.cycles_per_op_milli > 0);
+    assert_int_equal(r.cycles_per_op_milli, r.batch_ticks * 1000 / r.ops);
+    assert_true(r.harness_ticks > 0);
+    assert_int_equal(hl_cell_pass(&x.c, HL_PASS_PEROP, &r), HL_OK);
+    assert_int_equal(H.count, r.ops); /* every op reached the allocator */
+    assert_true(r.p50 <= r.p90);
+    assert_true(r.p90 <= r.p99);
+    assert_true(r.p99 <= r.p999);
+    assert_true(r.p999 <= r.max);
+    assert_true(r.max > 0);
+    /* max is the raw maximum less the overhead. */
+    assert_int_equal(r.max, H.max);
+
+    /* The overhead is subtracted, clamped at 0. */
+    uint64_t o = H.min;
+    x.c.timer_overhead = o;
+    struct hl_cell_result q = {0};
+    assert_int_equal(hl_cell_pass(&x.c, HL_PASS_PEROP, &q), HL_OK);
+    assert_int_equal(q.max, H.max > o ? H.max - o : 0); /* H: the new pass */
+    uint64_t p50 = hl_hist_quantile(&H, 500000);
+    assert_int_equal(q.p50, p50 > o ? p50 - o : 0);
+    x.c.timer_overhead = UINT64_MAX;
+    assert_int_equal(hl_cell_pass(&x.c, HL_PASS_BATCH, &q), HL_OK);
+    assert_int_equal(q.batch_ticks, 0);
+    assert_int_equal(q.cycles_per_op_milli, 0);
+    assert_int_equal(hl_cell_pass(&x.c, HL_PASS_PEROP, &q), HL_OK);
+    assert_int_equal(q.p50, 0);
+    assert_int_equal(q.max, 0);
+    cell_close(&x);
+}
+
+/* Space samples, recorded by the callback. */
+#define MAX_SAMPLES 256
+static struct hl_space_sample samples[MAX_SAMPLES];
+static unsigned nsamples;
+static void record_sample(void *ctx, const struct hl_space_sample *s)
+{
+    assert_ptr_equal(ctx, samples);
+    assert_true(nsamples < MAX_SAMPLES);
+    samples[nsamples++] = *s;
+}
+
+static void space_samples_and_fragmentation(void **st)
+{
+    (void)st;
+    static const char *const allocs[] = {"firstfit-seed", "slab", "bump"};
+    for (size_t k = 0; k < sizeof allocs / sizeof allocs[0]; k++) {
+        struct cell x;
+        cell_open(&x, find_alloc(allocs[k]), find_wl("churn-powerlaw"), 9);
+        x.c.sample = record_sample;
+        x.c.sample_ctx = samples;
+        x.c.sample_points = 40;
+        nsamples = 0;
+        struct hl_cell_result r = {0};
+        assert_int_equal(hl_cell_pass(&x.c, HL_PASS_PEROP, &r), HL_OK);
+        assert_true(nsamples >= 41 && nsamples <= 43);
+        assert_int_equal(samples[0].op_index, 0);
+        assert_int_equal(samples[0].live_bytes, 0);
+        assert_int_equal(samples[nsamples - 1].op_index, r.ops);
+        const struct hl_space_sample *peak = &samples[0];
+        for (unsigned i = 0; i < nsamples; i++) {
+            if (i > 0)
+                assert_true(samples[i].op_index > samples[i - 1].op_index);
+            assert_true(samples[i].live_bytes <= r.peak_live_bytes);
+            assert_int_equal(samples[i].held_bytes + samples[i].free_bytes,
+                             x.c.region_bytes);
+            if (samples[i].held_bytes > peak->held_bytes)
+                peak = &samples[i];
+        }
+        assert_int_equal(r.peak_footprint_bytes, peak->held_bytes);
+        /* The fragmentation figures at that sample, recomputed. */
+        uint64_t usable = peak->held_bytes - peak->meta_bytes;
+        uint64_t waste = usable > peak->live_bytes ? usable - peak->live_bytes : 0;
+        uint64_t fi = usable ? waste * 1000000 / usable : 0;
+        uint64_t fe = peak->free_bytes
+                          ? (peak->free_bytes - peak->largest_free_bytes) * 1000000 /
+                                peak->free_bytes
+                          : 0;
+        assert_int_equal(r.frag_internal_ppm, fi);
+        assert_int_equal(r.frag_external_ppm, fe);
+        assert_true(r.frag_internal_ppm <= 1000000);
+        if (strcmp(allocs[k], "firstfit-seed") == 0)
+            assert_true(r.frag_internal_ppm > 0); /* headers, rounding */
+        cell_close(&x);
+    }
+
+    /* sample_points == 0: only the start and the end. */
+    struct cell x;
+    cell_open(&x, find_alloc("firstfit-seed"), find_wl("lifo"), 9);
+    x.c.sample = record_sample;
+    x.c.sample_ctx = samples;
+    x.c.sample_points = 0;
+    nsamples = 0;
+    struct hl_cell_result r = {0};
+    assert_int_equal(hl_cell_pass(&x.c, HL_PASS_PEROP, &r), HL_OK);
+    assert_int_equal(nsamples, 2);
+    assert_int_equal(samples[1].op_index, r.ops);
+    /* No sampling at all outside PEROP. */
+    nsamples = 0;
+    assert_int_equal(hl_cell_pass(&x.c, HL_PASS_BATCH, &r), HL_OK);
+    assert_int_equal(hl_cell_pass(&x.c, HL_PASS_WARMUP, &r), HL_OK);
+    assert_int_equal(nsamples, 0);
+    cell_close(&x);
+}
+
+static unsigned begins, ends;
+static void on_begin(void *ctx) { assert_ptr_equal(ctx, &begins); begins++; }
+static void on_end(void *ctx) { assert_ptr_equal(ctx, &begins); ends++; }
+
+static void measure_hooks_wrap_the_batch(void **st)
+{
+    (void)st;
+    struct cell x;
+    cell_open(&x, find_alloc("bump"), find_wl("fifo"), 1);
+    x.c.measure_begin = on_begin;
+    x.c.measure_end = on_end;
+    x.c.measure_ctx = &begins;
+    begins = ends = 0;
+    struct hl_cell_result r = {0};
+    assert_int_equal(hl_cell_pass(&x.c, HL_PASS_BATCH, &r), HL_OK);
+    assert_int_equal(begins, 1);
+    assert_int_equal(ends, 1);
+    assert_int_equal(hl_cell_pass(&x.c, HL_PASS_WARMUP, &r), HL_OK);
+    assert_int_equal(begins, 1);
+    cell_close(&x);
+}
+
+static void init_failure_is_returned(void **st)
+{
+    (void)st;
+    struct cell x;
+    cell_open(&x, find_alloc("buddy"), find_wl("frames-churn"), 1);
+    x.c.region_bytes = 100;
+    for (int pass = HL_PASS_WARMUP; pass <= HL_PASS_PEROP; pass++) {
+        struct hl_cell_result r = {0};
+        assert_int_equal(hl_cell_pass(&x.c, (enum hl_pass)pass, &r), HL_E_REGION);
+        assert_int_equal(r.init_status, HL_E_REGION);
+        assert_int_equal(r.ops, 0);
+    }
+    cell_close(&x);
+}
+
+static void clock_calibration(void **st)
+{
+    (void)st;
+    enum { N = 20001 };
+    uint64_t *scratch = malloc(N * sizeof *scratch);
+    assert_non_null(scratch);
+    struct hl_clock_cal cal;
+    hl_clock_calibrate(&cal, scratch, N);
+    assert_int_equal(cal.samples, N);
+    assert_true(cal.overhead_min <= cal.overhead);
+    assert_true(cal.overhead > 0);
+    assert_true(cal.overhead < 100000);
+    assert_true(cal.resolution > 0);
+    assert_true(cal.resolution <= cal.overhead);
+    print_message("timer: overhead %llu (min %llu), resolution %llu ticks\n",
+                  (unsigned long long)cal.overhead,
+                  (unsigned long long)cal.overhead_min,
+                  (unsigned long long)cal.resolution);
+    free(scratch);
+}
+
+/* ---- CSV ------------------------------------------------------------------ */
+
+static void cells_header_is_exact(void **st)
+{
+    (void)st;
+    assert_string_equal(
+        hl_cells_header,
+        "run_id,env,accel,clock,allocator,family,workload,params,seed,rep,status,"
+        "ops,workload_checksum,placement_checksum,cycles_per_op,p50,p90,p99,p999,"
+        "max,timer_overhead,peak_live_bytes,peak_footprint_bytes,frag_internal,"
+        "frag_external,failed_allocs,leaks,faults");
+    assert_string_equal(
+        hl_latency_header,
+        "run_id,env,allocator,workload,params,seed,rep,bucket_lo,bucket_hi,count");
+    assert_string_equal(hl_timeline_header,
+                        "run_id,env,allocator,workload,params,seed,rep,op_index,"
+                        "live_bytes,held_bytes,free_bytes,largest_free_bytes,"
+                        "meta_bytes");
+}
+
+static void fmt_numbers(void **st)
+{
+    (void)st;
+    static const struct {
+        uint64_t v;
+        unsigned d;
+        const char *want;
+    } cases[] = {
+        {0, 0, "0"},
+        {42, 0, "42"},
+        {UINT64_MAX, 0, "18446744073709551615"},
+        {0, 3, "0.000"},
+        {5, 3, "0.005"},
+        {999, 3, "0.999"},
+        {1000, 3, "1.000"},
+        {12345, 3, "12.345"},
+        {0, 6, "0.000000"},
+        {1, 6, "0.000001"},
+        {123456, 6, "0.123456"},
+        {1000000, 6, "1.000000"},
+        {UINT64_MAX, 3, "18446744073709551.615"},
+        {UINT64_MAX, 19, "1.8446744073709551615"},
+        {7, 19, "0.0000000000000000007"},
+        {10, 1, "1.0"},
+    };
+    char buf[64];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        memset(buf, 'x', sizeof buf);
+        size_t n = hl_fmt_fixed(buf, sizeof buf, cases[i].v, cases[i].d);
+        assert_string_equal(buf, cases[i].want);
+        assert_int_equal(n, strlen(cases[i].want));
+    }
+    assert_int_equal(hl_fmt_u64(buf, sizeof buf, 0), 1);
+    assert_string_equal(buf, "0");
+    hl_fmt_u64(buf, sizeof buf, UINT64_MAX);
+    assert_string_equal(buf, "18446744073709551615");
+    assert_int_equal(hl_fmt_hex64(buf, sizeof buf, 0xABCDEF0123456789ull), 16);
+    assert_string_equal(buf, "abcdef0123456789");
+    hl_fmt_hex64(buf, sizeof buf, 1);
+    assert_string_equal(buf, "0000000000000001");
+
+    /* Too small: the whole length is returned, cap bytes written, no
+     * byte beyond cap touched. */
+    memset(buf, 'x', sizeof buf);
+    assert_int_equal(hl_fmt_fixed(buf, 4, 12345, 3), 6);
+    assert_memory_equal(buf, "12.3x", 5);
+    memset(buf, 'x', sizeof buf);
+    assert_int_equal(hl_fmt_u64(buf, 3, 123), 3); /* fits, no room for NUL */
+    assert_memory_equal(buf, "123x", 4);
+    assert_int_equal(hl_fmt_u64(buf, 0, 123), 3);
+    assert_int_equal(buf[0], '1');
+}
+
+/* Split an RFC 4180 line into fields (unquoting); returns the count. */
+static int parse_csv(const char *line, char fields[][128], int max)
+{
+    int n = 0;
+    const char *p = line;
+    for (;;) {
+        assert_true(n < max);
+        char *f = fields[n++];
+        size_t len = 0;
+        if (*p == '"') {
+            p++;
+            for (;;) {
+                assert_true(*p != '\0'); /* unterminated quote */
+                if (*p == '"' && p[1] == '"') {
+                    f[len++] = '"';
+                    p += 2;
+                } else if (*p == '"') {
+                    p++;
+                    break;
+                } else {
+                    f[len++] = *p++;
+                }
+            }
+        } else {
+            while (*p && *p != ',')
+                f[len++] = *p++;
+        }
+        f[len] = '\0';
+        if (*p == '\0')
+            return n;
+        assert_int_equal(*p, ',');
+        p++;
+    }
+}
+
+static const struct hl_row_ids IDS = {
+    .run_id = "20250101-120000",
+    .env = "host",
+    .accel = "none",
+    .clock = "tsc",
+    .allocator = "firstfit-seed",
+    .family = "heap",
+    .workload = "churn-fixed",
+    .params = "live=1000,size=64",
+    .seed = 12345678901ull,
+    .rep = 3,
+    .status = "ok",
+    .timer_overhead = 49,
+    .faults = 0,
+};
+
+static void cells_row_parses_back(void **st)
+{
+    (void)st;
+    struct hl_cell_result r = {0};
+    r.ops = 220000;
+    r.workload_checksum = 0x0123456789abcdefull;
+    r.placement_checksum = 0;
+    r.cycles_per_op_milli = 41250; /* 41.250 */
+    r.p50 = 24;
+    r.p90 = 48;
+    r.p99 = 96;
+    r.p999 = 1000;
+    r.max = 123456;
+    r.peak_live_bytes = 64000;
+    r.peak_footprint_bytes = 98304;
+    r.frag_internal_ppm = 250000;
+    r.frag_external_ppm = 7;
+    r.failed_allocs = 2;
+    r.leaks = 1;
+    char buf[1024];
+    size_t n = hl_format_cells_row(buf, sizeof buf, &IDS, &r);
+    assert_int_equal(n, strlen(buf));
+    assert_null(strchr(buf, '\n'));
+    assert_non_null(strstr(buf, ",\"live=1000,size=64\","));
+
+    static char f[40][128];
+    int nf = parse_csv(buf, f, 40);
+    assert_int_equal(nf, 28);
+    static const char *const want[28] = {
+        "20250101-120000", "host", "none", "tsc", "firstfit-seed", "heap",
+        "churn-fixed", "live=1000,size=64", "12345678901", "3", "ok", "220000",
+        "0123456789abcdef", "0000000000000000", "41.250", "24", "48", "96",
+        "1000", "123456", "49", "64000", "98304", "0.250000", "0.000007", "2",
+        "1", "0"};
+    for (int i = 0; i < 28; i++)
+        assert_string_equal(f[i], want[i]);
+    /* Field count matches the header's. */
+    assert_int_equal(parse_csv(hl_cells_header, f, 40), 28);
+
+    /* Too small a buffer: cap returned. */
+    assert_int_equal(hl_format_cells_row(buf, 50, &IDS, &r), 50);
+    assert_int_equal(hl_format_cells_row(buf, n, &IDS, &r), n); /* no NUL room */
+    assert_int_equal(hl_format_cells_row(buf, n + 1, &IDS, &r), n);
+}
+
+static void quoting_rules(void **st)
+{
+    (void)st;
+    struct hl_row_ids id = IDS;
+    struct hl_cell_result r = {0};
+    char buf[1024];
+    static char f[40][128];
+
+    id.params = "size=64"; /* no comma: plain */
+    hl_format_cells_row(buf, sizeof buf, &id, &r);
+    assert_non_null(strstr(buf, ",churn-fixed,size=64,12345678901,"));
+
+    id.params = "a \"b\",c"; /* quotes inside are doubled */
+    hl_format_cells_row(buf, sizeof buf, &id, &r);
+    assert_non_null(strstr(buf, ",\"a \"\"b\"\",c\","));
+    assert_int_equal(parse_csv(buf, f, 40), 28);
+    assert_string_equal(f[7], "a \"b\",c");
+
+    id.params = "\"x=1,y=2\""; /* already quoted: as given */
+    hl_format_cells_row(buf, sizeof buf, &id, &r);
+    assert_non_null(strstr(buf, ",\"x=1,y=2\","));
+    assert_int_equal(parse_csv(buf, f, 40), 28);
+    assert_string_equal(f[7], "x=1,y=2");
+
+    id.params = ""; /* empty and NULL fields stay fields */
+    id.run_id = NULL;
+    hl_format_cells_row(buf, sizeof buf, &id, &r);
+    assert_int_equal(parse_csv(buf, f, 40), 28);
+    assert_string_equal(f[0], "");
+    assert_string_equal(f[1], "host");
+    assert_string_equal(f[7], "");
+}
+
+static void latency_and_timeline_rows(void **st)
+{
+    (void)st;
+    char buf[512];
+    static char f[20][128];
+    size_t n = hl_format_latency_row(buf, sizeof buf, &IDS, 1000, 1007, 42);
+    assert_int_equal(n, strlen(buf));
+    assert_string_equal(buf, "20250101-120000,host,firstfit-seed,churn-fixed,"
+                             "\"live=1000,size=64\",12345678901,3,1000,1007,42");
+    assert_int_equal(parse_csv(buf, f, 20), 10);
+
+    struct hl_space_sample s = {100, 6400, 8192, 1000, 900, 64};
+    n = hl_format_timeline_row(buf, sizeof buf, &IDS, &s);
+    assert_int_equal(n, strlen(buf));
+    assert_int_equal(parse_csv(buf, f, 20), 13);
+    assert_string_equal(f[7], "100");
+    assert_string_equal(f[8], "6400");
+    assert_string_equal(f[9], "8192");
+    assert_string_equal(f[10], "1000");
+    assert_string_equal(f[11], "900");
+    assert_string_equal(f[12], "64");
+    assert_int_equal(hl_format_timeline_row(buf, 10, &IDS, &s), 10);
+
+    /* The latency rows of a real PEROP pass add up to its op count. */
+    struct cell x;
+    cell_open(&x, find_alloc("buddy"), find_wl("frames-churn"), 1);
+    struct hl_cell_result r = {0};
+    assert_int_equal(hl_cell_pass(&x.c, HL_PASS_PEROP, &r), HL_OK);
+    uint64_t total = 0;
+    for (unsigned i = hl_hist_next(&H, 0); i < HL_HIST_BUCKETS;
+         i = hl_hist_next(&H, i + 1)) {
+        n = hl_format_latency_row(buf, sizeof buf, &IDS, hl_hist_bucket_lo(i),
+                                  hl_hist_bucket_hi(i), H.buckets[i]);
+        assert_true(n < sizeof buf);
+        assert_int_equal(parse_csv(buf, f, 20), 10);
+        total += strtoull(f[9], NULL, 10);
+    }
+    assert_int_equal(r.failed_allocs, 0);
+    assert_int_equal(total, r.ops); /* every op was one timed call */
+    cell_close(&x);
+}
+
+int main(void)
+{
+    tl_reports_fail();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(workload_checksum_equals_hl_wl_checksum),
+        cmocka_unit_test(placement_checksum_repeatable_and_allocator_specific),
+        cmocka_unit_test(no_leaks_for_any_allocator_on_its_family),
+        cmocka_unit_test(leaky_allocator_leaks_its_live_blocks),
+        cmocka_unit_test(unfreed_slots_are_listed),
+        cmocka_unit_test(peak_live_bytes_equals_a_replay),
+        cmocka_unit_test(failed_allocs_are_counted_and_their_frees_skipped),
+        cmocka_unit_test(percentiles_ordered_and_batch_nonzero),
+        cmocka_unit_test(space_samples_and_fragmentation),
+        cmocka_unit_test(measure_hooks_wrap_the_batch),
+        cmocka_unit_test(init_failure_is_returned),
+        cmocka_unit_test(clock_calibration),
+        cmocka_unit_test(cells_header_is_exact),
+        cmocka_unit_test(fmt_numbers),
+        cmocka_unit_test(cells_row_parses_back),
+        cmocka_unit_test(quoting_rules),
+        cmocka_unit_test(latency_and_timeline_rows),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,283 @@
+/*
+ * workload.c — the workload registry, parameter text (parse/format, with
+ * our own decimal routines: no strtoul, no snprintf), generator setup and
+ * the workload checksum.  Freestanding.
+ *
+ * The generators themselves live in churn.c (steady live sets: churn-*,
+ * plateau, frames-*) and batch.c (build-up then release: lifo, fifo,
+ * random-free, ramp, peak).
+ */
+#include "workloads/workload.h"
+
+#include "workloads/wl_internal.h"
+
+extern const struct wl_def wl_churn_fixed, wl_churn_uniform, wl_churn_powerlaw,
+    wl_lifo, wl_fifo, wl_random_free, wl_ramp, wl_peak, wl_plateau,
+    wl_frames_churn, wl_frames_orders;
+
+const struct hl_workload *const hl_workloads[] = {
+    &wl_churn_fixed.pub,  &wl_churn_uniform.pub, &wl_churn_powerlaw.pub,
+    &wl_lifo.pub,         &wl_fifo.pub,          &wl_random_free.pub,
+    &wl_ramp.pub,         &wl_peak.pub,          &wl_plateau.pub,
+    &wl_frames_churn.pub, &wl_frames_orders.pub, NULL,
+};
+
+/* ---- small string helpers (no libc) --------------------------------------- */
+
+static size_t wl_strlen(const char *s)
+{
+    size_t n = 0;
+    while (s[n])
+        n++;
+    return n;
+}
+
+/* Does the NUL-terminated a equal the n bytes at b? */
+static bool wl_streq_n(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i] || a[i] == '\0')
+            return false;
+    return a[n] == '\0';
+}
+
+const struct hl_workload *hl_workload_find(const char *name)
+{
+    if (!name)
+        return NULL;
+    size_t n = wl_strlen(name);
+    for (size_t i = 0; hl_workloads[i]; i++)
+        if (wl_streq_n(hl_workloads[i]->name, name, n))
+            return hl_workloads[i];
+    return NULL;
+}
+
+static int wl_param_index_n(const struct hl_workload *w, const char *name,
+                            size_t n)
+{
+    for (unsigned i = 0; i < w->nparams; i++)
+        if (wl_streq_n(w->params[i].name, name, n))
+            return (int)i;
+    return -1;
+}
+
+int hl_wl_param_index(const struct hl_workload *w, const char *name)
+{
+    return name ? wl_param_index_n(w, name, wl_strlen(name)) : -1;
+}
+
+void hl_wl_defaults(const struct hl_workload *w, struct hl_wl_params *p)
+{
+    for (unsigned i = 0; i < HL_WL_MAX_PARAMS; i++)
+        p->v[i] = i < w->nparams ? w->params[i].def : 0;
+}
+
+int hl_wl_validate(const struct hl_workload *w, const struct hl_wl_params *p,
+                   const char **err, int *bad_index)
+{
+    const char *msg = NULL;
+    int bad = -1;
+    for (unsigned i = 0; i < w->nparams && !msg; i++) {
+        if (p->v[i] < w->params[i].min || p->v[i] > w->params[i].max) {
+            msg = "value out of range";
+            bad = (int)i;
+        }
+    }
+    int imin = hl_wl_param_index(w, "min"), imax = hl_wl_param_index(w, "max");
+    if (!msg && imin >= 0 && imax >= 0 && p->v[imin] > p->v[imax]) {
+        msg = "min is greater than max";
+        bad = imax;
+    }
+    if (err)
+        *err = msg;
+    if (bad_index)
+        *bad_index = bad;
+    return msg ? -1 : 0;
+}
+
+/* ---- parse ------------------------------------------------------------------ */
+
+/* Parse the decimal number in s[0, n): digits only, no sign, no blanks,
+ * at most UINT64_MAX.  Returns NULL or a static message. */
+static const char *wl_parse_u64(const char *s, size_t n, uint64_t *out)
+{
+    if (n == 0)
+        return "missing value";
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return "malformed number (decimal digits only)";
+        uint64_t d = (uint64_t)(s[i] - '0');
+        if (v > (UINT64_MAX - d) / 10u)
+            return "number too large";
+        v = v * 10u + d;
+    }
+    *out = v;
+    return NULL;
+}
+
+int hl_wl_parse(const struct hl_workload *w, const char *text,
+                struct hl_wl_params *p, const char **err, size_t *err_at)
+{
+    struct hl_wl_params out;
+    size_t at[HL_WL_MAX_PARAMS] = {0}; /* where each given value starts */
+    bool seen[HL_WL_MAX_PARAMS] = {false};
+    const char *msg = NULL;
+    size_t pos = 0, bad_at = 0;
+
+    hl_wl_defaults(w, &out);
+    if (!text)
+        text = "";
+    size_t len = wl_strlen(text);
+    while (len > 0 && !msg) { /* one "name=value" item per round */
+        size_t end = pos;
+        while (end < len && text[end] != ',')
+            end++;
+        size_t eq = pos;
+        while (eq < end && text[eq] != '=')
+            eq++;
+        bad_at = pos;
+        int idx;
+        if (eq == pos) {
+            msg = eq == end ? "empty item (expected name=value)"
+                            : "empty parameter name";
+        } else if (eq == end) {
+            msg = "expected name=value";
+        } else if ((idx = wl_param_index_n(w, text + pos, eq - pos)) < 0) {
+            msg = "unknown parameter";
+        } else if (seen[idx]) {
+            msg = "duplicate parameter";
+        } else {
+            bad_at = eq + 1;
+            msg = wl_parse_u64(text + eq + 1, end - eq - 1, &out.v[idx]);
+            if (!msg && (out.v[idx] < w->params[idx].min ||
+                         out.v[idx] > w->params[idx].max))
+                msg = "value out of range";
+            seen[idx] = true;
+            at[idx] = eq + 1;
+        }
+        if (end == len)
+            break;
+        pos = end + 1;
+        if (pos == len && !msg) { /* a trailing comma */
+            bad_at = pos;
+            msg = "empty item (expected name=value)";
+        }
+    }
+    if (!msg) {
+        int bad;
+        if (hl_wl_validate(w, &out, &msg, &bad) != 0)
+            bad_at = seen[bad] ? at[bad] : 0;
+    }
+    if (msg) {
+        if (err)
+            *err = msg;
+        if (err_at)
+            *err_at = bad_at;
+        return -1;
+    }
+    *p = out;
+    if (err)
+        *err = NULL;
+    return 0;
+}
+
+/* ---- format ----------------------------------------------------------------- */
+
+/* Append s to buf (capacity cap, NUL kept room for) at *len. */
+static void wl_put(char *buf, size_t cap, size_t *len, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++, (*len)++)
+        if (*len + 1 < cap)
+            buf[*len] = s[i];
+}
+
+static void wl_put_u64(char *buf, size_t cap, size_t *len, uint64_t v)
+{
+    char digits[20];
+    size_t n = 0;
+    do { /* 64-bit /10 pulls __udivdi3 on i386: fine, not per op */
+        digits[sizeof digits - 1 - n++] = (char)('0' + v % 10u);
+        v /= 10u;
+    } while (v);
+    wl_put(buf, cap, len, digits + sizeof digits - n, n);
+}
+
+size_t hl_wl_format(const struct hl_workload *w, const struct hl_wl_params *p,
+                    char *buf, size_t cap)
+{
+    size_t len = 0;
+    for (unsigned i = 0; i < w->nparams; i++) {
+        if (i)
+            wl_put(buf, cap, &len, ",", 1);
+        wl_put(buf, cap, &len, w->params[i].name, wl_strlen(w->params[i].name));
+        wl_put(buf, cap, &len, "=", 1);
+        wl_put_u64(buf, cap, &len, p->v[i]);
+    }
+    if (cap)
+        buf[len < cap ? len : cap - 1] = '\0';
+    return len;
+}
+
+/* ---- generators, checksum, scaling --------------------------------------- */
+
+void hl_wl_init(struct hl_wl_gen *g, const struct hl_workload *w,
+                const struct hl_wl_params *p, uint64_t seed, void *scratch,
+                size_t scratch_bytes)
+{
+    HL_ASSERT(scratch_bytes >= w->scratch_bytes(p));
+    HL_ASSERT(((uintptr_t)scratch & 7u) == 0);
+    g->w = w;
+    g->p = *p;
+    g->seed = seed;
+    g->scratch = scratch;
+    g->scratch_bytes = scratch_bytes;
+    w->start(g);
+}
+
+/* FNV-1a 64 over n bytes of v, least significant first. */
+static uint64_t wl_fnv_le(uint64_t h, uint64_t v, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        h ^= (uint8_t)(v >> (8u * i));
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+uint64_t hl_wl_checksum_op(uint64_t h, const struct hl_op *op)
+{
+    h = wl_fnv_le(h, op->kind, 4);
+    h = wl_fnv_le(h, op->slot, 4);
+    return wl_fnv_le(h, op->bytes, 8);
+}
+
+uint64_t hl_wl_checksum(const struct hl_workload *w,
+                        const struct hl_wl_params *p, uint64_t seed,
+                        void *scratch, size_t scratch_bytes)
+{
+    struct hl_wl_gen g;
+    struct hl_op op;
+    uint64_t h = HL_WL_CHECKSUM0;
+    hl_wl_init(&g, w, p, seed, scratch, scratch_bytes);
+    while (w->next(&g, &op))
+        h = hl_wl_checksum_op(h, &op);
+    return h;
+}
+
+void hl_wl_scale_ops(const struct hl_workload *w, struct hl_wl_params *p,
+                     uint64_t ops)
+{
+    wl_def_of(w)->scale(p, ops);
+    for (unsigned i = 0; i < w->nparams; i++)
+        p->v[i] = wl_clamp(p->v[i], w->params[i].min, w->params[i].max);
+}
+
+/* Shared by every generator: the common part of start(). */
+void wl_start_common(struct hl_wl_gen *g)
+{
+    hl_wl_rng_seed(g->rng, g->seed);
+    g->emitted = 0;
+    g->total = g->w->total_ops(&g->p);
+    g->phase = g->i = g->j = g->k = 0;
+}
