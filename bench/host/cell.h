@@ -1,0 +1,66 @@
+/*
+ * cell.h — the protocol between `heaplab run` (the parent) and its cell
+ * children (`heaplab --cell ...`, hidden).
+ *
+ * The parent execs its own binary once per cell:
+ *
+ *   heaplab --cell ALLOCATOR WORKLOAD PARAMS SEED REPS RUN_ID PU
+ *
+ * (PARAMS canonical "k=v,k=v"; PU an OS index, or "none": no binding).
+ * The child writes lines on stdout, each starting with a tag and a space:
+ *
+ *   P key=value     a probe fact (malloc's object, jemalloc mapped, the
+ *                   binding, the timer calibration); any number, first
+ *   C row           the cells.csv row of the current rep
+ *   L row           latency.csv rows of the current rep (0 or more)
+ *   T row           timeline.csv rows of the current rep (0 or more)
+ *   R rep           the current rep is complete (rep = 0, 1, ...)
+ *   D               every rep delivered
+ *
+ * The parent keeps a rep's C/L/T lines until its R line arrives and only
+ * then appends them to the result files (each file: one write() of whole
+ * lines), so a child that dies mid-rep leaves no partial rep behind.  Its
+ * stderr goes to cells.log.  Exit status 0 after D; 2 for bad arguments.
+ */
+#ifndef HEAPLAB_CELL_H
+#define HEAPLAB_CELL_H
+
+/* The hidden subcommand's flag (argv[1]). */
+#define CELL_FLAG "--cell"
+/* Positional arguments after the flag. */
+#define CELL_NARGS 7
+
+/* What the cells rows say about the environment on the host. */
+#define CELL_ENV "host"
+#define CELL_ACCEL "none"
+#define CELL_CLOCK "tsc"
+
+/* Bytes of address space given to every allocator (reserved, untouched
+ * until used: MAP_NORESERVE). */
+#define CELL_REGION_BYTES ((size_t)1 << 30)
+
+/* About this many timeline samples per PEROP pass. */
+#define CELL_SAMPLE_POINTS 64u
+
+/* cells.csv has this many columns (hl_cells_header). */
+#define CELL_COLUMNS 28u
+/* Column indexes the parent reads back. */
+enum cell_col {
+    COL_RUN_ID = 0,
+    COL_ENV = 1,
+    COL_ALLOCATOR = 4,
+    COL_FAMILY = 5,
+    COL_WORKLOAD = 6,
+    COL_PARAMS = 7,
+    COL_SEED = 8,
+    COL_REP = 9,
+    COL_STATUS = 10,
+    COL_OPS = 11,
+    COL_WORKLOAD_CHECKSUM = 12,
+    COL_CYCLES_PER_OP = 14,
+    COL_P99 = 17,
+};
+#define LATENCY_COLUMNS 10u
+#define TIMELINE_COLUMNS 13u
+
+#endif /* HEAPLAB_CELL_H */

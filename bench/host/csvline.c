@@ -1,0 +1,46 @@
+/*
+ * csvline.c — split one CSV line in place (csvline.h).
+ */
+#include "bench/host/csvline.h"
+
+#include <stdbool.h>
+
+int csv_split(char *line, char **fields, int max)
+{
+    int n = 0;
+    char *r = line, *w = line;
+    for (;;) {
+        if (n == max)
+            return -1;
+        fields[n++] = w;
+        if (*r == '"') {
+            r++;
+            for (;;) {
+                if (*r == '\0')
+                    return -1; /* unterminated quote */
+                if (*r == '"' && r[1] == '"') {
+                    *w++ = '"';
+                    r += 2;
+                } else if (*r == '"') {
+                    r++;
+                    break;
+                } else {
+                    *w++ = *r++;
+                }
+            }
+            if (*r != ',' && *r != '\0')
+                return -1; /* text after the closing quote */
+        } else {
+            while (*r != ',' && *r != '\0') {
+                if (*r == '"')
+                    return -1; /* a quote inside an unquoted field */
+                *w++ = *r++;
+            }
+        }
+        bool more = *r == ',';
+        *w++ = '\0';
+        if (!more)
+            return n;
+        r++;
+    }
+}

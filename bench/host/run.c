@@ -1,0 +1,721 @@
+/*
+ * run.c — `heaplab run`: check every option before anything is created,
+ * plan the cells (allocator x workload of the same family), create
+ * results/<run-id>/ with meta.csv, run each cell in a child (spawn.c),
+ * then write summary.csv and print the summary table.
+ *
+ * Files of a run (docs/csv-schema.md): meta.csv, cells.csv, latency.csv,
+ * timeline.csv, summary.csv, cells.log.
+ */
+#define _GNU_SOURCE
+#include "bench/host/run.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench/core/runner.h"
+#include "bench/host/baselines.h"
+#include "bench/host/cell.h"
+#include "bench/host/stats.h"
+#include "bench/host/sysinfo.h"
+
+#define RUN_DEFAULT_REPS 9u
+#define RUN_DEFAULT_OPS 30000u
+#define RUN_DEFAULT_SEED 1u
+#define RUN_DEFAULT_OUT "results"
+#define RUN_MAX_LIST 64u
+#define RUN_MAX_REPS 1000u
+#define RUN_MAX_OPS 1000000000u
+#define RUN_MAX_CPU 4095u
+#define RUN_MAX_TIMEOUT_S 86400u
+#define RUN_CI_LEVEL 0.95
+
+static const char run_usage[] =
+    "usage: heaplab run [--allocators a,b] [--workloads w,x] [--reps N]\n"
+    "                   [--ops N] [--seed S] [--out DIR] [--cpu PU]\n"
+    "                   [--params w:k=v,...] [--timeout SEC]\n"
+    "\n"
+    "Run every cell (allocator x workload of the same family) --reps times,\n"
+    "each cell in its own child process bound to one PU, and write\n"
+    "DIR/<run-id>/{meta,cells,latency,timeline,summary}.csv and cells.log.\n"
+    "\n"
+    "  --allocators LIST  comma list (default: every project allocator and\n"
+    "                     every installed baseline; see heaplab list)\n"
+    "  --workloads LIST   comma list (default: every workload)\n"
+    "  --reps N           repetitions per cell, 1..1000 (default 9)\n"
+    "  --ops N            ops per stream: scales each workload's size\n"
+    "                     parameters, 1..1000000000 (default 30000)\n"
+    "  --seed S           workload seed, 0..2^64-1 (default 1)\n"
+    "  --out DIR          an existing, writable folder (default results/,\n"
+    "                     created if missing)\n"
+    "  --cpu PU           the PU (OS index) cells are bound to (default: the\n"
+    "                     first PU of the last core)\n"
+    "  --params W:K=V,..  set workload W's parameters after --ops scaling\n"
+    "                     (repeatable; see heaplab list workloads)\n"
+    "  --timeout SEC      kill a cell after SEC seconds, 1..86400 (default:\n"
+    "                     computed from --ops and --reps)\n"
+    "\n"
+    "Heap workloads run on heap allocators and baselines, frame workloads on\n"
+    "frame allocators.  A cell that crashes or hangs gets status=crashed or\n"
+    "status=timeout rows; the run goes on.  Exit 0 when the run completed\n"
+    "(whatever the cells' statuses), 2 on bad usage, 130 if interrupted.\n";
+
+struct run_opts {
+    char *allocs[RUN_MAX_LIST];
+    size_t nallocs;
+    char *wls[RUN_MAX_LIST];
+    size_t nwls;
+    char *params[RUN_MAX_LIST]; /* "w:k=v,..." */
+    size_t nparams;
+    uint32_t reps;
+    uint64_t ops, seed;
+    const char *out;
+    bool out_given;
+    bool cpu_given;
+    unsigned cpu;
+    unsigned timeout_s;
+};
+
+/* ---- options -------------------------------------------------------------------- */
+
+static void parse_opts(int argc, char **argv, struct run_opts *o)
+{
+    *o = (struct run_opts){.reps = RUN_DEFAULT_REPS, .ops = RUN_DEFAULT_OPS,
+                           .seed = RUN_DEFAULT_SEED, .out = RUN_DEFAULT_OUT};
+    for (int i = 2; i < argc; i++) {
+        const char *opt = argv[i];
+        if (cli_is_help(opt)) {
+            fputs(run_usage, stdout);
+            exit(CLI_EXIT_OK);
+        } else if (!strcmp(opt, "--allocators")) {
+            o->nallocs = cli_split(opt, (char *)cli_value(argc, argv, &i),
+                                   o->allocs, RUN_MAX_LIST);
+        } else if (!strcmp(opt, "--workloads")) {
+            o->nwls = cli_split(opt, (char *)cli_value(argc, argv, &i), o->wls,
+                                RUN_MAX_LIST);
+        } else if (!strcmp(opt, "--reps")) {
+            o->reps = (uint32_t)cli_parse_u64(opt, cli_value(argc, argv, &i),
+                                              1, RUN_MAX_REPS);
+        } else if (!strcmp(opt, "--ops")) {
+            o->ops = cli_parse_u64(opt, cli_value(argc, argv, &i), 1,
+                                   RUN_MAX_OPS);
+        } else if (!strcmp(opt, "--seed")) {
+            o->seed = cli_parse_u64(opt, cli_value(argc, argv, &i), 0,
+                                    UINT64_MAX);
+        } else if (!strcmp(opt, "--out")) {
+            o->out = cli_value(argc, argv, &i);
+            o->out_given = true;
+        } else if (!strcmp(opt, "--cpu")) {
+            o->cpu = (unsigned)cli_parse_u64(opt, cli_value(argc, argv, &i),
+                                             0, RUN_MAX_CPU);
+            o->cpu_given = true;
+        } else if (!strcmp(opt, "--params")) {
+            if (o->nparams == RUN_MAX_LIST)
+                cli_usage_fail("too many --params options");
+            o->params[o->nparams++] = (char *)cli_value(argc, argv, &i);
+        } else if (!strcmp(opt, "--timeout")) {
+            o->timeout_s = (unsigned)cli_parse_u64(
+                opt, cli_value(argc, argv, &i), 1, RUN_MAX_TIMEOUT_S);
+        } else if (opt[0] == '-') {
+            cli_usage_fail("unknown option '%s' for run (see heaplab run "
+                           "--help)", opt);
+        } else {
+            cli_usage_fail("unexpected argument '%s' for run (see heaplab "
+                           "run --help)", opt);
+        }
+    }
+}
+
+/* ---- the plan ----------------------------------------------------------------- */
+
+struct plan {
+    struct cell_plan *cells;
+    size_t n;
+    struct cli_alloc allocs[RUN_MAX_LIST];
+    size_t nallocs;
+    const struct hl_workload *wls[RUN_MAX_LIST];
+    size_t nwls;
+    char skipped[1024]; /* baselines left out of the default suite */
+};
+
+struct default_ctx {
+    struct plan *pl;
+};
+
+static void add_default_alloc(void *ctx, const struct cli_alloc *ca)
+{
+    struct plan *pl = ((struct default_ctx *)ctx)->pl;
+    if (ca->kind == CLI_ALLOC_TEST || pl->nallocs == RUN_MAX_LIST)
+        return;
+    if (ca->kind == CLI_ALLOC_BASELINE &&
+        cli_baseline_unavailable(ca->baseline)) {
+        size_t len = strlen(pl->skipped);
+        snprintf(pl->skipped + len, sizeof pl->skipped - len, "%s%s",
+                 len ? "," : "", ca->a->name);
+        return;
+    }
+    pl->allocs[pl->nallocs++] = *ca;
+}
+
+static void pick_allocs(const struct run_opts *o, struct plan *pl)
+{
+    if (!o->nallocs) {
+        struct default_ctx ctx = {pl};
+        cli_alloc_each(add_default_alloc, &ctx);
+        return;
+    }
+    for (size_t i = 0; i < o->nallocs; i++) {
+        struct cli_alloc ca;
+        if (!cli_alloc_find(o->allocs[i], &ca))
+            cli_usage_fail("unknown allocator '%s' (see heaplab list "
+                           "allocators)", o->allocs[i]);
+        const char *why = ca.kind == CLI_ALLOC_BASELINE
+                              ? cli_baseline_unavailable(ca.baseline)
+                              : NULL;
+        if (why)
+            cli_usage_fail("baseline '%s' is %s (see heaplab list "
+                           "allocators)", o->allocs[i], why);
+        for (size_t k = 0; k < pl->nallocs; k++)
+            if (pl->allocs[k].a == ca.a)
+                cli_usage_fail("allocator '%s' named twice", o->allocs[i]);
+        pl->allocs[pl->nallocs++] = ca;
+    }
+}
+
+static void pick_workloads(const struct run_opts *o, struct plan *pl)
+{
+    if (!o->nwls) {
+        for (const struct hl_workload *const *w = hl_workloads; *w; w++)
+            if (pl->nwls < RUN_MAX_LIST)
+                pl->wls[pl->nwls++] = *w;
+        return;
+    }
+    for (size_t i = 0; i < o->nwls; i++) {
+        const struct hl_workload *w = hl_workload_find(o->wls[i]);
+        if (!w)
+            cli_usage_fail("unknown workload '%s' (see heaplab list "
+                           "workloads)", o->wls[i]);
+        for (size_t k = 0; k < pl->nwls; k++)
+            if (pl->wls[k] == w)
+                cli_usage_fail("workload '%s' named twice", o->wls[i]);
+        pl->wls[pl->nwls++] = w;
+    }
+}
+
+/* The parameters of w: defaults, scaled to --ops, then every --params
+ * option for w applied in order. */
+static void workload_params(const struct run_opts *o,
+                            const struct hl_workload *w,
+                            struct hl_wl_params *p)
+{
+    hl_wl_defaults(w, p);
+    hl_wl_scale_ops(w, p, o->ops);
+    for (size_t i = 0; i < o->nparams; i++) {
+        const char *colon = strchr(o->params[i], ':');
+        size_t name_len = (size_t)(colon - o->params[i]);
+        if (strlen(w->name) != name_len ||
+            strncmp(o->params[i], w->name, name_len) != 0)
+            continue;
+        /* hl_wl_parse starts from the defaults: apply over a copy and
+         * keep only the names this option sets. */
+        const char *err = NULL;
+        size_t at = 0;
+        struct hl_wl_params set;
+        if (hl_wl_parse(w, colon + 1, &set, &err, &at) != 0)
+            cli_usage_fail("bad value for --params: '%s' (%s at '%s')",
+                           o->params[i], err, colon + 1 + at);
+        struct hl_wl_params defaults;
+        hl_wl_defaults(w, &defaults);
+        for (unsigned k = 0; k < w->nparams; k++) {
+            char key[64];
+            snprintf(key, sizeof key, "%s=", w->params[k].name);
+            const char *text = colon + 1;
+            bool named = strncmp(text, key, strlen(key)) == 0;
+            for (const char *c = strchr(text, ','); !named && c;
+                 c = strchr(c + 1, ','))
+                named = strncmp(c + 1, key, strlen(key)) == 0;
+            if (named)
+                p->v[k] = set.v[k];
+        }
+    }
+    const char *err = NULL;
+    int bad = -1;
+    if (hl_wl_validate(w, p, &err, &bad) != 0)
+        cli_usage_fail("bad parameters for workload '%s': %s%s%s (after "
+                       "--ops %llu scaling)", w->name, err,
+                       bad >= 0 ? ": " : "",
+                       bad >= 0 ? w->params[bad].name : "",
+                       (unsigned long long)o->ops);
+}
+
+/* Every --params names a workload of the run, with a colon. */
+static void check_params_opts(const struct run_opts *o, const struct plan *pl)
+{
+    for (size_t i = 0; i < o->nparams; i++) {
+        const char *colon = strchr(o->params[i], ':');
+        if (!colon)
+            cli_usage_fail("bad value for --params: '%s' (expected "
+                           "workload:key=value,...)", o->params[i]);
+        size_t len = (size_t)(colon - o->params[i]);
+        bool found = false;
+        for (size_t k = 0; k < pl->nwls && !found; k++)
+            found = strlen(pl->wls[k]->name) == len &&
+                    !strncmp(pl->wls[k]->name, o->params[i], len);
+        if (!found)
+            cli_usage_fail("bad value for --params: '%s' (no workload "
+                           "'%.*s' in this run)", o->params[i], (int)len,
+                           o->params[i]);
+    }
+}
+
+static void plan_cells(const struct run_opts *o, struct plan *pl)
+{
+    pick_allocs(o, pl);
+    pick_workloads(o, pl);
+    check_params_opts(o, pl);
+    pl->cells = calloc(pl->nallocs * pl->nwls + 1, sizeof *pl->cells);
+    if (!pl->cells)
+        cli_fail("out of memory");
+    for (size_t k = 0; k < pl->nwls; k++) {
+        const struct hl_workload *w = pl->wls[k];
+        struct hl_wl_params params;
+        workload_params(o, w, &params);
+        for (size_t i = 0; i < pl->nallocs; i++) {
+            const struct cli_alloc *ca = &pl->allocs[i];
+            if (ca->a->family != w->family)
+                continue;
+            struct cell_plan *c = &pl->cells[pl->n++];
+            c->ca = *ca;
+            c->w = w;
+            c->params = params;
+            hl_wl_format(w, &params, c->params_text, sizeof c->params_text);
+            c->total_ops = w->total_ops(&params);
+            if (ca->kind == CLI_ALLOC_BASELINE)
+                hl_baseline_preload(ca->baseline, c->preload,
+                                    sizeof c->preload);
+        }
+    }
+    if (pl->n == 0)
+        cli_usage_fail("no cell to run: the allocators and workloads chosen "
+                       "share no family (see heaplab list)");
+}
+
+/* ---- the run folder ----------------------------------------------------------- */
+
+static void check_out_dir(const struct run_opts *o)
+{
+    struct stat st;
+    if (stat(o->out, &st) != 0) {
+        if (errno == ENOENT && !o->out_given && mkdir(o->out, 0755) == 0)
+            return;
+        cli_usage_fail("output folder '%s' does not exist", o->out);
+    }
+    if (!S_ISDIR(st.st_mode))
+        cli_usage_fail("output folder '%s' is not a folder", o->out);
+    if (access(o->out, W_OK | X_OK) != 0)
+        cli_usage_fail("output folder '%s' is not writable", o->out);
+}
+
+/* Create out/<date>-<time>-<pid>[-k]; writes its path and id. */
+static void make_run_dir(const char *out, char *dir, size_t cap, char *id,
+                         size_t id_cap)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    for (unsigned k = 0; k < 100; k++) {
+        if (k == 0)
+            snprintf(id, id_cap, "%s-%05d", stamp, (int)getpid() % 100000);
+        else
+            snprintf(id, id_cap, "%s-%05d-%u", stamp, (int)getpid() % 100000,
+                     k);
+        snprintf(dir, cap, "%s/%s", out, id);
+        if (mkdir(dir, 0755) == 0)
+            return;
+        if (errno != EEXIST)
+            cli_usage_fail("output folder '%s' is not writable (%s)", out,
+                           strerror(errno));
+    }
+    cli_fail("cannot create a run folder in '%s'", out);
+}
+
+static void iso_now(char *buf, size_t cap)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(buf, cap, "%Y-%m-%dT%H:%M:%S%z", &tm);
+}
+
+static void write_meta_head(const struct run_ctx *rc, const struct plan *pl,
+                            const struct run_opts *o, int argc, char **argv,
+                            const struct sys_topo *topo, const char *pu_how)
+{
+    int fd = rc->f.meta;
+    res_write(fd, "key,value\n", 10, "meta.csv");
+    char text[4096];
+    res_meta(fd, "run_id", rc->run_id);
+    iso_now(text, sizeof text);
+    res_meta(fd, "date", text);
+    sys_git_commit(cli_build.source_dir, text, sizeof text);
+    res_meta(fd, "git_commit", text);
+    struct dbuf cmd = {0};
+    for (int i = 0; i < argc; i++)
+        dbuf_addf(&cmd, "%s%s", i ? " " : "", argv[i]);
+    res_meta(fd, "command_line", cmd.p);
+    dbuf_free(&cmd);
+    res_meta(fd, "heaplab_version", "0.1.0");
+    res_meta(fd, "compiler", cli_build.compiler);
+    res_meta(fd, "c_flags", cli_build.c_flags);
+    res_meta(fd, "build_type", cli_build.build_type);
+    res_metaf(fd, "check_level", "%d", cli_build.check_level);
+    res_meta(fd, "sanitize", cli_build.sanitize[0] ? cli_build.sanitize
+                                                   : "none");
+    const char *warn = cli_build_warning();
+    res_meta(fd, "build_warning", warn ? warn : "none");
+    sys_cpu_model(text, sizeof text);
+    res_meta(fd, "cpu_model", text);
+    res_metaf(fd, "tsc_hz", "%.0f", sys_tsc_hz());
+
+    uint64_t scratch[4096];
+    struct hl_clock_cal cal;
+    hl_clock_calibrate(&cal, scratch, 4096);
+    res_metaf(fd, "timer_overhead_ticks", "%llu",
+              (unsigned long long)cal.overhead);
+    res_metaf(fd, "timer_overhead_min_ticks", "%llu",
+              (unsigned long long)cal.overhead_min);
+    res_metaf(fd, "timer_resolution_ticks", "%llu",
+              (unsigned long long)cal.resolution);
+    sys_topo_summary(topo, text, sizeof text);
+    res_meta(fd, "hwloc_topology", text);
+    res_meta(fd, "pu", rc->pu);
+    res_meta(fd, "pu_choice", pu_how);
+    res_meta(fd, "binding", "sched_setaffinity in each cell child (own "
+                            "process); see cell.* rows for the result");
+    sys_kernel(text, sizeof text);
+    res_meta(fd, "kernel", text);
+    res_metaf(fd, "reps", "%u", rc->reps);
+    res_metaf(fd, "ops", "%llu", (unsigned long long)o->ops);
+    res_metaf(fd, "seed", "%llu", (unsigned long long)rc->seed);
+    if (o->timeout_s)
+        res_metaf(fd, "timeout_s", "%u", o->timeout_s);
+    else
+        res_meta(fd, "timeout_s", "auto (from ops and reps; see cells.log)");
+    res_metaf(fd, "cells_planned", "%zu", pl->n);
+    for (const struct hl_baseline *b = hl_baselines; b->a; b++) {
+        char key[64], path[PATH_MAX];
+        snprintf(key, sizeof key, "baseline.%s", b->a->name);
+        const char *why = cli_baseline_unavailable(b);
+        hl_baseline_probe(b, path, sizeof path);
+        res_meta(fd, key, why ? why : path[0] ? path : "linked (glibc)");
+    }
+    if (pl->skipped[0])
+        res_meta(fd, "baselines_skipped", pl->skipped);
+}
+
+/* ---- summary ------------------------------------------------------------------ */
+
+struct fig_stats {
+    double median, lo, hi; /* lo, hi NaN when n is too small */
+};
+
+static struct fig_stats fig_of(double *v, size_t n)
+{
+    struct fig_stats s = {NAN, NAN, NAN};
+    if (n == 0)
+        return s;
+    s.median = hl_median(v, n); /* sorts v */
+    size_t lo, hi;
+    if (hl_median_ci_ranks(n, RUN_CI_LEVEL, &lo, &hi)) {
+        s.lo = v[lo - 1];
+        s.hi = v[hi - 1];
+    }
+    return s;
+}
+
+static void add_num(struct dbuf *b, double v)
+{
+    if (isnan(v))
+        dbuf_add(b, ",", 1);
+    else
+        dbuf_addf(b, ",%.3f", v);
+}
+
+/* The cell's status: ok if every rep was, else the worst seen. */
+static const char *cell_status(const struct cell_outcome *out, uint32_t reps)
+{
+    static const char *const worst_first[] = {"crashed", "timeout", "error",
+                                              "failed"};
+    for (size_t k = 0; k < sizeof worst_first / sizeof worst_first[0]; k++)
+        for (uint32_t r = 0; r < reps; r++)
+            if (!strcmp(out->reps[r].status, worst_first[k]))
+                return worst_first[k];
+    return out->delivered == reps ? "ok" : "interrupted";
+}
+
+static const char summary_header[] =
+    "run_id,env,allocator,family,workload,params,seed,reps,n,status,"
+    "cycles_per_op_median,cycles_per_op_ci_lo,cycles_per_op_ci_hi,"
+    "p99_median,p99_ci_lo,p99_ci_hi,ci_level\n";
+
+static void summarize(const struct run_ctx *rc, const struct plan *pl,
+                      struct cell_outcome *outs, size_t ncells,
+                      const char *dir)
+{
+    struct dbuf csv = {0};
+    dbuf_add(&csv, summary_header, strlen(summary_header));
+    printf("\n%-16s %-15s %7s %3s %-8s %14s %23s %10s\n", "allocator",
+           "workload", "family", "n", "status", "cycles/op", "95% CI",
+           "p99");
+    double *cyc = calloc(rc->reps, sizeof *cyc);
+    double *p99 = calloc(rc->reps, sizeof *p99);
+    if (!cyc || !p99)
+        cli_fail("out of memory");
+    for (size_t i = 0; i < ncells; i++) {
+        const struct cell_plan *c = &pl->cells[i];
+        size_t n = 0;
+        for (uint32_t r = 0; r < outs[i].delivered; r++) {
+            const struct rep_fig *f = &outs[i].reps[r];
+            if (!strcmp(f->status, "ok") || !strcmp(f->status, "failed")) {
+                cyc[n] = f->cycles_per_op;
+                p99[n++] = f->p99;
+            }
+        }
+        struct fig_stats sc = fig_of(cyc, n), sp = fig_of(p99, n);
+        const char *status = cell_status(&outs[i], rc->reps);
+        dbuf_add_field(&csv, rc->run_id);
+        dbuf_addf(&csv, ",%s,", CELL_ENV);
+        dbuf_add_field(&csv, c->ca.a->name);
+        dbuf_addf(&csv, ",%s,", hl_family_str(c->ca.a->family));
+        dbuf_add_field(&csv, c->w->name);
+        dbuf_add(&csv, ",", 1);
+        dbuf_add_field(&csv, c->params_text);
+        dbuf_addf(&csv, ",%llu,%u,%zu,%s", (unsigned long long)rc->seed,
+                  rc->reps, n, status);
+        add_num(&csv, sc.median);
+        add_num(&csv, sc.lo);
+        add_num(&csv, sc.hi);
+        add_num(&csv, sp.median);
+        add_num(&csv, sp.lo);
+        add_num(&csv, sp.hi);
+        dbuf_addf(&csv, ",%.2f\n", RUN_CI_LEVEL);
+
+        char ci[48] = "-";
+        if (!isnan(sc.lo))
+            snprintf(ci, sizeof ci, "[%.1f, %.1f]", sc.lo, sc.hi);
+        char med[32] = "-", tail[32] = "-";
+        if (n) {
+            snprintf(med, sizeof med, "%.1f", sc.median);
+            snprintf(tail, sizeof tail, "%.0f", sp.median);
+        }
+        printf("%-16s %-15s %7s %3zu %-8s %14s %23s %10s\n", c->ca.a->name,
+               c->w->name, hl_family_str(c->ca.a->family), n, status, med, ci,
+               tail);
+    }
+    free(cyc);
+    free(p99);
+    res_write_whole(dir, "summary.csv", csv.p, csv.len);
+    dbuf_free(&csv);
+}
+
+/* ---- progress ----------------------------------------------------------------- */
+
+static void fmt_duration(char *buf, size_t cap, double s)
+{
+    unsigned long t = (unsigned long)(s + 0.5);
+    if (t >= 60)
+        snprintf(buf, cap, "%lum%02lus", t / 60, t % 60);
+    else
+        snprintf(buf, cap, "%lus", t);
+}
+
+static void progress(size_t done, size_t total, double elapsed,
+                     const struct cell_plan *next)
+{
+    char el[32], left[32] = "?";
+    fmt_duration(el, sizeof el, elapsed);
+    if (done)
+        fmt_duration(left, sizeof left,
+                     elapsed / (double)done * (double)(total - done));
+    fprintf(stderr, "\r\033[K[%zu/%zu cells] %s elapsed, ~%s left%s%s%s%s",
+            done, total, el, left, next ? "  now: " : "",
+            next ? next->ca.a->name : "", next ? " x " : "",
+            next ? next->w->name : "");
+    fflush(stderr);
+}
+
+/* ---- the command ------------------------------------------------------------------ */
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    run_stop_requested = 1;
+}
+
+static void choose_pu(const struct run_opts *o, const struct sys_topo *topo,
+                      struct run_ctx *rc, char *how, size_t cap)
+{
+    char allowed[256];
+    sys_topo_allowed(topo, allowed, sizeof allowed);
+    if (o->cpu_given) {
+        if (!sys_topo_pu_ok(topo, o->cpu))
+            cli_usage_fail("bad value for --cpu: '%u' (no such PU; this "
+                           "process may use PUs %s)", o->cpu, allowed);
+        snprintf(rc->pu, sizeof rc->pu, "%u", o->cpu);
+        snprintf(how, cap, "--cpu %u (PUs allowed: %s)", o->cpu, allowed);
+        return;
+    }
+    unsigned pu;
+    if (sys_topo_default_pu(topo, &pu)) {
+        snprintf(rc->pu, sizeof rc->pu, "%u", pu);
+        snprintf(how, cap, "default: first PU of the last core (hwloc; PUs "
+                 "allowed: %s)", allowed);
+    } else {
+        snprintf(rc->pu, sizeof rc->pu, "none");
+        snprintf(how, cap, "none: hwloc found no PU; cells are not bound");
+    }
+}
+
+static void open_files(struct run_ctx *rc, const char *dir)
+{
+    rc->f.meta = res_create(dir, "meta.csv");
+    rc->f.log = res_create(dir, "cells.log");
+    rc->f.cells = res_create(dir, "cells.csv");
+    rc->f.latency = res_create(dir, "latency.csv");
+    rc->f.timeline = res_create(dir, "timeline.csv");
+    struct {
+        int fd;
+        const char *header;
+    } h[] = {{rc->f.cells, hl_cells_header},
+             {rc->f.latency, hl_latency_header},
+             {rc->f.timeline, hl_timeline_header}};
+    for (size_t i = 0; i < 3; i++) {
+        char line[1024];
+        int n = snprintf(line, sizeof line, "%s\n", h[i].header);
+        res_write(h[i].fd, line, (size_t)n, "a header");
+    }
+}
+
+/* meta.csv rows for the child's probes: malloc's object, jemalloc mapped,
+ * the binding, once per allocator (its first cell). */
+static void meta_probes(const struct run_ctx *rc, const struct plan *pl,
+                        size_t i, const struct cell_outcome *out)
+{
+    for (size_t k = 0; k < i; k++)
+        if (pl->cells[k].ca.a == pl->cells[i].ca.a)
+            return;
+    const char *p = out->probes.p;
+    while (p && *p) {
+        const char *nl = strchr(p, '\n');
+        const char *eq = memchr(p, '=', (size_t)(nl - p));
+        if (eq) {
+            char key[128], value[1024];
+            snprintf(key, sizeof key, "cell.%s.%.*s", pl->cells[i].ca.a->name,
+                     (int)(eq - p), p);
+            snprintf(value, sizeof value, "%.*s", (int)(nl - eq - 1), eq + 1);
+            res_meta(rc->f.meta, key, value);
+        }
+        p = nl + 1;
+    }
+}
+
+int cmd_run(int argc, char **argv)
+{
+    struct run_opts o;
+    parse_opts(argc, argv, &o);
+    struct plan pl = {0};
+    plan_cells(&o, &pl);
+    check_out_dir(&o);
+    struct sys_topo *topo = sys_topo_load();
+    struct run_ctx rc = {.seed = o.seed, .reps = o.reps,
+                         .timeout_s = o.timeout_s};
+    char pu_how[512];
+    choose_pu(&o, topo, &rc, pu_how, sizeof pu_how);
+
+    /* Everything checked: from here on the run folder exists. */
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        cli_fail("cannot find my own executable: %s", strerror(errno));
+    self[n] = '\0';
+    rc.self_exe = self;
+    char dir[PATH_MAX], run_id[96];
+    make_run_dir(o.out, dir, sizeof dir, run_id, sizeof run_id);
+    const char *warn = cli_build_warning();
+    rc.slow_build = warn != NULL;
+    if (warn)
+        fprintf(stderr, "heaplab: WARNING: %s\n", warn);
+    rc.run_id = run_id;
+    open_files(&rc, dir);
+    write_meta_head(&rc, &pl, &o, argc, argv, topo, pu_how);
+    sys_topo_free(topo);
+
+    struct sigaction sa = {.sa_handler = on_stop};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    struct cell_outcome *outs = calloc(pl.n, sizeof *outs);
+    if (!outs)
+        cli_fail("out of memory");
+    bool tty = isatty(STDERR_FILENO);
+    struct timespec ts0;
+    clock_gettime(CLOCK_MONOTONIC, &ts0);
+    size_t done = 0;
+    for (; done < pl.n && !run_stop_requested; done++) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        double elapsed = (double)(ts.tv_sec - ts0.tv_sec) +
+                         (double)(ts.tv_nsec - ts0.tv_nsec) / 1e9;
+        if (tty)
+            progress(done, pl.n, elapsed, &pl.cells[done]);
+        outs[done].reps = calloc(rc.reps, sizeof *outs[done].reps);
+        if (!outs[done].reps)
+            cli_fail("out of memory");
+        spawn_cell(&rc, &pl.cells[done], &outs[done]);
+        meta_probes(&rc, &pl, done, &outs[done]);
+        if (!strcmp(outs[done].end, "interrupted")) {
+            done++; /* its finished reps are in the files */
+            break;
+        }
+    }
+    struct timespec ts1;
+    clock_gettime(CLOCK_MONOTONIC, &ts1);
+    double elapsed = (double)(ts1.tv_sec - ts0.tv_sec) +
+                     (double)(ts1.tv_nsec - ts0.tv_nsec) / 1e9;
+    if (tty) {
+        progress(done, pl.n, elapsed, NULL);
+        fputc('\n', stderr);
+    }
+    char date[64];
+    iso_now(date, sizeof date);
+    res_meta(rc.f.meta, "finished", date);
+    res_metaf(rc.f.meta, "elapsed_s", "%.1f", elapsed);
+    res_metaf(rc.f.meta, "cells_run", "%zu", done);
+    res_meta(rc.f.meta, "run_status", run_stop_requested ? "interrupted"
+                                                         : "complete");
+    summarize(&rc, &pl, outs, done, dir);
+    printf("\n%zu of %zu cells in %.0f s; results in %s\n", done, pl.n,
+           elapsed, dir);
+    for (size_t i = 0; i < done; i++) {
+        free(outs[i].reps);
+        dbuf_free(&outs[i].probes);
+    }
+    free(outs);
+    free(pl.cells);
+    if (run_stop_requested) {
+        fprintf(stderr, "heaplab: interrupted: the rows of finished reps "
+                "are in %s\n", dir);
+        return 130;
+    }
+    return CLI_EXIT_OK;
+}

@@ -1,0 +1,68 @@
+/*
+ * run.h — what `heaplab run` (run.c: options, plan, summary) shares with
+ * spawn.c (one cell's child process: spawn, stream, deadline, outcome).
+ */
+#ifndef HEAPLAB_RUN_H
+#define HEAPLAB_RUN_H
+
+#include <limits.h>
+#include <signal.h>
+#include <stdint.h>
+
+#include "bench/host/cli.h"
+#include "bench/host/results.h"
+#include "workloads/workload.h"
+
+/* One cell of the plan. */
+struct cell_plan {
+    struct cli_alloc ca;
+    const struct hl_workload *w;
+    struct hl_wl_params params;
+    char params_text[512];   /* canonical "k=v,k=v" */
+    uint64_t total_ops;      /* ops of one pass */
+    char preload[PATH_MAX];  /* LD_PRELOAD for the child, "" for none */
+};
+
+/* What the parent read back of one rep. */
+struct rep_fig {
+    char status[12];
+    double cycles_per_op, p99;
+};
+
+struct cell_outcome {
+    uint32_t delivered;  /* reps appended to the result files */
+    const char *end;     /* "ok", "crashed", "timeout", "error",
+                            "interrupted" */
+    char why[200];       /* how it ended, e.g. "signal SIGSEGV" */
+    struct rep_fig *reps; /* one per rep (caller-allocated) */
+    struct dbuf probes;  /* the child's P lines, "key=value\n" each */
+};
+
+struct run_files {
+    int cells, latency, timeline, log, meta;
+};
+
+struct run_ctx {
+    const char *self_exe;
+    const char *run_id;
+    uint64_t seed;
+    uint32_t reps;
+    char pu[16];             /* OS index, or "none" */
+    unsigned timeout_s;      /* 0: computed per cell */
+    bool slow_build;         /* checked or sanitized: deadlines x10 */
+    struct run_files f;
+};
+
+/* Set by SIGINT/SIGTERM: finish what can be finished and stop. */
+extern volatile sig_atomic_t run_stop_requested;
+
+/* Run one cell in a child and append its rows; the reps it did not
+ * deliver get status crashed/timeout/error rows (not when interrupted).
+ * pre: out->reps has rc->reps entries. */
+void spawn_cell(const struct run_ctx *rc, const struct cell_plan *p,
+                struct cell_outcome *out);
+
+/* The deadline of a cell, in seconds. */
+unsigned cell_deadline_s(const struct run_ctx *rc, const struct cell_plan *p);
+
+#endif /* HEAPLAB_RUN_H */

@@ -1,0 +1,426 @@
+/*
+ * spawn.c — one cell in a child process (cell.h gives the protocol):
+ * fork + exec of heaplab itself with the hidden --cell subcommand, the
+ * child's stdout read through a pipe under a deadline, each rep's rows
+ * validated and appended only once the rep is complete, and whatever the
+ * child did not deliver (it crashed, hung, or refused) turned into rows
+ * whose status says so.  Nothing already appended is ever lost.
+ */
+#define _GNU_SOURCE
+#include "bench/host/run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench/core/runner.h"
+#include "bench/host/cell.h"
+#include "bench/host/csvline.h"
+
+extern char **environ;
+
+volatile sig_atomic_t run_stop_requested;
+
+/* Budget per op in a release build, generous: the slowest allocator here
+ * (a first-fit list walk over thousands of blocks) stays well under it. */
+#define NS_PER_OP_BUDGET 100000u
+#define DEADLINE_BASE_S 30u
+
+unsigned cell_deadline_s(const struct run_ctx *rc, const struct cell_plan *p)
+{
+    if (rc->timeout_s)
+        return rc->timeout_s;
+    /* warm-up + (batch + harness + per-op) per rep */
+    double ops = (double)p->total_ops * (1.0 + 3.0 * rc->reps);
+    double s = DEADLINE_BASE_S + ops * NS_PER_OP_BUDGET / 1e9;
+    if (rc->slow_build)
+        s *= 10.0;
+    return s > 86400.0 ? 86400u : (unsigned)s;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- the child ----------------------------------------------------------------- */
+
+/* environ without LD_PRELOAD, plus LD_PRELOAD=preload if non-empty. */
+static char **child_env(const char *preload, char *preload_var, size_t cap)
+{
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    char **env = calloc(n + 2, sizeof *env);
+    if (!env)
+        cli_fail("out of memory");
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], "LD_PRELOAD=", 11) != 0)
+            env[k++] = environ[i];
+    if (preload[0]) {
+        snprintf(preload_var, cap, "LD_PRELOAD=%s", preload);
+        env[k++] = preload_var;
+    }
+    env[k] = NULL;
+    return env;
+}
+
+/* Fork and exec the cell child; returns its pid, *out_fd its stdout. */
+static pid_t start_child(const struct run_ctx *rc, const struct cell_plan *p,
+                         int *out_fd)
+{
+    char seed[24], reps[16], preload_var[PATH_MAX + 16];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)rc->seed);
+    snprintf(reps, sizeof reps, "%u", rc->reps);
+    char *argv[] = {(char *)rc->self_exe, CELL_FLAG, (char *)p->ca.a->name,
+                    (char *)p->w->name, (char *)p->params_text, seed, reps,
+                    (char *)rc->run_id, (char *)rc->pu, NULL};
+    _Static_assert(sizeof argv / sizeof argv[0] == 2 + CELL_NARGS + 1,
+                   "argv matches the cell protocol");
+    char **env = child_env(p->preload, preload_var, sizeof preload_var);
+
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0)
+        cli_fail("pipe: %s", strerror(errno));
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        cli_fail("fork: %s", strerror(errno));
+    if (pid == 0) {
+        /* Own process group: a ^C reaches the parent only, which then
+         * stops the child itself. */
+        setpgid(0, 0);
+        dup2(fds[1], STDOUT_FILENO);
+        dup2(rc->f.log, STDERR_FILENO);
+        execve(rc->self_exe, argv, env);
+        dprintf(STDERR_FILENO, "heaplab: exec %s: %s\n", rc->self_exe,
+                strerror(errno));
+        _exit(127);
+    }
+    free(env);
+    close(fds[1]);
+    *out_fd = fds[0];
+    return pid;
+}
+
+/* ---- reading its lines ---------------------------------------------------------- */
+
+struct reader {
+    const struct run_ctx *rc;
+    const struct cell_plan *p;
+    struct cell_outcome *out;
+    struct dbuf in;                    /* bytes not yet split into lines */
+    struct dbuf cells, lat, tl;        /* the current rep's rows */
+    bool done;                         /* D seen */
+    bool bad;                          /* protocol violated: stop reading */
+    char bad_why[160];
+};
+
+static void reader_bad(struct reader *r, const char *why, const char *line)
+{
+    if (r->bad)
+        return;
+    r->bad = true;
+    snprintf(r->bad_why, sizeof r->bad_why, "%s: '%.80s'", why, line);
+}
+
+/* Split a copy of a result row into f (ncols fields) if it belongs to this
+ * cell's current rep (column count and key columns match).  Returns the
+ * copy f points into (the caller frees it), or NULL. */
+static char *row_fields(const struct reader *r, const char *row,
+                        unsigned ncols, unsigned alloc_col, unsigned wl_col,
+                        unsigned rep_col, char **f)
+{
+    char *copy = strdup(row);
+    if (!copy)
+        cli_fail("out of memory");
+    char rep[16];
+    snprintf(rep, sizeof rep, "%u", r->out->delivered);
+    int n = csv_split(copy, f, (int)ncols + 1);
+    if (n == (int)ncols && strcmp(f[0], r->rc->run_id) == 0 &&
+        strcmp(f[alloc_col], r->p->ca.a->name) == 0 &&
+        strcmp(f[wl_col], r->p->w->name) == 0 && strcmp(f[rep_col], rep) == 0)
+        return copy;
+    free(copy);
+    return NULL;
+}
+
+static void take_cells_row(struct reader *r, const char *row)
+{
+    char *f[CELL_COLUMNS + 1];
+    char *copy = r->cells.len ? NULL
+                              : row_fields(r, row, CELL_COLUMNS, COL_ALLOCATOR,
+                                           COL_WORKLOAD, COL_REP, f);
+    if (!copy) {
+        reader_bad(r, "unexpected cells row", row);
+        return;
+    }
+    const char *st = f[COL_STATUS];
+    if (strcmp(st, "ok") && strcmp(st, "failed") && strcmp(st, "error")) {
+        reader_bad(r, "bad status in cells row", row);
+    } else {
+        struct rep_fig *fig = &r->out->reps[r->out->delivered];
+        snprintf(fig->status, sizeof fig->status, "%s", st);
+        fig->cycles_per_op = strtod(f[COL_CYCLES_PER_OP], NULL);
+        fig->p99 = strtod(f[COL_P99], NULL);
+        dbuf_addf(&r->cells, "%s\n", row);
+    }
+    free(copy);
+}
+
+/* latency.csv and timeline.csv rows share their first 7 key columns:
+ * run_id,env,allocator,workload,params,seed,rep. */
+static void take_detail_row(struct reader *r, struct dbuf *to,
+                            const char *row, unsigned ncols)
+{
+    char *f[TIMELINE_COLUMNS + 1];
+    _Static_assert(LATENCY_COLUMNS <= TIMELINE_COLUMNS, "f holds both");
+    char *copy = row_fields(r, row, ncols, 2, 3, 6, f);
+    if (!copy) {
+        reader_bad(r, "unexpected detail row", row);
+        return;
+    }
+    free(copy);
+    dbuf_addf(to, "%s\n", row);
+}
+
+/* R: the rep is whole; append it to the files (one write each). */
+static void commit_rep(struct reader *r, const char *arg)
+{
+    char want[16];
+    snprintf(want, sizeof want, "%u", r->out->delivered);
+    if (!r->cells.len || strcmp(arg, want) != 0) {
+        reader_bad(r, "rep end out of order", arg);
+        return;
+    }
+    const struct run_files *f = &r->rc->f;
+    if (r->lat.len)
+        res_write(f->latency, r->lat.p, r->lat.len, "latency.csv");
+    if (r->tl.len)
+        res_write(f->timeline, r->tl.p, r->tl.len, "timeline.csv");
+    /* cells.csv last: a cells row means its detail rows are there too */
+    res_write(f->cells, r->cells.p, r->cells.len, "cells.csv");
+    r->cells.len = r->lat.len = r->tl.len = 0;
+    r->out->delivered++;
+}
+
+static void take_line(struct reader *r, char *line)
+{
+    if (r->bad)
+        return;
+    if (r->done || line[0] == '\0' || (line[1] != ' ' && line[1] != '\0')) {
+        reader_bad(r, "unexpected line", line);
+        return;
+    }
+    char *arg = line[1] ? line + 2 : line + 1;
+    bool room = r->out->delivered < r->rc->reps;
+    switch (line[0]) {
+    case 'P':
+        dbuf_addf(&r->out->probes, "%s\n", arg);
+        break;
+    case 'C':
+        if (room)
+            take_cells_row(r, arg);
+        else
+            reader_bad(r, "more reps than asked", arg);
+        break;
+    case 'L':
+        take_detail_row(r, &r->lat, arg, LATENCY_COLUMNS);
+        break;
+    case 'T':
+        take_detail_row(r, &r->tl, arg, TIMELINE_COLUMNS);
+        break;
+    case 'R':
+        commit_rep(r, arg);
+        break;
+    case 'D':
+        r->done = true;
+        break;
+    default:
+        reader_bad(r, "unknown tag", line);
+    }
+}
+
+/* Split r->in into lines and take each complete one. */
+static void take_lines(struct reader *r)
+{
+    size_t start = 0;
+    for (;;) {
+        char *nl = memchr(r->in.p + start, '\n', r->in.len - start);
+        if (!nl)
+            break;
+        *nl = '\0';
+        take_line(r, r->in.p + start);
+        start = (size_t)(nl - r->in.p) + 1;
+    }
+    memmove(r->in.p, r->in.p + start, r->in.len - start);
+    r->in.len -= start;
+}
+
+enum read_end { READ_EOF, READ_TIMEOUT, READ_STOP, READ_BAD };
+
+static enum read_end read_child(struct reader *r, int fd, double deadline)
+{
+    char buf[1 << 16];
+    for (;;) {
+        if (r->bad)
+            return READ_BAD;
+        if (run_stop_requested)
+            return READ_STOP;
+        double left = deadline - now_s();
+        if (left <= 0)
+            return READ_TIMEOUT;
+        /* wake at least every 200 ms to notice a stop request */
+        int ms = left > 0.2 ? 200 : (int)(left * 1000) + 1;
+        struct pollfd pfd = {fd, POLLIN, 0};
+        int n = poll(&pfd, 1, ms);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            cli_fail("poll: %s", strerror(errno));
+        if (n == 0)
+            continue;
+        ssize_t got = read(fd, buf, sizeof buf);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            return READ_EOF;
+        dbuf_add(&r->in, buf, (size_t)got);
+        take_lines(r);
+    }
+}
+
+/* ---- the outcome ------------------------------------------------------------------ */
+
+static void log_line(const struct run_ctx *rc, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void log_line(const struct run_ctx *rc, const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line - 1, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    size_t len = (size_t)n < sizeof line - 2 ? (size_t)n : sizeof line - 2;
+    line[len++] = '\n';
+    res_write(rc->f.log, line, len, "cells.log");
+}
+
+/* Rows for the reps the child did not deliver, with status. */
+static void fill_missing(const struct run_ctx *rc, const struct cell_plan *p,
+                         struct cell_outcome *out, const char *status)
+{
+    struct hl_cell_result zero;
+    memset(&zero, 0, sizeof zero);
+    struct dbuf rows = {0};
+    char row[2048];
+    for (uint32_t rep = out->delivered; rep < rc->reps; rep++) {
+        struct hl_row_ids id = {
+            .run_id = rc->run_id, .env = CELL_ENV, .accel = CELL_ACCEL,
+            .clock = CELL_CLOCK, .allocator = p->ca.a->name,
+            .family = hl_family_str(p->ca.a->family), .workload = p->w->name,
+            .params = p->params_text, .seed = rc->seed, .rep = rep,
+            .status = status,
+        };
+        size_t n = hl_format_cells_row(row, sizeof row, &id, &zero);
+        if (n >= sizeof row)
+            cli_fail("a %s row does not fit", status);
+        dbuf_add(&rows, row, n);
+        dbuf_add(&rows, "\n", 1);
+        snprintf(out->reps[rep].status, sizeof out->reps[rep].status, "%s",
+                 status);
+    }
+    if (rows.len)
+        res_write(rc->f.cells, rows.p, rows.len, "cells.csv");
+    dbuf_free(&rows);
+}
+
+static void describe_exit(int wstatus, char *buf, size_t cap)
+{
+    if (WIFSIGNALED(wstatus)) {
+        const char *abbrev = sigabbrev_np(WTERMSIG(wstatus));
+        snprintf(buf, cap, "signal SIG%s", abbrev ? abbrev : "?");
+    } else if (WIFEXITED(wstatus)) {
+        snprintf(buf, cap, "exit status %d", WEXITSTATUS(wstatus));
+    } else {
+        snprintf(buf, cap, "wait status %d", wstatus);
+    }
+}
+
+void spawn_cell(const struct run_ctx *rc, const struct cell_plan *p,
+                struct cell_outcome *out)
+{
+    unsigned limit_s = cell_deadline_s(rc, p);
+    log_line(rc, "cell %s x %s (%s): start, deadline %u s%s%s",
+             p->ca.a->name, p->w->name, p->params_text, limit_s,
+             p->preload[0] ? ", LD_PRELOAD=" : "", p->preload);
+    double t0 = now_s();
+    int fd;
+    pid_t pid = start_child(rc, p, &fd);
+    struct reader r = {.rc = rc, .p = p, .out = out};
+    enum read_end how = read_child(&r, fd, now_s() + limit_s);
+    if (how != READ_EOF)
+        kill(pid, SIGKILL);
+    close(fd);
+    int wstatus = 0;
+    while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
+        ;
+    char exit_text[64];
+    describe_exit(wstatus, exit_text, sizeof exit_text);
+    bool clean = how == READ_EOF && r.done && WIFEXITED(wstatus) &&
+                 WEXITSTATUS(wstatus) == 0 && out->delivered == rc->reps;
+
+    if (clean) {
+        out->end = "ok";
+        snprintf(out->why, sizeof out->why, "all %u reps", rc->reps);
+    } else if (how == READ_STOP) {
+        out->end = "interrupted";
+        snprintf(out->why, sizeof out->why, "interrupted after %u reps",
+                 out->delivered);
+    } else if (how == READ_TIMEOUT) {
+        out->end = "timeout";
+        snprintf(out->why, sizeof out->why, "no end after %u s: killed",
+                 limit_s);
+    } else if (how == READ_BAD) {
+        out->end = "error";
+        snprintf(out->why, sizeof out->why, "bad output (%s)", r.bad_why);
+    } else if (WIFSIGNALED(wstatus) ||
+               (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) != 0 &&
+                WEXITSTATUS(wstatus) != CLI_EXIT_USAGE)) {
+        out->end = "crashed";
+        snprintf(out->why, sizeof out->why, "%s", exit_text);
+    } else {
+        out->end = "error";
+        snprintf(out->why, sizeof out->why, "%s after %u of %u reps",
+                 exit_text, out->delivered, rc->reps);
+    }
+    if (!clean && how != READ_STOP) {
+        fill_missing(rc, p, out, out->end);
+        fflush(stdout);
+        fprintf(stderr, "%sheaplab: cell %s x %s: %s (%s); %u of %u reps "
+                "delivered, the rest marked %s\n",
+                isatty(STDERR_FILENO) ? "\r\033[K" : "", p->ca.a->name,
+                p->w->name, out->end, out->why, out->delivered, rc->reps,
+                out->end);
+    }
+    log_line(rc, "cell %s x %s: %s (%s, %s, %.1f s)", p->ca.a->name,
+             p->w->name, out->end, out->why, exit_text, now_s() - t0);
+    dbuf_free(&r.in);
+    dbuf_free(&r.cells);
+    dbuf_free(&r.lat);
+    dbuf_free(&r.tl);
+}

@@ -1,0 +1,66 @@
+# tests/cli/lib.sh — helpers for the CLI tests (sourced).
+# Every test script is called as: script.sh HEAPLAB HEAPLAB_TESTBUILD
+set -u
+HL=${1:?usage: $0 HEAPLAB HEAPLAB_TESTBUILD}
+HLT=${2:?usage: $0 HEAPLAB HEAPLAB_TESTBUILD}
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/heaplab-cli.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+FAILS=0
+PASSES=0
+NAME=$(basename "$0" .sh)
+
+fail() { echo "FAIL [$NAME]: $*" >&2; FAILS=$((FAILS + 1)); }
+pass() { PASSES=$((PASSES + 1)); }
+check() { # check DESCRIPTION COMMAND...: pass if the command succeeds
+  local what=$1; shift
+  if "$@"; then pass; else fail "$what"; fi
+}
+
+# expect_usage NEEDLE CMD...: exit status 2, exactly one line on stderr
+# containing NEEDLE, nothing new in $TMP/out.
+expect_usage() {
+  local needle=$1; shift
+  local before after rc lines
+  mkdir -p "$TMP/out"
+  before=$(ls -A "$TMP/out" | wc -l)
+  "$@" >"$TMP/stdout" 2>"$TMP/stderr"
+  rc=$?
+  lines=$(wc -l <"$TMP/stderr")
+  after=$(ls -A "$TMP/out" | wc -l)
+  if [ "$rc" -ne 2 ]; then
+    fail "exit $rc, not 2: $*"
+  elif [ "$lines" -ne 1 ]; then
+    fail "$lines stderr lines, not 1: $* :: $(head -c 300 "$TMP/stderr")"
+  elif ! grep -qF -- "$needle" "$TMP/stderr"; then
+    fail "stderr does not name '$needle': $* :: $(cat "$TMP/stderr")"
+  elif [ "$before" -ne "$after" ]; then
+    fail "a results folder was left behind: $*"
+  else
+    pass
+  fi
+}
+
+# The single run folder under DIR.
+run_dir() { local d; d=$(ls -d "$1"/*/ 2>/dev/null | head -n 1); echo "${d%/}"; }
+
+# csv_col FILE NAME: the column index (1-based) of NAME in FILE's header.
+csv_col() { head -n 1 "$1" | awk -F, -v n="$2" '{for(i=1;i<=NF;i++) if($i==n){print i; exit}}'; }
+
+# An awk program prefix that splits RFC 4180 lines (quoted fields may hold
+# commas) into f[1..nf].
+AWK_CSV='function split_csv(line,   i, c, q, field) {
+  nf = 0; field = ""; q = 0
+  for (i = 1; i <= length(line); i++) {
+    c = substr(line, i, 1)
+    if (q) { if (c == "\"") { if (substr(line, i + 1, 1) == "\"") { field = field "\""; i++ } else q = 0 } else field = field c }
+    else if (c == "\"") q = 1
+    else if (c == ",") { f[++nf] = field; field = "" }
+    else field = field c
+  }
+  f[++nf] = field
+}'
+
+finish() {
+  echo "$NAME: $PASSES passed, $FAILS failed"
+  [ "$FAILS" -eq 0 ]
+}
