@@ -1,0 +1,99 @@
+/*
+ * bootinfo.c — copy what the kernel needs out of the multiboot structure
+ * (kernel.h, kboot), and read the command line.
+ */
+#include "allocators/port.h"
+#include "kernel_port/kernel.h"
+#include "kernel_port/multiboot.h"
+
+struct boot_info kboot;
+
+void boot_info_copy(uint32_t mbi_phys)
+{
+    const struct mb_info *mbi = (const struct mb_info *)(uintptr_t)mbi_phys;
+    kboot.nranges = 0;
+    kboot.cmdline[0] = '\0';
+
+    if (mbi->flags & MB_INFO_CMDLINE) {
+        const char *s = (const char *)(uintptr_t)mbi->cmdline_phys;
+        size_t i = 0;
+        while (s[i] && i + 1 < KBOOT_CMDLINE_BYTES) {
+            kboot.cmdline[i] = s[i];
+            i++;
+        }
+        kboot.cmdline[i] = '\0';
+        kboot.cmdline_truncated = s[i] != '\0';
+    }
+
+    if (mbi->flags & MB_INFO_MMAP) {
+        uintptr_t p = mbi->mmap_phys, end = p + mbi->mmap_bytes;
+        while (p < end) {
+            const struct mb_mmap_entry *e = (const struct mb_mmap_entry *)p;
+            if (kboot.nranges == KBOOT_MAX_RANGES) {
+                kboot.ranges_truncated = true;
+                break;
+            }
+            struct phys_range *r = &kboot.ranges[kboot.nranges++];
+            r->base_addr = e->base_addr;
+            r->length_bytes = e->length_bytes;
+            r->type = e->type;
+            p += e->size + sizeof e->size;
+        }
+    } else if (mbi->flags & MB_INFO_MEM) {
+        /* Old loaders: [0, mem_lower KiB) and [1 MiB, 1 MiB + mem_upper KiB). */
+        kboot.ranges[0] = (struct phys_range){0, (uint64_t)mbi->mem_lower_kib * 1024u,
+                                              MB_MMAP_AVAILABLE};
+        kboot.ranges[1] = (struct phys_range){0x100000u, (uint64_t)mbi->mem_upper_kib * 1024u,
+                                              MB_MMAP_AVAILABLE};
+        kboot.nranges = 2;
+    }
+}
+
+static bool is_space(char c) { return c == ' ' || c == '\t'; }
+
+bool kcmd_get(const char *key, char *out, size_t bytes)
+{
+    bool found = false;
+    const char *s = kboot.cmdline;
+    while (*s) {
+        while (is_space(*s))
+            s++;
+        const char *word = s;
+        while (*s && !is_space(*s))
+            s++;
+        /* word .. s: does it start with "key="? */
+        const char *k = key, *w = word;
+        while (*k && w < s && *w == *k) {
+            k++;
+            w++;
+        }
+        if (*k || w == s || *w != '=')
+            continue;
+        w++;
+        size_t n = 0;
+        while (w < s && n + 1 < bytes)
+            out[n++] = *w++;
+        out[n] = '\0';
+        found = true; /* keep going: a later word wins */
+    }
+    return found;
+}
+
+bool kcmd_list_has(const char *list, const char *item)
+{
+    const char *s = list;
+    while (*s) {
+        const char *i = item;
+        while (*i && *s == *i) {
+            i++;
+            s++;
+        }
+        if (*i == '\0' && (*s == ',' || *s == '\0'))
+            return true;
+        while (*s && *s != ',')
+            s++;
+        if (*s == ',')
+            s++;
+    }
+    return false;
+}
