@@ -173,6 +173,11 @@ static void row_hex(struct row *w, uint64_t v)
     row_bytes(w, tmp, 16);
 }
 
+static void row_empty(struct row *w)
+{
+    row_sep(w);
+}
+
 static struct row row_start(char *buf, size_t cap)
 {
     struct row w = {buf, cap, 0, cap == 0, 0};
@@ -207,11 +212,16 @@ size_t hl_format_cells_row(char *buf, size_t cap, const struct hl_row_ids *id,
     row_hex(&w, r->workload_checksum);
     row_hex(&w, r->placement_checksum);
     row_fixed(&w, r->cycles_per_op_milli, 3);
-    row_u64(&w, r->p50);
-    row_u64(&w, r->p90);
-    row_u64(&w, r->p99);
-    row_u64(&w, r->p999);
-    row_u64(&w, r->max);
+    if (id->no_perop) {
+        for (unsigned i = 0; i < 5; i++) /* p50, p90, p99, p999, max */
+            row_empty(&w);
+    } else {
+        row_u64(&w, r->p50);
+        row_u64(&w, r->p90);
+        row_u64(&w, r->p99);
+        row_u64(&w, r->p999);
+        row_u64(&w, r->max);
+    }
     row_u64(&w, id->timer_overhead);
     row_u64(&w, r->peak_live_bytes);
     row_u64(&w, r->peak_footprint_bytes);

@@ -170,6 +170,9 @@ struct hl_row_ids {
     const char *status;
     uint64_t timer_overhead;
     uint64_t faults;
+    bool no_perop;  /* p50..max written as empty fields: the clock cannot
+                       time single ops (clock=instructions counts the
+                       BATCH pass only) */
 };
 
 /* Format into buf (cap bytes incl. NUL), no newline; returns the length,

@@ -12,11 +12,14 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <unistd.h>
+#include <valgrind/callgrind.h>
 
 #include "bench/core/runner.h"
 #include "bench/host/cli.h"
@@ -39,6 +42,7 @@ struct cell_args {
     uint32_t reps;
     const char *run_id;
     const char *pu; /* "none" or an OS index */
+    bool instructions; /* clock=instructions: under callgrind */
 };
 
 struct sample_buf {
@@ -111,6 +115,59 @@ static void parse_args(int argc, char **argv, struct cell_args *a)
     a->reps = (uint32_t)cli_parse_u64("reps", v[4], 1, 100000);
     a->run_id = v[5];
     a->pu = v[6];
+    if (!strcmp(v[7], CELL_CLOCK_INSTRUCTIONS))
+        a->instructions = true;
+    else if (strcmp(v[7], CELL_CLOCK) != 0)
+        cli_usage_fail("cell: unknown clock '%s'", v[7]);
+}
+
+/* ---- clock=instructions: callgrind around the BATCH stream --------------------- */
+
+struct callgrind {
+    const char *prefix; /* CELL_CALLGRIND_ENV */
+    unsigned dumps;     /* dumps written so far: the next is dumps + 1 */
+};
+
+/* measure_begin/measure_end of the BATCH pass: collect only the
+ * measured stream (the generator's next() included, as in the TSC
+ * figure), then dump it. */
+static void cg_begin(void *ctx)
+{
+    (void)ctx;
+    CALLGRIND_START_INSTRUMENTATION;
+    CALLGRIND_ZERO_STATS;
+    CALLGRIND_TOGGLE_COLLECT;
+}
+
+static void cg_end(void *ctx)
+{
+    struct callgrind *cg = ctx;
+    CALLGRIND_TOGGLE_COLLECT;
+    CALLGRIND_DUMP_STATS_AT("heaplab batch");
+    CALLGRIND_STOP_INSTRUMENTATION;
+    cg->dumps++;
+}
+
+/* Instructions of the last dump (its "totals:" line); the dump is
+ * removed once read.  Exits 1 if it cannot be read. */
+static uint64_t cg_read_last(const struct callgrind *cg)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s.%ld.%u", cg->prefix, (long)getpid(),
+             cg->dumps);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        cli_fail("cell: callgrind dump %s: %s", path, strerror(errno));
+    char line[512];
+    unsigned long long total = 0;
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f))
+        found = sscanf(line, "totals: %llu", &total) == 1;
+    fclose(f);
+    if (!found)
+        cli_fail("cell: callgrind dump %s has no totals line", path);
+    unlink(path);
+    return total;
 }
 
 static void bind_pu(const char *pu)
@@ -130,6 +187,7 @@ static void bind_pu(const char *pu)
 
 struct cell_run {
     struct cell_args *args;
+    struct callgrind cg;
     struct hl_cell_config cfg;
     struct sample_buf *samples;
     char *row;
@@ -149,10 +207,12 @@ static struct hl_row_ids row_ids(const struct cell_args *a, uint32_t rep,
 {
     return (struct hl_row_ids){
         .run_id = a->run_id, .env = CELL_ENV, .accel = CELL_ACCEL,
-        .clock = CELL_CLOCK, .allocator = a->ca.a->name,
+        .clock = a->instructions ? CELL_CLOCK_INSTRUCTIONS : CELL_CLOCK,
+        .allocator = a->ca.a->name,
         .family = hl_family_str(a->ca.a->family), .workload = a->w->name,
         .params = a->params_text, .seed = a->seed, .rep = rep,
         .status = status, .timer_overhead = overhead, .faults = faults,
+        .no_perop = a->instructions,
     };
 }
 
@@ -171,7 +231,10 @@ static void emit_rep(struct cell_run *c, uint32_t rep, const char *status,
     struct hl_row_ids id = row_ids(c->args, rep, status,
                                    c->cfg.timer_overhead, faults);
     put_row('C', c->row, hl_format_cells_row(c->row, ROW_CAP, &id, r));
-    if (detail) {
+    /* Latency and timeline rows come from the TSC cells only: their key
+     * has no clock column, and per-op figures under callgrind would time
+     * valgrind. */
+    if (detail && !c->args->instructions) {
         const struct hl_hist *h = c->cfg.hist;
         for (unsigned i = hl_hist_next(h, 0); i < HL_HIST_BUCKETS;
              i = hl_hist_next(h, i + 1))
@@ -209,6 +272,12 @@ static void run_reps(struct cell_run *c)
         c->samples->n = 0;
         if (st == HL_OK)
             st = hl_cell_pass(&c->cfg, HL_PASS_BATCH, &r);
+        if (st == HL_OK && c->args->instructions) {
+            /* The BATCH figures become instructions: the dump counted
+             * exactly the measured stream (no timer to subtract). */
+            r.batch_ticks = cg_read_last(&c->cg);
+            r.cycles_per_op_milli = r.ops ? r.batch_ticks * 1000 / r.ops : 0;
+        }
         if (st == HL_OK)
             st = hl_cell_pass(&c->cfg, HL_PASS_PEROP, &r);
         if (st != HL_OK) { /* init refused: no figures, this rep or later */
@@ -231,12 +300,23 @@ int cmd_cell(int argc, char **argv)
     probe_malloc();
     bind_pu(a.pu);
 
-    uint64_t *cal_scratch = cell_map(CAL_SAMPLES * sizeof(uint64_t), false);
-    struct hl_clock_cal cal;
-    hl_clock_calibrate(&cal, cal_scratch, CAL_SAMPLES);
-    printf("P timer_overhead=%llu\nP timer_resolution=%llu\n",
-           (unsigned long long)cal.overhead,
-           (unsigned long long)cal.resolution);
+    struct hl_clock_cal cal = {0};
+    struct callgrind cg = {0};
+    if (a.instructions) {
+        if (!RUNNING_ON_VALGRIND || !(cg.prefix = getenv(CELL_CALLGRIND_ENV)))
+            cli_usage_fail("cell: clock %s needs callgrind and %s",
+                           CELL_CLOCK_INSTRUCTIONS, CELL_CALLGRIND_ENV);
+        /* Counted, not timed: nothing to calibrate or subtract. */
+        printf("P counter=callgrind (valgrind %d.%d), BATCH stream only\n",
+               __VALGRIND_MAJOR__, __VALGRIND_MINOR__);
+    } else {
+        uint64_t *cal_scratch =
+            cell_map(CAL_SAMPLES * sizeof(uint64_t), false);
+        hl_clock_calibrate(&cal, cal_scratch, CAL_SAMPLES);
+        printf("P timer_overhead=%llu\nP timer_resolution=%llu\n",
+               (unsigned long long)cal.overhead,
+               (unsigned long long)cal.resolution);
+    }
 
     const struct hl_allocator *al = a.ca.a;
     uint64_t nslots = a.w->slots(&a.params);
@@ -244,6 +324,7 @@ int cmd_cell(int argc, char **argv)
     struct sample_buf *samples = cell_map(sizeof *samples, false);
     struct cell_run c = {
         .args = &a,
+        .cg = cg,
         .samples = samples,
         .row = cell_map(ROW_CAP, false),
         .cfg = {
@@ -265,6 +346,11 @@ int cmd_cell(int argc, char **argv)
             .sample_ctx = samples,
         },
     };
+    if (a.instructions) {
+        c.cfg.measure_begin = cg_begin;
+        c.cfg.measure_end = cg_end;
+        c.cfg.measure_ctx = &c.cg;
+    }
     run_reps(&c);
     printf("D\n");
     fflush(stdout);

@@ -4,9 +4,16 @@
  *
  * The parent execs its own binary once per cell:
  *
- *   heaplab --cell ALLOCATOR WORKLOAD PARAMS SEED REPS RUN_ID PU
+ *   heaplab --cell ALLOCATOR WORKLOAD PARAMS SEED REPS RUN_ID PU CLOCK
  *
- * (PARAMS canonical "k=v,k=v"; PU an OS index, or "none": no binding).
+ * (PARAMS canonical "k=v,k=v"; PU an OS index, or "none": no binding;
+ * CLOCK "tsc", or "instructions": the child runs under valgrind's
+ * callgrind, started by the parent as
+ *   valgrind --tool=callgrind --instr-atstart=no --collect-atstart=no
+ *            --callgrind-out-file=PREFIX.%p heaplab --cell ...
+ * with CELL_CALLGRIND_ENV=PREFIX in its environment; each BATCH pass is
+ * collected alone and dumped (PREFIX.<pid>.<n>), and the child reads the
+ * dump's "totals:" line: instructions executed in the measured stream).
  * The child writes lines on stdout, each starting with a tag and a space:
  *
  *   P key=value     a probe fact (malloc's object, jemalloc mapped, the
@@ -28,12 +35,16 @@
 /* The hidden subcommand's flag (argv[1]). */
 #define CELL_FLAG "--cell"
 /* Positional arguments after the flag. */
-#define CELL_NARGS 7
+#define CELL_NARGS 8
 
 /* What the cells rows say about the environment on the host. */
 #define CELL_ENV "host"
 #define CELL_ACCEL "none"
 #define CELL_CLOCK "tsc"
+/* The host's other clock: instructions counted by callgrind. */
+#define CELL_CLOCK_INSTRUCTIONS "instructions"
+/* The dump prefix for clock=instructions (see above). */
+#define CELL_CALLGRIND_ENV "HEAPLAB_CALLGRIND_OUT"
 
 /* Bytes of address space given to every allocator (reserved, untouched
  * until used: MAP_NORESERVE). */
@@ -48,6 +59,8 @@
 enum cell_col {
     COL_RUN_ID = 0,
     COL_ENV = 1,
+    COL_ACCEL = 2,
+    COL_CLOCK = 3,
     COL_ALLOCATOR = 4,
     COL_FAMILY = 5,
     COL_WORKLOAD = 6,

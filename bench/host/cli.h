@@ -45,6 +45,11 @@ size_t cli_split(const char *opt, char *text, char **items, size_t max);
 /* True if s names the help flag. */
 bool cli_is_help(const char *s);
 
+/* The path of program `name`: $env_var if set (it must be executable),
+ * else the first executable `name` on $PATH.  false if none. */
+bool cli_find_program(const char *name, const char *env_var, char *out,
+                      size_t cap);
+
 /* ---- allocators as the command sees them ---------------------------------- */
 
 enum cli_alloc_kind {

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bench/host/baselines.h"
 
@@ -83,6 +84,28 @@ size_t cli_split(const char *opt, char *text, char **items, size_t max)
             return n;
         p = comma + 1;
     }
+}
+
+bool cli_find_program(const char *name, const char *env_var, char *out,
+                      size_t cap)
+{
+    const char *forced = env_var ? getenv(env_var) : NULL;
+    if (forced && forced[0]) {
+        snprintf(out, cap, "%s", forced);
+        return access(out, X_OK) == 0;
+    }
+    const char *path = getenv("PATH");
+    if (!path || !path[0])
+        path = "/usr/local/bin:/usr/bin:/bin";
+    while (*path) {
+        size_t len = strcspn(path, ":");
+        if (len > 0 &&
+            (size_t)snprintf(out, cap, "%.*s/%s", (int)len, path, name) < cap &&
+            access(out, X_OK) == 0)
+            return true;
+        path += len + (path[len] == ':');
+    }
+    return false;
 }
 
 bool cli_is_help(const char *s)

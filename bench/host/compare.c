@@ -34,7 +34,8 @@ static const char compare_usage[] =
     "listed as such.\n";
 
 struct cmp_cell {
-    char *key;             /* "env|allocator|workload|params" */
+    char *key;             /* "env|clock|allocator|workload|params" */
+    char *where;           /* "env/clock", e.g. "host/tsc" */
     char *allocator, *workload, *params;
     double *cyc, *p99;
     size_t n, cap, rows;
@@ -50,8 +51,10 @@ struct cmp_run {
 static struct cmp_cell *cell_for(struct cmp_run *r, char **f)
 {
     char key[2048];
-    snprintf(key, sizeof key, "%s|%s|%s|%s", f[COL_ENV], f[COL_ALLOCATOR],
-             f[COL_WORKLOAD], f[COL_PARAMS]);
+    char where[96];
+    snprintf(key, sizeof key, "%s|%s|%s|%s|%s", f[COL_ENV], f[COL_CLOCK],
+             f[COL_ALLOCATOR], f[COL_WORKLOAD], f[COL_PARAMS]);
+    snprintf(where, sizeof where, "%s/%s", f[COL_ENV], f[COL_CLOCK]);
     for (size_t i = 0; i < r->n; i++)
         if (!strcmp(r->cells[i].key, key))
             return &r->cells[i];
@@ -62,11 +65,11 @@ static struct cmp_cell *cell_for(struct cmp_run *r, char **f)
             cli_fail("out of memory");
     }
     struct cmp_cell *c = &r->cells[r->n++];
-    *c = (struct cmp_cell){.key = strdup(key),
+    *c = (struct cmp_cell){.key = strdup(key), .where = strdup(where),
                            .allocator = strdup(f[COL_ALLOCATOR]),
                            .workload = strdup(f[COL_WORKLOAD]),
                            .params = strdup(f[COL_PARAMS])};
-    if (!c->key || !c->allocator || !c->workload || !c->params)
+    if (!c->key || !c->where || !c->allocator || !c->workload || !c->params)
         cli_fail("out of memory");
     return c;
 }
@@ -142,9 +145,12 @@ static void read_run(struct cmp_run *r)
         struct cmp_cell *c = cell_for(r, fld);
         c->rows++;
         const char *status = fld[COL_STATUS];
+        /* p99 is empty where the clock cannot time single ops
+         * (clock=instructions): kept as NaN, left out of its test. */
         if (!strcmp(status, "ok") || !strcmp(status, "failed"))
             cell_add(c, figure(fld[COL_CYCLES_PER_OP], path, lineno),
-                     figure(fld[COL_P99], path, lineno));
+                     fld[COL_P99][0] ? figure(fld[COL_P99], path, lineno)
+                                     : NAN);
     }
     fclose(f);
 }
@@ -157,9 +163,22 @@ static struct cmp_cell *find_cell(struct cmp_run *r, const char *key)
     return NULL;
 }
 
-/* "median_a median_b ratio p mark" for one figure. */
+/* v without its NaNs, in place; returns how many are left. */
+static size_t drop_nan(double *v, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(v[i]))
+            v[k++] = v[i];
+    return k;
+}
+
+/* "median_a median_b ratio p mark" for one figure (NaNs left out; the
+ * arrays are compacted in place). */
 static void print_figure(double *a, size_t na, double *b, size_t nb)
 {
+    na = drop_nan(a, na);
+    nb = drop_nan(b, nb);
     if (na == 0 || nb == 0) {
         printf(" %10s %10s %7s %9s  ", "-", "-", "-", "-");
         return;
@@ -184,6 +203,7 @@ static void free_run(struct cmp_run *r)
     for (size_t i = 0; i < r->n; i++) {
         struct cmp_cell *c = &r->cells[i];
         free(c->key);
+        free(c->where);
         free(c->allocator);
         free(c->workload);
         free(c->params);
@@ -220,8 +240,9 @@ int cmd_compare(int argc, char **argv)
     printf("A = %s\nB = %s\n", a.dir, b.dir);
     printf("ratio = median B / median A; p = two-sided Mann-Whitney U; "
            "* p < %.2f\n\n", CMP_ALPHA);
-    printf("%-16s %-15s %3s %3s | %10s %10s %7s %9s  | %10s %10s %7s %9s  "
-           "| params\n", "allocator", "workload", "nA", "nB", "cyc/op A",
+    printf("%-16s %-15s %-17s %3s %3s | %10s %10s %7s %9s  | %10s %10s %7s "
+           "%9s  | params\n", "allocator", "workload", "env/clock", "nA", "nB",
+           "cyc/op A",
            "cyc/op B", "ratio", "p", "p99 A", "p99 B", "ratio", "p");
     size_t both = 0;
     for (size_t i = 0; i < a.n; i++) {
@@ -230,8 +251,8 @@ int cmd_compare(int argc, char **argv)
             continue;
         ca->matched = cb->matched = true;
         both++;
-        printf("%-16s %-15s %3zu %3zu |", ca->allocator, ca->workload, ca->n,
-               cb->n);
+        printf("%-16s %-15s %-17s %3zu %3zu |", ca->allocator, ca->workload,
+               ca->where, ca->n, cb->n);
         print_figure(ca->cyc, ca->n, cb->cyc, cb->n);
         printf("|");
         print_figure(ca->p99, ca->n, cb->p99, cb->n);
@@ -241,8 +262,8 @@ int cmd_compare(int argc, char **argv)
     for (int k = 0; k < 2; k++)
         for (size_t i = 0; i < runs[k]->n; i++)
             if (!runs[k]->cells[i].matched)
-                printf("only in %c: %s %s %s\n", "AB"[k],
-                       runs[k]->cells[i].allocator,
+                printf("only in %c: %s %s %s %s\n", "AB"[k],
+                       runs[k]->cells[i].where, runs[k]->cells[i].allocator,
                        runs[k]->cells[i].workload, runs[k]->cells[i].params);
     printf("\n%zu cells in both runs\n", both);
     free_run(&a);

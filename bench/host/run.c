@@ -40,7 +40,8 @@
 static const char run_usage[] =
     "usage: heaplab run [--allocators a,b] [--workloads w,x] [--reps N]\n"
     "                   [--ops N] [--seed S] [--out DIR] [--cpu PU]\n"
-    "                   [--params w:k=v,...] [--timeout SEC]\n"
+    "                   [--params w:k=v,...] [--sweep w:k=v1,v2,...]\n"
+    "                   [--clock LIST] [--timeout SEC]\n"
     "\n"
     "Run every cell (allocator x workload of the same family) --reps times,\n"
     "each cell in its own child process bound to one PU, and write\n"
@@ -59,6 +60,14 @@ static const char run_usage[] =
     "                     first PU of the last core)\n"
     "  --params W:K=V,..  set workload W's parameters after --ops scaling\n"
     "                     (repeatable; see heaplab list workloads)\n"
+    "  --sweep W:K=V1,V2,...\n"
+    "                     run workload W once per value of its parameter K\n"
+    "                     (after --ops and --params; repeatable, one per W)\n"
+    "  --clock LIST       comma list of: tsc (TSC cycles), instructions\n"
+    "                     (instructions counted by valgrind's callgrind\n"
+    "                     around the measured stream; no per-op figures)\n"
+    "                     (default: tsc,instructions; instructions only\n"
+    "                     where valgrind is installed)\n"
     "  --timeout SEC      kill a cell after SEC seconds, 1..86400 (default:\n"
     "                     computed from --ops and --reps)\n"
     "\n"
@@ -74,6 +83,10 @@ struct run_opts {
     size_t nwls;
     char *params[RUN_MAX_LIST]; /* "w:k=v,..." */
     size_t nparams;
+    char *sweeps[RUN_MAX_LIST]; /* "w:k=v1,v2,..." */
+    size_t nsweeps;
+    bool clock_given;
+    bool host_tsc, host_instructions;
     uint32_t reps;
     uint64_t ops, seed;
     const char *out;
@@ -120,6 +133,25 @@ static void parse_opts(int argc, char **argv, struct run_opts *o)
             if (o->nparams == RUN_MAX_LIST)
                 cli_usage_fail("too many --params options");
             o->params[o->nparams++] = (char *)cli_value(argc, argv, &i);
+        } else if (!strcmp(opt, "--sweep")) {
+            if (o->nsweeps == RUN_MAX_LIST)
+                cli_usage_fail("too many --sweep options");
+            o->sweeps[o->nsweeps++] = (char *)cli_value(argc, argv, &i);
+        } else if (!strcmp(opt, "--clock")) {
+            char *names[8];
+            size_t n = cli_split(opt, (char *)cli_value(argc, argv, &i), names,
+                                 8);
+            o->clock_given = true;
+            o->host_tsc = o->host_instructions = false;
+            for (size_t k = 0; k < n; k++) {
+                if (!strcmp(names[k], CELL_CLOCK))
+                    o->host_tsc = true;
+                else if (!strcmp(names[k], CELL_CLOCK_INSTRUCTIONS))
+                    o->host_instructions = true;
+                else
+                    cli_usage_fail("bad value for --clock: '%s' (tsc or "
+                                   "instructions)", names[k]);
+            }
         } else if (!strcmp(opt, "--timeout")) {
             o->timeout_s = (unsigned)cli_parse_u64(
                 opt, cli_value(argc, argv, &i), 1, RUN_MAX_TIMEOUT_S);
@@ -143,6 +175,8 @@ struct plan {
     const struct hl_workload *wls[RUN_MAX_LIST];
     size_t nwls;
     char skipped[1024]; /* baselines left out of the default suite */
+    const char *clocks[4]; /* host clocks, in cell order */
+    size_t nclocks;
 };
 
 struct default_ctx {
@@ -275,31 +309,163 @@ static void check_params_opts(const struct run_opts *o, const struct plan *pl)
     }
 }
 
-static void plan_cells(const struct run_opts *o, struct plan *pl)
+/* The --sweep option for w, or NULL. */
+static const char *sweep_for(const struct run_opts *o,
+                             const struct hl_workload *w)
+{
+    size_t len = strlen(w->name);
+    for (size_t i = 0; i < o->nsweeps; i++)
+        if (!strncmp(o->sweeps[i], w->name, len) && o->sweeps[i][len] == ':')
+            return o->sweeps[i];
+    return NULL;
+}
+
+/* Every --sweep is W:K=V1,V2,... for a workload W of the run (at most one
+ * per W) and a parameter K of W. */
+static void check_sweep_opts(const struct run_opts *o, const struct plan *pl)
+{
+    for (size_t i = 0; i < o->nsweeps; i++) {
+        const char *s = o->sweeps[i], *colon = strchr(s, ':');
+        const char *eq = colon ? strchr(colon, '=') : NULL;
+        if (!colon || !eq || eq == colon + 1 || !eq[1])
+            cli_usage_fail("bad value for --sweep: '%s' (expected "
+                           "workload:key=v1,v2,...)", s);
+        const struct hl_workload *w = NULL;
+        for (size_t k = 0; k < pl->nwls && !w; k++)
+            if (strlen(pl->wls[k]->name) == (size_t)(colon - s) &&
+                !strncmp(pl->wls[k]->name, s, (size_t)(colon - s)))
+                w = pl->wls[k];
+        if (!w)
+            cli_usage_fail("bad value for --sweep: '%s' (no workload "
+                           "'%.*s' in this run)", s, (int)(colon - s), s);
+        if (sweep_for(o, w) != s)
+            cli_usage_fail("bad value for --sweep: '%s' (workload '%s' is "
+                           "swept twice)", s, w->name);
+        bool known = false;
+        for (unsigned k = 0; k < w->nparams && !known; k++)
+            known = strlen(w->params[k].name) == (size_t)(eq - colon - 1) &&
+                    !strncmp(w->params[k].name, colon + 1,
+                             (size_t)(eq - colon - 1));
+        if (!known)
+            cli_usage_fail("bad value for --sweep: '%s' (workload '%s' has "
+                           "no parameter '%.*s')", s, w->name,
+                           (int)(eq - colon - 1), colon + 1);
+    }
+}
+
+/* The parameter sets of w: one, or one per value of its --sweep (each
+ * validated).  Returns how many were written to out (at most max). */
+static size_t workload_variants(const struct run_opts *o,
+                                const struct hl_workload *w,
+                                struct hl_wl_params *out, size_t max)
+{
+    struct hl_wl_params base;
+    workload_params(o, w, &base);
+    const char *s = sweep_for(o, w);
+    if (!s) {
+        out[0] = base;
+        return 1;
+    }
+    const char *colon = strchr(s, ':'), *eq = strchr(colon, '=');
+    size_t key_len = (size_t)(eq - colon - 1);
+    unsigned k = 0;
+    while (strlen(w->params[k].name) != key_len ||
+           strncmp(w->params[k].name, colon + 1, key_len))
+        k++; /* check_sweep_opts proved it exists */
+    size_t n = 0;
+    for (const char *v = eq + 1; *v;) {
+        size_t len = strcspn(v, ",");
+        if (len == 0 || n == max)
+            cli_usage_fail("bad value for --sweep: '%s' (%s)", s,
+                           len ? "too many values" : "empty value");
+        char text[128];
+        snprintf(text, sizeof text, "%s=%.*s", w->params[k].name, (int)len, v);
+        struct hl_wl_params one;
+        const char *err = NULL;
+        size_t at = 0;
+        if (len > 64 || hl_wl_parse(w, text, &one, &err, &at) != 0)
+            cli_usage_fail("bad value for --sweep: '%s' (%.*s: %s)", s,
+                           (int)len, v, err ? err : "too long");
+        out[n] = base;
+        out[n].v[k] = one.v[k];
+        const char *verr = NULL;
+        int bad = -1;
+        if (hl_wl_validate(w, &out[n], &verr, &bad) != 0)
+            cli_usage_fail("bad value for --sweep: '%s' (%.*s: %s%s%s)", s,
+                           (int)len, v, verr, bad >= 0 ? ": " : "",
+                           bad >= 0 ? w->params[bad].name : "");
+        for (size_t j = 0; j < n; j++)
+            if (out[j].v[k] == out[n].v[k])
+                cli_usage_fail("bad value for --sweep: '%s' (%.*s named "
+                               "twice)", s, (int)len, v);
+        n++;
+        v += len + (v[len] == ',');
+    }
+    return n;
+}
+
+/* The host clocks of the run, in cell order. */
+static void pick_clocks(const struct run_opts *o, const char *valgrind,
+                        struct plan *pl)
+{
+    bool tsc = o->clock_given ? o->host_tsc : true;
+    bool instr = o->clock_given ? o->host_instructions : valgrind != NULL;
+    if (instr && !valgrind)
+        cli_usage_fail("bad value for --clock: 'instructions' needs %s",
+                       cli_build.sanitize[0]
+                           ? "an unsanitized build (valgrind cannot run "
+                             "a sanitized one)"
+                           : "valgrind (tools/setup installs it; or set "
+                             "HEAPLAB_VALGRIND)");
+    if (tsc)
+        pl->clocks[pl->nclocks++] = CELL_CLOCK;
+    if (instr)
+        pl->clocks[pl->nclocks++] = CELL_CLOCK_INSTRUCTIONS;
+    if (pl->nclocks == 0)
+        cli_usage_fail("bad value for --clock: no clock left for the host");
+}
+
+static void plan_cells(const struct run_opts *o, const char *valgrind,
+                       struct plan *pl)
 {
     pick_allocs(o, pl);
     pick_workloads(o, pl);
     check_params_opts(o, pl);
-    pl->cells = calloc(pl->nallocs * pl->nwls + 1, sizeof *pl->cells);
+    check_sweep_opts(o, pl);
+    pick_clocks(o, valgrind, pl);
+    static struct hl_wl_params variants[RUN_MAX_LIST][RUN_MAX_LIST];
+    size_t nvariants[RUN_MAX_LIST], total = 0;
+    for (size_t k = 0; k < pl->nwls; k++) {
+        nvariants[k] = workload_variants(o, pl->wls[k], variants[k],
+                                         RUN_MAX_LIST);
+        total += nvariants[k];
+    }
+    pl->cells = calloc(pl->nallocs * total * pl->nclocks + 1,
+                       sizeof *pl->cells);
     if (!pl->cells)
         cli_fail("out of memory");
     for (size_t k = 0; k < pl->nwls; k++) {
         const struct hl_workload *w = pl->wls[k];
-        struct hl_wl_params params;
-        workload_params(o, w, &params);
-        for (size_t i = 0; i < pl->nallocs; i++) {
-            const struct cli_alloc *ca = &pl->allocs[i];
-            if (ca->a->family != w->family)
-                continue;
-            struct cell_plan *c = &pl->cells[pl->n++];
-            c->ca = *ca;
-            c->w = w;
-            c->params = params;
-            hl_wl_format(w, &params, c->params_text, sizeof c->params_text);
-            c->total_ops = w->total_ops(&params);
-            if (ca->kind == CLI_ALLOC_BASELINE)
-                hl_baseline_preload(ca->baseline, c->preload,
-                                    sizeof c->preload);
+        for (size_t v = 0; v < nvariants[k]; v++) {
+            const struct hl_wl_params *params = &variants[k][v];
+            for (size_t i = 0; i < pl->nallocs; i++) {
+                const struct cli_alloc *ca = &pl->allocs[i];
+                if (ca->a->family != w->family)
+                    continue;
+                for (size_t t = 0; t < pl->nclocks; t++) {
+                    struct cell_plan *c = &pl->cells[pl->n++];
+                    c->ca = *ca;
+                    c->w = w;
+                    c->params = *params;
+                    c->clock = pl->clocks[t];
+                    hl_wl_format(w, params, c->params_text,
+                                 sizeof c->params_text);
+                    c->total_ops = w->total_ops(params);
+                    if (ca->kind == CLI_ALLOC_BASELINE)
+                        hl_baseline_preload(ca->baseline, c->preload,
+                                            sizeof c->preload);
+                }
+            }
         }
     }
     if (pl->n == 0)
@@ -357,7 +523,7 @@ static void iso_now(char *buf, size_t cap)
 }
 
 static void write_meta_head(const struct run_ctx *rc, const struct plan *pl,
-                            const struct run_opts *o, int argc, char **argv,
+                            const struct run_opts *o, const char *cmdline,
                             const struct sys_topo *topo, const char *pu_how)
 {
     int fd = rc->f.meta;
@@ -368,11 +534,7 @@ static void write_meta_head(const struct run_ctx *rc, const struct plan *pl,
     res_meta(fd, "date", text);
     sys_git_commit(cli_build.source_dir, text, sizeof text);
     res_meta(fd, "git_commit", text);
-    struct dbuf cmd = {0};
-    for (int i = 0; i < argc; i++)
-        dbuf_addf(&cmd, "%s%s", i ? " " : "", argv[i]);
-    res_meta(fd, "command_line", cmd.p);
-    dbuf_free(&cmd);
+    res_meta(fd, "command_line", cmdline);
     res_meta(fd, "heaplab_version", "0.1.0");
     res_meta(fd, "compiler", cli_build.compiler);
     res_meta(fd, "c_flags", cli_build.c_flags);
@@ -411,6 +573,29 @@ static void write_meta_head(const struct run_ctx *rc, const struct plan *pl,
     else
         res_meta(fd, "timeout_s", "auto (from ops and reps; see cells.log)");
     res_metaf(fd, "cells_planned", "%zu", pl->n);
+    struct dbuf clocks = {0};
+    for (size_t i = 0; i < pl->nclocks; i++)
+        dbuf_addf(&clocks, "%s%s", i ? "," : "", pl->clocks[i]);
+    res_meta(fd, "clocks.host", clocks.p);
+    dbuf_free(&clocks);
+    if (rc->valgrind) {
+        sys_program_version(rc->valgrind, text, sizeof text);
+        res_meta(fd, "valgrind", text);
+    } else {
+        res_meta(fd, "valgrind", cli_build.sanitize[0]
+                                     ? "not used: a sanitized build"
+                                     : "not installed: no clock=instructions "
+                                       "cells");
+    }
+    for (size_t i = 0; i < o->nsweeps; i++) {
+        const char *colon = strchr(o->sweeps[i], ':');
+        const char *eq = strchr(colon, '=');
+        char key[160];
+        snprintf(key, sizeof key, "sweep.%.*s", (int)(colon - o->sweeps[i]),
+                 o->sweeps[i]);
+        snprintf(text, sizeof text, "%.*s", (int)(eq - colon - 1), colon + 1);
+        res_meta(fd, key, text);
+    }
     for (const struct hl_baseline *b = hl_baselines; b->a; b++) {
         char key[64], path[PATH_MAX];
         snprintf(key, sizeof key, "baseline.%s", b->a->name);
@@ -463,7 +648,8 @@ static const char *cell_status(const struct cell_outcome *out, uint32_t reps)
 }
 
 static const char summary_header[] =
-    "run_id,env,allocator,family,workload,params,seed,reps,n,status,"
+    "run_id,env,accel,clock,allocator,family,workload,params,seed,reps,n,"
+    "status,"
     "cycles_per_op_median,cycles_per_op_ci_lo,cycles_per_op_ci_hi,"
     "p99_median,p99_ci_lo,p99_ci_hi,ci_level\n";
 
@@ -473,27 +659,28 @@ static void summarize(const struct run_ctx *rc, const struct plan *pl,
 {
     struct dbuf csv = {0};
     dbuf_add(&csv, summary_header, strlen(summary_header));
-    printf("\n%-16s %-15s %7s %3s %-8s %14s %23s %10s\n", "allocator",
-           "workload", "family", "n", "status", "cycles/op", "95% CI",
-           "p99");
+    printf("\n%-16s %-15s %-12s %3s %-8s %14s %23s %10s  %s\n", "allocator",
+           "workload", "clock", "n", "status", "per op", "95% CI",
+           "p99", "params");
     double *cyc = calloc(rc->reps, sizeof *cyc);
     double *p99 = calloc(rc->reps, sizeof *p99);
     if (!cyc || !p99)
         cli_fail("out of memory");
     for (size_t i = 0; i < ncells; i++) {
         const struct cell_plan *c = &pl->cells[i];
-        size_t n = 0;
+        size_t n = 0, np = 0;
         for (uint32_t r = 0; r < outs[i].delivered; r++) {
             const struct rep_fig *f = &outs[i].reps[r];
             if (!strcmp(f->status, "ok") || !strcmp(f->status, "failed")) {
-                cyc[n] = f->cycles_per_op;
-                p99[n++] = f->p99;
+                cyc[n++] = f->cycles_per_op;
+                if (!isnan(f->p99)) /* empty for clock=instructions */
+                    p99[np++] = f->p99;
             }
         }
-        struct fig_stats sc = fig_of(cyc, n), sp = fig_of(p99, n);
+        struct fig_stats sc = fig_of(cyc, n), sp = fig_of(p99, np);
         const char *status = cell_status(&outs[i], rc->reps);
         dbuf_add_field(&csv, rc->run_id);
-        dbuf_addf(&csv, ",%s,", CELL_ENV);
+        dbuf_addf(&csv, ",%s,%s,%s,", CELL_ENV, CELL_ACCEL, c->clock);
         dbuf_add_field(&csv, c->ca.a->name);
         dbuf_addf(&csv, ",%s,", hl_family_str(c->ca.a->family));
         dbuf_add_field(&csv, c->w->name);
@@ -513,13 +700,13 @@ static void summarize(const struct run_ctx *rc, const struct plan *pl,
         if (!isnan(sc.lo))
             snprintf(ci, sizeof ci, "[%.1f, %.1f]", sc.lo, sc.hi);
         char med[32] = "-", tail[32] = "-";
-        if (n) {
+        if (n)
             snprintf(med, sizeof med, "%.1f", sc.median);
+        if (np)
             snprintf(tail, sizeof tail, "%.0f", sp.median);
-        }
-        printf("%-16s %-15s %7s %3zu %-8s %14s %23s %10s\n", c->ca.a->name,
-               c->w->name, hl_family_str(c->ca.a->family), n, status, med, ci,
-               tail);
+        printf("%-16s %-15s %-12s %3zu %-8s %14s %23s %10s  %s\n",
+               c->ca.a->name, c->w->name, c->clock, n, status, med, ci, tail,
+               c->params_text);
     }
     free(cyc);
     free(p99);
@@ -630,14 +817,24 @@ static void meta_probes(const struct run_ctx *rc, const struct plan *pl,
 
 int cmd_run(int argc, char **argv)
 {
+    /* Before parse_opts: cli_split cuts list arguments in place. */
+    struct dbuf cmd = {0};
+    for (int i = 0; i < argc; i++)
+        dbuf_addf(&cmd, "%s%s", i ? " " : "", argv[i]);
     struct run_opts o;
     parse_opts(argc, argv, &o);
+    char valgrind[PATH_MAX];
+    /* valgrind cannot run a sanitized binary: no instructions clock */
+    bool have_valgrind = !cli_build.sanitize[0] &&
+                         cli_find_program("valgrind", "HEAPLAB_VALGRIND",
+                                          valgrind, sizeof valgrind);
     struct plan pl = {0};
-    plan_cells(&o, &pl);
+    plan_cells(&o, have_valgrind ? valgrind : NULL, &pl);
     check_out_dir(&o);
     struct sys_topo *topo = sys_topo_load();
     struct run_ctx rc = {.seed = o.seed, .reps = o.reps,
-                         .timeout_s = o.timeout_s};
+                         .timeout_s = o.timeout_s,
+                         .valgrind = have_valgrind ? valgrind : NULL};
     char pu_how[512];
     choose_pu(&o, topo, &rc, pu_how, sizeof pu_how);
 
@@ -655,8 +852,12 @@ int cmd_run(int argc, char **argv)
     if (warn)
         fprintf(stderr, "heaplab: WARNING: %s\n", warn);
     rc.run_id = run_id;
+    if ((size_t)snprintf(rc.callgrind_prefix, sizeof rc.callgrind_prefix,
+                         "%s/callgrind.tmp", dir) >= sizeof rc.callgrind_prefix)
+        cli_usage_fail("output folder '%s' is too long a path", o.out);
     open_files(&rc, dir);
-    write_meta_head(&rc, &pl, &o, argc, argv, topo, pu_how);
+    write_meta_head(&rc, &pl, &o, cmd.p, topo, pu_how);
+    dbuf_free(&cmd);
     sys_topo_free(topo);
 
     struct sigaction sa = {.sa_handler = on_stop};

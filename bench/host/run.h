@@ -20,6 +20,7 @@ struct cell_plan {
     struct hl_wl_params params;
     char params_text[512];   /* canonical "k=v,k=v" */
     uint64_t total_ops;      /* ops of one pass */
+    const char *clock;       /* CELL_CLOCK or CELL_CLOCK_INSTRUCTIONS */
     char preload[PATH_MAX];  /* LD_PRELOAD for the child, "" for none */
 };
 
@@ -50,6 +51,8 @@ struct run_ctx {
     char pu[16];             /* OS index, or "none" */
     unsigned timeout_s;      /* 0: computed per cell */
     bool slow_build;         /* checked or sanitized: deadlines x10 */
+    const char *valgrind;    /* valgrind's path, for clock=instructions */
+    char callgrind_prefix[PATH_MAX]; /* DIR/callgrind/cg: the dumps */
     struct run_files f;
 };
 

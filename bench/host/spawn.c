@@ -10,6 +10,7 @@
 #include "bench/host/run.h"
 
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <poll.h>
@@ -41,6 +42,9 @@ unsigned cell_deadline_s(const struct run_ctx *rc, const struct cell_plan *p)
     /* warm-up + (batch + harness + per-op) per rep */
     double ops = (double)p->total_ops * (1.0 + 3.0 * rc->reps);
     double s = DEADLINE_BASE_S + ops * NS_PER_OP_BUDGET / 1e9;
+    /* callgrind: about 15x on the collected BATCH pass, 2x elsewhere */
+    if (!strcmp(p->clock, CELL_CLOCK_INSTRUCTIONS))
+        s *= 20.0;
     if (rc->slow_build)
         s *= 10.0;
     return s > 86400.0 ? 86400u : (unsigned)s;
@@ -55,13 +59,15 @@ static double now_s(void)
 
 /* ---- the child ----------------------------------------------------------------- */
 
-/* environ without LD_PRELOAD, plus LD_PRELOAD=preload if non-empty. */
-static char **child_env(const char *preload, char *preload_var, size_t cap)
+/* environ without LD_PRELOAD, plus LD_PRELOAD=preload if non-empty, plus
+ * extra (NULL: none). */
+static char **child_env(const char *preload, char *preload_var, size_t cap,
+                        char *extra)
 {
     size_t n = 0;
     while (environ[n])
         n++;
-    char **env = calloc(n + 2, sizeof *env);
+    char **env = calloc(n + 3, sizeof *env);
     if (!env)
         cli_fail("out of memory");
     size_t k = 0;
@@ -72,6 +78,8 @@ static char **child_env(const char *preload, char *preload_var, size_t cap)
         snprintf(preload_var, cap, "LD_PRELOAD=%s", preload);
         env[k++] = preload_var;
     }
+    if (extra)
+        env[k++] = extra;
     env[k] = NULL;
     return env;
 }
@@ -83,12 +91,38 @@ static pid_t start_child(const struct run_ctx *rc, const struct cell_plan *p,
     char seed[24], reps[16], preload_var[PATH_MAX + 16];
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)rc->seed);
     snprintf(reps, sizeof reps, "%u", rc->reps);
-    char *argv[] = {(char *)rc->self_exe, CELL_FLAG, (char *)p->ca.a->name,
-                    (char *)p->w->name, (char *)p->params_text, seed, reps,
-                    (char *)rc->run_id, (char *)rc->pu, NULL};
-    _Static_assert(sizeof argv / sizeof argv[0] == 2 + CELL_NARGS + 1,
+    char *cell_argv[] = {(char *)rc->self_exe, CELL_FLAG,
+                         (char *)p->ca.a->name, (char *)p->w->name,
+                         (char *)p->params_text, seed, reps,
+                         (char *)rc->run_id, (char *)rc->pu,
+                         (char *)p->clock, NULL};
+    _Static_assert(sizeof cell_argv / sizeof cell_argv[0] == 2 + CELL_NARGS + 1,
                    "argv matches the cell protocol");
-    char **env = child_env(p->preload, preload_var, sizeof preload_var);
+    /* clock=instructions: the same child under callgrind (cell.h). */
+    char out_opt[PATH_MAX + 32], cg_var[PATH_MAX + 32];
+    char *vg_argv[7 + sizeof cell_argv / sizeof cell_argv[0]];
+    char **argv = cell_argv;
+    const char *exe = rc->self_exe;
+    char *extra = NULL;
+    if (!strcmp(p->clock, CELL_CLOCK_INSTRUCTIONS)) {
+        snprintf(out_opt, sizeof out_opt, "--callgrind-out-file=%s.%%p",
+                 rc->callgrind_prefix);
+        snprintf(cg_var, sizeof cg_var, "%s=%s", CELL_CALLGRIND_ENV,
+                 rc->callgrind_prefix);
+        char *pre[] = {(char *)rc->valgrind, "--tool=callgrind", "-q",
+                       "--instr-atstart=no", "--collect-atstart=no",
+                       out_opt};
+        size_t k = 0;
+        for (size_t i = 0; i < sizeof pre / sizeof pre[0]; i++)
+            vg_argv[k++] = pre[i];
+        for (char **a = cell_argv; *a; a++)
+            vg_argv[k++] = *a;
+        vg_argv[k] = NULL;
+        argv = vg_argv;
+        exe = rc->valgrind;
+        extra = cg_var;
+    }
+    char **env = child_env(p->preload, preload_var, sizeof preload_var, extra);
 
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0)
@@ -103,8 +137,8 @@ static pid_t start_child(const struct run_ctx *rc, const struct cell_plan *p,
         setpgid(0, 0);
         dup2(fds[1], STDOUT_FILENO);
         dup2(rc->f.log, STDERR_FILENO);
-        execve(rc->self_exe, argv, env);
-        dprintf(STDERR_FILENO, "heaplab: exec %s: %s\n", rc->self_exe,
+        execve(exe, argv, env);
+        dprintf(STDERR_FILENO, "heaplab: exec %s: %s\n", exe,
                 strerror(errno));
         _exit(127);
     }
@@ -167,13 +201,16 @@ static void take_cells_row(struct reader *r, const char *row)
         return;
     }
     const char *st = f[COL_STATUS];
-    if (strcmp(st, "ok") && strcmp(st, "failed") && strcmp(st, "error")) {
+    if (strcmp(f[COL_CLOCK], r->p->clock) != 0) {
+        reader_bad(r, "wrong clock in cells row", row);
+    } else if (strcmp(st, "ok") && strcmp(st, "failed") &&
+               strcmp(st, "error")) {
         reader_bad(r, "bad status in cells row", row);
     } else {
         struct rep_fig *fig = &r->out->reps[r->out->delivered];
         snprintf(fig->status, sizeof fig->status, "%s", st);
         fig->cycles_per_op = strtod(f[COL_CYCLES_PER_OP], NULL);
-        fig->p99 = strtod(f[COL_P99], NULL);
+        fig->p99 = f[COL_P99][0] ? strtod(f[COL_P99], NULL) : NAN;
         dbuf_addf(&r->cells, "%s\n", row);
     }
     free(copy);
@@ -331,10 +368,11 @@ static void fill_missing(const struct run_ctx *rc, const struct cell_plan *p,
     for (uint32_t rep = out->delivered; rep < rc->reps; rep++) {
         struct hl_row_ids id = {
             .run_id = rc->run_id, .env = CELL_ENV, .accel = CELL_ACCEL,
-            .clock = CELL_CLOCK, .allocator = p->ca.a->name,
+            .clock = p->clock, .allocator = p->ca.a->name,
             .family = hl_family_str(p->ca.a->family), .workload = p->w->name,
             .params = p->params_text, .seed = rc->seed, .rep = rep,
             .status = status,
+            .no_perop = !strcmp(p->clock, CELL_CLOCK_INSTRUCTIONS),
         };
         size_t n = hl_format_cells_row(row, sizeof row, &id, &zero);
         if (n >= sizeof row)
@@ -365,8 +403,8 @@ void spawn_cell(const struct run_ctx *rc, const struct cell_plan *p,
                 struct cell_outcome *out)
 {
     unsigned limit_s = cell_deadline_s(rc, p);
-    log_line(rc, "cell %s x %s (%s): start, deadline %u s%s%s",
-             p->ca.a->name, p->w->name, p->params_text, limit_s,
+    log_line(rc, "cell %s x %s (%s) clock=%s: start, deadline %u s%s%s",
+             p->ca.a->name, p->w->name, p->params_text, p->clock, limit_s,
              p->preload[0] ? ", LD_PRELOAD=" : "", p->preload);
     double t0 = now_s();
     int fd;
@@ -379,6 +417,13 @@ void spawn_cell(const struct run_ctx *rc, const struct cell_plan *p,
     int wstatus = 0;
     while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
         ;
+    if (!strcmp(p->clock, CELL_CLOCK_INSTRUCTIONS)) {
+        /* callgrind's dump at exit (the child removed its batch dumps) */
+        char dump[PATH_MAX + 32];
+        snprintf(dump, sizeof dump, "%s.%ld", rc->callgrind_prefix,
+                 (long)pid);
+        unlink(dump);
+    }
     char exit_text[64];
     describe_exit(wstatus, exit_text, sizeof exit_text);
     bool clean = how == READ_EOF && r.done && WIFEXITED(wstatus) &&

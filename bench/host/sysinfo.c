@@ -272,3 +272,15 @@ void sys_git_commit(const char *dir, char *buf, size_t cap)
     first_line(cmd, dirty, sizeof dirty);
     snprintf(buf, cap, "%s%s", head, dirty[0] ? "-dirty" : "");
 }
+
+void sys_program_version(const char *program, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "unknown");
+    if (strchr(program, '\''))
+        return; /* not quotable for the shell below */
+    char cmd[4096 + 64], line[512];
+    snprintf(cmd, sizeof cmd, "'%s' --version 2>/dev/null", program);
+    first_line(cmd, line, sizeof line);
+    if (line[0])
+        snprintf(buf, cap, "%s", line);
+}

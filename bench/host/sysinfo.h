@@ -46,4 +46,7 @@ void sys_kernel(char *buf, size_t cap);
  * or "unknown". */
 void sys_git_commit(const char *dir, char *buf, size_t cap);
 
+/* The first line of `program --version` ("unknown" if none). */
+void sys_program_version(const char *program, char *buf, size_t cap);
+
 #endif /* HEAPLAB_SYSINFO_H */

@@ -26,16 +26,16 @@ done
 check "info's TSC is a plausible frequency" awk '/^TSC frequency/ { exit !($3 > 1e8 && $3 < 1e11) }' "$TMP/info"
 
 mkdir -p "$TMP/a" "$TMP/b"
-check "run a" "$HL" run --out "$TMP/a" --allocators slab,bump --workloads lifo,fifo --ops 300 --reps 3
-check "run b" "$HL" run --out "$TMP/b" --allocators slab,glibc --workloads lifo --ops 300 --reps 3
+check "run a" "$HL" run --out "$TMP/a" --allocators slab,bump --workloads lifo,fifo --ops 300 --reps 3 --clock tsc
+check "run b" "$HL" run --out "$TMP/b" --allocators slab,glibc --workloads lifo --ops 300 --reps 3 --clock tsc
 A=$(run_dir "$TMP/a"); B=$(run_dir "$TMP/b")
 "$HL" compare "$A" "$B" >"$TMP/cmp"
 check "compare exits 0" [ $? -eq 0 ]
-check "compare: slab lifo in both, with a ratio" grep -Eq '^slab +lifo +3 +3 \| +[0-9.]+ +[0-9.]+ +[0-9.]+ ' "$TMP/cmp"
-check "compare: bump only in A" grep -q '^only in A: bump lifo' "$TMP/cmp"
-check "compare: glibc only in B" grep -q '^only in B: glibc lifo' "$TMP/cmp"
-check "compare: slab fifo only in A" grep -q '^only in A: slab fifo' "$TMP/cmp"
+check "compare: slab lifo in both, with a ratio" grep -Eq '^slab +lifo +host/tsc +3 +3 \| +[0-9.]+ +[0-9.]+ +[0-9.]+ ' "$TMP/cmp"
+check "compare: bump only in A" grep -q '^only in A: host/tsc bump lifo' "$TMP/cmp"
+check "compare: glibc only in B" grep -q '^only in B: host/tsc glibc lifo' "$TMP/cmp"
+check "compare: slab fifo only in A" grep -q '^only in A: host/tsc slab fifo' "$TMP/cmp"
 check "compare: 1 cell in both" grep -q '^1 cells in both runs' "$TMP/cmp"
 "$HL" compare "$A" "$A" >"$TMP/self"
-check "compare a run with itself: ratio 1, nothing significant" awk '/^slab +lifo/ { if ($8 != "1.000" || $0 ~ /\*/) bad++ ; n++ } END { exit !(n == 1 && !bad) }' "$TMP/self"
+check "compare a run with itself: ratio 1, nothing significant" awk '/^slab +lifo/ { if ($9 != "1.000" || $0 ~ /\*/) bad++ ; n++ } END { exit !(n == 1 && !bad) }' "$TMP/self"
 finish

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# tests/cli/clock_sweep.sh — `heaplab run --clock tsc,instructions` and
+# `--sweep`, read back: an instructions cell beside every TSC cell with
+# the same workload checksum, no per-op figures and no latency/timeline
+# rows of its own, instruction counts that repeat exactly rep after rep
+# for the project's allocators; a sweep gives one cell per value and a
+# sweep.W meta row.  In a sanitized build (valgrind cannot run it) the
+# instructions clock is refused with exit 2 instead.
+. "$(dirname "$0")/lib.sh"
+
+mkdir -p "$TMP/r"
+if "$HL" info 2>/dev/null | grep -Eq 'sanitize=(address|undefined)'; then
+  expect_usage "unsanitized build" "$HL" run --out "$TMP/out" --clock instructions
+  finish
+fi
+"$HL" info >"$TMP/info" 2>&1
+"$HL" run --out "$TMP/r" --allocators slab,bump,buddy --workloads churn-fixed,frames-churn \
+  --ops 400 --reps 3 --clock tsc,instructions --sweep churn-fixed:live=4,16,64 \
+  >"$TMP/stdout" 2>"$TMP/stderr"
+check "the run exits 0" [ $? -eq 0 ]
+R=$(run_dir "$TMP/r")
+# 2 heap allocators x 3 sweep values + 1 frame allocator x 1 = 7 cells, x 2 clocks x 3 reps
+check "42 cells rows" [ "$(($(wc -l <"$R/cells.csv") - 1))" -eq 42 ]
+check "14 summary rows" [ "$(($(wc -l <"$R/summary.csv") - 1))" -eq 14 ]
+check "every row ok" [ -z "$(awk "$AWK_CSV"'NR > 1 { split_csv($0); if (f[11] != "ok") print }' "$R/cells.csv")" ]
+instr_rows_ok() {
+  awk "$AWK_CSV"'NR > 1 { split_csv($0)
+      if (f[4] == "instructions") { n++; if (f[16] f[17] f[18] f[19] f[20] != "" || f[15] + 0 <= 0 || f[21] != 0) bad++ }
+      else if (f[4] == "tsc") { if (f[16] == "" || f[20] == "") bad++ }
+      else bad++ }
+    END { exit !(n == 21 && !bad) }' "$R/cells.csv"
+}
+check "instructions rows: a count per op, empty p50..max, no timer overhead" instr_rows_ok
+same_stream() {
+  awk "$AWK_CSV"'NR > 1 { split_csv($0); k = f[5] "|" f[7] "|" f[8]
+      v = f[12] "|" f[13] "|" f[14]; if (k in s && s[k] != v) bad++; s[k] = v }
+    END { exit bad > 0 }' "$R/cells.csv"
+}
+check "both clocks ran the same op stream (ops and checksums)" same_stream
+exact_counts() { # project allocators: the same count in every rep
+  awk "$AWK_CSV"'NR > 1 { split_csv($0); if (f[4] != "instructions") next
+      k = f[5] "|" f[8]; if (k in c && c[k] != f[15]) bad++; c[k] = f[15] }
+    END { exit bad > 0 }' "$R/cells.csv"
+}
+check "instruction counts repeat exactly across reps" exact_counts
+check "no latency rows beyond the tsc cells" [ "$(awk "$AWK_CSV"'NR > 1 { split_csv($0); k[f[3] "|" f[5] "|" f[7]] = 1 } END { print length(k) }' "$R/latency.csv")" -eq 21 ]
+check "summary: instructions rows have no p99" [ -z "$(awk "$AWK_CSV"'NR > 1 { split_csv($0); if (f[4] == "instructions" && f[16] != "") print }' "$R/summary.csv")" ]
+check "sweep: three live values for slab" [ "$(grep -c ',tsc,slab,heap,churn-fixed,"live=' "$R/summary.csv")" -eq 3 ]
+check "sweep: the values asked for" [ "$(grep -o '"live=[0-9]*,' "$R/summary.csv" | sort -u | tr -d '"' | tr '\n' ' ')" = "live=16, live=4, live=64, " ]
+check "meta: sweep.churn-fixed,live" grep -qx 'sweep.churn-fixed,live' "$R/meta.csv"
+check "meta: clocks.host" grep -qx 'clocks.host,"tsc,instructions"' "$R/meta.csv"
+check "meta: valgrind version" grep -q '^valgrind,valgrind-' "$R/meta.csv"
+check "meta: command line kept whole" grep -q 'allocators slab,bump,buddy --workloads churn-fixed,frames-churn' "$R/meta.csv"
+check "no callgrind files left" [ -z "$(ls "$R" | grep callgrind)" ]
+
+# bad sweeps and clocks
+expect_usage "'churn-fixed:live'" "$HL" run --out "$TMP/out" --sweep churn-fixed:live
+expect_usage "no workload 'lifo'" "$HL" run --out "$TMP/out" --workloads fifo --sweep lifo:n=1,2
+expect_usage "no parameter 'bogus'" "$HL" run --out "$TMP/out" --sweep lifo:bogus=1,2
+expect_usage "0" "$HL" run --out "$TMP/out" --sweep lifo:n=0,2
+expect_usage "named twice" "$HL" run --out "$TMP/out" --sweep lifo:n=2,2
+expect_usage "swept twice" "$HL" run --out "$TMP/out" --sweep lifo:n=2 --sweep lifo:max=64
+expect_usage "'sundial'" "$HL" run --out "$TMP/out" --clock tsc,sundial
+finish
