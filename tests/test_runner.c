@@ -540,7 +540,7 @@ static void cells_header_is_exact(void **st)
         "run_id,env,accel,clock,allocator,family,workload,params,seed,rep,status,"
         "ops,workload_checksum,placement_checksum,cycles_per_op,p50,p90,p99,p999,"
         "max,timer_overhead,peak_live_bytes,peak_footprint_bytes,frag_internal,"
-        "frag_external,failed_allocs,leaks,faults");
+        "frag_external,failed_allocs,leaks,faults,sweep");
     assert_string_equal(
         hl_latency_header,
         "run_id,env,allocator,workload,params,seed,rep,bucket_lo,bucket_hi,count");
@@ -681,17 +681,29 @@ static void cells_row_parses_back(void **st)
 
     static char f[40][128];
     int nf = parse_csv(buf, f, 40);
-    assert_int_equal(nf, 28);
-    static const char *const want[28] = {
+    assert_int_equal(nf, 29);
+    static const char *const want[29] = {
         "20250101-120000", "host", "none", "tsc", "firstfit-seed", "heap",
         "churn-fixed", "live=1000,size=64", "12345678901", "3", "ok", "220000",
         "0123456789abcdef", "0000000000000000", "41.250", "24", "48", "96",
         "1000", "123456", "49", "64000", "98304", "0.250000", "0.000007", "2",
-        "1", "0"};
-    for (int i = 0; i < 28; i++)
+        "1", "0", ""};
+    for (int i = 0; i < 29; i++)
         assert_string_equal(f[i], want[i]);
     /* Field count matches the header's. */
-    assert_int_equal(parse_csv(hl_cells_header, f, 40), 28);
+    assert_int_equal(parse_csv(hl_cells_header, f, 40), 29);
+
+    /* A sweep point and a clock without per-op figures. */
+    struct hl_row_ids sw = IDS;
+    sw.sweep = "live";
+    sw.no_perop = true;
+    assert_int_equal(parse_csv((hl_format_cells_row(buf, sizeof buf, &sw, &r), buf),
+                               f, 40), 29);
+    assert_string_equal(f[28], "live");
+    for (int i = 15; i <= 19; i++) /* p50, p90, p99, p999, max */
+        assert_string_equal(f[i], "");
+    assert_string_equal(f[14], "41.250");
+    assert_string_equal(f[20], "49");
 
     /* Too small a buffer: cap returned. */
     assert_int_equal(hl_format_cells_row(buf, 50, &IDS, &r), 50);
@@ -714,19 +726,19 @@ static void quoting_rules(void **st)
     id.params = "a \"b\",c"; /* quotes inside are doubled */
     hl_format_cells_row(buf, sizeof buf, &id, &r);
     assert_non_null(strstr(buf, ",\"a \"\"b\"\",c\","));
-    assert_int_equal(parse_csv(buf, f, 40), 28);
+    assert_int_equal(parse_csv(buf, f, 40), 29);
     assert_string_equal(f[7], "a \"b\",c");
 
     id.params = "\"x=1,y=2\""; /* already quoted: as given */
     hl_format_cells_row(buf, sizeof buf, &id, &r);
     assert_non_null(strstr(buf, ",\"x=1,y=2\","));
-    assert_int_equal(parse_csv(buf, f, 40), 28);
+    assert_int_equal(parse_csv(buf, f, 40), 29);
     assert_string_equal(f[7], "x=1,y=2");
 
     id.params = ""; /* empty and NULL fields stay fields */
     id.run_id = NULL;
     hl_format_cells_row(buf, sizeof buf, &id, &r);
-    assert_int_equal(parse_csv(buf, f, 40), 28);
+    assert_int_equal(parse_csv(buf, f, 40), 29);
     assert_string_equal(f[0], "");
     assert_string_equal(f[1], "host");
     assert_string_equal(f[7], "");

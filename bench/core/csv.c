@@ -11,7 +11,7 @@ const char hl_cells_header[] =
     "status,ops,workload_checksum,placement_checksum,cycles_per_op,"
     "p50,p90,p99,p999,max,timer_overhead,peak_live_bytes,"
     "peak_footprint_bytes,frag_internal,frag_external,failed_allocs,"
-    "leaks,faults";
+    "leaks,faults,sweep";
 
 const char hl_latency_header[] =
     "run_id,env,allocator,workload,params,seed,rep,bucket_lo,bucket_hi,count";
@@ -230,6 +230,7 @@ size_t hl_format_cells_row(char *buf, size_t cap, const struct hl_row_ids *id,
     row_u64(&w, r->failed_allocs);
     row_u64(&w, r->leaks);
     row_u64(&w, id->faults);
+    row_text(&w, id->sweep);
     return row_end(&w);
 }
 

@@ -173,6 +173,8 @@ struct hl_row_ids {
     bool no_perop;  /* p50..max written as empty fields: the clock cannot
                        time single ops (clock=instructions counts the
                        BATCH pass only) */
+    const char *sweep; /* the parameter this cell is a sweep point of
+                          (`--sweep`), or NULL/"" for a suite cell */
 };
 
 /* Format into buf (cap bytes incl. NUL), no newline; returns the length,

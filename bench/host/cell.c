@@ -43,6 +43,7 @@ struct cell_args {
     const char *run_id;
     const char *pu; /* "none" or an OS index */
     bool instructions; /* clock=instructions: under callgrind */
+    const char *sweep; /* "" or the swept parameter (cell.h) */
 };
 
 struct sample_buf {
@@ -119,6 +120,7 @@ static void parse_args(int argc, char **argv, struct cell_args *a)
         a->instructions = true;
     else if (strcmp(v[7], CELL_CLOCK) != 0)
         cli_usage_fail("cell: unknown clock '%s'", v[7]);
+    a->sweep = strcmp(v[8], "-") ? v[8] : "";
 }
 
 /* ---- clock=instructions: callgrind around the BATCH stream --------------------- */
@@ -212,7 +214,7 @@ static struct hl_row_ids row_ids(const struct cell_args *a, uint32_t rep,
         .family = hl_family_str(a->ca.a->family), .workload = a->w->name,
         .params = a->params_text, .seed = a->seed, .rep = rep,
         .status = status, .timer_overhead = overhead, .faults = faults,
-        .no_perop = a->instructions,
+        .no_perop = a->instructions, .sweep = a->sweep,
     };
 }
 
@@ -231,10 +233,10 @@ static void emit_rep(struct cell_run *c, uint32_t rep, const char *status,
     struct hl_row_ids id = row_ids(c->args, rep, status,
                                    c->cfg.timer_overhead, faults);
     put_row('C', c->row, hl_format_cells_row(c->row, ROW_CAP, &id, r));
-    /* Latency and timeline rows come from the TSC cells only: their key
-     * has no clock column, and per-op figures under callgrind would time
-     * valgrind. */
-    if (detail && !c->args->instructions) {
+    /* Latency and timeline rows come from the TSC suite cells only: their
+     * key has no clock or sweep column, and per-op figures under
+     * callgrind would time valgrind. */
+    if (detail && !c->args->instructions && !c->args->sweep[0]) {
         const struct hl_hist *h = c->cfg.hist;
         for (unsigned i = hl_hist_next(h, 0); i < HL_HIST_BUCKETS;
              i = hl_hist_next(h, i + 1))
@@ -294,7 +296,7 @@ static void run_reps(struct cell_run *c)
 
 int cmd_cell(int argc, char **argv)
 {
-    struct cell_args a;
+    struct cell_args a = {0};
     parse_args(argc, argv, &a);
     setvbuf(stdout, NULL, _IOFBF, 1 << 16);
     probe_malloc();

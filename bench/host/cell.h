@@ -4,8 +4,11 @@
  *
  * The parent execs its own binary once per cell:
  *
- *   heaplab --cell ALLOCATOR WORKLOAD PARAMS SEED REPS RUN_ID PU CLOCK
+ *   heaplab --cell ALLOCATOR WORKLOAD PARAMS SEED REPS RUN_ID PU CLOCK SWEEP
  *
+ * (SWEEP: the swept parameter's name for a --sweep cell, "-" for none:
+ * a sweep cell writes no latency or timeline rows, whose keys could not
+ * tell it from the suite cell with the same params.)
  * (PARAMS canonical "k=v,k=v"; PU an OS index, or "none": no binding;
  * CLOCK "tsc", or "instructions": the child runs under valgrind's
  * callgrind, started by the parent as
@@ -35,7 +38,7 @@
 /* The hidden subcommand's flag (argv[1]). */
 #define CELL_FLAG "--cell"
 /* Positional arguments after the flag. */
-#define CELL_NARGS 8
+#define CELL_NARGS 9
 
 /* What the cells rows say about the environment on the host. */
 #define CELL_ENV "host"
@@ -54,7 +57,7 @@
 #define CELL_SAMPLE_POINTS 64u
 
 /* cells.csv has this many columns (hl_cells_header). */
-#define CELL_COLUMNS 28u
+#define CELL_COLUMNS 29u
 /* Column indexes the parent reads back. */
 enum cell_col {
     COL_RUN_ID = 0,
@@ -72,6 +75,7 @@ enum cell_col {
     COL_WORKLOAD_CHECKSUM = 12,
     COL_CYCLES_PER_OP = 14,
     COL_P99 = 17,
+    COL_SWEEP = 28,
 };
 #define LATENCY_COLUMNS 10u
 #define TIMELINE_COLUMNS 13u

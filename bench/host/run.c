@@ -37,6 +37,14 @@
 #define RUN_MAX_TIMEOUT_S 86400u
 #define RUN_CI_LEVEL 0.95
 
+/* Swept in the default suite (no --workloads, no --sweep): cost against
+ * the live set (first-fit's linear walk) and against frame occupancy
+ * (the bitmap's linear scan). */
+static const char *const run_default_sweeps[] = {
+    "churn-fixed:live=16,64,256,1024,4096",
+    "frames-churn:occupancy=25,50,75,90,99",
+};
+
 static const char run_usage[] =
     "usage: heaplab run [--allocators a,b] [--workloads w,x] [--reps N]\n"
     "                   [--ops N] [--seed S] [--out DIR] [--cpu PU]\n"
@@ -61,8 +69,14 @@ static const char run_usage[] =
     "  --params W:K=V,..  set workload W's parameters after --ops scaling\n"
     "                     (repeatable; see heaplab list workloads)\n"
     "  --sweep W:K=V1,V2,...\n"
-    "                     run workload W once per value of its parameter K\n"
-    "                     (after --ops and --params; repeatable, one per W)\n"
+    "                     besides the suite's cells, run workload W once per\n"
+    "                     value of its parameter K (after --ops and\n"
+    "                     --params), with the first clock only; rows say\n"
+    "                     sweep=K; repeatable, one per W.  Default, when\n"
+    "                     neither --workloads nor --sweep is given:\n"
+    "                     churn-fixed:live=16,64,256,1024,4096 and\n"
+    "                     frames-churn:occupancy=25,50,75,90,99;\n"
+    "                     --sweep none: no sweep\n"
     "  --clock LIST       comma list of: tsc (TSC cycles), instructions\n"
     "                     (instructions counted by valgrind's callgrind\n"
     "                     around the measured stream; no per-op figures)\n"
@@ -85,6 +99,7 @@ struct run_opts {
     size_t nparams;
     char *sweeps[RUN_MAX_LIST]; /* "w:k=v1,v2,..." */
     size_t nsweeps;
+    bool no_sweep;             /* --sweep none */
     bool clock_given;
     bool host_tsc, host_instructions;
     uint32_t reps;
@@ -134,6 +149,11 @@ static void parse_opts(int argc, char **argv, struct run_opts *o)
                 cli_usage_fail("too many --params options");
             o->params[o->nparams++] = (char *)cli_value(argc, argv, &i);
         } else if (!strcmp(opt, "--sweep")) {
+            if (!strcmp(argv[i + 1 < argc ? i + 1 : i], "none")) {
+                i++;
+                o->no_sweep = true;
+                continue;
+            }
             if (o->nsweeps == RUN_MAX_LIST)
                 cli_usage_fail("too many --sweep options");
             o->sweeps[o->nsweeps++] = (char *)cli_value(argc, argv, &i);
@@ -163,6 +183,14 @@ static void parse_opts(int argc, char **argv, struct run_opts *o)
                            "run --help)", opt);
         }
     }
+    if (o->no_sweep && o->nsweeps)
+        cli_usage_fail("bad value for --sweep: 'none' with other --sweep "
+                       "options");
+    /* The default suite's sweeps (figures 4 and 5 of heaplab plot). */
+    if (!o->nwls && !o->nsweeps && !o->no_sweep)
+        for (size_t k = 0; k < sizeof run_default_sweeps /
+                                   sizeof run_default_sweeps[0]; k++)
+            o->sweeps[o->nsweeps++] = (char *)run_default_sweeps[k];
 }
 
 /* ---- the plan ----------------------------------------------------------------- */
@@ -353,25 +381,26 @@ static void check_sweep_opts(const struct run_opts *o, const struct plan *pl)
     }
 }
 
-/* The parameter sets of w: one, or one per value of its --sweep (each
- * validated).  Returns how many were written to out (at most max). */
-static size_t workload_variants(const struct run_opts *o,
-                                const struct hl_workload *w,
-                                struct hl_wl_params *out, size_t max)
+/* The sweep points of w: one parameter set per value of its --sweep
+ * (each validated), or none.  Returns how many were written to out (at
+ * most max); *key_out is the swept parameter's index. */
+static size_t sweep_points(const struct run_opts *o,
+                           const struct hl_workload *w,
+                           struct hl_wl_params *out, size_t max,
+                           unsigned *key_out)
 {
     struct hl_wl_params base;
     workload_params(o, w, &base);
     const char *s = sweep_for(o, w);
-    if (!s) {
-        out[0] = base;
-        return 1;
-    }
+    if (!s)
+        return 0;
     const char *colon = strchr(s, ':'), *eq = strchr(colon, '=');
     size_t key_len = (size_t)(eq - colon - 1);
     unsigned k = 0;
     while (strlen(w->params[k].name) != key_len ||
            strncmp(w->params[k].name, colon + 1, key_len))
         k++; /* check_sweep_opts proved it exists */
+    *key_out = k;
     size_t n = 0;
     for (const char *v = eq + 1; *v;) {
         size_t len = strcspn(v, ",");
@@ -404,6 +433,28 @@ static size_t workload_variants(const struct run_opts *o,
     return n;
 }
 
+/* One cell per allocator of w's family, for these params and clock. */
+static void add_cells(struct plan *pl, const struct hl_workload *w,
+                      const struct hl_wl_params *params, const char *clock,
+                      const char *sweep)
+{
+    for (size_t i = 0; i < pl->nallocs; i++) {
+        const struct cli_alloc *ca = &pl->allocs[i];
+        if (ca->a->family != w->family)
+            continue;
+        struct cell_plan *c = &pl->cells[pl->n++];
+        c->ca = *ca;
+        c->w = w;
+        c->params = *params;
+        c->clock = clock;
+        c->sweep = sweep;
+        hl_wl_format(w, params, c->params_text, sizeof c->params_text);
+        c->total_ops = w->total_ops(params);
+        if (ca->kind == CLI_ALLOC_BASELINE)
+            hl_baseline_preload(ca->baseline, c->preload, sizeof c->preload);
+    }
+}
+
 /* The host clocks of the run, in cell order. */
 static void pick_clocks(const struct run_opts *o, const char *valgrind,
                         struct plan *pl)
@@ -433,41 +484,30 @@ static void plan_cells(const struct run_opts *o, const char *valgrind,
     check_params_opts(o, pl);
     check_sweep_opts(o, pl);
     pick_clocks(o, valgrind, pl);
-    static struct hl_wl_params variants[RUN_MAX_LIST][RUN_MAX_LIST];
-    size_t nvariants[RUN_MAX_LIST], total = 0;
+    /* The suite: every workload with its run parameters, every clock;
+     * then the sweep points, with the first clock only. */
+    static struct hl_wl_params points[RUN_MAX_LIST][RUN_MAX_LIST];
+    size_t npoints[RUN_MAX_LIST], total = 0;
+    unsigned swept[RUN_MAX_LIST];
     for (size_t k = 0; k < pl->nwls; k++) {
-        nvariants[k] = workload_variants(o, pl->wls[k], variants[k],
-                                         RUN_MAX_LIST);
-        total += nvariants[k];
+        npoints[k] = sweep_points(o, pl->wls[k], points[k], RUN_MAX_LIST,
+                                  &swept[k]);
+        total += npoints[k];
     }
-    pl->cells = calloc(pl->nallocs * total * pl->nclocks + 1,
+    pl->cells = calloc(pl->nallocs * (pl->nwls * pl->nclocks + total) + 1,
                        sizeof *pl->cells);
     if (!pl->cells)
         cli_fail("out of memory");
     for (size_t k = 0; k < pl->nwls; k++) {
-        const struct hl_workload *w = pl->wls[k];
-        for (size_t v = 0; v < nvariants[k]; v++) {
-            const struct hl_wl_params *params = &variants[k][v];
-            for (size_t i = 0; i < pl->nallocs; i++) {
-                const struct cli_alloc *ca = &pl->allocs[i];
-                if (ca->a->family != w->family)
-                    continue;
-                for (size_t t = 0; t < pl->nclocks; t++) {
-                    struct cell_plan *c = &pl->cells[pl->n++];
-                    c->ca = *ca;
-                    c->w = w;
-                    c->params = *params;
-                    c->clock = pl->clocks[t];
-                    hl_wl_format(w, params, c->params_text,
-                                 sizeof c->params_text);
-                    c->total_ops = w->total_ops(params);
-                    if (ca->kind == CLI_ALLOC_BASELINE)
-                        hl_baseline_preload(ca->baseline, c->preload,
-                                            sizeof c->preload);
-                }
-            }
-        }
+        struct hl_wl_params params;
+        workload_params(o, pl->wls[k], &params);
+        for (size_t t = 0; t < pl->nclocks; t++)
+            add_cells(pl, pl->wls[k], &params, pl->clocks[t], "");
     }
+    for (size_t k = 0; k < pl->nwls; k++)
+        for (size_t v = 0; v < npoints[k]; v++)
+            add_cells(pl, pl->wls[k], &points[k][v], pl->clocks[0],
+                      pl->wls[k]->params[swept[k]].name);
     if (pl->n == 0)
         cli_usage_fail("no cell to run: the allocators and workloads chosen "
                        "share no family (see heaplab list)");
@@ -648,8 +688,8 @@ static const char *cell_status(const struct cell_outcome *out, uint32_t reps)
 }
 
 static const char summary_header[] =
-    "run_id,env,accel,clock,allocator,family,workload,params,seed,reps,n,"
-    "status,"
+    "run_id,env,accel,clock,allocator,family,workload,params,sweep,seed,"
+    "reps,n,status,"
     "cycles_per_op_median,cycles_per_op_ci_lo,cycles_per_op_ci_hi,"
     "p99_median,p99_ci_lo,p99_ci_hi,ci_level\n";
 
@@ -686,6 +726,8 @@ static void summarize(const struct run_ctx *rc, const struct plan *pl,
         dbuf_add_field(&csv, c->w->name);
         dbuf_add(&csv, ",", 1);
         dbuf_add_field(&csv, c->params_text);
+        dbuf_add(&csv, ",", 1);
+        dbuf_add_field(&csv, c->sweep);
         dbuf_addf(&csv, ",%llu,%u,%zu,%s", (unsigned long long)rc->seed,
                   rc->reps, n, status);
         add_num(&csv, sc.median);

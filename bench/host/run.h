@@ -21,6 +21,7 @@ struct cell_plan {
     char params_text[512];   /* canonical "k=v,k=v" */
     uint64_t total_ops;      /* ops of one pass */
     const char *clock;       /* CELL_CLOCK or CELL_CLOCK_INSTRUCTIONS */
+    const char *sweep;       /* "" or the swept parameter (--sweep) */
     char preload[PATH_MAX];  /* LD_PRELOAD for the child, "" for none */
 };
 

@@ -95,7 +95,8 @@ static pid_t start_child(const struct run_ctx *rc, const struct cell_plan *p,
                          (char *)p->ca.a->name, (char *)p->w->name,
                          (char *)p->params_text, seed, reps,
                          (char *)rc->run_id, (char *)rc->pu,
-                         (char *)p->clock, NULL};
+                         (char *)p->clock,
+                         (char *)(p->sweep[0] ? p->sweep : "-"), NULL};
     _Static_assert(sizeof cell_argv / sizeof cell_argv[0] == 2 + CELL_NARGS + 1,
                    "argv matches the cell protocol");
     /* clock=instructions: the same child under callgrind (cell.h). */
@@ -201,8 +202,9 @@ static void take_cells_row(struct reader *r, const char *row)
         return;
     }
     const char *st = f[COL_STATUS];
-    if (strcmp(f[COL_CLOCK], r->p->clock) != 0) {
-        reader_bad(r, "wrong clock in cells row", row);
+    if (strcmp(f[COL_CLOCK], r->p->clock) != 0 ||
+        strcmp(f[COL_SWEEP], r->p->sweep) != 0) {
+        reader_bad(r, "wrong clock or sweep in cells row", row);
     } else if (strcmp(st, "ok") && strcmp(st, "failed") &&
                strcmp(st, "error")) {
         reader_bad(r, "bad status in cells row", row);
@@ -373,6 +375,7 @@ static void fill_missing(const struct run_ctx *rc, const struct cell_plan *p,
             .params = p->params_text, .seed = rc->seed, .rep = rep,
             .status = status,
             .no_perop = !strcmp(p->clock, CELL_CLOCK_INSTRUCTIONS),
+            .sweep = p->sweep,
         };
         size_t n = hl_format_cells_row(row, sizeof row, &id, &zero);
         if (n >= sizeof row)

@@ -3,8 +3,9 @@
 # `--sweep`, read back: an instructions cell beside every TSC cell with
 # the same workload checksum, no per-op figures and no latency/timeline
 # rows of its own, instruction counts that repeat exactly rep after rep
-# for the project's allocators; a sweep gives one cell per value and a
-# sweep.W meta row.  In a sanitized build (valgrind cannot run it) the
+# for the project's allocators; a sweep adds one cell per value (first
+# clock only, sweep=K in its rows, no latency/timeline rows of its own)
+# and a sweep.W meta row.  In a sanitized build (valgrind cannot run it) the
 # instructions clock is refused with exit 2 instead.
 . "$(dirname "$0")/lib.sh"
 
@@ -19,16 +20,17 @@ fi
   >"$TMP/stdout" 2>"$TMP/stderr"
 check "the run exits 0" [ $? -eq 0 ]
 R=$(run_dir "$TMP/r")
-# 2 heap allocators x 3 sweep values + 1 frame allocator x 1 = 7 cells, x 2 clocks x 3 reps
-check "42 cells rows" [ "$(($(wc -l <"$R/cells.csv") - 1))" -eq 42 ]
-check "14 summary rows" [ "$(($(wc -l <"$R/summary.csv") - 1))" -eq 14 ]
+# suite: (2 heap allocators + 1 frame allocator) x 2 clocks = 6 cells;
+# sweep: 2 heap allocators x 3 values, tsc only = 6 cells; x 3 reps
+check "36 cells rows" [ "$(($(wc -l <"$R/cells.csv") - 1))" -eq 36 ]
+check "12 summary rows" [ "$(($(wc -l <"$R/summary.csv") - 1))" -eq 12 ]
 check "every row ok" [ -z "$(awk "$AWK_CSV"'NR > 1 { split_csv($0); if (f[11] != "ok") print }' "$R/cells.csv")" ]
 instr_rows_ok() {
   awk "$AWK_CSV"'NR > 1 { split_csv($0)
       if (f[4] == "instructions") { n++; if (f[16] f[17] f[18] f[19] f[20] != "" || f[15] + 0 <= 0 || f[21] != 0) bad++ }
       else if (f[4] == "tsc") { if (f[16] == "" || f[20] == "") bad++ }
       else bad++ }
-    END { exit !(n == 21 && !bad) }' "$R/cells.csv"
+    END { exit !(n == 9 && !bad) }' "$R/cells.csv"
 }
 check "instructions rows: a count per op, empty p50..max, no timer overhead" instr_rows_ok
 same_stream() {
@@ -43,10 +45,17 @@ exact_counts() { # project allocators: the same count in every rep
     END { exit bad > 0 }' "$R/cells.csv"
 }
 check "instruction counts repeat exactly across reps" exact_counts
-check "no latency rows beyond the tsc cells" [ "$(awk "$AWK_CSV"'NR > 1 { split_csv($0); k[f[3] "|" f[5] "|" f[7]] = 1 } END { print length(k) }' "$R/latency.csv")" -eq 21 ]
-check "summary: instructions rows have no p99" [ -z "$(awk "$AWK_CSV"'NR > 1 { split_csv($0); if (f[4] == "instructions" && f[16] != "") print }' "$R/summary.csv")" ]
-check "sweep: three live values for slab" [ "$(grep -c ',tsc,slab,heap,churn-fixed,"live=' "$R/summary.csv")" -eq 3 ]
-check "sweep: the values asked for" [ "$(grep -o '"live=[0-9]*,' "$R/summary.csv" | sort -u | tr -d '"' | tr '\n' ' ')" = "live=16, live=4, live=64, " ]
+check "latency rows of the 3 tsc suite cells only (x 3 reps)" [ "$(awk "$AWK_CSV"'NR > 1 { split_csv($0); k[f[3] "|" f[5] "|" f[7]] = 1 } END { print length(k) }' "$R/latency.csv")" -eq 9 ]
+check "summary: instructions rows have no p99" [ -z "$(awk "$AWK_CSV"'NR > 1 { split_csv($0); if (f[4] == "instructions" && f[17] != "") print }' "$R/summary.csv")" ]
+sweep_ok() { # the sweep cells: tsc, sweep=live, live = 4, 16, 64 for each heap allocator
+  awk "$AWK_CSV"'NR > 1 { split_csv($0); if (f[9] == "") next
+      if (f[9] != "live" || f[4] != "tsc" || f[7] != "churn-fixed") bad++
+      match(f[8], /live=[0-9]+/); v[f[5] " " substr(f[8], RSTART + 5, RLENGTH - 5)]++ }
+    END { for (a in v) if (v[a] != 1) bad++
+          exit !(!bad && ("slab 4" in v) && ("slab 16" in v) && ("slab 64" in v) && ("bump 64" in v) && length(v) == 6) }' "$R/summary.csv"
+}
+check "sweep: one tsc cell per allocator and value, sweep=live" sweep_ok
+check "sweep rows in cells.csv say sweep=live" [ "$(awk "$AWK_CSV"'NR > 1 { split_csv($0); if (f[29] == "live") n++ } END { print n + 0 }' "$R/cells.csv")" -eq 18 ]
 check "meta: sweep.churn-fixed,live" grep -qx 'sweep.churn-fixed,live' "$R/meta.csv"
 check "meta: clocks.host" grep -qx 'clocks.host,"tsc,instructions"' "$R/meta.csv"
 check "meta: valgrind version" grep -q '^valgrind,valgrind-' "$R/meta.csv"
