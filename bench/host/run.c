@@ -27,6 +27,7 @@
 #include "bench/host/sysinfo.h"
 
 #define RUN_DEFAULT_REPS 9u
+#define RUN_DEFAULT_DET_REPS 3u
 #define RUN_DEFAULT_OPS 30000u
 #define RUN_DEFAULT_SEED 1u
 #define RUN_DEFAULT_OUT "results"
@@ -49,7 +50,7 @@ static const char run_usage[] =
     "usage: heaplab run [--allocators a,b] [--workloads w,x] [--reps N]\n"
     "                   [--ops N] [--seed S] [--out DIR] [--cpu PU]\n"
     "                   [--params w:k=v,...] [--sweep w:k=v1,v2,...]\n"
-    "                   [--clock LIST] [--timeout SEC]\n"
+    "                   [--clock LIST] [--det-reps N] [--timeout SEC]\n"
     "\n"
     "Run every cell (allocator x workload of the same family) --reps times,\n"
     "each cell in its own child process bound to one PU, and write\n"
@@ -82,6 +83,9 @@ static const char run_usage[] =
     "                     around the measured stream; no per-op figures)\n"
     "                     (default: tsc,instructions; instructions only\n"
     "                     where valgrind is installed)\n"
+    "  --det-reps N       repetitions of the cells whose clock counts instead\n"
+    "                     of timing (instructions): their figures repeat\n"
+    "                     exactly, 1..1000 (default 3)\n"
     "  --timeout SEC      kill a cell after SEC seconds, 1..86400 (default:\n"
     "                     computed from --ops and --reps)\n"
     "\n"
@@ -102,7 +106,7 @@ struct run_opts {
     bool no_sweep;             /* --sweep none */
     bool clock_given;
     bool host_tsc, host_instructions;
-    uint32_t reps;
+    uint32_t reps, det_reps;
     uint64_t ops, seed;
     const char *out;
     bool out_given;
@@ -115,7 +119,9 @@ struct run_opts {
 
 static void parse_opts(int argc, char **argv, struct run_opts *o)
 {
-    *o = (struct run_opts){.reps = RUN_DEFAULT_REPS, .ops = RUN_DEFAULT_OPS,
+    *o = (struct run_opts){.reps = RUN_DEFAULT_REPS,
+                           .det_reps = RUN_DEFAULT_DET_REPS,
+                           .ops = RUN_DEFAULT_OPS,
                            .seed = RUN_DEFAULT_SEED, .out = RUN_DEFAULT_OUT};
     for (int i = 2; i < argc; i++) {
         const char *opt = argv[i];
@@ -131,6 +137,9 @@ static void parse_opts(int argc, char **argv, struct run_opts *o)
         } else if (!strcmp(opt, "--reps")) {
             o->reps = (uint32_t)cli_parse_u64(opt, cli_value(argc, argv, &i),
                                               1, RUN_MAX_REPS);
+        } else if (!strcmp(opt, "--det-reps")) {
+            o->det_reps = (uint32_t)cli_parse_u64(
+                opt, cli_value(argc, argv, &i), 1, RUN_MAX_REPS);
         } else if (!strcmp(opt, "--ops")) {
             o->ops = cli_parse_u64(opt, cli_value(argc, argv, &i), 1,
                                    RUN_MAX_OPS);
@@ -433,10 +442,16 @@ static size_t sweep_points(const struct run_opts *o,
     return n;
 }
 
+/* Reps of a cell with this clock: counting clocks repeat exactly. */
+static uint32_t clock_reps(const struct run_opts *o, const char *clock)
+{
+    return strcmp(clock, CELL_CLOCK_INSTRUCTIONS) ? o->reps : o->det_reps;
+}
+
 /* One cell per allocator of w's family, for these params and clock. */
 static void add_cells(struct plan *pl, const struct hl_workload *w,
                       const struct hl_wl_params *params, const char *clock,
-                      const char *sweep)
+                      const char *sweep, uint32_t reps)
 {
     for (size_t i = 0; i < pl->nallocs; i++) {
         const struct cli_alloc *ca = &pl->allocs[i];
@@ -448,6 +463,7 @@ static void add_cells(struct plan *pl, const struct hl_workload *w,
         c->params = *params;
         c->clock = clock;
         c->sweep = sweep;
+        c->reps = reps;
         hl_wl_format(w, params, c->params_text, sizeof c->params_text);
         c->total_ops = w->total_ops(params);
         if (ca->kind == CLI_ALLOC_BASELINE)
@@ -502,12 +518,14 @@ static void plan_cells(const struct run_opts *o, const char *valgrind,
         struct hl_wl_params params;
         workload_params(o, pl->wls[k], &params);
         for (size_t t = 0; t < pl->nclocks; t++)
-            add_cells(pl, pl->wls[k], &params, pl->clocks[t], "");
+            add_cells(pl, pl->wls[k], &params, pl->clocks[t], "",
+                      clock_reps(o, pl->clocks[t]));
     }
     for (size_t k = 0; k < pl->nwls; k++)
         for (size_t v = 0; v < npoints[k]; v++)
             add_cells(pl, pl->wls[k], &points[k][v], pl->clocks[0],
-                      pl->wls[k]->params[swept[k]].name);
+                      pl->wls[k]->params[swept[k]].name,
+                      clock_reps(o, pl->clocks[0]));
     if (pl->n == 0)
         cli_usage_fail("no cell to run: the allocators and workloads chosen "
                        "share no family (see heaplab list)");
@@ -606,6 +624,7 @@ static void write_meta_head(const struct run_ctx *rc, const struct plan *pl,
     sys_kernel(text, sizeof text);
     res_meta(fd, "kernel", text);
     res_metaf(fd, "reps", "%u", rc->reps);
+    res_metaf(fd, "det_reps", "%u", o->det_reps);
     res_metaf(fd, "ops", "%llu", (unsigned long long)o->ops);
     res_metaf(fd, "seed", "%llu", (unsigned long long)rc->seed);
     if (o->timeout_s)
@@ -702,8 +721,12 @@ static void summarize(const struct run_ctx *rc, const struct plan *pl,
     printf("\n%-16s %-15s %-12s %3s %-8s %14s %23s %10s  %s\n", "allocator",
            "workload", "clock", "n", "status", "per op", "95% CI",
            "p99", "params");
-    double *cyc = calloc(rc->reps, sizeof *cyc);
-    double *p99 = calloc(rc->reps, sizeof *p99);
+    uint32_t max_reps = 1;
+    for (size_t i = 0; i < ncells; i++)
+        if (pl->cells[i].reps > max_reps)
+            max_reps = pl->cells[i].reps;
+    double *cyc = calloc(max_reps, sizeof *cyc);
+    double *p99 = calloc(max_reps, sizeof *p99);
     if (!cyc || !p99)
         cli_fail("out of memory");
     for (size_t i = 0; i < ncells; i++) {
@@ -718,7 +741,7 @@ static void summarize(const struct run_ctx *rc, const struct plan *pl,
             }
         }
         struct fig_stats sc = fig_of(cyc, n), sp = fig_of(p99, np);
-        const char *status = cell_status(&outs[i], rc->reps);
+        const char *status = cell_status(&outs[i], c->reps);
         dbuf_add_field(&csv, rc->run_id);
         dbuf_addf(&csv, ",%s,%s,%s,", CELL_ENV, CELL_ACCEL, c->clock);
         dbuf_add_field(&csv, c->ca.a->name);
@@ -729,7 +752,7 @@ static void summarize(const struct run_ctx *rc, const struct plan *pl,
         dbuf_add(&csv, ",", 1);
         dbuf_add_field(&csv, c->sweep);
         dbuf_addf(&csv, ",%llu,%u,%zu,%s", (unsigned long long)rc->seed,
-                  rc->reps, n, status);
+                  c->reps, n, status);
         add_num(&csv, sc.median);
         add_num(&csv, sc.lo);
         add_num(&csv, sc.hi);
@@ -921,7 +944,8 @@ int cmd_run(int argc, char **argv)
                          (double)(ts.tv_nsec - ts0.tv_nsec) / 1e9;
         if (tty)
             progress(done, pl.n, elapsed, &pl.cells[done]);
-        outs[done].reps = calloc(rc.reps, sizeof *outs[done].reps);
+        outs[done].reps = calloc(pl.cells[done].reps,
+                                 sizeof *outs[done].reps);
         if (!outs[done].reps)
             cli_fail("out of memory");
         spawn_cell(&rc, &pl.cells[done], &outs[done]);

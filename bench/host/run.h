@@ -22,6 +22,7 @@ struct cell_plan {
     uint64_t total_ops;      /* ops of one pass */
     const char *clock;       /* CELL_CLOCK or CELL_CLOCK_INSTRUCTIONS */
     const char *sweep;       /* "" or the swept parameter (--sweep) */
+    uint32_t reps;           /* --reps, or --det-reps for a counting clock */
     char preload[PATH_MAX];  /* LD_PRELOAD for the child, "" for none */
 };
 
@@ -48,7 +49,7 @@ struct run_ctx {
     const char *self_exe;
     const char *run_id;
     uint64_t seed;
-    uint32_t reps;
+    uint32_t reps;           /* --reps (a cell's own: cell_plan.reps) */
     char pu[16];             /* OS index, or "none" */
     unsigned timeout_s;      /* 0: computed per cell */
     bool slow_build;         /* checked or sanitized: deadlines x10 */
@@ -62,7 +63,7 @@ extern volatile sig_atomic_t run_stop_requested;
 
 /* Run one cell in a child and append its rows; the reps it did not
  * deliver get status crashed/timeout/error rows (not when interrupted).
- * pre: out->reps has rc->reps entries. */
+ * pre: out->reps has p->reps entries. */
 void spawn_cell(const struct run_ctx *rc, const struct cell_plan *p,
                 struct cell_outcome *out);
 

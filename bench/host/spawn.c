@@ -40,7 +40,7 @@ unsigned cell_deadline_s(const struct run_ctx *rc, const struct cell_plan *p)
     if (rc->timeout_s)
         return rc->timeout_s;
     /* warm-up + (batch + harness + per-op) per rep */
-    double ops = (double)p->total_ops * (1.0 + 3.0 * rc->reps);
+    double ops = (double)p->total_ops * (1.0 + 3.0 * p->reps);
     double s = DEADLINE_BASE_S + ops * NS_PER_OP_BUDGET / 1e9;
     /* callgrind: about 15x on the collected BATCH pass, 2x elsewhere */
     if (!strcmp(p->clock, CELL_CLOCK_INSTRUCTIONS))
@@ -90,7 +90,7 @@ static pid_t start_child(const struct run_ctx *rc, const struct cell_plan *p,
 {
     char seed[24], reps[16], preload_var[PATH_MAX + 16];
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)rc->seed);
-    snprintf(reps, sizeof reps, "%u", rc->reps);
+    snprintf(reps, sizeof reps, "%u", p->reps);
     char *cell_argv[] = {(char *)rc->self_exe, CELL_FLAG,
                          (char *)p->ca.a->name, (char *)p->w->name,
                          (char *)p->params_text, seed, reps,
@@ -263,7 +263,7 @@ static void take_line(struct reader *r, char *line)
         return;
     }
     char *arg = line[1] ? line + 2 : line + 1;
-    bool room = r->out->delivered < r->rc->reps;
+    bool room = r->out->delivered < r->p->reps;
     switch (line[0]) {
     case 'P':
         dbuf_addf(&r->out->probes, "%s\n", arg);
@@ -367,7 +367,7 @@ static void fill_missing(const struct run_ctx *rc, const struct cell_plan *p,
     memset(&zero, 0, sizeof zero);
     struct dbuf rows = {0};
     char row[2048];
-    for (uint32_t rep = out->delivered; rep < rc->reps; rep++) {
+    for (uint32_t rep = out->delivered; rep < p->reps; rep++) {
         struct hl_row_ids id = {
             .run_id = rc->run_id, .env = CELL_ENV, .accel = CELL_ACCEL,
             .clock = p->clock, .allocator = p->ca.a->name,
@@ -430,11 +430,11 @@ void spawn_cell(const struct run_ctx *rc, const struct cell_plan *p,
     char exit_text[64];
     describe_exit(wstatus, exit_text, sizeof exit_text);
     bool clean = how == READ_EOF && r.done && WIFEXITED(wstatus) &&
-                 WEXITSTATUS(wstatus) == 0 && out->delivered == rc->reps;
+                 WEXITSTATUS(wstatus) == 0 && out->delivered == p->reps;
 
     if (clean) {
         out->end = "ok";
-        snprintf(out->why, sizeof out->why, "all %u reps", rc->reps);
+        snprintf(out->why, sizeof out->why, "all %u reps", p->reps);
     } else if (how == READ_STOP) {
         out->end = "interrupted";
         snprintf(out->why, sizeof out->why, "interrupted after %u reps",
@@ -454,7 +454,7 @@ void spawn_cell(const struct run_ctx *rc, const struct cell_plan *p,
     } else {
         out->end = "error";
         snprintf(out->why, sizeof out->why, "%s after %u of %u reps",
-                 exit_text, out->delivered, rc->reps);
+                 exit_text, out->delivered, p->reps);
     }
     if (!clean && how != READ_STOP) {
         fill_missing(rc, p, out, out->end);
@@ -462,7 +462,7 @@ void spawn_cell(const struct run_ctx *rc, const struct cell_plan *p,
         fprintf(stderr, "%sheaplab: cell %s x %s: %s (%s); %u of %u reps "
                 "delivered, the rest marked %s\n",
                 isatty(STDERR_FILENO) ? "\r\033[K" : "", p->ca.a->name,
-                p->w->name, out->end, out->why, out->delivered, rc->reps,
+                p->w->name, out->end, out->why, out->delivered, p->reps,
                 out->end);
     }
     log_line(rc, "cell %s x %s: %s (%s, %s, %.1f s)", p->ca.a->name,

@@ -16,13 +16,14 @@ if "$HL" info 2>/dev/null | grep -Eq 'sanitize=(address|undefined)'; then
 fi
 "$HL" info >"$TMP/info" 2>&1
 "$HL" run --out "$TMP/r" --allocators slab,bump,buddy --workloads churn-fixed,frames-churn \
-  --ops 400 --reps 3 --clock tsc,instructions --sweep churn-fixed:live=4,16,64 \
+  --ops 400 --reps 3 --det-reps 2 --clock tsc,instructions --sweep churn-fixed:live=4,16,64 \
   >"$TMP/stdout" 2>"$TMP/stderr"
 check "the run exits 0" [ $? -eq 0 ]
 R=$(run_dir "$TMP/r")
 # suite: (2 heap allocators + 1 frame allocator) x 2 clocks = 6 cells;
-# sweep: 2 heap allocators x 3 values, tsc only = 6 cells; x 3 reps
-check "36 cells rows" [ "$(($(wc -l <"$R/cells.csv") - 1))" -eq 36 ]
+# sweep: 2 heap allocators x 3 values, tsc only = 6 cells; 3 reps each,
+# 2 (--det-reps) for the 3 instructions cells: 9 + 6 + 18 rows
+check "33 cells rows" [ "$(($(wc -l <"$R/cells.csv") - 1))" -eq 33 ]
 check "12 summary rows" [ "$(($(wc -l <"$R/summary.csv") - 1))" -eq 12 ]
 check "every row ok" [ -z "$(awk "$AWK_CSV"'NR > 1 { split_csv($0); if (f[11] != "ok") print }' "$R/cells.csv")" ]
 instr_rows_ok() {
@@ -30,7 +31,7 @@ instr_rows_ok() {
       if (f[4] == "instructions") { n++; if (f[16] f[17] f[18] f[19] f[20] != "" || f[15] + 0 <= 0 || f[21] != 0) bad++ }
       else if (f[4] == "tsc") { if (f[16] == "" || f[20] == "") bad++ }
       else bad++ }
-    END { exit !(n == 9 && !bad) }' "$R/cells.csv"
+    END { exit !(n == 6 && !bad) }' "$R/cells.csv"
 }
 check "instructions rows: a count per op, empty p50..max, no timer overhead" instr_rows_ok
 same_stream() {
@@ -46,6 +47,8 @@ exact_counts() { # project allocators: the same count in every rep
 }
 check "instruction counts repeat exactly across reps" exact_counts
 check "latency rows of the 3 tsc suite cells only (x 3 reps)" [ "$(awk "$AWK_CSV"'NR > 1 { split_csv($0); k[f[3] "|" f[5] "|" f[7]] = 1 } END { print length(k) }' "$R/latency.csv")" -eq 9 ]
+check "summary: instructions cells have reps 2, tsc cells 3" [ -z "$(awk "$AWK_CSV"'NR > 1 { split_csv($0); if (f[11] != (f[4] == "instructions" ? 2 : 3) || f[12] != f[11]) print }' "$R/summary.csv")" ]
+check "meta: det_reps" grep -qx 'det_reps,2' "$R/meta.csv"
 check "summary: instructions rows have no p99" [ -z "$(awk "$AWK_CSV"'NR > 1 { split_csv($0); if (f[4] == "instructions" && f[17] != "") print }' "$R/summary.csv")" ]
 sweep_ok() { # the sweep cells: tsc, sweep=live, live = 4, 16, 64 for each heap allocator
   awk "$AWK_CSV"'NR > 1 { split_csv($0); if (f[9] == "") next
@@ -70,4 +73,5 @@ expect_usage "0" "$HL" run --out "$TMP/out" --sweep lifo:n=0,2
 expect_usage "named twice" "$HL" run --out "$TMP/out" --sweep lifo:n=2,2
 expect_usage "swept twice" "$HL" run --out "$TMP/out" --sweep lifo:n=2 --sweep lifo:max=64
 expect_usage "'sundial'" "$HL" run --out "$TMP/out" --clock tsc,sundial
+expect_usage "'0'" "$HL" run --out "$TMP/out" --det-reps 0
 finish
