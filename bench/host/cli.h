@@ -105,6 +105,7 @@ int cmd_list(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_plot(int argc, char **argv); /* plot.c */
 int cmd_cell(int argc, char **argv); /* hidden: the child of `run` */
 
 #endif /* HEAPLAB_CLI_H */

@@ -1,0 +1,2444 @@
+/*
+ * plot.c — `heaplab plot RUN [--format LIST] [--out DIR]`: the figures of
+ * a run folder, from its five CSV files alone.  docs/plots.md describes
+ * every figure; docs/csv-schema.md the files.
+ *
+ * Three steps, each finished before the next begins:
+ *
+ *   1. read   meta, cells, summary, latency and timeline.csv, every column
+ *             found by its header name (extra columns are ignored, so a
+ *             newer schema still reads), every number parsed strictly.
+ *             The first fault exits 2 with one line naming the file, the
+ *             line, the column and the value; nothing has been written.
+ *   2. write  per figure, OUT/data/NAME.dat (one gnuplot `index` block per
+ *             series) and OUT/data/NAME.gp, a generated preamble of
+ *             variables: series styles and labels, category tics, axis
+ *             units, ranges, the key's layout.  The drawing is in plots/:
+ *             one script per kind of figure, and style.gp, terminal.gp,
+ *             key.gp that they share.
+ *   3. draw   gnuplot once per figure and format: OUT/NAME.{pdf,svg,png}
+ *             and, for tex, OUT/tex/NAME.{tex,pdf} (cairolatex).  gnuplot
+ *             runs with TZ=UTC and no ~/.gnuplot; cairo 1.16 stamps every
+ *             PDF with the time of day (it ignores SOURCE_DATE_EPOCH), so
+ *             the 14 digits of /CreationDate are then overwritten in place
+ *             with SOURCE_DATE_EPOCH when set, else the run's own date
+ *             (meta.csv `date`): plotting a run twice gives the same bytes.
+ *
+ * One series is one (allocator, env).  Its colour, point type and dash
+ * come from one fixed table (style_of): the same allocator looks the same
+ * in every figure; a series of another env than host has open points.
+ * Figures that show a cost are split by unit: TSC cycles (clock tsc) and
+ * instructions (clock instructions on the host, icount in QEMU) are never
+ * on one axis.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench/host/cli.h"
+#include "bench/host/csvline.h"
+#include "workloads/workload.h"
+
+#ifndef HEAPLAB_PLOTS_RELDIR
+#define HEAPLAB_PLOTS_RELDIR "share/heaplab/plots"
+#endif
+#ifndef HEAPLAB_PLOTS_INSTALL_DIR
+#define HEAPLAB_PLOTS_INSTALL_DIR "/usr/local/share/heaplab/plots"
+#endif
+
+static const char plot_usage[] =
+    "usage: heaplab plot RUN [--format LIST] [--out DIR]\n"
+    "\n"
+    "Draw the figures of the run folder RUN (results/<run-id>/) from its CSV\n"
+    "files alone (docs/plots.md): cost per op by allocator and workload\n"
+    "(TSC cycles; instructions, host against kernel, where measured),\n"
+    "latency CDFs, live bytes and footprint over time, cost against the\n"
+    "swept parameter of each --sweep, and fragmentation.  The data behind\n"
+    "each figure is written to DIR/data/ (NAME.dat, NAME.gp), the scripts\n"
+    "are plots/*.gp.  Plotting the same run again gives identical files.\n"
+    "\n"
+    "  --format LIST  comma list of: pdf (pdfcairo), svg, png (pngcairo,\n"
+    "                 300 dpi), tex (cairolatex pdf+tex, in DIR/tex/)\n"
+    "                 (default: pdf,svg,png)\n"
+    "  --out DIR      where the figures go (default: RUN/figures; created\n"
+    "                 if missing, its parent must exist)\n"
+    "\n"
+    "Needs gnuplot (5.4) on PATH; the scripts are found in\n"
+    "$HEAPLAB_PLOTS_DIR, else the installed share/heaplab/plots, else the\n"
+    "source tree's plots/.\n"
+    "Exit 0 when every figure was drawn; 2 on bad usage, a missing or\n"
+    "malformed CSV file (one line naming the file, line and value) or a\n"
+    "HEAPLAB_PLOTS_DIR without the scripts; 1 when gnuplot or the scripts\n"
+    "are missing or gnuplot fails.\n";
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static void *xrealloc(void *p, size_t n)
+{
+    p = realloc(p, n ? n : 1);
+    if (!p)
+        cli_fail("out of memory");
+    return p;
+}
+
+static char *xstrdup(const char *s)
+{
+    char *d = strdup(s);
+    if (!d)
+        cli_fail("out of memory");
+    return d;
+}
+
+/* A path from fmt into out[cap]; exit 1 if it does not fit. */
+__attribute__((format(printf, 3, 4))) static void
+pathf(char *out, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(out, cap, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= cap)
+        cli_fail("path too long: '%.80s...'", out);
+}
+
+/* Grow array arr (cap elements) to hold n + 1. */
+#define GROW(arr, cap, n)                                                     \
+    do {                                                                      \
+        if ((n) >= (cap)) {                                                   \
+            (cap) = (cap) ? 2 * (cap) : 16;                                   \
+            (arr) = xrealloc((arr), (cap) * sizeof *(arr));                   \
+        }                                                                     \
+    } while (0)
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3u;
+    return h;
+}
+
+/* Interned strings: equal text, equal pointer.  Lives until exit. */
+static struct {
+    char **slot;
+    size_t cap, n;
+} pool;
+
+static const char *intern(const char *s)
+{
+    if (2 * (pool.n + 1) > pool.cap) {
+        size_t cap = pool.cap ? 2 * pool.cap : 256;
+        char **slot = calloc(cap, sizeof *slot);
+        if (!slot)
+            cli_fail("out of memory");
+        for (size_t i = 0; i < pool.cap; i++)
+            if (pool.slot[i]) {
+                size_t j = fnv1a(pool.slot[i]) & (cap - 1);
+                while (slot[j])
+                    j = (j + 1) & (cap - 1);
+                slot[j] = pool.slot[i];
+            }
+        free(pool.slot);
+        pool.slot = slot;
+        pool.cap = cap;
+    }
+    size_t j = fnv1a(s) & (pool.cap - 1);
+    while (pool.slot[j]) {
+        if (!strcmp(pool.slot[j], s))
+            return pool.slot[j];
+        j = (j + 1) & (pool.cap - 1);
+    }
+    pool.n++;
+    return pool.slot[j] = xstrdup(s);
+}
+
+static void pool_free(void)
+{
+    for (size_t i = 0; i < pool.cap; i++)
+        free(pool.slot[i]);
+    free(pool.slot);
+    pool.slot = NULL;
+    pool.cap = pool.n = 0;
+}
+
+/* ---- reading a CSV file by its header ----------------------------------- */
+
+#define TBL_MAX_COLS 256
+
+struct tbl {
+    char path[PATH_MAX];
+    FILE *f;
+    char *line;
+    size_t cap;
+    unsigned lineno;
+    int ncols;
+    char *hdr_text;
+    char *hdr[TBL_MAX_COLS];
+    char *fld[TBL_MAX_COLS + 1];
+};
+
+/* Open RUN/name and read its header; exit 2 if there is no such file, it
+ * is empty, or its header is not a CSV line of distinct names. */
+static void tbl_open(struct tbl *t, const char *run, const char *name)
+{
+    memset(t, 0, sizeof *t);
+    pathf(t->path, sizeof t->path, "%s/%s", run, name);
+    t->f = fopen(t->path, "r");
+    if (!t->f)
+        cli_usage_fail("'%s' is not a run folder (no %s)", run, name);
+    ssize_t len = getline(&t->line, &t->cap, t->f);
+    if (len <= 0)
+        cli_usage_fail("'%s' is empty (no header line)", t->path);
+    t->lineno = 1;
+    t->line[strcspn(t->line, "\r\n")] = '\0';
+    t->hdr_text = xstrdup(t->line);
+    char *copy = xstrdup(t->line);
+    t->ncols = csv_split(copy, t->hdr, TBL_MAX_COLS);
+    if (t->ncols < 1)
+        cli_usage_fail("'%s' has a malformed header: '%.60s'", t->path,
+                       t->hdr_text);
+    for (int i = 0; i < t->ncols; i++) {
+        t->hdr[i] = xstrdup(t->hdr[i]);
+        for (int j = 0; j < i; j++)
+            if (!strcmp(t->hdr[i], t->hdr[j]))
+                cli_usage_fail("'%s' has a malformed header: column '%s' "
+                               "named twice", t->path, t->hdr[i]);
+    }
+    free(copy);
+}
+
+static void tbl_close(struct tbl *t)
+{
+    if (t->f)
+        fclose(t->f);
+    for (int i = 0; i < t->ncols; i++)
+        free(t->hdr[i]);
+    free(t->hdr_text);
+    free(t->line);
+    memset(t, 0, sizeof *t);
+}
+
+/* The index of column name, or -1 if the header has none (then exit 2 if
+ * it is required). */
+static int tbl_col(const struct tbl *t, const char *name, bool required)
+{
+    for (int i = 0; i < t->ncols; i++)
+        if (!strcmp(t->hdr[i], name))
+            return i;
+    if (required)
+        cli_usage_fail("'%s' has a malformed header: no column '%s' in "
+                       "'%.60s'", t->path, name, t->hdr_text);
+    return -1;
+}
+
+/* The next row into t->fld; false at the end of the file.  Exit 2 for a
+ * line that does not end in a newline (a truncated file), an empty line,
+ * malformed quoting or a field count other than the header's. */
+static bool tbl_next(struct tbl *t)
+{
+    errno = 0;
+    ssize_t len = getline(&t->line, &t->cap, t->f);
+    if (len < 0) {
+        if (ferror(t->f))
+            cli_fail("'%s': read error: %s", t->path, strerror(errno));
+        return false;
+    }
+    t->lineno++;
+    if ((size_t)len != strlen(t->line))
+        cli_usage_fail("'%s' line %u: a NUL byte in the line", t->path,
+                       t->lineno);
+    if (t->line[len - 1] != '\n')
+        cli_usage_fail("'%s' line %u: truncated (the last line has no end "
+                       "of line)", t->path, t->lineno);
+    t->line[strcspn(t->line, "\r\n")] = '\0';
+    if (t->line[0] == '\0')
+        cli_usage_fail("'%s' line %u: empty line", t->path, t->lineno);
+    int n = csv_split(t->line, t->fld, TBL_MAX_COLS + 1);
+    if (n < 0)
+        cli_usage_fail("'%s' line %u: malformed CSV (quotes) or more than "
+                       "%d fields", t->path, t->lineno, TBL_MAX_COLS);
+    if (n != t->ncols)
+        cli_usage_fail("'%s' line %u: %d fields, the header has %d "
+                       "(truncated line?)", t->path, t->lineno, n, t->ncols);
+    return true;
+}
+
+static const char *tbl_str(const struct tbl *t, int col)
+{
+    return col < 0 ? NULL : t->fld[col];
+}
+
+/* The field of column col as a finite decimal number; empty is allowed
+ * only if empty_ok (then returns false).  Else exit 2 naming the value. */
+static bool tbl_num_opt(const struct tbl *t, int col, double *out,
+                        bool empty_ok)
+{
+    const char *s = t->fld[col];
+    if (s[0] == '\0') {
+        if (empty_ok)
+            return false;
+        cli_usage_fail("'%s' line %u: empty value in column '%s'", t->path,
+                       t->lineno, t->hdr[col]);
+    }
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    /* strtod also takes hex, inf, nan and leading spaces: refuse them. */
+    bool plain = strspn(s, "0123456789.-+eE") == strlen(s);
+    if (*end || errno || !isfinite(v) || !plain)
+        cli_usage_fail("'%s' line %u: bad number '%s' in column '%s'",
+                       t->path, t->lineno, s, t->hdr[col]);
+    *out = v;
+    return true;
+}
+
+static double tbl_num(const struct tbl *t, int col)
+{
+    double v;
+    tbl_num_opt(t, col, &v, false);
+    return v;
+}
+
+/* A non-negative number (a count, bytes, ticks, a fraction). */
+static double tbl_nonneg(const struct tbl *t, int col)
+{
+    double v = tbl_num(t, col);
+    if (v < 0)
+        cli_usage_fail("'%s' line %u: bad number '%s' in column '%s' "
+                       "(negative)", t->path, t->lineno, t->fld[col],
+                       t->hdr[col]);
+    return v;
+}
+
+/* An unsigned decimal integer. */
+static uint64_t tbl_u64(const struct tbl *t, int col)
+{
+    const char *s = t->fld[col];
+    uint64_t v = 0;
+    bool ok = s[0] != '\0';
+    for (const char *p = s; ok && *p; p++) {
+        unsigned d = (unsigned)(*p - '0');
+        if (d > 9 || v > (UINT64_MAX - d) / 10)
+            ok = false;
+        else
+            v = v * 10 + d;
+    }
+    if (!ok)
+        cli_usage_fail("'%s' line %u: bad number '%s' in column '%s' "
+                       "(expected an unsigned integer)", t->path, t->lineno,
+                       s, t->hdr[col]);
+    return v;
+}
+
+/* ---- the run as the figures see it -------------------------------------- */
+
+/* A workload instance: one (workload, params, seed, sweep). */
+struct inst {
+    const char *workload, *params, *seed;
+    const char *sweep;   /* the sweep column: the swept key, "" in the suite */
+    const char *family;  /* from cells/summary rows; NULL until seen */
+    char label[256];     /* "churn-fixed", or "churn-fixed live=1000" */
+    char slug[256];      /* the same for file names: "churn-fixed-live-1000" */
+};
+
+struct bucket {
+    double lo, hi, count;
+};
+
+struct sample {
+    double op, live, held;
+};
+
+/* A cell: one (env, clock, allocator, workload instance). */
+struct cell {
+    const char *env, *clock, *alloc;
+    struct inst *inst;
+    /* summary.csv */
+    bool has_sum;
+    double med, lo, hi; /* lo = hi = med when there is no CI */
+    /* cells.csv: per rep with figures */
+    double *fi, *fe;
+    size_t nfrag, capfrag;
+    /* latency.csv, every rep pooled */
+    struct bucket *b;
+    size_t nb, capb;
+    /* timeline.csv, the lowest rep present */
+    uint64_t tl_rep;
+    struct sample *s;
+    size_t ns, caps;
+};
+
+struct meta_kv {
+    const char *key, *value;
+};
+
+static struct run {
+    const char *dir;
+    struct meta_kv *meta;
+    size_t nmeta, capmeta;
+    struct inst **insts;
+    size_t ninsts, capinsts;
+    struct cell **cells;
+    size_t ncells, capcells;
+    size_t sum_not_ok; /* summary rows whose status is not ok */
+    size_t sum_empty;  /* summary rows without figures (n = 0) */
+    bool sweep_col;    /* cells or summary.csv has a sweep column */
+} R;
+
+static const char *meta_get(const char *key)
+{
+    for (size_t i = 0; i < R.nmeta; i++)
+        if (!strcmp(R.meta[i].key, key))
+            return R.meta[i].value;
+    return NULL;
+}
+
+static struct inst *inst_for(const char *workload, const char *params,
+                             const char *seed, const char *sweep)
+{
+    workload = intern(workload);
+    params = intern(params);
+    seed = intern(seed);
+    sweep = intern(sweep);
+    for (size_t i = R.ninsts; i-- > 0;)
+        if (R.insts[i]->workload == workload &&
+            R.insts[i]->params == params && R.insts[i]->seed == seed &&
+            R.insts[i]->sweep == sweep)
+            return R.insts[i];
+    GROW(R.insts, R.capinsts, R.ninsts);
+    struct inst *in = calloc(1, sizeof *in);
+    if (!in)
+        cli_fail("out of memory");
+    in->workload = workload;
+    in->params = params;
+    in->seed = seed;
+    in->sweep = sweep;
+    R.insts[R.ninsts++] = in;
+    return in;
+}
+
+/* A suite cell's instance (not one of a --sweep's, which figures 4 and 5
+ * draw). */
+static bool in_suite(const struct inst *in)
+{
+    return in->sweep[0] == '\0';
+}
+
+/* The cell of these keys; created if create, else NULL when none. */
+static struct cell *cell_find(const char *env, const char *clock,
+                              const char *alloc, struct inst *in,
+                              bool create)
+{
+    env = intern(env);
+    clock = intern(clock);
+    alloc = intern(alloc);
+    for (size_t i = R.ncells; i-- > 0;) {
+        struct cell *c = R.cells[i];
+        if (c->inst == in && c->alloc == alloc && c->env == env &&
+            c->clock == clock)
+            return c;
+    }
+    if (!create)
+        return NULL;
+    GROW(R.cells, R.capcells, R.ncells);
+    struct cell *c = calloc(1, sizeof *c);
+    if (!c)
+        cli_fail("out of memory");
+    c->env = env;
+    c->clock = clock;
+    c->alloc = alloc;
+    c->inst = in;
+    c->tl_rep = UINT64_MAX;
+    R.cells[R.ncells++] = c;
+    return c;
+}
+
+/* The cell a latency or timeline row belongs to.  Those files have no
+ * clock column (a run writes them for its TSC cells only): take the row's
+ * clock if the file has one, else the tsc cell, else the one cell of these
+ * keys, else a new tsc cell. */
+static struct cell *detail_cell(const char *env, const char *clock,
+                                const char *alloc, struct inst *in)
+{
+    if (clock)
+        return cell_find(env, clock, alloc, in, true);
+    struct cell *c = cell_find(env, "tsc", alloc, in, false);
+    if (c)
+        return c;
+    const char *e = intern(env), *a = intern(alloc);
+    for (size_t i = 0; i < R.ncells; i++)
+        if (R.cells[i]->inst == in && R.cells[i]->alloc == a &&
+            R.cells[i]->env == e)
+            return R.cells[i];
+    return cell_find(env, "tsc", alloc, in, true);
+}
+
+static void set_family(struct inst *in, const char *family)
+{
+    if (!in->family)
+        in->family = intern(family);
+}
+
+/* The key columns of a file: required env, allocator, workload, params,
+ * seed; optional clock and sweep (-1). */
+struct key_cols {
+    int env, clock, alloc, wl, params, seed, sweep;
+};
+
+static struct key_cols key_cols(const struct tbl *t)
+{
+    return (struct key_cols){
+        .env = tbl_col(t, "env", true),
+        .clock = tbl_col(t, "clock", false),
+        .alloc = tbl_col(t, "allocator", true),
+        .wl = tbl_col(t, "workload", true),
+        .params = tbl_col(t, "params", true),
+        .seed = tbl_col(t, "seed", true),
+        .sweep = tbl_col(t, "sweep", false),
+    };
+}
+
+/* A cached cell for a run of rows with the same keys (the files keep a
+ * cell's rows together, so most lookups hit). */
+struct row_cache {
+    char key[1024];
+    struct cell *c;
+};
+
+/* The cell of the current row of t (detail: a latency or timeline row). */
+static struct cell *cached_cell(struct row_cache *rc, const struct tbl *t,
+                                const struct key_cols *k, bool detail)
+{
+    const char *clock = k->clock >= 0 ? t->fld[k->clock] : NULL;
+    const char *sweep = k->sweep >= 0 ? t->fld[k->sweep] : "";
+    char key[sizeof rc->key];
+    int n = snprintf(key, sizeof key, "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s",
+                     t->fld[k->env], clock ? clock : "", t->fld[k->alloc],
+                     t->fld[k->wl], t->fld[k->params], t->fld[k->seed],
+                     sweep);
+    if (n < 0 || (size_t)n >= sizeof key)
+        cli_usage_fail("'%s' line %u: key fields too long", t->path,
+                       t->lineno);
+    if (rc->c && !strcmp(rc->key, key))
+        return rc->c;
+    const int must[] = {k->env, k->clock, k->alloc, k->wl, k->seed};
+    for (size_t i = 0; i < sizeof must / sizeof must[0]; i++)
+        if (must[i] >= 0 && t->fld[must[i]][0] == '\0')
+            cli_usage_fail("'%s' line %u: empty value in column '%s'",
+                           t->path, t->lineno, t->hdr[must[i]]);
+    struct inst *in = inst_for(t->fld[k->wl], t->fld[k->params],
+                               t->fld[k->seed], sweep);
+    struct cell *c = detail ? detail_cell(t->fld[k->env], clock,
+                                          t->fld[k->alloc], in)
+                            : cell_find(t->fld[k->env], clock ? clock : "tsc",
+                                        t->fld[k->alloc], in, true);
+    memcpy(rc->key, key, (size_t)n + 1);
+    rc->c = c;
+    return c;
+}
+
+static bool has_figures(const char *status)
+{
+    return !strcmp(status, "ok") || !strcmp(status, "failed");
+}
+
+static void read_meta(void)
+{
+    struct tbl t;
+    tbl_open(&t, R.dir, "meta.csv");
+    if (t.ncols != 2 || strcmp(t.hdr[0], "key") || strcmp(t.hdr[1], "value"))
+        cli_usage_fail("'%s' has a malformed header: '%.60s' (expected "
+                       "'key,value')", t.path, t.hdr_text);
+    while (tbl_next(&t)) {
+        GROW(R.meta, R.capmeta, R.nmeta);
+        R.meta[R.nmeta++] = (struct meta_kv){intern(t.fld[0]),
+                                             intern(t.fld[1])};
+    }
+    tbl_close(&t);
+}
+
+static void read_cells(void)
+{
+    struct tbl t;
+    tbl_open(&t, R.dir, "cells.csv");
+    struct key_cols kc = key_cols(&t);
+    int fam = tbl_col(&t, "family", true);
+    R.sweep_col |= kc.sweep >= 0;
+    int rep = tbl_col(&t, "rep", true), status = tbl_col(&t, "status", true);
+    int fi = tbl_col(&t, "frag_internal", true);
+    int fe = tbl_col(&t, "frag_external", true);
+    struct row_cache rc = {0};
+    while (tbl_next(&t)) {
+        struct cell *c = cached_cell(&rc, &t, &kc, false);
+        set_family(c->inst, tbl_str(&t, fam));
+        tbl_u64(&t, rep);
+        if (!has_figures(tbl_str(&t, status)))
+            continue;
+        double vi = tbl_nonneg(&t, fi), ve = tbl_nonneg(&t, fe);
+        if (vi > 1 || ve > 1)
+            cli_usage_fail("'%s' line %u: bad number '%s' in column '%s' "
+                           "(a fraction 0..1)", t.path, t.lineno,
+                           t.fld[vi > 1 ? fi : fe], t.hdr[vi > 1 ? fi : fe]);
+        if (c->nfrag == c->capfrag) {
+            c->capfrag = c->capfrag ? 2 * c->capfrag : 16;
+            c->fi = xrealloc(c->fi, c->capfrag * sizeof *c->fi);
+            c->fe = xrealloc(c->fe, c->capfrag * sizeof *c->fe);
+        }
+        c->fi[c->nfrag] = vi;
+        c->fe[c->nfrag++] = ve;
+    }
+    tbl_close(&t);
+}
+
+static void read_summary(void)
+{
+    struct tbl t;
+    tbl_open(&t, R.dir, "summary.csv");
+    struct key_cols kc = key_cols(&t);
+    int fam = tbl_col(&t, "family", true);
+    R.sweep_col |= kc.sweep >= 0;
+    int n = tbl_col(&t, "n", true), status = tbl_col(&t, "status", true);
+    int med = tbl_col(&t, "cycles_per_op_median", true);
+    int lo = tbl_col(&t, "cycles_per_op_ci_lo", true);
+    int hi = tbl_col(&t, "cycles_per_op_ci_hi", true);
+    struct row_cache rc = {0};
+    while (tbl_next(&t)) {
+        struct cell *c = cached_cell(&rc, &t, &kc, false);
+        set_family(c->inst, tbl_str(&t, fam));
+        if (c->has_sum)
+            cli_usage_fail("'%s' line %u: a second row for the cell %s %s "
+                           "%s %s (%s)", t.path, t.lineno, c->env, c->clock,
+                           c->alloc, c->inst->workload, c->inst->params);
+        uint64_t nrep = tbl_u64(&t, n);
+        if (strcmp(tbl_str(&t, status), "ok"))
+            R.sum_not_ok++;
+        double m, l, h;
+        bool have = tbl_num_opt(&t, med, &m, true);
+        bool have_lo = tbl_num_opt(&t, lo, &l, true);
+        bool have_hi = tbl_num_opt(&t, hi, &h, true);
+        if (have_lo != have_hi)
+            cli_usage_fail("'%s' line %u: only one of %s and %s is given",
+                           t.path, t.lineno, t.hdr[lo], t.hdr[hi]);
+        if (!have && nrep > 0)
+            cli_usage_fail("'%s' line %u: empty value in column '%s' (n = "
+                           "%llu reps with figures)", t.path, t.lineno,
+                           t.hdr[med], (unsigned long long)nrep);
+        if (!have || nrep == 0) {
+            R.sum_empty++;
+            continue;
+        }
+        if (m < 0 || (have_lo && (l < 0 || l > m || h < m)))
+            cli_usage_fail("'%s' line %u: bad numbers: median %s outside "
+                           "its interval [%s, %s] or negative", t.path,
+                           t.lineno, t.fld[med], t.fld[lo], t.fld[hi]);
+        c->has_sum = true;
+        c->med = m;
+        c->lo = have_lo ? l : m;
+        c->hi = have_lo ? h : m;
+    }
+    tbl_close(&t);
+}
+
+static void read_latency(void)
+{
+    struct tbl t;
+    tbl_open(&t, R.dir, "latency.csv");
+    struct key_cols kc = key_cols(&t);
+    int rep = tbl_col(&t, "rep", true);
+    int lo = tbl_col(&t, "bucket_lo", true);
+    int hi = tbl_col(&t, "bucket_hi", true);
+    int count = tbl_col(&t, "count", true);
+    struct row_cache rc = {0};
+    while (tbl_next(&t)) {
+        struct cell *c = cached_cell(&rc, &t, &kc, true);
+        tbl_u64(&t, rep);
+        struct bucket b = {(double)tbl_u64(&t, lo), (double)tbl_u64(&t, hi),
+                           (double)tbl_u64(&t, count)};
+        if (b.hi < b.lo)
+            cli_usage_fail("'%s' line %u: bad numbers: bucket_hi %s below "
+                           "bucket_lo %s", t.path, t.lineno, t.fld[hi],
+                           t.fld[lo]);
+        GROW(c->b, c->capb, c->nb);
+        c->b[c->nb++] = b;
+    }
+    tbl_close(&t);
+}
+
+static void read_timeline(void)
+{
+    struct tbl t;
+    tbl_open(&t, R.dir, "timeline.csv");
+    struct key_cols kc = key_cols(&t);
+    int rep = tbl_col(&t, "rep", true), op = tbl_col(&t, "op_index", true);
+    int live = tbl_col(&t, "live_bytes", true);
+    int held = tbl_col(&t, "held_bytes", true);
+    struct row_cache rc = {0};
+    while (tbl_next(&t)) {
+        struct cell *c = cached_cell(&rc, &t, &kc, true);
+        uint64_t r = tbl_u64(&t, rep);
+        struct sample s = {(double)tbl_u64(&t, op), (double)tbl_u64(&t, live),
+                           (double)tbl_u64(&t, held)};
+        if (r > c->tl_rep)
+            continue;
+        if (r < c->tl_rep) {
+            c->tl_rep = r; /* a lower rep: it is the one drawn */
+            c->ns = 0;
+        }
+        GROW(c->s, c->caps, c->ns);
+        c->s[c->ns++] = s;
+    }
+    tbl_close(&t);
+}
+
+static int cmp_bucket(const void *a, const void *b)
+{
+    const struct bucket *x = a, *y = b;
+    return x->lo < y->lo ? -1 : x->lo > y->lo ? 1 : 0;
+}
+
+static int cmp_sample(const void *a, const void *b)
+{
+    const struct sample *x = a, *y = b;
+    return x->op < y->op ? -1 : x->op > y->op ? 1 : 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/* Sort and pool: the reps of a cell share the histogram's buckets. */
+static void pool_details(void)
+{
+    for (size_t i = 0; i < R.ncells; i++) {
+        struct cell *c = R.cells[i];
+        if (c->nb) {
+            qsort(c->b, c->nb, sizeof *c->b, cmp_bucket);
+            size_t w = 0;
+            for (size_t k = 0; k < c->nb; k++) {
+                if (w && c->b[w - 1].lo == c->b[k].lo) {
+                    c->b[w - 1].count += c->b[k].count;
+                    if (c->b[k].hi > c->b[w - 1].hi)
+                        c->b[w - 1].hi = c->b[k].hi;
+                } else {
+                    c->b[w++] = c->b[k];
+                }
+            }
+            c->nb = w;
+        }
+        if (c->ns) /* in op order (the file has them so already) */
+            qsort(c->s, c->ns, sizeof *c->s, cmp_sample);
+    }
+}
+
+/* ---- instance labels ---------------------------------------------------- */
+
+/* The value of key k in params "a=1,b=2" into out; false if absent. */
+static bool param_value(const char *params, const char *k, char *out,
+                        size_t cap)
+{
+    size_t klen = strlen(k);
+    for (const char *p = params; *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len > klen && !strncmp(p, k, klen) && p[klen] == '=') {
+            snprintf(out, cap, "%.*s", (int)(len - klen - 1), p + klen + 1);
+            return true;
+        }
+        p += len + (end != NULL);
+    }
+    return false;
+}
+
+/* Label every instance: the workload name, plus the parameters (and the
+ * seed) in which the workload's instances differ. */
+static void label_insts(void)
+{
+    for (size_t i = 0; i < R.ninsts; i++) {
+        struct inst *in = R.insts[i];
+        snprintf(in->label, sizeof in->label, "%s", in->workload);
+        bool seed_differs = false, several = false;
+        for (size_t j = 0; j < R.ninsts; j++) {
+            if (R.insts[j]->workload != in->workload ||
+                R.insts[j]->sweep != in->sweep || j == i)
+                continue;
+            several = true;
+            seed_differs |= R.insts[j]->seed != in->seed;
+        }
+        if (several) {
+            /* every key of this instance whose value is not the same in
+             * all instances of the workload */
+            for (const char *p = in->params; *p;) {
+                const char *end = strchr(p, ','), *eq;
+                size_t len = end ? (size_t)(end - p) : strlen(p);
+                char item[256], key[256], mine[256], other[256];
+                snprintf(item, sizeof item, "%.*s", (int)len, p);
+                eq = strchr(item, '=');
+                p += len + (end != NULL);
+                if (!eq)
+                    continue;
+                snprintf(key, sizeof key, "%.*s", (int)(eq - item), item);
+                snprintf(mine, sizeof mine, "%s", eq + 1);
+                bool differs = false;
+                for (size_t j = 0; j < R.ninsts && !differs; j++)
+                    if (R.insts[j]->workload == in->workload &&
+                        R.insts[j]->sweep == in->sweep)
+                        differs = !param_value(R.insts[j]->params, key, other,
+                                               sizeof other) ||
+                                  strcmp(other, mine);
+                if (differs) {
+                    size_t l = strlen(in->label);
+                    snprintf(in->label + l, sizeof in->label - l, " %s",
+                             item);
+                }
+            }
+            if (seed_differs) {
+                size_t l = strlen(in->label);
+                snprintf(in->label + l, sizeof in->label - l, " seed=%s",
+                         in->seed);
+            }
+        }
+        /* the slug: [A-Za-z0-9] kept, everything else one '-' */
+        size_t w = 0;
+        for (const char *p = in->label; *p && w + 1 < sizeof in->slug; p++) {
+            bool keep = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                        (*p >= '0' && *p <= '9');
+            if (keep)
+                in->slug[w++] = *p;
+            else if (w && in->slug[w - 1] != '-')
+                in->slug[w++] = '-';
+        }
+        while (w && in->slug[w - 1] == '-')
+            w--;
+        in->slug[w] = '\0';
+        if (!w)
+            snprintf(in->slug, sizeof in->slug, "workload%zu", i);
+        /* two labels may give one slug ("a b" and "a-b"): number the
+         * later ones, so no figure overwrites another */
+        char base[sizeof in->slug];
+        memcpy(base, in->slug, sizeof base);
+        base[sizeof base - 16] = '\0'; /* room for "-k" */
+        for (unsigned k = 2;; k++) {
+            bool taken = false;
+            for (size_t j = 0; j < i && !taken; j++)
+                taken = !strcmp(R.insts[j]->slug, in->slug);
+            if (!taken)
+                break;
+            if (snprintf(in->slug, sizeof in->slug, "%s-%u", base, k) < 0)
+                break;
+        }
+    }
+}
+
+/* ---- series styles ------------------------------------------------------ */
+
+/* gnuplot point types (cairo terminals): filled / open twins. */
+enum {
+    PT_STAR = 3,
+    PT_SQUARE = 5, PT_CIRCLE = 7, PT_TRI_UP = 9, PT_TRI_DOWN = 11,
+    PT_DIAMOND = 13, PT_PENTAGON = 15,
+};
+
+/* Dash patterns, numbered as in plots/style.gp's `set dashtype`-free list:
+ * gnuplot's 1..5 and two custom ones. */
+static const char *const dashes[] = {
+    NULL, "1", "2", "3", "4", "5", "(8,4)", "(12,3,3,3,3,3)",
+};
+#define NDASHES 7
+
+struct style {
+    const char *name, *rgb;
+    int pt, dt; /* pt: the filled type (open = pt - 1, except the star) */
+};
+
+/* THE table: every figure draws an allocator like this.  Colours: Okabe &
+ * Ito's colour-blind-safe palette, without its yellow (too pale on white):
+ * black, orange, sky blue, bluish green, blue, vermillion, reddish
+ * purple.  The two seeds
+ * are vermillion and solid; colours repeat only between the frame and the
+ * heap family (never in one figure), with another point type and dash. */
+static const struct style styles[] = {
+    {"bitmap-seed", "#D55E00", PT_CIRCLE, 1},
+    {"bitmap-fast", "#0072B2", PT_TRI_UP, 2},
+    {"buddy", "#009E73", PT_SQUARE, 4},
+    {"firstfit-seed", "#D55E00", PT_SQUARE, 1},
+    {"slab", "#0072B2", PT_CIRCLE, 2},
+    {"bump", "#000000", PT_DIAMOND, 3},
+    {"glibc", "#E69F00", PT_TRI_UP, 4},
+    {"jemalloc", "#009E73", PT_TRI_DOWN, 5},
+    {"mimalloc", "#CC79A7", PT_PENTAGON, 6},
+    {"tcmalloc", "#56B4E9", PT_STAR, 7},
+};
+#define NSTYLES (sizeof styles / sizeof styles[0])
+
+/* The style of an allocator: the table's, or for a name not in it one
+ * derived from the name's hash (the same name, the same style). */
+static struct style style_of(const char *alloc, size_t *rank)
+{
+    for (size_t i = 0; i < NSTYLES; i++)
+        if (!strcmp(styles[i].name, alloc)) {
+            *rank = i;
+            return styles[i];
+        }
+    static const int fillable[] = {PT_SQUARE, PT_CIRCLE, PT_TRI_UP,
+                                   PT_TRI_DOWN, PT_DIAMOND, PT_PENTAGON};
+    /* Paul Tol's muted scheme (colour-blind safe), none of them the
+     * table's */
+    static const char *const tol_muted[] = {
+        "#332288", "#882255", "#44AA99", "#999933",
+        "#AA4499", "#117733", "#CC6677",
+    };
+    uint64_t h = fnv1a(alloc);
+    *rank = NSTYLES;
+    return (struct style){alloc, tol_muted[h % 7], fillable[(h / 7) % 6],
+                          1 + (int)((h / 42) % NDASHES)};
+}
+
+/* One line or point set of a figure: an allocator in one env. */
+struct series {
+    const char *alloc, *env;
+    size_t rank; /* the table's order; unknown names after, by name */
+};
+
+static int cmp_series(const void *a, const void *b)
+{
+    const struct series *x = a, *y = b;
+    if (x->rank != y->rank)
+        return x->rank < y->rank ? -1 : 1;
+    int d = strcmp(x->alloc, y->alloc);
+    if (d)
+        return d;
+    bool hx = !strcmp(x->env, "host"), hy = !strcmp(y->env, "host");
+    if (hx != hy)
+        return hx ? -1 : 1;
+    return strcmp(x->env, y->env);
+}
+
+struct series_set {
+    struct series *s;
+    size_t n, cap;
+};
+
+static void series_add(struct series_set *ss, const struct cell *c)
+{
+    for (size_t i = 0; i < ss->n; i++)
+        if (ss->s[i].alloc == c->alloc && ss->s[i].env == c->env)
+            return;
+    GROW(ss->s, ss->cap, ss->n);
+    size_t rank;
+    style_of(c->alloc, &rank);
+    ss->s[ss->n++] = (struct series){c->alloc, c->env, rank};
+}
+
+static void series_sort(struct series_set *ss)
+{
+    qsort(ss->s, ss->n, sizeof *ss->s, cmp_series);
+}
+
+static size_t series_index(const struct series_set *ss, const struct cell *c)
+{
+    for (size_t i = 0; i < ss->n; i++)
+        if (ss->s[i].alloc == c->alloc && ss->s[i].env == c->env)
+            return i;
+    return SIZE_MAX;
+}
+
+/* ---- the unit of a cost ------------------------------------------------- */
+
+enum unit { UNIT_CYCLES, UNIT_INSTRUCTIONS, UNIT_OTHER };
+
+static enum unit unit_of(const char *clock)
+{
+    if (!strcmp(clock, "tsc"))
+        return UNIT_CYCLES;
+    if (!strcmp(clock, "instructions") || !strcmp(clock, "icount"))
+        return UNIT_INSTRUCTIONS;
+    return UNIT_OTHER;
+}
+
+/* ---- writing gnuplot text ----------------------------------------------- */
+
+/* s as a gnuplot double-quoted string; for tex, LaTeX's specials escaped
+ * first. */
+static void gp_quote(FILE *f, const char *s, bool tex)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        const char *rep = NULL;
+        char one[2] = {(char)ch, 0};
+        if (ch < 0x20 || ch == 0x7f)
+            rep = "?";
+        else if (tex && strchr("%#&$_{}", ch)) {
+            fputs("\\\\", f); /* one backslash in the string */
+            rep = one;
+        } else if (tex && ch == '\\')
+            rep = "\\\\textbackslash{}";
+        else if (tex && ch == '^')
+            rep = "\\\\^{}";
+        else if (tex && ch == '~')
+            rep = "\\\\~{}";
+        else if (ch == '"')
+            rep = "\\\"";
+        else if (ch == '\\')
+            rep = "\\\\";
+        else
+            rep = one;
+        fputs(rep, f);
+    }
+    fputc('"', f);
+}
+
+/* `name = tex ? "<tex>" : "<plain>"` */
+static void gp_text(FILE *f, const char *name, const char *text)
+{
+    fprintf(f, "%s = tex ? ", name);
+    gp_quote(f, text, true);
+    fputs(" : ", f);
+    gp_quote(f, text, false);
+    fputc('\n', f);
+}
+
+/* A number gnuplot and every re-run read the same way. */
+static void put_num(FILE *f, double v)
+{
+    if (v == floor(v) && fabs(v) < 1e15)
+        fprintf(f, "%.0f", v);
+    else
+        fprintf(f, "%.6g", v);
+}
+
+/* " lo hi" of a cell's confidence interval, " NaN NaN" when it has none
+ * (then the scripts draw no bar). */
+static void put_ci(FILE *f, const struct cell *c)
+{
+    if (c->lo == c->hi) {
+        fputs(" NaN NaN", f);
+        return;
+    }
+    fputc(' ', f);
+    put_num(f, c->lo);
+    fputc(' ', f);
+    put_num(f, c->hi);
+}
+
+/* ---- figures: the list of what to draw ---------------------------------- */
+
+struct figure {
+    char name[300];   /* file stem */
+    char script[64];  /* plots/<script> */
+};
+
+static struct {
+    struct figure *f;
+    size_t n, cap;
+} figs;
+
+static const char *out_dir; /* where figures go */
+static char data_dir[PATH_MAX];
+
+/* The run's id: meta.csv run_id, else the folder's last name. */
+static const char *run_name(void)
+{
+    const char *id = meta_get("run_id");
+    if (id && id[0])
+        return id;
+    static char base[PATH_MAX];
+    snprintf(base, sizeof base, "%s", R.dir);
+    size_t len = strlen(base);
+    while (len > 1 && base[len - 1] == '/')
+        base[--len] = '\0';
+    const char *slash = strrchr(base, '/');
+    return slash ? slash + 1 : base;
+}
+
+static FILE *open_out(const char *name, const char *ext, char *path,
+                      size_t cap)
+{
+    pathf(path, cap, "%s/%s%s", data_dir, name, ext);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        cli_fail("cannot write '%s': %s", path, strerror(errno));
+    return f;
+}
+
+static void close_out(FILE *f, const char *path)
+{
+    if (ferror(f) | fclose(f))
+        cli_fail("cannot write '%s': %s", path, strerror(errno));
+}
+
+/* Start figure `want` drawn by plots/script: its data file and its
+ * preamble, both open, with their headers.  The name is made safe for
+ * file names, gnuplot strings and LaTeX ([A-Za-z0-9-] only; names come
+ * from the CSV files) and unique among the figures; want[want_cap] is
+ * given the name made. */
+static void fig_begin(char *want, size_t want_cap, const char *script,
+                      FILE **dat, FILE **pre, char *dat_path, char *pre_path,
+                      const char *what)
+{
+    GROW(figs.f, figs.cap, figs.n);
+    struct figure *fg = &figs.f[figs.n];
+    char base[sizeof fg->name - 16];
+    size_t w = 0;
+    for (const char *p = want; *p && w + 1 < sizeof base; p++) {
+        bool keep = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                    (*p >= '0' && *p <= '9') || *p == '-';
+        base[w++] = keep ? *p : '-';
+    }
+    base[w] = '\0';
+    snprintf(fg->name, sizeof fg->name, "%s", base);
+    for (unsigned k = 2;; k++) {
+        bool taken = false;
+        for (size_t j = 0; j < figs.n && !taken; j++)
+            taken = !strcmp(figs.f[j].name, fg->name);
+        if (!taken)
+            break;
+        if (snprintf(fg->name, sizeof fg->name, "%s-%u", base, k) < 0)
+            break;
+    }
+    figs.n++;
+    const char *name = fg->name;
+    snprintf(want, want_cap, "%s", name); /* the caller's name, as made */
+    snprintf(fg->script, sizeof fg->script, "%s", script);
+    *dat = open_out(name, ".dat", dat_path, PATH_MAX);
+    *pre = open_out(name, ".gp", pre_path, PATH_MAX);
+    fprintf(*dat, "# %s.dat: %s\n# generated by heaplab plot from run %s "
+                  "(docs/plots.md); do not edit\n", name, what, run_name());
+    fprintf(*pre, "# %s.gp: the variables of %s for plots/%s\n"
+                  "# generated by heaplab plot (docs/plots.md); do not edit\n"
+                  "data = datadir . \"/%s.dat\"\n", name, name, script, name);
+}
+
+/* Figure geometry, inches: one column of a two-column paper. */
+#define FIG_WIDTH_IN 3.3
+#define KEY_SAMPLE_IN 0.42 /* sample 0.24, gaps */
+#define KEY_ROW_IN 0.16
+#define TITLE_IN 0.22
+#define LINE_PLOT_IN 2.1 /* a line plot's height below its key */
+
+/* The width of text at 8 pt in DejaVu Sans, inches: its advance widths
+ * (font units of 2048 per em) for printable ASCII, anything else as a
+ * digit.  Used to lay out keys and margins; the PDF measured agrees within
+ * a few percent (pdftotext -bbox). */
+static double text_in(const char *s)
+{
+    static const unsigned short adv[95] = {
+        651,  821,  942,  1716, 1303, 1946, 1597, 563,  799,  799,  1024,
+        1716, 651,  739,  651,  690,  1303, 1303, 1303, 1303, 1303, 1303,
+        1303, 1303, 1303, 1303, 690,  690,  1716, 1716, 1716, 1087, 2048,
+        1401, 1405, 1430, 1577, 1294, 1178, 1587, 1540, 604,  604,  1343,
+        1141, 1767, 1532, 1612, 1235, 1612, 1423, 1300, 1251, 1499, 1401,
+        2025, 1403, 1251, 1403, 799,  690,  799,  1716, 1024, 1024, 1255,
+        1300, 1126, 1300, 1260, 721,  1300, 1298, 569,  569,  1186, 569,
+        1995, 1298, 1253, 1300, 1300, 842,  1067, 803,  1298, 1212, 1675,
+        1212, 1212, 1075, 1303, 690,  1303, 1716,
+    };
+    double units = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        units += *p >= 32 && *p < 127 ? adv[*p - 32] : 1303;
+    return units / 2048.0 * 8.0 / 72.0;
+}
+
+/* A key group of n entries whose widest text is text_in wide: its column
+ * width (returned), columns and rows. */
+static double key_grid(double text_in, size_t n, size_t *cols, size_t *rows)
+{
+    double colw = KEY_SAMPLE_IN + text_in;
+    size_t c = (size_t)((FIG_WIDTH_IN - 0.1) / colw);
+    c = c < 1 ? 1 : c > n ? n : c;
+    *cols = c ? c : 1;
+    *rows = n ? (n + *cols - 1) / *cols : 0;
+    return colw;
+}
+
+/* The series' styles and labels.  Style i is series i's line (its
+ * dash); style 100 + i the same with a solid line, for points and error
+ * bars.  A series of an env other than host has open points; the key
+ * names each allocator once (keyed[i]), and when the figure has another
+ * env than host, envlbl[] names each env beside its point (filled: host,
+ * open: any other), with the clocks of its cells if clocks_too ("qemu:
+ * icount").  extra: the
+ * label of one more key entry the script adds, or NULL.  Returns the
+ * key's height (key_in). */
+static double pre_series(FILE *pre, const struct series_set *ss,
+                          struct cell *const *cells, size_t ncells,
+                          const char *extra, bool clocks_too)
+{
+    size_t nentries = extra != NULL;
+    double maxtext = extra ? text_in(extra) : 0;
+    size_t n1 = ss->n ? ss->n : 1;
+    fprintf(pre, "nseries = %zu\narray lbl[%zu]\narray keyed[%zu]\n", ss->n,
+            n1, n1);
+    const char *envs[16];
+    size_t nenvs = 0;
+    for (size_t i = 0; i < ss->n; i++) {
+        size_t rank;
+        struct style st = style_of(ss->s[i].alloc, &rank);
+        bool host = !strcmp(ss->s[i].env, "host");
+        int pt = host || st.pt == PT_STAR ? st.pt : st.pt - 1;
+        fprintf(pre, "set style line %zu lc rgb \"%s\" dt %s pt %d lw LW "
+                     "ps PS\n", i + 1, st.rgb, dashes[st.dt], pt);
+        fprintf(pre, "set style line %zu lc rgb \"%s\" dt 1 pt %d lw LW "
+                     "ps PS\n", 100 + i + 1, st.rgb, pt);
+        char l[64];
+        snprintf(l, sizeof l, "lbl[%zu]", i + 1);
+        gp_text(pre, l, ss->s[i].alloc);
+        bool first = true;
+        for (size_t j = 0; j < i; j++)
+            first &= ss->s[j].alloc != ss->s[i].alloc;
+        fprintf(pre, "keyed[%zu] = %d\n", i + 1, first);
+        if (first) {
+            nentries++;
+            if (text_in(ss->s[i].alloc) > maxtext)
+                maxtext = text_in(ss->s[i].alloc);
+        }
+        bool seen = false;
+        for (size_t j = 0; j < nenvs; j++)
+            seen |= envs[j] == ss->s[i].env;
+        if (!seen && nenvs < 16)
+            envs[nenvs++] = ss->s[i].env;
+    }
+    bool other = nenvs > 1 || (nenvs == 1 && strcmp(envs[0], "host"));
+    size_t e1 = nenvs ? nenvs : 1;
+    fprintf(pre, "nenv = %zu\narray envlbl[%zu]\narray envpt[%zu]\n"
+                 "do for [j = 1 : %zu] { envlbl[j] = \"\"; envpt[j] = %d }\n",
+            other ? nenvs : 0, e1, e1, e1, PT_CIRCLE);
+    double envtext = 0;
+    for (size_t j = 0; other && j < nenvs; j++) {
+        bool host = !strcmp(envs[j], "host");
+        char text[256], l[64];
+        size_t w = (size_t)snprintf(text, sizeof text, "%s%s", envs[j],
+                                    clocks_too ? ": " : "");
+        const char *clocks[8];
+        size_t nclocks = 0;
+        for (size_t i = 0; clocks_too && i < ncells && w < sizeof text;
+             i++) {
+            if (cells[i]->env != envs[j])
+                continue;
+            bool seen = false;
+            for (size_t k = 0; k < nclocks; k++)
+                seen |= clocks[k] == cells[i]->clock;
+            if (seen || nclocks == 8)
+                continue;
+            clocks[nclocks++] = cells[i]->clock;
+            w += (size_t)snprintf(text + w, sizeof text - w, "%s%s",
+                                  nclocks > 1 ? ", " : "", cells[i]->clock);
+        }
+        snprintf(l, sizeof l, "envlbl[%zu]", j + 1);
+        gp_text(pre, l, text);
+        fprintf(pre, "envpt[%zu] = %d\n", j + 1,
+                host ? PT_CIRCLE : PT_CIRCLE - 1);
+        if (text_in(text) > envtext)
+            envtext = text_in(text);
+    }
+    /* the key across the page, two groups of rows: the series (and
+     * extra) entries, then the env legend, each in as many columns of its
+     * widest entry (sample, text, gap) as fit */
+    size_t cols, rows, ecols, erows;
+    double colw = key_grid(maxtext, nentries, &cols, &rows);
+    double ecolw = key_grid(envtext, other ? nenvs : 0, &ecols, &erows);
+    double key_in = rows + erows ? KEY_ROW_IN * (double)(rows + erows) + 0.05
+                                 : 0;
+    fprintf(pre, "keycols = %zu\nkeycolw_in = %.3f\nkeyrows = %zu\n"
+                 "envcols = %zu\nenvcolw_in = %.3f\nenvrows = %zu\n"
+                 "key_in = %.3f\n", cols, colw, rows, ecols, ecolw, erows,
+            key_in);
+    return key_in;
+}
+
+/* The title, above the key (title_in: its height). */
+static double pre_title(FILE *pre, const char *text)
+{
+    gp_text(pre, "title", text);
+    double h = text[0] ? TITLE_IN : 0;
+    fprintf(pre, "title_in = %.3f\n", h);
+    return h;
+}
+
+/* Category tics 0 .. n-1 from instance labels, and separators between. */
+static void pre_categories(FILE *pre, struct inst *const *cats, size_t n)
+{
+    fprintf(pre, "ncat = %zu\narray catlbl[%zu]\n", n, n ? n : 1);
+    for (size_t i = 0; i < n; i++) {
+        char l[64];
+        snprintf(l, sizeof l, "catlbl[%zu]", i + 1);
+        gp_text(pre, l, cats[i]->label);
+    }
+}
+
+/* Figure size: single column (3.3 in) unless there is too much to show. */
+static void pre_size(FILE *pre, double width_in, double height_in)
+{
+    fprintf(pre, "width_in = %.2f\nheight_in = %.2f\n", width_in, height_in);
+}
+
+/* The height of a dot plot (one column wide) with npoints rows of points:
+ * 0.055 in a row, plus the key, title and axis. */
+static double dot_height(size_t npoints, double top_in)
+{
+    double h = top_in + 0.7 + 0.055 * (double)npoints;
+    return h < 1.9 ? 1.9 : h;
+}
+
+/* The x offset of series i of n within a category (points side by side). */
+static double dodge(size_t i, size_t n)
+{
+    double w = n > 1 ? 0.8 / (double)n : 0;
+    return ((double)i - (double)(n - 1) / 2.0) * w;
+}
+
+/* Log scale when the values span more than this ratio. */
+#define LOG_RATIO 30.0
+
+static bool wants_log(double lo, double hi)
+{
+    return lo > 0 && hi / lo > LOG_RATIO;
+}
+
+/* A step of 1, 2 or 5 times a power of ten giving at most max_tics tics
+ * on [0, hi] (narrow axes crowd gnuplot's own choice). */
+static double lin_step(double hi, int max_tics)
+{
+    if (!(hi > 0))
+        return 1;
+    double raw = hi / max_tics, p = pow(10, floor(log10(raw)));
+    static const double mult[] = {1, 2, 5, 10};
+    for (size_t i = 0; i < 4; i++)
+        if (mult[i] * p >= raw)
+            return mult[i] * p;
+    return 10 * p;
+}
+
+/* The factor between major tics of a log axis over [lo, hi]: 10, or 100
+ * when more than max_decades decades would crowd their labels. */
+static int log_step(double lo, double hi, int max_decades)
+{
+    if (!(lo > 0) || !(hi > lo))
+        return 10;
+    double decades = ceil(log10(hi)) - floor(log10(lo));
+    return decades > max_decades ? 100 : 10;
+}
+
+/* ---- figure 1: cost per op by allocator and workload -------------------- */
+
+static const char *const fam_order[] = {"heap", "frame"};
+
+/* Families in the order heap, frame, then others as they appear. */
+static size_t families(const char **out, size_t max)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < 2; k++)
+        for (size_t i = 0; i < R.ninsts; i++)
+            if (R.insts[i]->family && !strcmp(R.insts[i]->family,
+                                              fam_order[k])) {
+                out[n++] = R.insts[i]->family;
+                break;
+            }
+    for (size_t i = 0; i < R.ninsts && n < max; i++) {
+        const char *f = R.insts[i]->family;
+        bool seen = !f;
+        for (size_t j = 0; j < n; j++)
+            seen |= out[j] == f;
+        if (!seen)
+            out[n++] = f;
+    }
+    return n;
+}
+
+/* The instances of family fam that have a cell passing keep(), in order. */
+static size_t insts_with(const char *fam, bool (*keep)(const struct cell *),
+                         struct inst **out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < R.ninsts; i++) {
+        struct inst *in = R.insts[i];
+        if ((fam && in->family != fam) || !in_suite(in))
+            continue;
+        for (size_t k = 0; k < R.ncells; k++)
+            if (R.cells[k]->inst == in && keep(R.cells[k])) {
+                out[n++] = in;
+                break;
+            }
+    }
+    return n;
+}
+
+static enum unit keep_unit;
+static bool keep_cost(const struct cell *c)
+{
+    return c->has_sum && unit_of(c->clock) == keep_unit;
+}
+
+static size_t inst_index(struct inst *const *v, size_t n, const struct inst *in)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i] == in)
+            return i;
+    return SIZE_MAX;
+}
+
+/* Collect cells passing keep() whose instance is in cats. */
+static size_t cells_in(struct inst *const *cats, size_t ncats,
+                       bool (*keep)(const struct cell *), struct cell **out)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < R.ncells; k++)
+        if (keep(R.cells[k]) &&
+            inst_index(cats, ncats, R.cells[k]->inst) != SIZE_MAX)
+            out[n++] = R.cells[k];
+    return n;
+}
+
+static const char *unit_label(enum unit u)
+{
+    return u == UNIT_CYCLES ? "TSC cycles per op" : "instructions per op";
+}
+
+static void fig_cost(const char *fam, enum unit u)
+{
+    struct inst **cats = xrealloc(NULL, R.ninsts * sizeof *cats);
+    struct cell **cells = xrealloc(NULL, R.ncells * sizeof *cells);
+    keep_unit = u;
+    size_t ncat = insts_with(fam, keep_cost, cats);
+    size_t ncells = cells_in(cats, ncat, keep_cost, cells);
+    struct series_set ss = {0};
+    for (size_t i = 0; i < ncells; i++)
+        series_add(&ss, cells[i]);
+    series_sort(&ss);
+
+    char name[256], dat_path[PATH_MAX], pre_path[PATH_MAX];
+    snprintf(name, sizeof name, "fig1%s-cost-%s-%s",
+             u == UNIT_CYCLES ? "a" : "b",
+             u == UNIT_CYCLES ? "cycles" : "instructions", fam);
+    FILE *dat, *pre;
+    fig_begin(name, sizeof name, "cost.gp", &dat, &pre, dat_path, pre_path,
+              "summary.csv cycles_per_op_median, _ci_lo, _ci_hi by "
+              "workload; one index block per series");
+    fprintf(dat, "# columns: y (category + dodge), median, ci_lo, ci_hi "
+                 "(NaN: no CI, n < 6, or a zero-width one); comment: the "
+                 "workload\n");
+    double vmin = INFINITY, vmax = 0;
+    for (size_t s = 0; s < ss.n; s++) {
+        fprintf(dat, "\n\n# series %zu: %s %s\n", s + 1, ss.s[s].alloc,
+                ss.s[s].env);
+        for (size_t k = 0; k < ncat; k++)
+            for (size_t i = 0; i < ncells; i++) {
+                struct cell *c = cells[i];
+                if (c->inst != cats[k] || series_index(&ss, c) != s)
+                    continue;
+                put_num(dat, (double)k + dodge(s, ss.n));
+                fputc(' ', dat);
+                put_num(dat, c->med);
+                fputc(' ', dat);
+                put_ci(dat, c);
+                fprintf(dat, " # %s\n", c->inst->label);
+                if (c->lo > 0 && c->lo < vmin)
+                    vmin = c->lo;
+                if (c->hi > vmax)
+                    vmax = c->hi;
+            }
+    }
+    double top = pre_series(pre, &ss, cells, ncells, NULL, true);
+    pre_categories(pre, cats, ncat);
+    fprintf(pre, "logx = %d\nlogstep = %d\nlinstep = ", wants_log(vmin, vmax),
+            log_step(vmin, vmax, 3));
+    put_num(pre, lin_step(vmax, 4));
+    fputc('\n', pre);
+    char title[128];
+    bool any_ci = false;
+    for (size_t i = 0; i < ncells; i++)
+        any_ci |= cells[i]->lo != cells[i]->hi;
+    snprintf(title, sizeof title, "%s allocators: median%s", fam,
+             any_ci ? ", 95% CI" : " (no CI: n < 6 reps)");
+    top += pre_title(pre, title);
+    pre_size(pre, FIG_WIDTH_IN, dot_height(ncat * ss.n, top));
+    gp_text(pre, "xlabel", unit_label(u));
+    close_out(dat, dat_path);
+    close_out(pre, pre_path);
+    printf("  %-44s summary.csv: %zu workloads x %zu series\n", name, ncat,
+           ss.n);
+    free(ss.s);
+    free(cats);
+    free(cells);
+}
+
+static void figs_cost(void)
+{
+    const char *fams[64];
+    size_t nf = families(fams, 64);
+    for (int u = UNIT_CYCLES; u <= UNIT_INSTRUCTIONS; u++) {
+        bool any = false;
+        for (size_t f = 0; f < nf; f++) {
+            keep_unit = (enum unit)u;
+            struct inst **cats = xrealloc(NULL, R.ninsts * sizeof *cats);
+            size_t n = insts_with(fams[f], keep_cost, cats);
+            free(cats);
+            if (n) {
+                fig_cost(fams[f], (enum unit)u);
+                any = true;
+            }
+        }
+        if (!any)
+            printf("  %-44s skipped: no summary.csv rows with %s\n",
+                   u == UNIT_CYCLES ? "fig1a-cost-cycles"
+                                    : "fig1b-cost-instructions",
+                   u == UNIT_CYCLES ? "clock=tsc"
+                                    : "clock=instructions (host) or "
+                                      "clock=icount (QEMU)");
+    }
+    size_t other = 0;
+    for (size_t i = 0; i < R.ncells; i++)
+        other += R.cells[i]->has_sum &&
+                 unit_of(R.cells[i]->clock) == UNIT_OTHER;
+    if (other)
+        printf("  note: %zu summary.csv rows of another clock (tsc-tcg, "
+               "tsc-kvm, ...) are not drawn\n", other);
+}
+
+/* ---- figure 2: latency CDF per workload --------------------------------- */
+
+static bool keep_latency(const struct cell *c)
+{
+    return c->nb > 0 && unit_of(c->clock) == keep_unit;
+}
+
+static const double cdf_marks[] = {0.5, 0.9, 0.99};
+
+static void fig_latency(struct inst *in, enum unit u)
+{
+    struct cell **cells = xrealloc(NULL, R.ncells * sizeof *cells);
+    keep_unit = u;
+    size_t ncells = cells_in(&in, 1, keep_latency, cells);
+    struct series_set ss = {0};
+    for (size_t i = 0; i < ncells; i++)
+        series_add(&ss, cells[i]);
+    series_sort(&ss);
+
+    char name[400], dat_path[PATH_MAX], pre_path[PATH_MAX];
+    snprintf(name, sizeof name, "fig2-latency-%s%s", in->slug,
+             u == UNIT_CYCLES ? "" : "-instructions");
+    FILE *dat, *pre;
+    fig_begin(name, sizeof name, "latency.gp", &dat, &pre, dat_path, pre_path,
+              "latency.csv buckets, every rep pooled, as a CDF; index "
+              "2s: the curve, 2s+1: its p50, p90, p99 marks");
+    fprintf(dat, "# columns: x = bucket_hi (the curve starts at the first "
+                 "bucket_lo, at least 1), cumulative fraction of calls\n");
+    double xmin = INFINITY, xmax = 0;
+    for (size_t s = 0; s < ss.n; s++) {
+        struct cell *c = NULL;
+        for (size_t i = 0; i < ncells; i++)
+            if (series_index(&ss, cells[i]) == s)
+                c = cells[i];
+        double total = 0;
+        for (size_t k = 0; k < c->nb; k++)
+            total += c->b[k].count;
+        fprintf(dat, "\n\n# series %zu: %s %s, %.0f calls, %zu buckets\n",
+                s + 1, c->alloc, c->env, total, c->nb);
+        put_num(dat, c->b[0].lo < 1 ? 1 : c->b[0].lo);
+        fputs(" 0\n", dat);
+        if ((c->b[0].lo < 1 ? 1 : c->b[0].lo) < xmin)
+            xmin = c->b[0].lo < 1 ? 1 : c->b[0].lo;
+        if (c->b[c->nb - 1].hi > xmax)
+            xmax = c->b[c->nb - 1].hi;
+        double cum = 0;
+        for (size_t k = 0; k < c->nb; k++) {
+            cum += c->b[k].count;
+            put_num(dat, c->b[k].hi < 1 ? 1 : c->b[k].hi);
+            fprintf(dat, " %.6f\n", total > 0 ? cum / total : 0);
+        }
+        fprintf(dat, "\n\n# series %zu marks: p50, p90, p99\n", s + 1);
+        for (size_t q = 0; q < sizeof cdf_marks / sizeof cdf_marks[0]; q++) {
+            cum = 0;
+            for (size_t k = 0; k < c->nb; k++) {
+                cum += c->b[k].count;
+                if (total > 0 && cum / total >= cdf_marks[q]) {
+                    put_num(dat, c->b[k].hi < 1 ? 1 : c->b[k].hi);
+                    fprintf(dat, " %.6f\n", cum / total);
+                    break;
+                }
+            }
+        }
+    }
+    double top = pre_series(pre, &ss, cells, ncells, NULL, true);
+    char title[300];
+    snprintf(title, sizeof title, "%s (marks: p50, p90, p99)", in->label);
+    top += pre_title(pre, title);
+    pre_size(pre, FIG_WIDTH_IN, LINE_PLOT_IN + top);
+    gp_text(pre, "xlabel", u == UNIT_CYCLES
+                               ? "TSC cycles per call (incl. timer)"
+                               : "instructions per call");
+    fprintf(pre, "logstep = %d\n", log_step(xmin, xmax, 6));
+    close_out(dat, dat_path);
+    close_out(pre, pre_path);
+    printf("  %-44s latency.csv: %zu series, reps pooled\n", name, ss.n);
+    free(ss.s);
+    free(cells);
+}
+
+static void figs_latency(void)
+{
+    size_t drawn = 0;
+    for (int u = UNIT_CYCLES; u <= UNIT_INSTRUCTIONS; u++)
+        for (size_t i = 0; i < R.ninsts; i++) {
+            if (!in_suite(R.insts[i]))
+                continue;
+            keep_unit = (enum unit)u;
+            struct cell **cells = xrealloc(NULL, R.ncells * sizeof *cells);
+            size_t n = cells_in(&R.insts[i], 1, keep_latency, cells);
+            free(cells);
+            if (n) {
+                fig_latency(R.insts[i], (enum unit)u);
+                drawn++;
+            }
+        }
+    if (!drawn)
+        printf("  %-44s skipped: latency.csv has no rows\n", "fig2-latency");
+}
+
+/* ---- figure 3: live bytes and footprint over time ----------------------- */
+
+static bool keep_timeline(const struct cell *c)
+{
+    return c->ns > 0;
+}
+
+static void byte_unit(double max, double *scale, const char **unit)
+{
+    static const char *const units[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+    size_t k = 0;
+    *scale = 1;
+    while (k + 1 < 5 && max >= 1024 * *scale * 2) {
+        *scale *= 1024;
+        k++;
+    }
+    *unit = units[k];
+}
+
+static bool same_live(const struct cell *a, const struct cell *b)
+{
+    if (a->ns != b->ns)
+        return false;
+    for (size_t k = 0; k < a->ns; k++)
+        if (a->s[k].op != b->s[k].op || a->s[k].live != b->s[k].live)
+            return false;
+    return true;
+}
+
+static void fig_timeline(struct inst *in)
+{
+    struct cell **cells = xrealloc(NULL, R.ncells * sizeof *cells);
+    size_t ncells = cells_in(&in, 1, keep_timeline, cells);
+    /* one (env, allocator) may have cells of several clocks: the first */
+    struct series_set ss = {0};
+    for (size_t i = 0; i < ncells; i++)
+        series_add(&ss, cells[i]);
+    series_sort(&ss);
+    struct cell **by = xrealloc(NULL, ss.n * sizeof *by);
+    for (size_t s = 0; s < ss.n; s++)
+        by[s] = NULL;
+    for (size_t i = 0; i < ncells; i++) {
+        size_t s = series_index(&ss, cells[i]);
+        if (!by[s])
+            by[s] = cells[i];
+    }
+
+    char name[400], dat_path[PATH_MAX], pre_path[PATH_MAX];
+    snprintf(name, sizeof name, "fig3-space-%s", in->slug);
+    FILE *dat, *pre;
+    fig_begin(name, sizeof name, "space.gp", &dat, &pre, dat_path, pre_path,
+              "timeline.csv of the lowest rep (rep 0); one index block "
+              "per series");
+    fprintf(dat, "# columns: op_index, live_bytes, held_bytes\n");
+    double max = 0;
+    bool all_same = true;
+    uint64_t rep = ss.n && by[0] ? by[0]->tl_rep : 0;
+    for (size_t s = 0; s < ss.n; s++) {
+        struct cell *c = by[s];
+        all_same &= same_live(by[0], c);
+        fprintf(dat, "\n\n# series %zu: %s %s, rep %llu\n", s + 1, c->alloc,
+                c->env, (unsigned long long)c->tl_rep);
+        for (size_t k = 0; k < c->ns; k++) {
+            put_num(dat, c->s[k].op);
+            fputc(' ', dat);
+            put_num(dat, c->s[k].live);
+            fputc(' ', dat);
+            put_num(dat, c->s[k].held);
+            fputc('\n', dat);
+            if (c->s[k].held > max)
+                max = c->s[k].held;
+            if (c->s[k].live > max)
+                max = c->s[k].live;
+        }
+    }
+    double scale;
+    const char *unit;
+    byte_unit(max, &scale, &unit);
+    double top = pre_series(pre, &ss, by, ss.n,
+                            all_same ? "live (requested)"
+                                     : "live (requested), dotted",
+                            false);
+    top += pre_title(pre, in->label);
+    pre_size(pre, FIG_WIDTH_IN, LINE_PLOT_IN + top);
+    fprintf(pre, "live_same = %d\nyscale = %.1f\n", all_same, scale);
+    fprintf(pre, "array pi_[%zu]\n", ss.n);
+    for (size_t s = 0; s < ss.n; s++) /* about 6 marks per line, staggered */
+        fprintf(pre, "pi_[%zu] = %zu\n", s + 1,
+                by[s]->ns / 6 ? by[s]->ns / 6 : 1);
+    char text[160];
+    snprintf(text, sizeof text, "bytes (%s)", unit);
+    gp_text(pre, "ylabel", text);
+    close_out(dat, dat_path);
+    close_out(pre, pre_path);
+    printf("  %-44s timeline.csv: %zu series, rep %llu%s\n", name, ss.n,
+           (unsigned long long)rep,
+           all_same ? "" : " (live bytes differ between allocators)");
+    free(by);
+    free(ss.s);
+    free(cells);
+}
+
+static void figs_timeline(void)
+{
+    size_t drawn = 0;
+    for (size_t i = 0; i < R.ninsts; i++) {
+        if (!in_suite(R.insts[i]))
+            continue;
+        struct cell **cells = xrealloc(NULL, R.ncells * sizeof *cells);
+        size_t n = cells_in(&R.insts[i], 1, keep_timeline, cells);
+        free(cells);
+        if (n) {
+            fig_timeline(R.insts[i]);
+            drawn++;
+        }
+    }
+    if (!drawn)
+        printf("  %-44s skipped: timeline.csv has no rows\n", "fig3-space");
+}
+
+/* ---- figures 4 and 5: cost against a swept parameter -------------------- */
+
+struct sweep_pt {
+    struct cell *c;
+    double k;
+};
+
+static int cmp_sweep_pt(const void *a, const void *b)
+{
+    const struct sweep_pt *x = a, *y = b;
+    return x->k < y->k ? -1 : x->k > y->k ? 1 : 0;
+}
+
+/* params without key k: "a=1,c=3" from "a=1,b=2,c=3" and "b". */
+static void params_without(const char *params, const char *k, char *out,
+                           size_t cap)
+{
+    size_t klen = strlen(k), w = 0;
+    out[0] = '\0';
+    for (const char *p = params; *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (!(len > klen && !strncmp(p, k, klen) && p[klen] == '=') &&
+            w + len + 2 < cap) {
+            if (w)
+                out[w++] = ',';
+            memcpy(out + w, p, len);
+            w += len;
+            out[w] = '\0';
+        }
+        p += len + (end != NULL);
+    }
+}
+
+static bool parse_k(const char *text, double *v)
+{
+    char *end;
+    errno = 0;
+    if (!text[0] || strspn(text, "0123456789.") != strlen(text))
+        return false;
+    *v = strtod(text, &end);
+    return !*end && !errno && isfinite(*v);
+}
+
+/* Figure 4 (a heap workload) or 5 (a frame workload) for sweep.w,k in
+ * unit u; returns its number, or 0 when there is nothing to draw. */
+static int fig_sweep(const char *w, const char *k, enum unit u)
+{
+    /* every summary cell of w in unit u, grouped by (params without k,
+     * seed): the group with the most distinct values of k is drawn */
+    struct sweep_pt *pts = xrealloc(NULL, R.ncells * sizeof *pts);
+    char (*rest)[512] = xrealloc(NULL, R.ncells * sizeof *rest);
+    size_t n = 0, no_k = 0;
+    const char *fam = NULL;
+    for (size_t i = 0; i < R.ncells; i++) {
+        struct cell *c = R.cells[i];
+        char val[128];
+        /* with a sweep column, the sweep's own cells; without, every
+         * cell of w (they differ in k) */
+        if (!c->has_sum || unit_of(c->clock) != u ||
+            strcmp(c->inst->workload, w) ||
+            (R.sweep_col && strcmp(c->inst->sweep, k)))
+            continue;
+        double kv;
+        if (!param_value(c->inst->params, k, val, sizeof val) ||
+            !parse_k(val, &kv)) {
+            no_k++;
+            continue;
+        }
+        fam = c->inst->family;
+        pts[n] = (struct sweep_pt){c, kv};
+        char without[480];
+        params_without(c->inst->params, k, without, sizeof without);
+        snprintf(rest[n], sizeof rest[n], "%s|%s", without, c->inst->seed);
+        n++;
+    }
+    const char *tag = u == UNIT_CYCLES ? "" : "-instructions";
+    char name[400];
+    const struct hl_workload *wl = hl_workload_find(w);
+    bool frames = fam ? !strcmp(fam, "frame")
+                      : wl && wl->family == HL_FAMILY_FRAME;
+    snprintf(name, sizeof name, "fig%d-sweep-%s-%s%s", frames ? 5 : 4, w, k,
+             tag);
+    /* the group with the most distinct k */
+    size_t best = SIZE_MAX, best_nk = 0, groups = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool first = true;
+        for (size_t j = 0; j < i; j++)
+            first &= strcmp(rest[i], rest[j]) != 0;
+        if (!first)
+            continue;
+        groups++;
+        double ks[512];
+        size_t nk = 0;
+        for (size_t j = 0; j < n && nk < 512; j++) {
+            if (strcmp(rest[i], rest[j]))
+                continue;
+            bool seen = false;
+            for (size_t m = 0; m < nk; m++)
+                seen |= ks[m] == pts[j].k;
+            if (!seen)
+                ks[nk++] = pts[j].k;
+        }
+        if (nk > best_nk) {
+            best_nk = nk;
+            best = i;
+        }
+    }
+    if (best_nk < 2) {
+        if (u == UNIT_CYCLES || n)
+            printf("  %-44s skipped: meta.csv sweep.%s,%s but summary.csv "
+                   "has %s\n", name, w, k,
+                   n ? "one value of it" : "no such cells");
+        free(pts);
+        free(rest);
+        return 0;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(rest[i], rest[best]))
+            pts[m++] = pts[i];
+    qsort(pts, m, sizeof *pts, cmp_sweep_pt);
+
+    struct series_set ss = {0};
+    struct cell **cells = xrealloc(NULL, m * sizeof *cells);
+    for (size_t i = 0; i < m; i++) {
+        series_add(&ss, pts[i].c);
+        cells[i] = pts[i].c;
+    }
+    series_sort(&ss);
+    char dat_path[PATH_MAX], pre_path[PATH_MAX];
+    FILE *dat, *pre;
+    fig_begin(name, sizeof name, "sweep.gp", &dat, &pre, dat_path, pre_path,
+              "summary.csv cycles_per_op_median, _ci_lo, _ci_hi against "
+              "the swept parameter; one index block per series");
+    fprintf(dat, "# sweep.%s,%s; the other parameters: %s\n"
+                 "# columns: %s, median, ci_lo, ci_hi (NaN: no CI, or a "
+                 "zero-width one)\n",
+            w, k, rest[best],
+            k);
+    double vmin = INFINITY, vmax = 0, kmin = INFINITY, kmax = 0;
+    for (size_t s = 0; s < ss.n; s++) {
+        fprintf(dat, "\n\n# series %zu: %s %s\n", s + 1, ss.s[s].alloc,
+                ss.s[s].env);
+        for (size_t i = 0; i < m; i++) {
+            struct cell *c = pts[i].c;
+            if (series_index(&ss, c) != s)
+                continue;
+            put_num(dat, pts[i].k);
+            fputc(' ', dat);
+            put_num(dat, c->med);
+            fputc(' ', dat);
+            put_ci(dat, c);
+            fputc('\n', dat);
+            if (c->lo > 0 && c->lo < vmin)
+                vmin = c->lo;
+            vmax = c->hi > vmax ? c->hi : vmax;
+            kmin = pts[i].k < kmin ? pts[i].k : kmin;
+            kmax = pts[i].k > kmax ? pts[i].k : kmax;
+        }
+    }
+    double top = pre_series(pre, &ss, cells, m, NULL, true);
+    /* the parameter's unit from the workload registry */
+    const char *punit = NULL;
+    int pi = wl ? hl_wl_param_index(wl, k) : -1;
+    if (pi >= 0)
+        punit = wl->params[pi].unit;
+    char text[200];
+    if (punit && punit[0])
+        snprintf(text, sizeof text, "%s (%s)", k, punit);
+    else
+        snprintf(text, sizeof text, "%s", k);
+    gp_text(pre, "xlabel", text);
+    gp_text(pre, "ylabel", u == UNIT_CYCLES ? "TSC cycles per op"
+                                            : "instructions per op");
+    snprintf(text, sizeof text, "%s: cost against %s", w, k);
+    top += pre_title(pre, text);
+    pre_size(pre, FIG_WIDTH_IN, LINE_PLOT_IN + top);
+    bool pct = punit && !strcmp(punit, "%");
+    fprintf(pre, "logx = %d\nlogy = %d\nlogstepx = %d\nlogstepy = %d\n"
+                 "kmin = ", !pct && kmin > 0 && kmax / kmin >= 10,
+            wants_log(vmin, vmax), log_step(kmin, kmax, 6),
+            log_step(vmin, vmax, 5));
+    put_num(pre, kmin);
+    fputs("\nkmax = ", pre);
+    put_num(pre, kmax);
+    fputc('\n', pre);
+    close_out(dat, dat_path);
+    close_out(pre, pre_path);
+    printf("  %-44s summary.csv: %zu values of %s x %zu series%s\n", name,
+           best_nk, k, ss.n, groups > 1 ? " (one group of several)" : "");
+    free(ss.s);
+    free(cells);
+    free(pts);
+    free(rest);
+    return frames ? 5 : 4;
+}
+
+static void figs_sweep(void)
+{
+    bool drawn[6] = {false};
+    for (size_t i = 0; i < R.nmeta; i++) {
+        if (strncmp(R.meta[i].key, "sweep.", 6))
+            continue;
+        for (int u = UNIT_CYCLES; u <= UNIT_INSTRUCTIONS; u++)
+            drawn[fig_sweep(R.meta[i].key + 6, R.meta[i].value,
+                            (enum unit)u)] = true;
+    }
+    if (!drawn[4])
+        printf("  %-44s skipped: no sweep of a heap workload (meta.csv "
+               "sweep.W,K and its cells; heaplab run --sweep)\n",
+               "fig4-sweep");
+    if (!drawn[5])
+        printf("  %-44s skipped: no sweep of a frame workload (meta.csv "
+               "sweep.W,K and its cells; heaplab run --sweep)\n",
+               "fig5-sweep");
+}
+
+/* ---- figure 6: fragmentation -------------------------------------------- */
+
+static bool keep_frag(const struct cell *c)
+{
+    return c->nfrag > 0;
+}
+
+/* median, min, max of v[0..n) in percent (sorts v) */
+static void frag_stats(FILE *dat, double *v, size_t n)
+{
+    qsort(v, n, sizeof *v, cmp_double);
+    double med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    if (v[0] == v[n - 1]) /* no spread: no bar */
+        fprintf(dat, " %.4f NaN NaN", 100 * med);
+    else
+        fprintf(dat, " %.4f %.4f %.4f", 100 * med, 100 * v[0],
+                100 * v[n - 1]);
+}
+
+static void fig_frag(const char *fam)
+{
+    struct inst **cats = xrealloc(NULL, R.ninsts * sizeof *cats);
+    struct cell **cells = xrealloc(NULL, R.ncells * sizeof *cells);
+    size_t ncat = insts_with(fam, keep_frag, cats);
+    size_t nall = cells_in(cats, ncat, keep_frag, cells);
+    /* fragmentation does not depend on the clock: one cell per series and
+     * instance (the first, normally the tsc one) */
+    struct series_set ss = {0};
+    for (size_t i = 0; i < nall; i++)
+        series_add(&ss, cells[i]);
+    series_sort(&ss);
+    char name[256], dat_path[PATH_MAX], pre_path[PATH_MAX];
+    snprintf(name, sizeof name, "fig6-frag-%s", fam);
+    FILE *dat, *pre;
+    fig_begin(name, sizeof name, "frag.gp", &dat, &pre, dat_path, pre_path,
+              "cells.csv frag_internal, frag_external over the reps with "
+              "figures; one index block per series");
+    fprintf(dat, "# columns: y (category + dodge), internal median, min, "
+                 "max, external median, min, max (percent; NaN NaN: min = "
+                 "max); comment: the workload, reps\n");
+    for (size_t s = 0; s < ss.n; s++) {
+        fprintf(dat, "\n\n# series %zu: %s %s\n", s + 1, ss.s[s].alloc,
+                ss.s[s].env);
+        for (size_t k = 0; k < ncat; k++)
+            for (size_t i = 0; i < nall; i++) {
+                struct cell *c = cells[i];
+                if (c->inst != cats[k] || series_index(&ss, c) != s)
+                    continue;
+                /* one cell per series and workload: the tsc one, else
+                 * the first (the clock does not change fragmentation) */
+                bool skip = false;
+                for (size_t j = 0; j < nall && !skip; j++)
+                    if (j != i && cells[j]->inst == c->inst &&
+                        series_index(&ss, cells[j]) == s)
+                        skip = strcmp(c->clock, "tsc")
+                                   ? !strcmp(cells[j]->clock, "tsc") || j < i
+                                   : !strcmp(cells[j]->clock, "tsc") && j < i;
+                if (skip)
+                    continue;
+                put_num(dat, (double)k + dodge(s, ss.n));
+                frag_stats(dat, c->fi, c->nfrag);
+                frag_stats(dat, c->fe, c->nfrag);
+                fprintf(dat, " # %s, %zu reps\n", c->inst->label, c->nfrag);
+            }
+    }
+    double top = pre_series(pre, &ss, cells, nall, NULL, false);
+    pre_categories(pre, cats, ncat);
+    double catw = 0;
+    for (size_t k = 0; k < ncat; k++)
+        catw = text_in(cats[k]->label) > catw ? text_in(cats[k]->label) : catw;
+    fprintf(pre, "catw_in = %.3f\n", catw);
+    char title[128];
+    snprintf(title, sizeof title, "fragmentation, %s allocators", fam);
+    top += pre_title(pre, title);
+    pre_size(pre, FIG_WIDTH_IN, dot_height(ncat * ss.n, top));
+    close_out(dat, dat_path);
+    close_out(pre, pre_path);
+    printf("  %-44s cells.csv: %zu workloads x %zu series\n", name, ncat,
+           ss.n);
+    free(ss.s);
+    free(cats);
+    free(cells);
+}
+
+static void figs_frag(void)
+{
+    const char *fams[64];
+    size_t nf = families(fams, 64), drawn = 0;
+    for (size_t f = 0; f < nf; f++) {
+        struct inst **cats = xrealloc(NULL, R.ninsts * sizeof *cats);
+        size_t n = insts_with(fams[f], keep_frag, cats);
+        free(cats);
+        if (n) {
+            fig_frag(fams[f]);
+            drawn++;
+        }
+    }
+    if (!drawn)
+        printf("  %-44s skipped: cells.csv has no rows with figures\n",
+               "fig6-frag");
+}
+
+/* ---- drawing: gnuplot --------------------------------------------------- */
+
+enum fmt { FMT_PDF, FMT_SVG, FMT_PNG, FMT_TEX, NFMT };
+static const char *const fmt_names[NFMT] = {"pdf", "svg", "png", "tex"};
+
+static const char *const scripts[] = {"style.gp", "terminal.gp", "key.gp",
+                                      "cost.gp",
+                                      "latency.gp", "space.gp", "sweep.gp",
+                                      "frag.gp"};
+
+static bool is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static bool has_scripts(const char *dir)
+{
+    char path[PATH_MAX];
+    for (size_t i = 0; i < sizeof scripts / sizeof scripts[0]; i++) {
+        pathf(path, sizeof path, "%s/%s", dir, scripts[i]);
+        if (!is_file(path))
+            return false;
+    }
+    return true;
+}
+
+/* plots/: $HEAPLAB_PLOTS_DIR, else next to the installed binary
+ * (<bin>/../share/heaplab/plots), else the source tree's, else the
+ * configured install folder. */
+static void find_plots(char *out, size_t cap)
+{
+    const char *env = getenv("HEAPLAB_PLOTS_DIR");
+    if (env && env[0]) {
+        if (!has_scripts(env))
+            cli_usage_fail("HEAPLAB_PLOTS_DIR='%s' holds no heaplab gnuplot "
+                           "scripts (no %s/style.gp ... frag.gp)", env, env);
+        snprintf(out, cap, "%s", env);
+        return;
+    }
+    char exe[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len > 0) {
+        exe[len] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            pathf(out, cap, "%s/../%s", exe, HEAPLAB_PLOTS_RELDIR);
+            char real[PATH_MAX];
+            if (has_scripts(out)) {
+                if (realpath(out, real))
+                    pathf(out, cap, "%s", real);
+                return;
+            }
+        }
+    }
+    pathf(out, cap, "%s/plots", cli_build.source_dir);
+    if (has_scripts(out))
+        return;
+    snprintf(out, cap, "%s", HEAPLAB_PLOTS_INSTALL_DIR);
+    if (has_scripts(out))
+        return;
+    cli_fail("no gnuplot scripts found (looked in %s/plots and %s; set "
+             "HEAPLAB_PLOTS_DIR)", cli_build.source_dir,
+             HEAPLAB_PLOTS_INSTALL_DIR);
+}
+
+/* gnuplot on PATH, or exit 1. */
+static void find_gnuplot(char *out, size_t cap)
+{
+    const char *path = getenv("PATH");
+    if (path) {
+        char *copy = xstrdup(path), *save = NULL;
+        for (char *d = strtok_r(copy, ":", &save); d;
+             d = strtok_r(NULL, ":", &save)) {
+            pathf(out, cap, "%s/gnuplot", d[0] ? d : ".");
+            if (access(out, X_OK) == 0 && is_file(out)) {
+                free(copy);
+                return;
+            }
+        }
+        free(copy);
+    }
+    cli_fail("gnuplot not found on PATH (Debian: apt-get install "
+             "gnuplot-nox)");
+}
+
+/* The time the PDFs say they were created: SOURCE_DATE_EPOCH, else the
+ * run's start (meta.csv date, ISO 8601 with a +hhmm offset), else 1970. */
+static void pdf_date(char out[15])
+{
+    time_t t = 0;
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    const char *date = meta_get("date");
+    int y, mo, d, h, mi, s;
+    char sign = '+';
+    int off = 0;
+    if (sde && sde[0] && strspn(sde, "0123456789") == strlen(sde)) {
+        t = (time_t)strtoll(sde, NULL, 10);
+    } else if (date && sscanf(date, "%4d-%2d-%2dT%2d:%2d:%2d%c%4d", &y, &mo,
+                              &d, &h, &mi, &s, &sign, &off) >= 6) {
+        struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
+                        .tm_hour = h, .tm_min = mi, .tm_sec = s};
+        t = timegm(&tm);
+        long secs = (off / 100) * 3600L + (off % 100) * 60L;
+        if (sign == '+')
+            t -= secs;
+        else if (sign == '-')
+            t += secs;
+    }
+    struct tm utc;
+    if (!gmtime_r(&t, &utc) ||
+        strftime(out, 15, "%Y%m%d%H%M%S", &utc) != 14)
+        memcpy(out, "19700101000000", 15);
+}
+
+/* Overwrite the digits of /CreationDate (D:YYYYMMDDHHmmSS in place: the
+ * same length, so the PDF's cross-reference offsets stay right. */
+static void pdf_fix_date(const char *path, const char date[15])
+{
+    FILE *f = fopen(path, "r+b");
+    if (!f)
+        cli_fail("cannot open '%s': %s", path, strerror(errno));
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    char chunk[65536];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (len + got > cap) {
+            cap = (len + got) * 2;
+            buf = xrealloc(buf, cap);
+        }
+        memcpy(buf + len, chunk, got);
+        len += got;
+    }
+    static const char tag[] = "/CreationDate (D:";
+    char *at = buf ? memmem(buf, len, tag, sizeof tag - 1) : NULL;
+    if (at && (size_t)(at - buf) + sizeof tag - 1 + 14 <= len) {
+        long off = (long)(at - buf) + (long)sizeof tag - 1;
+        if (fseek(f, off, SEEK_SET) != 0 || fwrite(date, 1, 14, f) != 14)
+            cli_fail("cannot write '%s': %s", path, strerror(errno));
+    }
+    free(buf);
+    if (fclose(f))
+        cli_fail("cannot write '%s': %s", path, strerror(errno));
+}
+
+/* Run gnuplot for one figure in one format; exit 1 with its first line of
+ * complaint if it fails or says anything. */
+static void draw(const char *gnuplot, const char *plots,
+                 const struct figure *fg, enum fmt fmt, const char *date)
+{
+    char cwd[PATH_MAX], vars[3 * PATH_MAX], pre[PATH_MAX], style[PATH_MAX],
+        term[PATH_MAX], script[PATH_MAX], out[PATH_MAX];
+    bool tex = fmt == FMT_TEX;
+    pathf(cwd, sizeof cwd, "%s%s", out_dir, tex ? "/tex" : "");
+    char plots_q[2 * PATH_MAX];
+    size_t w = 0;
+    for (const char *p = plots; *p && w + 2 < sizeof plots_q; p++) {
+        if (*p == '"' || *p == '\\')
+            plots_q[w++] = '\\';
+        plots_q[w++] = *p;
+    }
+    plots_q[w] = '\0';
+    pathf(vars, sizeof vars, "fmt = \"%s\"; out = \"%s.%s\"; "
+                             "datadir = \"%s\"; plotsdir = \"%s\"",
+          fmt_names[fmt], fg->name, tex ? "tex" : fmt_names[fmt],
+          tex ? "../data" : "data", plots_q);
+    pathf(pre, sizeof pre, "%s/%s.gp", data_dir, fg->name);
+    pathf(style, sizeof style, "%s/style.gp", plots);
+    pathf(term, sizeof term, "%s/terminal.gp", plots);
+    pathf(script, sizeof script, "%s/%s", plots, fg->script);
+    int err[2];
+    if (pipe(err) != 0)
+        cli_fail("pipe: %s", strerror(errno));
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0)
+        cli_fail("fork: %s", strerror(errno));
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_RDWR);
+        if (devnull < 0 || chdir(cwd) != 0)
+            _exit(126);
+        dup2(devnull, 0);
+        dup2(devnull, 1);
+        dup2(err[1], 2);
+        close(err[0]);
+        close(err[1]);
+        /* the same output whoever runs it: no ~/.gnuplot, UTC, C numbers */
+        setenv("HOME", "/nonexistent", 1);
+        setenv("TZ", "UTC", 1);
+        setenv("LC_ALL", "C.UTF-8", 1);
+        unsetenv("GNUPLOT_LIB");
+        execl(gnuplot, "gnuplot", "-e", vars, style, pre, term, script,
+              (char *)NULL);
+        _exit(127);
+    }
+    close(err[1]);
+    char msg[4096];
+    size_t len = 0;
+    ssize_t got;
+    while ((got = read(err[0], msg + len, sizeof msg - 1 - len)) > 0 ||
+           (got < 0 && errno == EINTR))
+        if (got > 0 && (len += (size_t)got) == sizeof msg - 1)
+            break;
+    msg[len] = '\0';
+    char sink[4096];
+    while (read(err[0], sink, sizeof sink) > 0) /* drain the rest */
+        ;
+    close(err[0]);
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            cli_fail("waitpid: %s", strerror(errno));
+    /* gnuplot's complaint: its last non-blank line names the problem */
+    char *line = msg;
+    for (char *p = strtok(msg, "\n"); p; p = strtok(NULL, "\n"))
+        if (strspn(p, " \t^") != strlen(p))
+            line = p;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && len) {
+        /* drawn, but gnuplot had something to say: pass it on */
+        fflush(stdout);
+        fprintf(stderr, "heaplab: warning: gnuplot on %s (%s): %s\n",
+                fg->name, fmt_names[fmt], line);
+    } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        cli_fail("gnuplot failed on %s (%s, plots/%s): %s", fg->name,
+                 fmt_names[fmt], fg->script,
+                 WIFEXITED(status) && WEXITSTATUS(status) == 127
+                     ? "cannot run gnuplot"
+                 : line[0] ? line
+                           : "no message");
+    if (fmt == FMT_PDF || fmt == FMT_TEX) {
+        pathf(out, sizeof out, "%s/%s.pdf", cwd, fg->name);
+        pdf_fix_date(out, date);
+    }
+}
+
+/* mkdir that accepts an existing folder; exit 2 naming what failed. */
+static void make_dir(const char *path, const char *what)
+{
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        if (!S_ISDIR(st.st_mode))
+            cli_usage_fail("%s '%s' is not a folder", what, path);
+        if (access(path, W_OK | X_OK) != 0)
+            cli_usage_fail("%s '%s' is not writable", what, path);
+        return;
+    }
+    if (mkdir(path, 0777) != 0)
+        cli_usage_fail("%s '%s' cannot be created: %s", what, path,
+                       strerror(errno));
+}
+
+/* ---- the command -------------------------------------------------------- */
+
+static void free_run(void)
+{
+    for (size_t i = 0; i < R.ncells; i++) {
+        struct cell *c = R.cells[i];
+        free(c->fi);
+        free(c->fe);
+        free(c->b);
+        free(c->s);
+        free(c);
+    }
+    for (size_t i = 0; i < R.ninsts; i++)
+        free(R.insts[i]);
+    free(R.cells);
+    free(R.insts);
+    free(R.meta);
+    free(figs.f);
+    memset(&R, 0, sizeof R);
+    pool_free();
+}
+
+int cmd_plot(int argc, char **argv)
+{
+    const char *run = NULL, *out = NULL;
+    char *format = NULL;
+    for (int i = 2; i < argc; i++) {
+        if (cli_is_help(argv[i])) {
+            fputs(plot_usage, stdout);
+            return CLI_EXIT_OK;
+        }
+        if (!strcmp(argv[i], "--format"))
+            format = (char *)cli_value(argc, argv, &i);
+        else if (!strcmp(argv[i], "--out"))
+            out = cli_value(argc, argv, &i);
+        else if (argv[i][0] == '-')
+            cli_usage_fail("unknown option '%s' for plot (see heaplab plot "
+                           "--help)", argv[i]);
+        else if (run)
+            cli_usage_fail("unexpected argument '%s' for plot (one run "
+                           "folder)", argv[i]);
+        else
+            run = argv[i];
+    }
+    if (!run)
+        cli_usage_fail("plot needs a run folder (see heaplab plot --help)");
+    bool want[NFMT] = {true, true, true, false};
+    if (format) {
+        char *copy = xstrdup(format), *items[NFMT + 1];
+        size_t n = cli_split("--format", copy, items, NFMT);
+        memset(want, 0, sizeof want);
+        for (size_t i = 0; i < n; i++) {
+            size_t f = 0;
+            while (f < NFMT && strcmp(items[i], fmt_names[f]))
+                f++;
+            if (f == NFMT)
+                cli_usage_fail("bad value for --format: '%s' (expected a "
+                               "comma list of pdf, svg, png, tex)", items[i]);
+            if (want[f])
+                cli_usage_fail("bad value for --format: '%s' named twice",
+                               items[i]);
+            want[f] = true;
+        }
+        free(copy);
+    }
+    struct stat st;
+    if (stat(run, &st) != 0 || !S_ISDIR(st.st_mode))
+        cli_usage_fail("'%s' is not a run folder (not a folder)", run);
+    static char run_buf[PATH_MAX];
+    pathf(run_buf, sizeof run_buf, "%s", run);
+    for (size_t len = strlen(run_buf); len > 1 && run_buf[len - 1] == '/';)
+        run_buf[--len] = '\0';
+    run = run_buf;
+
+    /* 1. read everything before writing anything */
+    R.dir = run;
+    read_meta();
+    read_cells();
+    read_summary();
+    read_latency();
+    read_timeline();
+    pool_details();
+    label_insts();
+    size_t with_sum = 0;
+    for (size_t i = 0; i < R.ncells; i++)
+        with_sum += R.cells[i]->has_sum;
+    if (!with_sum && R.ncells == 0)
+        cli_usage_fail("'%s' has no cells: nothing to plot (cells.csv and "
+                       "summary.csv have no rows)", run);
+
+    char plots[PATH_MAX], gnuplot[PATH_MAX];
+    find_plots(plots, sizeof plots);
+    find_gnuplot(gnuplot, sizeof gnuplot);
+
+    /* 2. the data */
+    static char out_buf[PATH_MAX];
+    if (out) {
+        snprintf(out_buf, sizeof out_buf, "%s", out);
+        make_dir(out_buf, "output folder");
+    } else {
+        pathf(out_buf, sizeof out_buf, "%s/figures", run);
+        make_dir(out_buf, "output folder");
+    }
+    out_dir = out_buf;
+    pathf(data_dir, sizeof data_dir, "%s/data", out_dir);
+    make_dir(data_dir, "output folder");
+    if (want[FMT_TEX]) {
+        char tex_dir[PATH_MAX];
+        pathf(tex_dir, sizeof tex_dir, "%s/tex", out_dir);
+        make_dir(tex_dir, "output folder");
+    }
+    printf("plotting %s into %s\n", run, out_dir);
+    figs_cost();
+    figs_latency();
+    figs_timeline();
+    figs_sweep();
+    figs_frag();
+    if (R.sum_not_ok)
+        printf("  note: %zu summary.csv rows have a status other than ok "
+               "(drawn where they have figures)\n", R.sum_not_ok);
+    if (R.sum_empty)
+        printf("  note: %zu summary.csv rows have no figures (n = 0): not "
+               "drawn\n", R.sum_empty);
+
+    /* 3. the figures */
+    char date[15];
+    pdf_date(date);
+    size_t files = 0;
+    for (size_t i = 0; i < figs.n; i++)
+        for (int f = 0; f < NFMT; f++)
+            if (want[f]) {
+                draw(gnuplot, plots, &figs.f[i], (enum fmt)f, date);
+                files++;
+            }
+    printf("%zu figures, %zu files in %s (scripts: %s)\n", figs.n, files,
+           out_dir, plots);
+    free_run();
+    return CLI_EXIT_OK;
+}

@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# tests/cli/plot.sh — `heaplab plot` on a small real run and on the
+# synthetic fixture (tests/cli/plot_fixture/make_fixture.sh: invented
+# numbers, for what no run here produces yet — kernel rows, figure 1b —
+# and for the schema without summary.csv's accel/clock/sweep): the
+# expected figures in every format, each a valid PDF/SVG/PNG/TeX file;
+# plotting again gives the same bytes (PDF CreationDate pinned to the
+# run's date, or SOURCE_DATE_EPOCH); one style per allocator across all
+# figures; skipped figures said on stdout.  Bad input: plot_bad_input.sh.
+. "$(dirname "$0")/lib.sh"
+FIXTURE="$(dirname "$0")/plot_fixture/make_fixture.sh"
+
+if ! command -v gnuplot >/dev/null; then
+  echo "plot: gnuplot is not installed (Debian: gnuplot-nox); nothing to test"
+  exit 0
+fi
+
+# every figure NAME (from "  NAME  <source>: ..." lines) in formats FMTS
+# under DIR: present, non-empty, and of its kind
+figures_ok() { # figures_ok DIR STDOUT FMT...
+  local dir=$1 out=$2; shift 2
+  local names n=0 bad=0 f fmt
+  names=$(awk '$1 ~ /^fig[0-9]/ && $2 ~ /\.csv:$/ { print $1 }' "$out")
+  for f in $names; do
+    n=$((n + 1))
+    [ -s "$dir/data/$f.dat" ] && [ -s "$dir/data/$f.gp" ] || { echo "no data for $f"; bad=1; }
+    for fmt in "$@"; do
+      case $fmt in
+        pdf) head -c 5 "$dir/$f.pdf" 2>/dev/null | grep -q '^%PDF-' || { echo "$f.pdf"; bad=1; } ;;
+        png) [ "$(head -c 8 "$dir/$f.png" 2>/dev/null | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || { echo "$f.png"; bad=1; } ;;
+        svg) { head -n 1 "$dir/$f.svg" | grep -q '^<?xml' && grep -q '</svg>' "$dir/$f.svg" &&
+               { ! command -v xmllint >/dev/null || xmllint --noout "$dir/$f.svg"; }; } 2>/dev/null || { echo "$f.svg"; bad=1; } ;;
+        tex) { grep -q 'includegraphics' "$dir/tex/$f.tex" && head -c 5 "$dir/tex/$f.pdf" | grep -q '^%PDF-'; } 2>/dev/null || { echo "tex/$f"; bad=1; } ;;
+      esac
+    done
+  done
+  [ "$n" -gt 0 ] && [ "$bad" -eq 0 ]
+}
+
+# no file of an unasked format
+only_formats() { # only_formats DIR EXT...
+  local dir=$1 e; shift
+  for e in pdf svg png; do
+    case " $* " in *" $e "*) ;; *) [ -z "$(ls "$dir" | grep "\.$e\$")" ] || return 1 ;; esac
+  done
+}
+
+# every allocator has one colour and one dash in every preamble
+one_style_per_allocator() { # DIR...
+  awk '
+    FNR == 1 { delete col; delete dash }
+    /^set style line [0-9]+ lc rgb/ && $4 < 100 { col[$4] = $7; dash[$4] = $9 }
+    /^lbl\[[0-9]+\] = tex/ { i = substr($1, 5, length($1) - 5); name = $NF
+      s = col[i] " " dash[i]
+      if (name in style && style[name] != s) { print name ": " style[name] " and " s; bad++ }
+      style[name] = s }
+    END { exit bad > 0 || length(style) == 0 }' $(for d in "$@"; do ls "$d"/*.gp; done)
+}
+
+# ---- a small real run -------------------------------------------------------
+mkdir -p "$TMP/runs"
+SWEEP=()
+if "$HL" run --help | grep -q -- '--sweep'; then SWEEP=(--sweep churn-fixed:live=4,16,64); fi
+"$HL" run --out "$TMP/runs" --allocators slab,bump,glibc,bitmap-fast,buddy \
+  --workloads churn-fixed,lifo,frames-churn --ops 400 --reps 3 "${SWEEP[@]}" \
+  >"$TMP/run.out" 2>"$TMP/run.err"
+check "the run exits 0" [ $? -eq 0 ]
+RUN=$(run_dir "$TMP/runs")
+
+"$HL" plot "$RUN" >"$TMP/p1.out" 2>"$TMP/p1.err"
+check "plot exits 0" [ $? -eq 0 ]
+check "plot says nothing on stderr" [ ! -s "$TMP/p1.err" ]
+F="$RUN/figures"
+check "figures in RUN/figures, pdf svg png" figures_ok "$F" "$TMP/p1.out" pdf svg png
+for f in fig1a-cost-cycles-heap fig1a-cost-cycles-frame fig2-latency-churn-fixed \
+         fig2-latency-lifo fig2-latency-frames-churn fig3-space-churn-fixed \
+         fig3-space-lifo fig3-space-frames-churn fig6-frag-heap fig6-frag-frame; do
+  check "real run: $f.pdf" [ -s "$F/$f.pdf" ]
+done
+if [ ${#SWEEP[@]} -gt 0 ]; then
+  check "real run: fig4 from the sweep" [ -s "$F/fig4-sweep-churn-fixed-live.png" ]
+  check "real run: the sweep's cells are not in figure 1" bash -c '! grep -q "live=4\b" "$1"' _ "$F/data/fig1a-cost-cycles-heap.gp"
+else
+  check "real run: fig4 skipped, said so" grep -q '^  fig4-sweep .*skipped' "$TMP/p1.out"
+fi
+check "real run: fig5 skipped, said so" grep -q '^  fig5-sweep .*skipped: no sweep of a frame workload' "$TMP/p1.out"
+if awk "$AWK_CSV"'NR == 1 { split_csv($0); for (i = 1; i <= nf; i++) if (f[i] == "clock") c = i; next }
+       c { split_csv($0); if (f[c] == "instructions") found = 1 } END { exit !found }' "$RUN/summary.csv"; then
+  check "real run: fig1b drawn from the instructions rows" [ -s "$F/fig1b-cost-instructions-heap.pdf" ]
+else
+  check "real run: fig1b skipped, said so" grep -q '^  fig1b-cost-instructions .*skipped' "$TMP/p1.out"
+fi
+check "one style per allocator (real run)" one_style_per_allocator "$F/data"
+
+# the same bytes again, in the same folder and in another
+cp -r "$F" "$TMP/first"
+sleep 1 # a second later: a clock in the files would show
+"$HL" plot "$RUN" >"$TMP/p2.out" 2>&1
+check "plot again exits 0" [ $? -eq 0 ]
+check "plot again: byte-identical files" diff -r "$TMP/first" "$F"
+"$HL" plot "$RUN" --out "$TMP/elsewhere" >/dev/null 2>&1
+check "plot --out elsewhere: the same bytes" diff -r "$TMP/first" "$TMP/elsewhere"
+d=$(awk -F, '$1 == "date" { print $2 }' "$RUN/meta.csv")
+want=$(TZ=UTC date -d "$d" +%Y%m%d%H%M%S 2>/dev/null)
+check "PDF CreationDate is the run's date ($want)" grep -aq "/CreationDate (D:${want}Z)" "$F/fig1a-cost-cycles-heap.pdf"
+SOURCE_DATE_EPOCH=86400 "$HL" plot "$RUN" --out "$TMP/sde" --format pdf >/dev/null 2>&1
+check "SOURCE_DATE_EPOCH sets the CreationDate" grep -aq '/CreationDate (D:19700102000000Z)' "$TMP/sde/fig1a-cost-cycles-heap.pdf"
+check "--format pdf: only PDFs" only_formats "$TMP/sde" pdf
+"$HL" plot "$RUN" --out "$TMP/pngonly" --format png >/dev/null 2>&1
+check "--format png: only PNGs" only_formats "$TMP/pngonly" png
+check "--format png: the same PNG bytes" cmp "$TMP/first/fig1a-cost-cycles-heap.png" "$TMP/pngonly/fig1a-cost-cycles-heap.png"
+
+# ---- the fixture (SYNTHETIC: invented numbers) -----------------------------
+mkdir -p "$TMP/fx" "$TMP/fxold"
+bash "$FIXTURE" "$TMP/fx" && bash "$FIXTURE" "$TMP/fxold" old
+check "the fixture is labelled as one" grep -q '^note,"SYNTHETIC FIXTURE' "$TMP/fx/fixture-plot/meta.csv"
+FX="$TMP/fx/fixture-plot"
+"$HL" plot "$FX" --format pdf,svg,png,tex >"$TMP/fx.out" 2>"$TMP/fx.err"
+check "fixture: plot exits 0" [ $? -eq 0 ]
+check "fixture: nothing on stderr" [ ! -s "$TMP/fx.err" ]
+check "fixture: every figure in pdf svg png tex" figures_ok "$FX/figures" "$TMP/fx.out" pdf svg png tex
+for f in fig1b-cost-instructions-heap fig1b-cost-instructions-frame \
+         fig4-sweep-churn-fixed-live fig5-sweep-frames-churn-occupancy; do
+  check "fixture: $f" [ -s "$FX/figures/$f.pdf" ] && [ -s "$FX/figures/tex/$f.tex" ]
+done
+check "fixture: nothing skipped" bash -c '! grep -q skipped "$1"' _ "$TMP/fx.out"
+check "fixture: host against qemu in one unit" grep -q 'qemu: icount' "$FX/figures/data/fig1b-cost-instructions-heap.gp"
+check "fixture: the crashed cell is noted" grep -q 'no figures (n = 0)' "$TMP/fx.out"
+check "fixture: my_alloc escaped for TeX" grep -q 'my\\_alloc' "$FX/figures/tex/fig1a-cost-cycles-heap.tex"
+check "fixture: 95% escaped for TeX" grep -q '95\\% CI' "$FX/figures/tex/fig1a-cost-cycles-heap.tex"
+check "fixture: one style per allocator" one_style_per_allocator "$FX/figures/data" "$F/data"
+cp -r "$FX/figures" "$TMP/fxfirst"
+"$HL" plot "$FX" --format pdf,svg,png,tex >/dev/null 2>&1
+check "fixture: plot again, byte-identical (tex too)" diff -r "$TMP/fxfirst" "$FX/figures"
+check "fixture: CreationDate from meta.csv's date (+0100)" grep -aq '/CreationDate (D:20260102020405Z)' "$FX/figures/fig1a-cost-cycles-heap.pdf"
+
+"$HL" plot "$TMP/fxold/fixture-plot" >"$TMP/fxold.out" 2>"$TMP/fxold.err"
+check "old schema (no accel/clock/sweep): plot exits 0" [ $? -eq 0 ]
+check "old schema: nothing on stderr" [ ! -s "$TMP/fxold.err" ]
+check "old schema: figures" figures_ok "$TMP/fxold/fixture-plot/figures" "$TMP/fxold.out" pdf svg png
+check "old schema: fig1b skipped, said so" grep -q '^  fig1b-cost-instructions .*skipped' "$TMP/fxold.out"
+check "old schema: fig4 and fig5 from meta.csv's sweep rows" \
+  [ -s "$TMP/fxold/fixture-plot/figures/fig4-sweep-churn-fixed-live.png" ] && \
+  [ -s "$TMP/fxold/fixture-plot/figures/fig5-sweep-frames-churn-occupancy.png" ]
+check "old schema: swept cells labelled by their value" grep -q '"churn-fixed live=64"' "$TMP/fxold/fixture-plot/figures/data/fig1a-cost-cycles-heap.gp"
+
+# ---- help ----------------------------------------------------------------------
+check "heaplab --help lists plot" bash -c '"$1" --help | grep -q "^  plot RUN"' _ "$HL"
+"$HL" plot --help >"$TMP/help" 2>&1
+check "plot --help exits 0" [ $? -eq 0 ]
+check "plot --help shows usage" grep -q '^usage: heaplab plot RUN' "$TMP/help"
+check "plot --help says the exit statuses" grep -q 'Exit 0 when' "$TMP/help"
+finish
