@@ -51,9 +51,11 @@ void boot_info_copy(uint32_t mbi_phys)
 
 static bool is_space(char c) { return c == ' ' || c == '\t'; }
 
-bool kcmd_get(const char *key, char *out, size_t bytes)
+/* Visit the words of the command line that read "key=value": calls
+ * fn(ctx, value, len) for each in order; stops when fn returns false. */
+static void kcmd_each(const char *key, bool (*fn)(void *ctx, const char *v, size_t len),
+                      void *ctx)
 {
-    bool found = false;
     const char *s = kboot.cmdline;
     while (*s) {
         while (is_space(*s))
@@ -70,13 +72,66 @@ bool kcmd_get(const char *key, char *out, size_t bytes)
         if (*k || w == s || *w != '=')
             continue;
         w++;
-        size_t n = 0;
-        while (w < s && n + 1 < bytes)
-            out[n++] = *w++;
-        out[n] = '\0';
-        found = true; /* keep going: a later word wins */
+        if (!fn(ctx, w, (size_t)(s - w)))
+            return;
     }
-    return found;
+}
+
+struct kcmd_last {
+    const char *v;
+    size_t len;
+    bool found;
+};
+
+static bool take_last(void *ctx, const char *v, size_t len)
+{
+    struct kcmd_last *l = ctx;
+    l->v = v;
+    l->len = len;
+    l->found = true;
+    return true; /* keep going: a later word wins */
+}
+
+bool kcmd_get(const char *key, char *out, size_t bytes)
+{
+    struct kcmd_last l = {0};
+    kcmd_each(key, take_last, &l);
+    if (!l.found)
+        return false;
+    size_t n = 0;
+    while (n < l.len && n + 1 < bytes) {
+        out[n] = l.v[n];
+        n++;
+    }
+    out[n] = '\0';
+    return true;
+}
+
+struct kcmd_nth {
+    unsigned want, seen;
+    const char *v;
+    size_t len;
+};
+
+static bool take_nth(void *ctx, const char *v, size_t len)
+{
+    struct kcmd_nth *t = ctx;
+    if (t->seen++ != t->want)
+        return true;
+    t->v = v;
+    t->len = len;
+    return false;
+}
+
+bool kcmd_find(const char *key, unsigned n, const char **value, size_t *len)
+{
+    struct kcmd_nth t = {.want = n};
+    kcmd_each(key, take_nth, &t);
+    if (!t.v)
+        return false;
+    *value = t.v;
+    *len = t.len;
+    return true;
 }
 
 bool kcmd_list_has(const char *list, const char *item)

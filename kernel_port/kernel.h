@@ -22,7 +22,7 @@ extern char kernel_image_end[];
 /* ---- boot information -------------------------------------------------------
  * Copied out of the loader's multiboot structure before anything else
  * touches low memory (the frame allocator's bitmap lives there). */
-#define KBOOT_CMDLINE_BYTES 512u
+#define KBOOT_CMDLINE_BYTES 4096u
 #define KBOOT_MAX_RANGES 32u
 
 struct phys_range {
@@ -52,6 +52,11 @@ void boot_info_copy(uint32_t mbi_phys);
 /* Copy the value of key into out (NUL-terminated, truncated to bytes - 1);
  * false if key is absent.  pre: bytes >= 1. */
 bool kcmd_get(const char *key, char *out, size_t bytes);
+/* The n-th (0, 1, ...) word "key=value" of the command line, in order:
+ * *value points into kboot.cmdline (not NUL-terminated), *len is its
+ * length.  false if there are fewer than n + 1 such words.  For keys that
+ * may be given more than once (params=). */
+bool kcmd_find(const char *key, unsigned n, const char **value, size_t *len);
 /* Does the comma-separated list `list` contain `item`? ("all" does not
  * match everything here; callers decide what "all" means.) */
 bool kcmd_list_has(const char *list, const char *item);

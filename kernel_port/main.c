@@ -6,6 +6,7 @@
 #include "allocators/allocator.h"
 #include "allocators/bitmap_seed.h"
 #include "allocators/port.h"
+#include "kernel_port/bench.h"
 #include "kernel_port/console.h"
 #include "kernel_port/frames.h"
 #include "kernel_port/gdt.h"
@@ -80,10 +81,20 @@ void kernel_main(uint32_t magic, uint32_t mbi_phys)
     meta_uint("smep", vm_has_smep());
     meta_uint("pse", vm_has_pse());
 
+    /* test=<list>: self-tests; allocators=/workloads=: benchmark cells
+     * (bench.h).  Both may be asked for (tests first); neither: a clean
+     * boot is success. */
+    /* A cut command line may have lost any word: refuse it. */
+    if (kboot.cmdline_truncated) {
+        con_printf("@HL error,usage,command line longer than %u bytes\n",
+                   KBOOT_CMDLINE_BYTES - 1u);
+        kernel_exit(false);
+    }
+    bool ok = true;
     char tests[256];
     if (kcmd_get("test", tests, sizeof tests))
-        kernel_exit(selftest_run(tests));
-    /* No work asked for: a clean boot is success.  (Benchmark cells will
-     * be chosen here from allocators=..., workloads=..., reps=... .) */
-    kernel_exit(true);
+        ok = selftest_run(tests);
+    if (ok && bench_requested())
+        ok = bench_run();
+    kernel_exit(ok);
 }

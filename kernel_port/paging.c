@@ -14,6 +14,7 @@
 
 #include "allocators/port.h"
 #include "allocators/util.h"
+#include "kernel_port/console.h"
 #include "kernel_port/frames.h"
 #include "kernel_port/kernel.h"
 #include "kernel_port/multiboot.h"
@@ -337,8 +338,14 @@ bool vm_page_fault(uintptr_t cr2, uint32_t err)
         if (pf.user && !(d->flags & VM_USER))
             return false;
         uintptr_t pa;
-        if (!frame_zeroed(&pa))
-            return false; /* out of memory: the fault is fatal */
+        if (!frame_zeroed(&pa)) {
+            /* Out of memory: fatal, but say so plainly (the host turns
+             * this line into the reason of the cell's failed rows). */
+            con_printf("@HL error,oom,demand paging found no free frame for "
+                       "0x%08x (%llu demand faults so far; give QEMU more -m)\n",
+                       (unsigned)cr2, demand_faults);
+            return false;
+        }
         if (!vm_map(&kernel_vm, HL_ALIGN_DOWN(cr2, VM_PAGE_BYTES), pa, d->flags | VM_OWNED)) {
             frames_free(pa);
             return false;

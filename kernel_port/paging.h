@@ -14,9 +14,13 @@
  *   0x40000000  +------------------------------+  VM_USER_BASE
  *               | user window (U=1): test code |
  *               | alias, stack, data pages     |
- *   0x80000000  +------------------------------+  (unused)
+ *   0x80000000  +------------------------------+  VM_CELL_BASE
+ *               | a benchmark cell's region    |  demand-paged (bench.c):
+ *               | (1 GiB, like the host's)     |  what the allocator gets
  *   0xC0000000  +------------------------------+  VM_DEMAND_BASE
  *               | demand-paged ranges          |  mapped on first touch
+ *               | (a cell's workspace: state,  |
+ *               |  slots, scratch, histogram)  |
  *   0xE0000000  +------------------------------+  VM_DEVICE_BASE
  *               | device window: MMIO, PCD|PWT |  (VGA text buffer first)
  *   0xF0000000  +------------------------------+  VM_SCRATCH_BASE
@@ -44,6 +48,8 @@
 #define VM_USER_STACK_TOP_VA ((uintptr_t)0x40200000) /* one page below it */
 #define VM_USER_DATA_VA ((uintptr_t)0x40400000)
 #define VM_USER_END ((uintptr_t)0x80000000)
+#define VM_CELL_BASE ((uintptr_t)0x80000000)
+#define VM_CELL_END ((uintptr_t)0xC0000000)
 #define VM_DEMAND_BASE ((uintptr_t)0xC0000000)
 #define VM_DEVICE_BASE ((uintptr_t)0xE0000000)
 #define VM_SCRATCH_BASE ((uintptr_t)0xF0000000)

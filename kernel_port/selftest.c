@@ -545,6 +545,26 @@ static void test_panic(void)
     CHECK(!"an unhandled #UD returned");
 }
 
+/* ---- triple, hang (never in "all"): how QEMU ends when the kernel cannot say -------- */
+
+/* An exception with no IDT: #UD cannot be delivered, nor the #DF that
+ * follows: a triple fault, which QEMU -no-reboot turns into exit status 0
+ * (the host must read that as a failure). */
+static void test_triple(void)
+{
+    con_printf("expecting a triple fault next (QEMU exit status 0)\n");
+    idt_clear();
+    trigger_ud();
+    CHECK(!"a #UD without an IDT returned");
+}
+
+/* A guest that never ends: only the host's deadline stops it. */
+static void test_hang(void)
+{
+    con_printf("hanging with interrupts off\n");
+    x86_halt_forever();
+}
+
 /* ---- the runner ------------------------------------------------------------------------ */
 
 struct selftest {
@@ -558,6 +578,7 @@ static const struct selftest tests[] = {
     {"paging", test_paging, true},   {"protect", test_protect, true},
     {"demand", test_demand, true},   {"device", test_device, true},
     {"frames", test_frames, true},   {"panic", test_panic, false},
+    {"triple", test_triple, false},  {"hang", test_hang, false},
 };
 
 bool selftest_run(const char *list)

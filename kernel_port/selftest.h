@@ -12,6 +12,9 @@
  *   all         all of the above
  *   panic       (never in "all") an unexpected #UD: must end with the
  *               register dump and the failure status
+ *   triple      (never in "all") an exception with an empty IDT: a
+ *               triple fault (QEMU -no-reboot exits with status 0)
+ *   hang        (never in "all") halts forever: the host's timeout
  *
  * Each test prints "@HL test,<name>,pass" or "@HL test,<name>,fail"
  * (after a "  FAIL ..." line per failed check).

@@ -81,6 +81,12 @@ void idt_init(void)
     idt_load(&p);
 }
 
+void idt_clear(void)
+{
+    struct idt_ptr p = {.limit = 0, .base_lo = 0, .base_hi = 0};
+    idt_load(&p);
+}
+
 struct pf_decoded pf_decode(uint32_t err)
 {
     struct pf_decoded d = {
@@ -118,8 +124,11 @@ static void trap_dump(const struct trap_frame *f, uintptr_t cr2)
                    d.write ? "write" : "read", d.user ? "user mode" : "supervisor mode",
                    d.rsvd ? ", reserved bit set" : "", d.ifetch ? ", instruction fetch" : "");
     }
-    con_printf("@HL error,exception,%s,vector=%u,err=0x%x,eip=0x%08x\n", trap_mnemonic(f->vector),
+    con_printf("@HL error,exception,%s,vector=%u,err=0x%x,eip=0x%08x", trap_mnemonic(f->vector),
                f->vector, f->err, f->eip);
+    if (f->vector == TRAP_PF)
+        con_printf(",cr2=0x%08x", (unsigned)cr2);
+    con_putc('\n');
 }
 
 /* ---- catching ------------------------------------------------------------ */

@@ -86,6 +86,9 @@ struct trap_record {
 
 /* Install the IDT with the 32 exception gates (ring-0 interrupt gates). */
 void idt_init(void);
+/* Load an empty IDT (limit 0): the next exception cannot be delivered,
+ * which is a triple fault.  For the self-test "triple" only. */
+void idt_clear(void);
 
 /* "#PF", "Page Fault", ... for vector < 32; "?" otherwise. */
 const char *trap_mnemonic(uint32_t vector);

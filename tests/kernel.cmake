@@ -12,6 +12,21 @@ set(_kdir ${CMAKE_CURRENT_SOURCE_DIR}/kernel)
 add_test(NAME kernel_image COMMAND ${_kdir}/image_check.sh ${_kelf})
 set_tests_properties(kernel_image PROPERTIES LABELS "kernel")
 
+# The serial line protocol as bench/host/qemu.c parses it (no QEMU needed).
+# Not hl_unit_test: hl_testlib's port library would come before hl_cli's
+# allocators on the link line, leaving a checked build's hl_report
+# unresolved; hl_cli brings the port itself, in order.
+add_executable(test_qemu_proto test_qemu_proto.c
+               ${PROJECT_SOURCE_DIR}/bench/host/no_test_allocators.c)
+target_link_libraries(test_qemu_proto PRIVATE hl_cli PkgConfig::CMOCKA)
+add_test(NAME test_qemu_proto COMMAND test_qemu_proto)
+set_tests_properties(test_qemu_proto PROPERTIES LABELS "kernel;unit")
+
+# The test driver of qemu_run_cell (tests/kernel/qemu_cell_test.sh runs it).
+add_executable(qemu_cell_main qemu_cell_main.c
+               ${PROJECT_SOURCE_DIR}/bench/host/no_test_allocators.c)
+target_link_libraries(qemu_cell_main PRIVATE hl_cli)
+
 find_program(HL_QEMU_I386 qemu-system-i386)
 if(NOT HL_QEMU_I386)
   message(WARNING "qemu-system-i386 not found (tools/setup installs qemu-system-x86): "
@@ -81,3 +96,59 @@ hl_kernel_test(kernel_all "test=all" 33 --vga
   --want "^@HL test,paging,pass$" --want "^@HL test,protect,pass$"
   --want "^@HL test,demand,pass$" --want "^@HL test,device,pass$"
   --want "^@HL test,frames,pass$")
+
+# ---- benchmark cells (kernel_port/bench.c) -------------------------------------------------
+
+# The kernel plans and runs cells from its command line, one boot: the
+# workloads in order, each with the allocators of its family; a sweep
+# point after the suite, tagged with its parameter, without detail rows.
+hl_kernel_test(kernel_cells
+  "vga=off allocators=buddy,slab workloads=frames-churn,churn-fixed ops=2000 reps=2 run_id=K accel=tcg clock=tsc-tcg params=churn-fixed:live=100,size=48 sweep=churn-fixed:live=7" 33
+  --want "^@HL meta,cells_planned,3$"
+  --want "^@HL begin,0,buddy,frames-churn,\"frames=506,occupancy=99,ops=500\",,1,2$"
+  --want "^@HL begin,1,slab,churn-fixed,\"live=100,ops=[0-9]+,size=48\",,1,2$"
+  --want "^@HL begin,2,slab,churn-fixed,\"live=7,ops=[0-9]+,size=48\",live,1,2$"
+  --want "^@HL cell,K,qemu,tcg,tsc-tcg,buddy,frame,frames-churn,\"frames=506,occupancy=99,ops=500\",1,1,ok,2000,1bbb9372b4d9ea29,[0-9a-f]{16},"
+  --want "^@HL cell,K,qemu,tcg,tsc-tcg,slab,heap,churn-fixed,\"live=7,.*,live$"
+  --reject "^@HL (lat|tl),K,qemu,slab,churn-fixed,\"live=7,"
+  --want "^@HL rep,1$" --want "^@HL end,2,ok,$"
+  --reject "^@HL error,")
+# A bad command line is refused with a reason, and fails the boot.
+hl_kernel_test(kernel_cells_usage "vga=off allocators=buddy,no-such" 35
+  --want "^@HL error,usage,\"?unknown name in allocators=: 'no-such'")
+hl_kernel_test(kernel_cells_bad_params "vga=off workloads=lifo params=lifo:n=0" 35
+  --want "^@HL error,usage,")
+hl_kernel_test(kernel_cells_bad_sweep "vga=off workloads=lifo sweep=lifo:nosuch=1,2" 35
+  --want "^@HL error,usage,\"?bad sweep= \\(no such parameter\\)")
+# How QEMU ends when the kernel cannot say: a triple fault exits 0.
+hl_kernel_test(kernel_triple_fault "vga=off test=triple" 0
+  --want "^expecting a triple fault")
+
+# qemu_run_cell through tests/qemu_cell_main.c: rows, checksums equal to
+# the host's, icount determinism, and the failure paths.
+set(_qcell ${CMAKE_CURRENT_SOURCE_DIR}/kernel/qemu_cell_test.sh)
+foreach(mode checksums determinism failures)
+  add_test(NAME qemu_cell_${mode}
+           COMMAND bash ${_qcell} ${mode} $<TARGET_FILE:qemu_cell_main> $<TARGET_FILE:heaplab>)
+  set_tests_properties(qemu_cell_${mode} PROPERTIES LABELS "kernel;qemu" TIMEOUT 600
+                       ENVIRONMENT "HEAPLAB_QEMU=${HL_QEMU_I386};HEAPLAB_KERNEL=${_kelf}")
+endforeach()
+# The KVM probe: reports what it finds (never fails on a machine without
+# working KVM: that is the point of probing).
+add_test(NAME qemu_kvm_probe COMMAND $<TARGET_FILE:qemu_cell_main> probe)
+set_tests_properties(qemu_kvm_probe PROPERTIES LABELS "kernel;qemu" TIMEOUT 120
+                     ENVIRONMENT "HEAPLAB_QEMU=${HL_QEMU_I386};HEAPLAB_KERNEL=${_kelf}"
+                     PASS_REGULAR_EXPRESSION "kvm=(yes|no)")
+# The whole default suite (--ops 30000): the kernel's plan and checksums
+# equal the host's, cell for cell (one boot, reps 1, about a minute).
+add_test(NAME kernel_suite_checksums
+         COMMAND bash ${_kdir}/suite_checksums.sh ${HL_QEMU_I386} ${_kelf}
+                 $<TARGET_FILE:heaplab> $<TARGET_FILE:qemu_cell_main> 30000)
+set_tests_properties(kernel_suite_checksums PROPERTIES LABELS "kernel;qemu" TIMEOUT 1800)
+
+# `heaplab run --env both|qemu` end to end: host and qemu rows of the same
+# streams, the run's own checksum cross-check, three identical icount
+# runs, a missing QEMU.
+add_test(NAME cli_run_env COMMAND bash ${_kdir}/run_env.sh $<TARGET_FILE:heaplab>)
+set_tests_properties(cli_run_env PROPERTIES LABELS "kernel;qemu;cli" TIMEOUT 600
+                     ENVIRONMENT "HEAPLAB_QEMU=${HL_QEMU_I386};HEAPLAB_KERNEL=${_kelf}")

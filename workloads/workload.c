@@ -281,3 +281,8 @@ void wl_start_common(struct hl_wl_gen *g)
     g->total = g->w->total_ops(&g->p);
     g->phase = g->i = g->j = g->k = 0;
 }
+
+const char *const hl_wl_default_sweeps[HL_WL_NDEFAULT_SWEEPS] = {
+    "churn-fixed:live=16,64,256,1024,4096",
+    "frames-churn:occupancy=25,50,75,90,99",
+};

@@ -120,7 +120,14 @@ uint64_t hl_wl_checksum(const struct hl_workload *w,
                         const struct hl_wl_params *p, uint64_t seed,
                         void *scratch, size_t scratch_bytes);
 
-/* ---- additions (workloads/ helper) ------------------------------------- */
+/* The sweeps of the default suite (the host's `heaplab run` and the
+ * kernel's command line alike, when neither names workloads or sweeps):
+ * "workload:key=v1,v2,..." each.  Cost against the live set (first-fit's
+ * linear walk) and against frame occupancy (the bitmap's linear scan). */
+#define HL_WL_NDEFAULT_SWEEPS 2u
+extern const char *const hl_wl_default_sweeps[HL_WL_NDEFAULT_SWEEPS];
+
+/* ---- validation and --ops scaling ------------------------------------- */
 
 /* 0 if every value of p is inside its parameter's [min, max] and, where
  * the workload has both `min` and `max`, min <= max; else -1 with a static

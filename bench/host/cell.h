@@ -73,6 +73,7 @@ enum cell_col {
     COL_STATUS = 10,
     COL_OPS = 11,
     COL_WORKLOAD_CHECKSUM = 12,
+    COL_PLACEMENT_CHECKSUM = 13,
     COL_CYCLES_PER_OP = 14,
     COL_P99 = 17,
     COL_SWEEP = 28,

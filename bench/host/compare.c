@@ -1,6 +1,6 @@
 /*
- * compare.c — `heaplab compare RUN_A RUN_B`: for every cell (env,
- * allocator, workload, params) in both runs, the ratio of the medians
+ * compare.c — `heaplab compare RUN_A RUN_B`: for every cell (env, clock,
+ * allocator, workload, params, sweep) in both runs, the ratio of the medians
  * B / A of cycles_per_op and of p99 over the reps, with the two-sided
  * Mann-Whitney U test of A's reps against B's (stats.h), significant ones
  * marked.  Cells found in only one run are listed as such.  Only reps with
@@ -34,8 +34,8 @@ static const char compare_usage[] =
     "listed as such.\n";
 
 struct cmp_cell {
-    char *key;             /* "env|clock|allocator|workload|params" */
-    char *where;           /* "env/clock", e.g. "host/tsc" */
+    char *key;             /* "env|clock|allocator|workload|params|sweep" */
+    char *where;           /* "env/clock[ sweep=K]", e.g. "host/tsc" */
     char *allocator, *workload, *params;
     double *cyc, *p99;
     size_t n, cap, rows;
@@ -52,9 +52,10 @@ static struct cmp_cell *cell_for(struct cmp_run *r, char **f)
 {
     char key[2048];
     char where[96];
-    snprintf(key, sizeof key, "%s|%s|%s|%s|%s", f[COL_ENV], f[COL_CLOCK],
-             f[COL_ALLOCATOR], f[COL_WORKLOAD], f[COL_PARAMS]);
-    snprintf(where, sizeof where, "%s/%s", f[COL_ENV], f[COL_CLOCK]);
+    snprintf(key, sizeof key, "%s|%s|%s|%s|%s|%s", f[COL_ENV], f[COL_CLOCK],
+             f[COL_ALLOCATOR], f[COL_WORKLOAD], f[COL_PARAMS], f[COL_SWEEP]);
+    snprintf(where, sizeof where, "%s/%s%s%s", f[COL_ENV], f[COL_CLOCK],
+             f[COL_SWEEP][0] ? " sweep=" : "", f[COL_SWEEP]);
     for (size_t i = 0; i < r->n; i++)
         if (!strcmp(r->cells[i].key, key))
             return &r->cells[i];

@@ -23,6 +23,8 @@
 #include "bench/core/runner.h"
 #include "bench/host/baselines.h"
 #include "bench/host/cell.h"
+#include "bench/host/csvline.h"
+#include "bench/host/qemu.h"
 #include "bench/host/stats.h"
 #include "bench/host/sysinfo.h"
 
@@ -37,62 +39,72 @@
 #define RUN_MAX_CPU 4095u
 #define RUN_MAX_TIMEOUT_S 86400u
 #define RUN_CI_LEVEL 0.95
-
-/* Swept in the default suite (no --workloads, no --sweep): cost against
- * the live set (first-fit's linear walk) and against frame occupancy
- * (the bitmap's linear scan). */
-static const char *const run_default_sweeps[] = {
-    "churn-fixed:live=16,64,256,1024,4096",
-    "frames-churn:occupancy=25,50,75,90,99",
-};
+#define RUN_ENV_QEMU "qemu"
 
 static const char run_usage[] =
     "usage: heaplab run [--allocators a,b] [--workloads w,x] [--reps N]\n"
     "                   [--ops N] [--seed S] [--out DIR] [--cpu PU]\n"
     "                   [--params w:k=v,...] [--sweep w:k=v1,v2,...]\n"
-    "                   [--clock LIST] [--det-reps N] [--timeout SEC]\n"
+    "                   [--env host|qemu|both] [--clock LIST]\n"
+    "                   [--accel auto|kvm|tcg] [--det-reps N] [--timeout SEC]\n"
     "\n"
-    "Run every cell (allocator x workload of the same family) --reps times,\n"
-    "each cell in its own child process bound to one PU, and write\n"
+    "Run every cell (allocator x workload of the same family, per clock) on\n"
+    "the host, each cell in its own child process bound to one PU, and in\n"
+    "the i386 kernel under QEMU, one boot per cell; write\n"
     "DIR/<run-id>/{meta,cells,latency,timeline,summary}.csv and cells.log.\n"
     "\n"
     "  --allocators LIST  comma list (default: every project allocator and\n"
-    "                     every installed baseline; see heaplab list)\n"
+    "                     every installed baseline; see heaplab list;\n"
+    "                     baselines run on the host only)\n"
     "  --workloads LIST   comma list (default: every workload)\n"
     "  --reps N           repetitions per cell, 1..1000 (default 9)\n"
+    "  --det-reps N       repetitions of the cells whose clock counts instead\n"
+    "                     of timing (instructions, icount): their figures\n"
+    "                     repeat exactly, 1..1000 (default 3)\n"
     "  --ops N            ops per stream: scales each workload's size\n"
     "                     parameters, 1..1000000000 (default 30000)\n"
     "  --seed S           workload seed, 0..2^64-1 (default 1)\n"
     "  --out DIR          an existing, writable folder (default results/,\n"
     "                     created if missing)\n"
-    "  --cpu PU           the PU (OS index) cells are bound to (default: the\n"
-    "                     first PU of the last core)\n"
+    "  --cpu PU           the PU (OS index) host cells are bound to\n"
+    "                     (default: the first PU of the last core)\n"
     "  --params W:K=V,..  set workload W's parameters after --ops scaling\n"
     "                     (repeatable; see heaplab list workloads)\n"
     "  --sweep W:K=V1,V2,...\n"
     "                     besides the suite's cells, run workload W once per\n"
     "                     value of its parameter K (after --ops and\n"
-    "                     --params), with the first clock only; rows say\n"
-    "                     sweep=K; repeatable, one per W.  Default, when\n"
-    "                     neither --workloads nor --sweep is given:\n"
-    "                     churn-fixed:live=16,64,256,1024,4096 and\n"
+    "                     --params) in the first environment with its first\n"
+    "                     clock; rows say sweep=K; repeatable, one per W.\n"
+    "                     Default, when neither --workloads nor --sweep is\n"
+    "                     given: churn-fixed:live=16,64,256,1024,4096 and\n"
     "                     frames-churn:occupancy=25,50,75,90,99;\n"
     "                     --sweep none: no sweep\n"
-    "  --clock LIST       comma list of: tsc (TSC cycles), instructions\n"
-    "                     (instructions counted by valgrind's callgrind\n"
-    "                     around the measured stream; no per-op figures)\n"
-    "                     (default: tsc,instructions; instructions only\n"
-    "                     where valgrind is installed)\n"
-    "  --det-reps N       repetitions of the cells whose clock counts instead\n"
-    "                     of timing (instructions): their figures repeat\n"
-    "                     exactly, 1..1000 (default 3)\n"
+    "  --env ENV          host, qemu or both (default: both where\n"
+    "                     qemu-system-i386 and the kernel are found, else\n"
+    "                     host, with a note)\n"
+    "  --clock LIST       comma list of: tsc (host: TSC cycles; QEMU: the\n"
+    "                     guest's rdtsc, tsc-tcg or tsc-kvm), instructions\n"
+    "                     (host: counted by valgrind's callgrind around the\n"
+    "                     measured stream; no per-op figures), icount (QEMU:\n"
+    "                     -icount shift=0, a tick is one guest instruction).\n"
+    "                     Each goes to the environments it exists in; QEMU\n"
+    "                     takes one clock (icount if named).  Default:\n"
+    "                     tsc,instructions,icount (instructions where\n"
+    "                     valgrind can run: installed, unsanitized build)\n"
+    "  --accel ACCEL      QEMU's accelerator: auto (probe KVM with a paging\n"
+    "                     test boot, else TCG; icount is TCG only), kvm or\n"
+    "                     tcg (default auto)\n"
     "  --timeout SEC      kill a cell after SEC seconds, 1..86400 (default:\n"
     "                     computed from --ops and --reps)\n"
     "\n"
     "Heap workloads run on heap allocators and baselines, frame workloads on\n"
-    "frame allocators.  A cell that crashes or hangs gets status=crashed or\n"
-    "status=timeout rows; the run goes on.  Exit 0 when the run completed\n"
-    "(whatever the cells' statuses), 2 on bad usage, 130 if interrupted.\n";
+    "frame allocators.  A cell that crashes, faults (in the kernel) or hangs\n"
+    "gets status=crashed or status=timeout rows; the run goes on.  At the\n"
+    "end every cell of one op stream must show the same workload_checksum\n"
+    "(and a frame allocator the same placement_checksum) on the host and in\n"
+    "QEMU: a mismatch is a loud WARNING and meta.csv says so.  Exit 0 when\n"
+    "the run completed (whatever the cells' statuses), 2 on bad usage, 130\n"
+    "if interrupted.\n";
 
 struct run_opts {
     char *allocs[RUN_MAX_LIST];
@@ -105,8 +117,14 @@ struct run_opts {
     size_t nsweeps;
     bool no_sweep;             /* --sweep none */
     bool clock_given;
-    bool host_tsc, host_instructions;
+    bool clock_tsc, clock_instructions, clock_icount;
+    const char *env;           /* "host", "qemu", "both"; NULL: default */
+    const char *accel;         /* --accel: auto, kvm, tcg */
+    bool accel_given;
     uint32_t reps, det_reps;
+    bool det_reps_given;
+    const char *host_order[2]; /* host clocks in --clock's order */
+    size_t nhost_order;
     uint64_t ops, seed;
     const char *out;
     bool out_given;
@@ -119,7 +137,7 @@ struct run_opts {
 
 static void parse_opts(int argc, char **argv, struct run_opts *o)
 {
-    *o = (struct run_opts){.reps = RUN_DEFAULT_REPS,
+    *o = (struct run_opts){.accel = "auto", .reps = RUN_DEFAULT_REPS,
                            .det_reps = RUN_DEFAULT_DET_REPS,
                            .ops = RUN_DEFAULT_OPS,
                            .seed = RUN_DEFAULT_SEED, .out = RUN_DEFAULT_OUT};
@@ -140,6 +158,7 @@ static void parse_opts(int argc, char **argv, struct run_opts *o)
         } else if (!strcmp(opt, "--det-reps")) {
             o->det_reps = (uint32_t)cli_parse_u64(
                 opt, cli_value(argc, argv, &i), 1, RUN_MAX_REPS);
+            o->det_reps_given = true;
         } else if (!strcmp(opt, "--ops")) {
             o->ops = cli_parse_u64(opt, cli_value(argc, argv, &i), 1,
                                    RUN_MAX_OPS);
@@ -171,16 +190,40 @@ static void parse_opts(int argc, char **argv, struct run_opts *o)
             size_t n = cli_split(opt, (char *)cli_value(argc, argv, &i), names,
                                  8);
             o->clock_given = true;
-            o->host_tsc = o->host_instructions = false;
+            o->clock_tsc = o->clock_instructions = o->clock_icount = false;
+            o->nhost_order = 0;
             for (size_t k = 0; k < n; k++) {
-                if (!strcmp(names[k], CELL_CLOCK))
-                    o->host_tsc = true;
-                else if (!strcmp(names[k], CELL_CLOCK_INSTRUCTIONS))
-                    o->host_instructions = true;
+                if (!strcmp(names[k], CELL_CLOCK) && !o->clock_tsc) {
+                    o->clock_tsc = true;
+                    o->host_order[o->nhost_order++] = CELL_CLOCK;
+                } else if (!strcmp(names[k], CELL_CLOCK_INSTRUCTIONS) &&
+                           !o->clock_instructions) {
+                    o->clock_instructions = true;
+                    o->host_order[o->nhost_order++] = CELL_CLOCK_INSTRUCTIONS;
+                } else if (!strcmp(names[k], CELL_CLOCK) ||
+                           !strcmp(names[k], CELL_CLOCK_INSTRUCTIONS) ||
+                           (!strcmp(names[k], "icount") && o->clock_icount))
+                    cli_usage_fail("bad value for --clock: '%s' named twice",
+                                   names[k]);
+                else if (!strcmp(names[k], "icount"))
+                    o->clock_icount = true;
                 else
-                    cli_usage_fail("bad value for --clock: '%s' (tsc or "
-                                   "instructions)", names[k]);
+                    cli_usage_fail("bad value for --clock: '%s' (tsc, "
+                                   "instructions or icount)", names[k]);
             }
+        } else if (!strcmp(opt, "--env")) {
+            o->env = cli_value(argc, argv, &i);
+            if (strcmp(o->env, "host") && strcmp(o->env, "qemu") &&
+                strcmp(o->env, "both"))
+                cli_usage_fail("bad value for --env: '%s' (host, qemu or "
+                               "both)", o->env);
+        } else if (!strcmp(opt, "--accel")) {
+            o->accel = cli_value(argc, argv, &i);
+            o->accel_given = true;
+            if (strcmp(o->accel, "auto") && strcmp(o->accel, "kvm") &&
+                strcmp(o->accel, "tcg"))
+                cli_usage_fail("bad value for --accel: '%s' (auto, kvm or "
+                               "tcg)", o->accel);
         } else if (!strcmp(opt, "--timeout")) {
             o->timeout_s = (unsigned)cli_parse_u64(
                 opt, cli_value(argc, argv, &i), 1, RUN_MAX_TIMEOUT_S);
@@ -192,14 +235,16 @@ static void parse_opts(int argc, char **argv, struct run_opts *o)
                            "run --help)", opt);
         }
     }
+    /* a counting clock never gets more reps than asked for */
+    if (!o->det_reps_given && o->det_reps > o->reps)
+        o->det_reps = o->reps;
     if (o->no_sweep && o->nsweeps)
         cli_usage_fail("bad value for --sweep: 'none' with other --sweep "
                        "options");
     /* The default suite's sweeps (figures 4 and 5 of heaplab plot). */
     if (!o->nwls && !o->nsweeps && !o->no_sweep)
-        for (size_t k = 0; k < sizeof run_default_sweeps /
-                                   sizeof run_default_sweeps[0]; k++)
-            o->sweeps[o->nsweeps++] = (char *)run_default_sweeps[k];
+        for (size_t k = 0; k < HL_WL_NDEFAULT_SWEEPS; k++)
+            o->sweeps[o->nsweeps++] = (char *)hl_wl_default_sweeps[k];
 }
 
 /* ---- the plan ----------------------------------------------------------------- */
@@ -214,6 +259,9 @@ struct plan {
     char skipped[1024]; /* baselines left out of the default suite */
     const char *clocks[4]; /* host clocks, in cell order */
     size_t nclocks;
+    bool host, qemu;       /* the environments of the run */
+    const char *qemu_clock; /* "icount" or "tsc" (qemu_configure's) */
+    char qemu_skipped[512]; /* why a default run has no QEMU cells */
 };
 
 struct default_ctx {
@@ -432,6 +480,8 @@ static size_t sweep_points(const struct run_opts *o,
             cli_usage_fail("bad value for --sweep: '%s' (%.*s: %s%s%s)", s,
                            (int)len, v, verr, bad >= 0 ? ": " : "",
                            bad >= 0 ? w->params[bad].name : "");
+        if (v[len] == ',' && !v[len + 1])
+            cli_usage_fail("bad value for --sweep: '%s' (empty value)", s);
         for (size_t j = 0; j < n; j++)
             if (out[j].v[k] == out[n].v[k])
                 cli_usage_fail("bad value for --sweep: '%s' (%.*s named "
@@ -445,20 +495,26 @@ static size_t sweep_points(const struct run_opts *o,
 /* Reps of a cell with this clock: counting clocks repeat exactly. */
 static uint32_t clock_reps(const struct run_opts *o, const char *clock)
 {
-    return strcmp(clock, CELL_CLOCK_INSTRUCTIONS) ? o->reps : o->det_reps;
+    return strcmp(clock, CELL_CLOCK_INSTRUCTIONS) && strcmp(clock, "icount")
+               ? o->reps
+               : o->det_reps;
 }
 
 /* One cell per allocator of w's family, for these params and clock. */
 static void add_cells(struct plan *pl, const struct hl_workload *w,
-                      const struct hl_wl_params *params, const char *clock,
-                      const char *sweep, uint32_t reps)
+                      const struct hl_wl_params *params, const char *env,
+                      const char *clock, const char *sweep, uint32_t reps)
 {
     for (size_t i = 0; i < pl->nallocs; i++) {
         const struct cli_alloc *ca = &pl->allocs[i];
         if (ca->a->family != w->family)
             continue;
-        struct cell_plan *c = &pl->cells[pl->n++];
+        struct cell_plan *c = &pl->cells[pl->n];
         c->ca = *ca;
+        c->env = env;
+        if (!strcmp(env, RUN_ENV_QEMU) && !qemu_cell_supported(c))
+            continue; /* baselines and test allocators: host only */
+        pl->n++;
         c->w = w;
         c->params = *params;
         c->clock = clock;
@@ -471,12 +527,45 @@ static void add_cells(struct plan *pl, const struct hl_workload *w,
     }
 }
 
-/* The host clocks of the run, in cell order. */
+/* The environments and clocks of the run.  --clock names clocks, each
+ * going where it can: tsc to the host and (unless icount is named too) to
+ * QEMU, instructions to the host, icount to QEMU.  Default: both
+ * environments where QEMU and the kernel are found; tsc and instructions
+ * (where valgrind can run) on the host, icount in QEMU.  qemu_why: why
+ * QEMU cannot run (NULL: it can). */
 static void pick_clocks(const struct run_opts *o, const char *valgrind,
-                        struct plan *pl)
+                        const char *qemu_why, struct plan *pl)
 {
-    bool tsc = o->clock_given ? o->host_tsc : true;
-    bool instr = o->clock_given ? o->host_instructions : valgrind != NULL;
+    const char *env = o->env;
+    if (!env) {
+        env = qemu_why ? "host" : "both";
+        if (qemu_why)
+            snprintf(pl->qemu_skipped, sizeof pl->qemu_skipped, "%s",
+                     qemu_why);
+    } else if (strcmp(env, "host") && qemu_why) {
+        cli_usage_fail("bad value for --env: '%s' (%s)", env, qemu_why);
+    }
+    pl->host = strcmp(env, "qemu") != 0;
+    pl->qemu = strcmp(env, "host") != 0;
+    if (pl->qemu) {
+        bool icount = o->clock_given ? o->clock_icount : true;
+        bool tsc = o->clock_given && o->clock_tsc && !icount;
+        if (!icount && !tsc)
+            cli_usage_fail("bad value for --clock: no clock for QEMU (icount "
+                           "or tsc; or --env host)");
+        pl->qemu_clock = icount ? "icount" : "tsc";
+    } else if (o->clock_given && o->clock_icount) {
+        cli_usage_fail("bad value for --clock: 'icount' is QEMU's (with "
+                       "--env qemu or both)");
+    }
+    if (!pl->host) {
+        if (o->clock_given && o->clock_instructions)
+            cli_usage_fail("bad value for --clock: 'instructions' is the "
+                           "host's (with --env host or both)");
+        return;
+    }
+    bool tsc = o->clock_given ? o->clock_tsc : true;
+    bool instr = o->clock_given ? o->clock_instructions : valgrind != NULL;
     if (instr && !valgrind)
         cli_usage_fail("bad value for --clock: 'instructions' needs %s",
                        cli_build.sanitize[0]
@@ -484,22 +573,28 @@ static void pick_clocks(const struct run_opts *o, const char *valgrind,
                              "a sanitized one)"
                            : "valgrind (tools/setup installs it; or set "
                              "HEAPLAB_VALGRIND)");
-    if (tsc)
-        pl->clocks[pl->nclocks++] = CELL_CLOCK;
-    if (instr)
-        pl->clocks[pl->nclocks++] = CELL_CLOCK_INSTRUCTIONS;
+    if (o->clock_given) { /* in the order given */
+        for (size_t k = 0; k < o->nhost_order; k++)
+            pl->clocks[pl->nclocks++] = o->host_order[k];
+    } else {
+        if (tsc)
+            pl->clocks[pl->nclocks++] = CELL_CLOCK;
+        if (instr)
+            pl->clocks[pl->nclocks++] = CELL_CLOCK_INSTRUCTIONS;
+    }
     if (pl->nclocks == 0)
-        cli_usage_fail("bad value for --clock: no clock left for the host");
+        cli_usage_fail("bad value for --clock: no clock for the host (tsc "
+                       "or instructions; or --env qemu)");
 }
 
 static void plan_cells(const struct run_opts *o, const char *valgrind,
-                       struct plan *pl)
+                       const char *qemu_why, struct plan *pl)
 {
     pick_allocs(o, pl);
     pick_workloads(o, pl);
     check_params_opts(o, pl);
     check_sweep_opts(o, pl);
-    pick_clocks(o, valgrind, pl);
+    pick_clocks(o, valgrind, qemu_why, pl);
     /* The suite: every workload with its run parameters, every clock;
      * then the sweep points, with the first clock only. */
     static struct hl_wl_params points[RUN_MAX_LIST][RUN_MAX_LIST];
@@ -510,22 +605,33 @@ static void plan_cells(const struct run_opts *o, const char *valgrind,
                                   &swept[k]);
         total += npoints[k];
     }
-    pl->cells = calloc(pl->nallocs * (pl->nwls * pl->nclocks + total) + 1,
+    pl->cells = calloc(pl->nallocs * (pl->nwls * (pl->nclocks + 1) + total) +
+                           1,
                        sizeof *pl->cells);
     if (!pl->cells)
         cli_fail("out of memory");
+    /* The suite on the host, every clock; then in QEMU; then the sweep
+     * points in the first environment with its first clock. */
+    const char *first_env = pl->host ? CELL_ENV : RUN_ENV_QEMU;
+    const char *first_clock = pl->host ? pl->clocks[0] : pl->qemu_clock;
     for (size_t k = 0; k < pl->nwls; k++) {
         struct hl_wl_params params;
         workload_params(o, pl->wls[k], &params);
-        for (size_t t = 0; t < pl->nclocks; t++)
-            add_cells(pl, pl->wls[k], &params, pl->clocks[t], "",
+        for (size_t t = 0; pl->host && t < pl->nclocks; t++)
+            add_cells(pl, pl->wls[k], &params, CELL_ENV, pl->clocks[t], "",
                       clock_reps(o, pl->clocks[t]));
+    }
+    for (size_t k = 0; pl->qemu && k < pl->nwls; k++) {
+        struct hl_wl_params params;
+        workload_params(o, pl->wls[k], &params);
+        add_cells(pl, pl->wls[k], &params, RUN_ENV_QEMU, pl->qemu_clock, "",
+                  clock_reps(o, pl->qemu_clock));
     }
     for (size_t k = 0; k < pl->nwls; k++)
         for (size_t v = 0; v < npoints[k]; v++)
-            add_cells(pl, pl->wls[k], &points[k][v], pl->clocks[0],
+            add_cells(pl, pl->wls[k], &points[k][v], first_env, first_clock,
                       pl->wls[k]->params[swept[k]].name,
-                      clock_reps(o, pl->clocks[0]));
+                      clock_reps(o, first_clock));
     if (pl->n == 0)
         cli_usage_fail("no cell to run: the allocators and workloads chosen "
                        "share no family (see heaplab list)");
@@ -581,6 +687,7 @@ static void iso_now(char *buf, size_t cap)
 }
 
 static void write_meta_head(const struct run_ctx *rc, const struct plan *pl,
+                            const struct qemu_ctx *q,
                             const struct run_opts *o, const char *cmdline,
                             const struct sys_topo *topo, const char *pu_how)
 {
@@ -632,10 +739,19 @@ static void write_meta_head(const struct run_ctx *rc, const struct plan *pl,
     else
         res_meta(fd, "timeout_s", "auto (from ops and reps; see cells.log)");
     res_metaf(fd, "cells_planned", "%zu", pl->n);
+    res_meta(fd, "envs", pl->host && pl->qemu ? "host,qemu"
+                         : pl->host           ? "host"
+                                              : "qemu");
+    if (pl->qemu)
+        qemu_write_meta(q, fd);
+    else
+        res_meta(fd, "qemu", pl->qemu_skipped[0] ? pl->qemu_skipped
+                                                 : "not used (--env host)");
     struct dbuf clocks = {0};
     for (size_t i = 0; i < pl->nclocks; i++)
         dbuf_addf(&clocks, "%s%s", i ? "," : "", pl->clocks[i]);
-    res_meta(fd, "clocks.host", clocks.p);
+    if (pl->host)
+        res_meta(fd, "clocks.host", clocks.p);
     dbuf_free(&clocks);
     if (rc->valgrind) {
         sys_program_version(rc->valgrind, text, sizeof text);
@@ -714,13 +830,13 @@ static const char summary_header[] =
 
 static void summarize(const struct run_ctx *rc, const struct plan *pl,
                       struct cell_outcome *outs, size_t ncells,
-                      const char *dir)
+                      const char *dir, const char *qemu_accel)
 {
     struct dbuf csv = {0};
     dbuf_add(&csv, summary_header, strlen(summary_header));
-    printf("\n%-16s %-15s %-12s %3s %-8s %14s %23s %10s  %s\n", "allocator",
-           "workload", "clock", "n", "status", "per op", "95% CI",
-           "p99", "params");
+    printf("\n%-16s %-15s %-4s %-12s %3s %-8s %14s %23s %10s  %s\n",
+           "allocator", "workload", "env", "clock", "n", "status", "per op",
+           "95% CI", "p99", "params");
     uint32_t max_reps = 1;
     for (size_t i = 0; i < ncells; i++)
         if (pl->cells[i].reps > max_reps)
@@ -743,7 +859,9 @@ static void summarize(const struct run_ctx *rc, const struct plan *pl,
         struct fig_stats sc = fig_of(cyc, n), sp = fig_of(p99, np);
         const char *status = cell_status(&outs[i], c->reps);
         dbuf_add_field(&csv, rc->run_id);
-        dbuf_addf(&csv, ",%s,%s,%s,", CELL_ENV, CELL_ACCEL, c->clock);
+        bool in_qemu = !strcmp(c->env, RUN_ENV_QEMU);
+        dbuf_addf(&csv, ",%s,%s,%s,", c->env, in_qemu ? qemu_accel : CELL_ACCEL,
+                  c->clock);
         dbuf_add_field(&csv, c->ca.a->name);
         dbuf_addf(&csv, ",%s,", hl_family_str(c->ca.a->family));
         dbuf_add_field(&csv, c->w->name);
@@ -769,14 +887,145 @@ static void summarize(const struct run_ctx *rc, const struct plan *pl,
             snprintf(med, sizeof med, "%.1f", sc.median);
         if (np)
             snprintf(tail, sizeof tail, "%.0f", sp.median);
-        printf("%-16s %-15s %-12s %3zu %-8s %14s %23s %10s  %s\n",
-               c->ca.a->name, c->w->name, c->clock, n, status, med, ci, tail,
-               c->params_text);
+        printf("%-16s %-15s %-4s %-12s %3zu %-8s %14s %23s %10s  %s\n",
+               c->ca.a->name, c->w->name, c->env, c->clock, n, status, med, ci,
+               tail, c->params_text);
     }
     free(cyc);
     free(p99);
     res_write_whole(dir, "summary.csv", csv.p, csv.len);
     dbuf_free(&csv);
+}
+
+/* ---- identical workloads, proven -------------------------------------------------- */
+
+struct ck_entry {
+    char *key;      /* what must agree */
+    char *value;    /* the checksum first seen */
+    char *where;    /* "env/clock allocator" of the first row */
+    bool host, qemu; /* seen in each environment */
+    bool bad;
+};
+
+struct ck_table {
+    struct ck_entry *e;
+    size_t n, cap;
+    size_t mismatches;
+};
+
+/* Record value for key; a different value than before is a mismatch
+ * (warned once per key on stderr). */
+static void ck_add(struct ck_table *t, const char *what, const char *key,
+                   const char *value, const char *env, const char *where)
+{
+    struct ck_entry *e = NULL;
+    for (size_t i = 0; i < t->n && !e; i++)
+        if (!strcmp(t->e[i].key, key))
+            e = &t->e[i];
+    if (!e) {
+        if (t->n == t->cap) {
+            t->cap = t->cap ? 2 * t->cap : 256;
+            t->e = realloc(t->e, t->cap * sizeof *t->e);
+            if (!t->e)
+                cli_fail("out of memory");
+        }
+        e = &t->e[t->n++];
+        *e = (struct ck_entry){strdup(key), strdup(value), strdup(where),
+                               false, false, false};
+        if (!e->key || !e->value || !e->where)
+            cli_fail("out of memory");
+    } else if (strcmp(e->value, value) && !e->bad) {
+        e->bad = true;
+        t->mismatches++;
+        fprintf(stderr, "heaplab: WARNING: %s differs for %s: %s in %s, %s "
+                "in %s\n", what, key, e->value, e->where, value, where);
+    }
+    if (!strcmp(env, RUN_ENV_QEMU))
+        e->qemu = true;
+    else
+        e->host = true;
+}
+
+static size_t ck_both(const struct ck_table *t)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < t->n; i++)
+        n += t->e[i].host && t->e[i].qemu;
+    return n;
+}
+
+static void ck_free(struct ck_table *t)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        free(t->e[i].key);
+        free(t->e[i].value);
+        free(t->e[i].where);
+    }
+    free(t->e);
+}
+
+/* Read cells.csv back and check that every cell of one (workload, params,
+ * seed) ran the same op stream — whatever its allocator, environment or
+ * clock — and that a frame allocator placed the same frames everywhere
+ * (same region size: see meta qemu_region_bytes).  Mismatches are warned
+ * on stderr; meta.csv gets the verdict. */
+static void cross_check(const struct run_ctx *rc, const char *dir,
+                        bool same_region)
+{
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/cells.csv", dir);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        res_meta(rc->f.meta, "checksums", "not checked: cells.csv unreadable");
+        return;
+    }
+    struct ck_table wl = {0}, place = {0};
+    char line[8192];
+    bool first = true;
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (first) { /* the header */
+            first = false;
+            continue;
+        }
+        char *fld[CELL_COLUMNS + 1];
+        if (csv_split(line, fld, CELL_COLUMNS + 1) != (int)CELL_COLUMNS)
+            continue;
+        if (strcmp(fld[COL_STATUS], "ok") && strcmp(fld[COL_STATUS], "failed"))
+            continue;
+        char key[1024], where[256];
+        snprintf(where, sizeof where, "%s/%s %s", fld[COL_ENV], fld[COL_CLOCK],
+                 fld[COL_ALLOCATOR]);
+        snprintf(key, sizeof key, "%s (%s, seed %s)", fld[COL_WORKLOAD],
+                 fld[COL_PARAMS], fld[COL_SEED]);
+        ck_add(&wl, "workload_checksum", key, fld[COL_WORKLOAD_CHECKSUM],
+               fld[COL_ENV], where);
+        if (!strcmp(fld[COL_FAMILY], "frame") && same_region) {
+            snprintf(key, sizeof key, "%s x %s (%s, seed %s)",
+                     fld[COL_ALLOCATOR], fld[COL_WORKLOAD], fld[COL_PARAMS],
+                     fld[COL_SEED]);
+            ck_add(&place, "placement_checksum", key,
+                   fld[COL_PLACEMENT_CHECKSUM], fld[COL_ENV], where);
+        }
+    }
+    fclose(f);
+    char text[512];
+    if (wl.mismatches || place.mismatches)
+        snprintf(text, sizeof text, "MISMATCH: %zu of %zu op streams and %zu "
+                 "of %zu frame placements differ between cells (see stderr)",
+                 wl.mismatches, wl.n, place.mismatches, place.n);
+    else
+        snprintf(text, sizeof text, "ok: %zu op streams identical in all "
+                 "their cells (%zu run both on the host and in QEMU); %zu "
+                 "frame placements identical (%zu in both)%s",
+                 wl.n, ck_both(&wl), place.n, ck_both(&place),
+                 same_region ? "" : "; placements not compared: the "
+                 "kernel's region is not the host's");
+    res_meta(rc->f.meta, "checksums", text);
+    if (wl.mismatches || place.mismatches)
+        fprintf(stderr, "heaplab: WARNING: %s\n", text);
+    ck_free(&wl);
+    ck_free(&place);
 }
 
 /* ---- progress ----------------------------------------------------------------- */
@@ -798,10 +1047,11 @@ static void progress(size_t done, size_t total, double elapsed,
     if (done)
         fmt_duration(left, sizeof left,
                      elapsed / (double)done * (double)(total - done));
-    fprintf(stderr, "\r\033[K[%zu/%zu cells] %s elapsed, ~%s left%s%s%s%s",
+    fprintf(stderr, "\r\033[K[%zu/%zu cells] %s elapsed, ~%s left%s%s%s%s%s%s",
             done, total, el, left, next ? "  now: " : "",
             next ? next->ca.a->name : "", next ? " x " : "",
-            next ? next->w->name : "");
+            next ? next->w->name : "", next ? " @ " : "",
+            next ? next->env : "");
     fflush(stderr);
 }
 
@@ -863,7 +1113,8 @@ static void meta_probes(const struct run_ctx *rc, const struct plan *pl,
                         size_t i, const struct cell_outcome *out)
 {
     for (size_t k = 0; k < i; k++)
-        if (pl->cells[k].ca.a == pl->cells[i].ca.a)
+        if (pl->cells[k].ca.a == pl->cells[i].ca.a &&
+            !strcmp(pl->cells[k].env, pl->cells[i].env))
             return;
     const char *p = out->probes.p;
     while (p && *p) {
@@ -893,8 +1144,25 @@ int cmd_run(int argc, char **argv)
     bool have_valgrind = !cli_build.sanitize[0] &&
                          cli_find_program("valgrind", "HEAPLAB_VALGRIND",
                                           valgrind, sizeof valgrind);
+    static struct qemu_ctx q; /* PATH_MAX strings: not on the stack */
+    char qemu_why[512];
+    bool have_qemu = qemu_init(&q, qemu_why, sizeof qemu_why);
     struct plan pl = {0};
-    plan_cells(&o, have_valgrind ? valgrind : NULL, &pl);
+    plan_cells(&o, have_valgrind ? valgrind : NULL,
+               have_qemu ? NULL : qemu_why, &pl);
+    if (o.accel_given && !pl.qemu)
+        cli_usage_fail("bad value for --accel: '%s' (no QEMU cells in this "
+                       "run)", o.accel);
+    if (pl.qemu) {
+        char err[512];
+        if (!qemu_configure(&q, o.accel, pl.qemu_clock, err, sizeof err))
+            cli_usage_fail("%s", err);
+        for (size_t i = 0; i < pl.n; i++)
+            if (!strcmp(pl.cells[i].env, RUN_ENV_QEMU))
+                pl.cells[i].clock = q.clock;
+    }
+    if (pl.qemu_skipped[0])
+        fprintf(stderr, "heaplab: note: no QEMU cells: %s\n", pl.qemu_skipped);
     check_out_dir(&o);
     struct sys_topo *topo = sys_topo_load();
     struct run_ctx rc = {.seed = o.seed, .reps = o.reps,
@@ -921,7 +1189,7 @@ int cmd_run(int argc, char **argv)
                          "%s/callgrind.tmp", dir) >= sizeof rc.callgrind_prefix)
         cli_usage_fail("output folder '%s' is too long a path", o.out);
     open_files(&rc, dir);
-    write_meta_head(&rc, &pl, &o, cmd.p, topo, pu_how);
+    write_meta_head(&rc, &pl, &q, &o, cmd.p, topo, pu_how);
     dbuf_free(&cmd);
     sys_topo_free(topo);
 
@@ -948,7 +1216,10 @@ int cmd_run(int argc, char **argv)
                                  sizeof *outs[done].reps);
         if (!outs[done].reps)
             cli_fail("out of memory");
-        spawn_cell(&rc, &pl.cells[done], &outs[done]);
+        if (!strcmp(pl.cells[done].env, RUN_ENV_QEMU))
+            qemu_run_cell(&rc, &q, &pl.cells[done], &outs[done]);
+        else
+            spawn_cell(&rc, &pl.cells[done], &outs[done]);
         meta_probes(&rc, &pl, done, &outs[done]);
         if (!strcmp(outs[done].end, "interrupted")) {
             done++; /* its finished reps are in the files */
@@ -970,7 +1241,8 @@ int cmd_run(int argc, char **argv)
     res_metaf(rc.f.meta, "cells_run", "%zu", done);
     res_meta(rc.f.meta, "run_status", run_stop_requested ? "interrupted"
                                                          : "complete");
-    summarize(&rc, &pl, outs, done, dir);
+    summarize(&rc, &pl, outs, done, dir, q.accel);
+    cross_check(&rc, dir, !pl.qemu || q.region_bytes == CELL_REGION_BYTES);
     printf("\n%zu of %zu cells in %.0f s; results in %s\n", done, pl.n,
            elapsed, dir);
     for (size_t i = 0; i < done; i++) {

@@ -20,7 +20,9 @@ struct cell_plan {
     struct hl_wl_params params;
     char params_text[512];   /* canonical "k=v,k=v" */
     uint64_t total_ops;      /* ops of one pass */
-    const char *clock;       /* CELL_CLOCK or CELL_CLOCK_INSTRUCTIONS */
+    const char *env;         /* CELL_ENV ("host") or "qemu" */
+    const char *clock;       /* host: CELL_CLOCK or CELL_CLOCK_INSTRUCTIONS;
+                                qemu: "icount", "tsc-tcg" or "tsc-kvm" */
     const char *sweep;       /* "" or the swept parameter (--sweep) */
     uint32_t reps;           /* --reps, or --det-reps for a counting clock */
     char preload[PATH_MAX];  /* LD_PRELOAD for the child, "" for none */
@@ -54,7 +56,8 @@ struct run_ctx {
     unsigned timeout_s;      /* 0: computed per cell */
     bool slow_build;         /* checked or sanitized: deadlines x10 */
     const char *valgrind;    /* valgrind's path, for clock=instructions */
-    char callgrind_prefix[PATH_MAX]; /* DIR/callgrind/cg: the dumps */
+    char callgrind_prefix[PATH_MAX]; /* DIR/callgrind.tmp: the dumps
+                                        are DIR/callgrind.tmp.<pid>[.<n>] */
     struct run_files f;
 };
 

@@ -100,14 +100,24 @@ static pid_t start_child(const struct run_ctx *rc, const struct cell_plan *p,
     _Static_assert(sizeof cell_argv / sizeof cell_argv[0] == 2 + CELL_NARGS + 1,
                    "argv matches the cell protocol");
     /* clock=instructions: the same child under callgrind (cell.h). */
-    char out_opt[PATH_MAX + 32], cg_var[PATH_MAX + 32];
+    char out_opt[2 * PATH_MAX + 32], cg_var[PATH_MAX + 32];
     char *vg_argv[7 + sizeof cell_argv / sizeof cell_argv[0]];
     char **argv = cell_argv;
     const char *exe = rc->self_exe;
     char *extra = NULL;
     if (!strcmp(p->clock, CELL_CLOCK_INSTRUCTIONS)) {
-        snprintf(out_opt, sizeof out_opt, "--callgrind-out-file=%s.%%p",
-                 rc->callgrind_prefix);
+        /* valgrind expands %p, %q{..} and %% in the name: a % of the
+         * folder's own is doubled (CELL_CALLGRIND_ENV keeps it raw, as
+         * valgrind then writes it). */
+        char esc[2 * PATH_MAX];
+        size_t e = 0;
+        for (const char *c = rc->callgrind_prefix; *c; c++) {
+            if (*c == '%')
+                esc[e++] = '%';
+            esc[e++] = *c;
+        }
+        esc[e] = '\0';
+        snprintf(out_opt, sizeof out_opt, "--callgrind-out-file=%s.%%p", esc);
         snprintf(cg_var, sizeof cg_var, "%s=%s", CELL_CALLGRIND_ENV,
                  rc->callgrind_prefix);
         char *pre[] = {(char *)rc->valgrind, "--tool=callgrind", "-q",
@@ -421,11 +431,17 @@ void spawn_cell(const struct run_ctx *rc, const struct cell_plan *p,
     while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
         ;
     if (!strcmp(p->clock, CELL_CLOCK_INSTRUCTIONS)) {
-        /* callgrind's dump at exit (the child removed its batch dumps) */
+        /* callgrind's dump at exit, and any batch dump a child killed
+         * or failed between writing and reading it left behind */
         char dump[PATH_MAX + 32];
         snprintf(dump, sizeof dump, "%s.%ld", rc->callgrind_prefix,
                  (long)pid);
         unlink(dump);
+        for (uint32_t n = 1; n <= p->reps; n++) {
+            snprintf(dump, sizeof dump, "%s.%ld.%u", rc->callgrind_prefix,
+                     (long)pid, n);
+            unlink(dump);
+        }
     }
     char exit_text[64];
     describe_exit(wstatus, exit_text, sizeof exit_text);

@@ -10,12 +10,12 @@
 . "$(dirname "$0")/lib.sh"
 
 mkdir -p "$TMP/r"
-if "$HL" info 2>/dev/null | grep -Eq 'sanitize=(address|undefined)'; then
+if ! "$HL" info 2>/dev/null | grep -q 'sanitize=none,'; then
   expect_usage "unsanitized build" "$HL" run --out "$TMP/out" --clock instructions
   finish
 fi
 "$HL" info >"$TMP/info" 2>&1
-"$HL" run --out "$TMP/r" --allocators slab,bump,buddy --workloads churn-fixed,frames-churn \
+"$HL" run --env host --out "$TMP/r" --allocators slab,bump,buddy --workloads churn-fixed,frames-churn \
   --ops 400 --reps 3 --det-reps 2 --clock tsc,instructions --sweep churn-fixed:live=4,16,64 \
   >"$TMP/stdout" 2>"$TMP/stderr"
 check "the run exits 0" [ $? -eq 0 ]
@@ -46,7 +46,20 @@ exact_counts() { # project allocators: the same count in every rep
     END { exit bad > 0 }' "$R/cells.csv"
 }
 check "instruction counts repeat exactly across reps" exact_counts
-check "latency rows of the 3 tsc suite cells only (x 3 reps)" [ "$(awk "$AWK_CSV"'NR > 1 { split_csv($0); k[f[3] "|" f[5] "|" f[7]] = 1 } END { print length(k) }' "$R/latency.csv")" -eq 9 ]
+# latency and timeline rows of the 3 tsc suite cells only: per (allocator,
+# params, rep) the bucket counts add up to at most the stream's calls (a
+# second cell's rows under the same key would double them), one timeline
+# row per op_index
+lat_ok() {
+  awk "$AWK_CSV"'NR > 1 { split_csv($0); s[f[3] "|" f[5] "|" f[7]] += f[10] }
+    END { for (k in s) if (s[k] > 400) bad++; exit !(length(s) == 9 && !bad) }' "$R/latency.csv"
+}
+check "latency rows of the 3 tsc suite cells only (x 3 reps)" lat_ok
+tl_ok() {
+  awk "$AWK_CSV"'NR > 1 { split_csv($0); k = f[3] "|" f[5] "|" f[7]; keys[k] = 1; if (cnt[k "|" f[8]]++) bad++ }
+    END { exit !(length(keys) == 9 && !bad) }' "$R/timeline.csv"
+}
+check "timeline rows of the 3 tsc suite cells only, one per sample" tl_ok
 check "summary: instructions cells have reps 2, tsc cells 3" [ -z "$(awk "$AWK_CSV"'NR > 1 { split_csv($0); if (f[11] != (f[4] == "instructions" ? 2 : 3) || f[12] != f[11]) print }' "$R/summary.csv")" ]
 check "meta: det_reps" grep -qx 'det_reps,2' "$R/meta.csv"
 check "summary: instructions rows have no p99" [ -z "$(awk "$AWK_CSV"'NR > 1 { split_csv($0); if (f[4] == "instructions" && f[17] != "") print }' "$R/summary.csv")" ]
@@ -74,4 +87,24 @@ expect_usage "named twice" "$HL" run --out "$TMP/out" --sweep lifo:n=2,2
 expect_usage "swept twice" "$HL" run --out "$TMP/out" --sweep lifo:n=2 --sweep lifo:max=64
 expect_usage "'sundial'" "$HL" run --out "$TMP/out" --clock tsc,sundial
 expect_usage "'0'" "$HL" run --out "$TMP/out" --det-reps 0
+expect_usage "empty value" "$HL" run --out "$TMP/out" --sweep lifo:n=5,
+expect_usage "named twice" "$HL" run --out "$TMP/out" --clock tsc,tsc
+
+# --det-reps defaults to at most --reps; --clock's order is the cells' order
+mkdir -p "$TMP/o"
+"$HL" run --env host --out "$TMP/o" --allocators bump --workloads lifo --ops 200 --reps 1 \
+  --clock instructions,tsc --sweep lifo:n=50,100 >/dev/null 2>&1
+check "order run exits 0" [ $? -eq 0 ]
+O=$(run_dir "$TMP/o")
+check "reps 1: the instructions cell has 1 rep too" [ "$(grep -c ',instructions,bump,' "$O/cells.csv")" -eq 3 ]
+check "the sweep ran with the first clock named (instructions)" [ "$(awk "$AWK_CSV"'NR > 1 { split_csv($0); if (f[29] == "n" && f[4] == "instructions") n++ } END { print n + 0 }' "$O/cells.csv")" -eq 2 ]
+
+# a % in the output folder reaches callgrind escaped
+mkdir -p "$TMP/p%x"
+"$HL" run --env host --out "$TMP/p%x" --allocators bump --workloads lifo --ops 200 --reps 1 \
+  --clock instructions --sweep none >/dev/null 2>&1
+check "a % in --out: exit 0" [ $? -eq 0 ]
+P=$(run_dir "$TMP/p%x")
+check "a % in --out: the instructions cell is ok" [ "$(awk "$AWK_CSV"'NR > 1 { split_csv($0); print f[11] }' "$P/cells.csv")" = "ok" ]
+check "a % in --out: no callgrind files left" [ -z "$(ls "$P" | grep callgrind)" ]
 finish

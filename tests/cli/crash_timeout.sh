@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 mkdir -p "$TMP/r"
-"$HLT" run --out "$TMP/r" --allocators test-crash,test-hang,bump \
+"$HLT" run --env host --out "$TMP/r" --allocators test-crash,test-hang,bump \
   --workloads lifo --ops 1000 --reps 3 --timeout 3 --clock tsc >"$TMP/stdout" 2>"$TMP/stderr"
 check "the run exits 0" [ $? -eq 0 ]
 R=$(run_dir "$TMP/r")
@@ -38,7 +38,7 @@ check "no latency rows of a crashed rep" [ -z "$(grep ',test-crash,lifo,.*,[12],
 
 # an interrupted run keeps whole rows only, and says so
 mkdir -p "$TMP/i"
-"$HLT" run --out "$TMP/i" --allocators test-hang --workloads lifo --ops 100 \
+"$HLT" run --env host --out "$TMP/i" --allocators test-hang --workloads lifo --ops 100 \
   --reps 2 --timeout 60 --clock tsc >/dev/null 2>"$TMP/istderr" &
 pid=$!
 for _ in $(seq 50); do [ -n "$(run_dir "$TMP/i")" ] && grep -q 'start' "$(run_dir "$TMP/i")/cells.log" 2>/dev/null && break; sleep 0.1; done

@@ -12,7 +12,7 @@ if "$HL" list allocators | grep -Eq '^  jemalloc .*\[(not installed|unavailable)
   JE=
 fi
 mkdir -p "$TMP/r"
-check "run exits 0" "$HL" run --out "$TMP/r" --allocators glibc,slab$JE \
+check "run exits 0" "$HL" run --env host --out "$TMP/r" --allocators glibc,slab$JE \
   --workloads churn-fixed --ops 200 --reps 1 >/dev/null 2>"$TMP/stderr"
 R=$(run_dir "$TMP/r")
 meta() { awk -F, -v k="$1" '$1 == k { print $2 }' "$R/meta.csv"; }

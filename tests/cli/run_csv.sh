@@ -8,7 +8,7 @@
 
 ALLOCS=slab,bump,glibc,bitmap-fast,buddy
 WLS=churn-fixed,lifo,frames-churn
-run() { mkdir -p "$TMP/$1"; "$HL" run --out "$TMP/$1" --allocators $ALLOCS \
+run() { mkdir -p "$TMP/$1"; "$HL" run --env host --out "$TMP/$1" --allocators $ALLOCS \
           --workloads $WLS --ops 400 --reps 3 --seed "$2" --clock tsc >"$TMP/$1.stdout" 2>"$TMP/$1.stderr"; }
 check "run a exits 0" run a 7
 check "run b exits 0" run b 7
@@ -29,7 +29,7 @@ check "meta.csv header" [ "$(head -n 1 "$A/meta.csv")" = "key,value" ]
 check "24 cells rows (8 cells x 3 reps)" [ "$(($(wc -l <"$A/cells.csv") - 1))" -eq 24 ]
 check "8 summary rows" [ "$(($(wc -l <"$A/summary.csv") - 1))" -eq 8 ]
 
-# Every row: 28 fields, this run's id, status ok, env host, clock tsc;
+# Every row: 29 fields, this run's id, status ok, env host, clock tsc;
 # each (allocator, workload) has reps 0, 1, 2 once; no heap allocator on a
 # frame workload or the reverse.
 rows_ok() {
