@@ -918,50 +918,6 @@ static void cell_line(void *ctx, char *text, size_t len, unsigned flags)
     }
 }
 
-static void log_text(const struct run_ctx *rc, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void log_text(const struct run_ctx *rc, const char *fmt, ...)
-{
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line - 1, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    size_t len = (size_t)n < sizeof line - 2 ? (size_t)n : sizeof line - 2;
-    line[len++] = '\n';
-    res_write(rc->f.log, line, len, "cells.log");
-}
-
-/* Rows for the reps the boot did not deliver, with status. */
-static void fill_missing(const struct run_ctx *rc, const char *accel, const char *clock,
-                         const struct cell_plan *p, struct cell_outcome *out, const char *status)
-{
-    struct hl_cell_result zero;
-    memset(&zero, 0, sizeof zero);
-    struct dbuf rows = {0};
-    char row[QEMU_ROW_CAP];
-    for (uint32_t rep = out->delivered; rep < p->reps; rep++) {
-        struct hl_row_ids id = {
-            .run_id = rc->run_id, .env = QEMU_ENV, .accel = accel, .clock = clock,
-            .allocator = p->ca.a->name, .family = hl_family_str(p->ca.a->family),
-            .workload = p->w->name, .params = p->params_text, .seed = rc->seed, .rep = rep,
-            .status = status, .sweep = p->sweep,
-        };
-        size_t n = hl_format_cells_row(row, sizeof row, &id, &zero);
-        if (n >= sizeof row)
-            cli_fail("a %s row does not fit", status);
-        dbuf_add(&rows, row, n);
-        dbuf_add(&rows, "\n", 1);
-        snprintf(out->reps[rep].status, sizeof out->reps[rep].status, "%s", status);
-    }
-    if (rows.len)
-        res_write(rc->f.cells, rows.p, rows.len, "cells.csv");
-    dbuf_free(&rows);
-}
-
 /* The accelerator and clock of p's boot: p->clock when it names a QEMU
  * clock (icount, tsc-tcg, tsc-kvm), else q's. */
 static void cell_clock(const struct qemu_ctx *q, const struct cell_plan *p, const char **accel,
@@ -1016,14 +972,14 @@ void qemu_run_cell(const struct run_ctx *rc, const struct qemu_ctx *q, const str
     const char *accel, *clock;
     cell_clock(q, p, &accel, &clock);
     char append[2048];
-    log_text(rc, "cell %s x %s (%s%s%s) in QEMU (%s, clock %s, -m %u): start, deadline %u s",
+    run_log_line(rc, "cell %s x %s (%s%s%s) in QEMU (%s, clock %s, -m %u): start, deadline %u s",
              p->ca.a->name, p->w->name, p->params_text, p->sweep[0] ? ", sweep " : "", p->sweep,
              accel, clock, q->mem_mib, limit_s);
     if (!cell_append(rc, q, p, accel, clock, append, sizeof append)) {
         out->end = "error";
         say(out->why, sizeof out->why, "run id or params unfit for the kernel command line");
-        fill_missing(rc, accel, clock, p, out, out->end);
-        log_text(rc, "cell %s x %s: error (%s)", p->ca.a->name, p->w->name, out->why);
+        run_fill_missing(rc, p, QEMU_ENV, accel, clock, out, out->end);
+        run_log_line(rc, "cell %s x %s: error (%s)", p->ca.a->name, p->w->name, out->why);
         return;
     }
     struct reader *r = calloc(1, sizeof *r);
@@ -1082,7 +1038,7 @@ void qemu_run_cell(const struct run_ctx *rc, const struct qemu_ctx *q, const str
                  out->delivered, p->reps, r->done ? "done line seen" : "no done line");
     }
     if (!clean && b.how != BOOT_STOPPED) {
-        fill_missing(rc, accel, clock, p, out, out->end);
+        run_fill_missing(rc, p, QEMU_ENV, accel, clock, out, out->end);
         fflush(stdout);
         fprintf(stderr, "%sheaplab: qemu cell %s x %s: %s (%s); %u of %u reps delivered, the "
                 "rest marked %s\n", isatty(STDERR_FILENO) ? "\r\033[K" : "", p->ca.a->name,
@@ -1101,7 +1057,7 @@ void qemu_run_cell(const struct run_ctx *rc, const struct qemu_ctx *q, const str
         res_write(rc->f.log, e.p, e.len, "cells.log");
         dbuf_free(&e);
     }
-    log_text(rc, "cell %s x %s in QEMU: %s (%s, QEMU %s, %.1f s, first row after %.2f s)",
+    run_log_line(rc, "cell %s x %s in QEMU: %s (%s, QEMU %s, %.1f s, first row after %.2f s)",
              p->ca.a->name, p->w->name, out->end, out->why,
              b.how == BOOT_EXITED ? st : "killed", b.wall_s, r->first_row_s);
     dbuf_free(&b.err);

@@ -70,6 +70,17 @@ extern volatile sig_atomic_t run_stop_requested;
 void spawn_cell(const struct run_ctx *rc, const struct cell_plan *p,
                 struct cell_outcome *out);
 
+/* One line (a newline added) in cells.log. */
+void run_log_line(const struct run_ctx *rc, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* cells.csv rows with `status` (and no figures) for the reps of p from
+ * out->delivered on, which the cell did not deliver; out->reps[] get the
+ * status too.  env/accel/clock: the cell's. */
+void run_fill_missing(const struct run_ctx *rc, const struct cell_plan *p,
+                      const char *env, const char *accel, const char *clock,
+                      struct cell_outcome *out, const char *status);
+
 /* The deadline of a cell, in seconds. */
 unsigned cell_deadline_s(const struct run_ctx *rc, const struct cell_plan *p);
 

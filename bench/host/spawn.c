@@ -352,10 +352,7 @@ static enum read_end read_child(struct reader *r, int fd, double deadline)
 
 /* ---- the outcome ------------------------------------------------------------------ */
 
-static void log_line(const struct run_ctx *rc, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void log_line(const struct run_ctx *rc, const char *fmt, ...)
+void run_log_line(const struct run_ctx *rc, const char *fmt, ...)
 {
     char line[1024];
     va_list ap;
@@ -369,9 +366,9 @@ static void log_line(const struct run_ctx *rc, const char *fmt, ...)
     res_write(rc->f.log, line, len, "cells.log");
 }
 
-/* Rows for the reps the child did not deliver, with status. */
-static void fill_missing(const struct run_ctx *rc, const struct cell_plan *p,
-                         struct cell_outcome *out, const char *status)
+void run_fill_missing(const struct run_ctx *rc, const struct cell_plan *p,
+                      const char *env, const char *accel, const char *clock,
+                      struct cell_outcome *out, const char *status)
 {
     struct hl_cell_result zero;
     memset(&zero, 0, sizeof zero);
@@ -379,12 +376,12 @@ static void fill_missing(const struct run_ctx *rc, const struct cell_plan *p,
     char row[2048];
     for (uint32_t rep = out->delivered; rep < p->reps; rep++) {
         struct hl_row_ids id = {
-            .run_id = rc->run_id, .env = CELL_ENV, .accel = CELL_ACCEL,
-            .clock = p->clock, .allocator = p->ca.a->name,
+            .run_id = rc->run_id, .env = env, .accel = accel, .clock = clock,
+            .allocator = p->ca.a->name,
             .family = hl_family_str(p->ca.a->family), .workload = p->w->name,
             .params = p->params_text, .seed = rc->seed, .rep = rep,
             .status = status,
-            .no_perop = !strcmp(p->clock, CELL_CLOCK_INSTRUCTIONS),
+            .no_perop = !strcmp(clock, CELL_CLOCK_INSTRUCTIONS),
             .sweep = p->sweep,
         };
         size_t n = hl_format_cells_row(row, sizeof row, &id, &zero);
@@ -416,7 +413,7 @@ void spawn_cell(const struct run_ctx *rc, const struct cell_plan *p,
                 struct cell_outcome *out)
 {
     unsigned limit_s = cell_deadline_s(rc, p);
-    log_line(rc, "cell %s x %s (%s) clock=%s: start, deadline %u s%s%s",
+    run_log_line(rc, "cell %s x %s (%s) clock=%s: start, deadline %u s%s%s",
              p->ca.a->name, p->w->name, p->params_text, p->clock, limit_s,
              p->preload[0] ? ", LD_PRELOAD=" : "", p->preload);
     double t0 = now_s();
@@ -473,7 +470,7 @@ void spawn_cell(const struct run_ctx *rc, const struct cell_plan *p,
                  exit_text, out->delivered, p->reps);
     }
     if (!clean && how != READ_STOP) {
-        fill_missing(rc, p, out, out->end);
+        run_fill_missing(rc, p, CELL_ENV, CELL_ACCEL, p->clock, out, out->end);
         fflush(stdout);
         fprintf(stderr, "%sheaplab: cell %s x %s: %s (%s); %u of %u reps "
                 "delivered, the rest marked %s\n",
@@ -481,7 +478,7 @@ void spawn_cell(const struct run_ctx *rc, const struct cell_plan *p,
                 p->w->name, out->end, out->why, out->delivered, p->reps,
                 out->end);
     }
-    log_line(rc, "cell %s x %s: %s (%s, %s, %.1f s)", p->ca.a->name,
+    run_log_line(rc, "cell %s x %s: %s (%s, %s, %.1f s)", p->ca.a->name,
              p->w->name, out->end, out->why, exit_text, now_s() - t0);
     dbuf_free(&r.in);
     dbuf_free(&r.cells);
