@@ -11,8 +11,9 @@
 
 mkdir -p "$TMP/r"
 if ! "$HL" info 2>/dev/null | grep -q 'sanitize=none,'; then
-  expect_usage "unsanitized build" "$HL" run --out "$TMP/out" --clock instructions
+  expect_usage "unsanitized build" "$HL" run --env host --out "$TMP/out" --clock instructions
   finish
+  exit
 fi
 "$HL" info >"$TMP/info" 2>&1
 "$HL" run --env host --out "$TMP/r" --allocators slab,bump,buddy --workloads churn-fixed,frames-churn \
