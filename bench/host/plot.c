@@ -2406,6 +2406,15 @@ int cmd_plot(int argc, char **argv)
         pathf(out_buf, sizeof out_buf, "%s/figures", run);
         make_dir(out_buf, "output folder");
     }
+    /* gnuplot runs inside the output folder: every path it is given must
+     * be absolute (a relative RUN or --out would not resolve there) */
+    char abs[PATH_MAX];
+    if (!realpath(out_buf, abs))
+        cli_fail("cannot resolve '%s': %s", out_buf, strerror(errno));
+    snprintf(out_buf, sizeof out_buf, "%s", abs);
+    if (!realpath(plots, abs))
+        cli_fail("cannot resolve '%s': %s", plots, strerror(errno));
+    snprintf(plots, sizeof plots, "%s", abs);
     out_dir = out_buf;
     pathf(data_dir, sizeof data_dir, "%s/data", out_dir);
     make_dir(data_dir, "output folder");

@@ -81,6 +81,11 @@ check "real run: fig5 skipped, said so" grep -q '^  fig5-sweep .*skipped: no swe
 check "real run (tsc only): fig1b skipped, said so" grep -q '^  fig1b-cost-instructions .*skipped' "$TMP/p1.out"
 check "one style per allocator (real run)" one_style_per_allocator "$F/data"
 
+# a relative run folder (gnuplot runs inside the output folder)
+(cd "$(dirname "$RUN")" && "$HL" plot "$(basename "$RUN")" --out rel-figures --format png >"$TMP/rel.out" 2>&1)
+check "a relative RUN and --out: exit 0" [ $? -eq 0 ]
+check "a relative RUN and --out: figures drawn" [ -s "$(dirname "$RUN")/rel-figures/fig1a-cost-cycles-heap.png" ]
+
 # the same bytes again, in the same folder and in another
 cp -r "$F" "$TMP/first"
 sleep 1 # a second later: a clock in the files would show
