@@ -818,14 +818,7 @@ static void commit_rep(struct reader *r, uint32_t rep)
         reader_bad(r, "rep end out of order", arg);
         return;
     }
-    const struct run_files *f = &r->rc->f;
-    if (r->lat.len)
-        res_write(f->latency, r->lat.p, r->lat.len, "latency.csv");
-    if (r->tl.len)
-        res_write(f->timeline, r->tl.p, r->tl.len, "timeline.csv");
-    /* cells.csv last: a cells row means its detail rows are there too */
-    res_write(f->cells, r->cells.p, r->cells.len, "cells.csv");
-    r->cells.len = r->lat.len = r->tl.len = 0;
+    run_append_rep(r->rc, &r->cells, &r->lat, &r->tl);
     r->out->delivered++;
 }
 

@@ -70,6 +70,12 @@ extern volatile sig_atomic_t run_stop_requested;
 void spawn_cell(const struct run_ctx *rc, const struct cell_plan *p,
                 struct cell_outcome *out);
 
+/* Append one whole rep's rows, each file in one write: latency and
+ * timeline first, cells.csv last (so a cells row always has its detail
+ * rows); the buffers are emptied. */
+void run_append_rep(const struct run_ctx *rc, struct dbuf *cells,
+                    struct dbuf *lat, struct dbuf *tl);
+
 /* One line (a newline added) in cells.log. */
 void run_log_line(const struct run_ctx *rc, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -253,14 +253,7 @@ static void commit_rep(struct reader *r, const char *arg)
         reader_bad(r, "rep end out of order", arg);
         return;
     }
-    const struct run_files *f = &r->rc->f;
-    if (r->lat.len)
-        res_write(f->latency, r->lat.p, r->lat.len, "latency.csv");
-    if (r->tl.len)
-        res_write(f->timeline, r->tl.p, r->tl.len, "timeline.csv");
-    /* cells.csv last: a cells row means its detail rows are there too */
-    res_write(f->cells, r->cells.p, r->cells.len, "cells.csv");
-    r->cells.len = r->lat.len = r->tl.len = 0;
+    run_append_rep(r->rc, &r->cells, &r->lat, &r->tl);
     r->out->delivered++;
 }
 
@@ -351,6 +344,19 @@ static enum read_end read_child(struct reader *r, int fd, double deadline)
 }
 
 /* ---- the outcome ------------------------------------------------------------------ */
+
+void run_append_rep(const struct run_ctx *rc, struct dbuf *cells,
+                    struct dbuf *lat, struct dbuf *tl)
+{
+    const struct run_files *f = &rc->f;
+    if (lat->len)
+        res_write(f->latency, lat->p, lat->len, "latency.csv");
+    if (tl->len)
+        res_write(f->timeline, tl->p, tl->len, "timeline.csv");
+    /* cells.csv last: a cells row means its detail rows are there too */
+    res_write(f->cells, cells->p, cells->len, "cells.csv");
+    cells->len = lat->len = tl->len = 0;
+}
 
 void run_log_line(const struct run_ctx *rc, const char *fmt, ...)
 {
