@@ -399,6 +399,34 @@ static inline enum hl_status bmp_core_resolve_free(const struct bmp_core *c, con
     return st;
 }
 
+/* Frame-number view of a free: validate the run of nframes at pfn.  On
+ * HL_OK, *bytes is its size in bytes (the stats' unit). */
+static inline enum hl_status bmp_core_resolve_free_pfn(const struct bmp_core *c, uint32_t pfn,
+                                                       size_t nframes, size_t *bytes)
+{
+    size_t b = nframes <= c->nframes ? nframes * HL_FRAME_BYTES : 0;
+    if (pfn >= c->nframes) {
+        if (HL_CHECK_LEVEL >= 1)
+            hl_report(c->name, "foreign pointer", NULL, b);
+        return HL_E_FOREIGN;
+    }
+    const void *ptr = (const void *)bmp_core_frame_addr(c, pfn);
+    enum hl_status st = bmp_core_validate_free(c, ptr, true, pfn, b ? nframes : 0, b);
+    if (st == HL_OK)
+        *bytes = b;
+    return st;
+}
+
+/* The frame number of a run p that bmp_core_take handed out. */
+static inline uint32_t bmp_core_taken_pfn(const struct bmp_core *c, const void *p)
+{
+    uint32_t pfn = 0;
+    bool ok = bmp_core_addr_pfn(c, (uintptr_t)p, &pfn);
+    HL_ASSERT(ok);
+    (void)ok;
+    return pfn;
+}
+
 /* Mark every managed frame overlapping [addr, addr + bytes) used, for
  * good (the seed's set_frame).  Returns the frames that were free. */
 static inline size_t bmp_core_reserve(struct bmp_core *c, uintptr_t addr, size_t bytes,

@@ -116,11 +116,7 @@ bool bmp_seed_alloc_run_pfn(struct bmp_seed *b, size_t nframes, bmp_pfn *out)
     void *p = seed_take_run(b, nframes, bytes);
     if (!p)
         return false;
-    uint32_t pfn = 0;
-    bool ok = bmp_core_addr_pfn(&b->core, (uintptr_t)p, &pfn);
-    HL_ASSERT(ok);
-    (void)ok;
-    out->idx = pfn;
+    out->idx = bmp_core_taken_pfn(&b->core, p);
     return true;
 }
 
@@ -131,18 +127,11 @@ enum hl_status bmp_seed_free_pfn(struct bmp_seed *b, bmp_pfn pfn)
 
 enum hl_status bmp_seed_free_run_pfn(struct bmp_seed *b, bmp_pfn pfn, size_t nframes)
 {
-    struct bmp_core *c = &b->core;
-    size_t bytes = nframes <= c->nframes ? nframes * HL_FRAME_BYTES : 0;
-    if (pfn.idx >= c->nframes) {
-        if (HL_CHECK_LEVEL >= 1)
-            hl_report(c->name, "foreign pointer", NULL, bytes);
-        return HL_E_FOREIGN;
-    }
-    const void *ptr = (const void *)bmp_core_frame_addr(c, pfn.idx);
-    enum hl_status st = bmp_core_validate_free(c, ptr, true, pfn.idx, bytes ? nframes : 0, bytes);
+    size_t bytes = 0;
+    enum hl_status st = bmp_core_resolve_free_pfn(&b->core, pfn.idx, nframes, &bytes);
     if (st != HL_OK)
         return st;
-    bmp_core_give(c, pfn.idx, (uint32_t)nframes, bytes);
+    bmp_core_give(&b->core, pfn.idx, (uint32_t)nframes, bytes);
     seed_after_op(b);
     return HL_OK;
 }
