@@ -99,6 +99,18 @@ struct hl_violation {
     uintptr_t addr;   /* where (a block, frame or word address), or 0 */
 };
 
+/* For check() functions: count one more violation in *count and, if it
+ * is the first and first is non-NULL, describe it there. */
+static inline void hl_violation_add(size_t *count, struct hl_violation *first,
+                                    const char *what, uintptr_t addr)
+{
+    if (*count == 0 && first) {
+        first->what = what;
+        first->addr = addr;
+    }
+    (*count)++;
+}
+
 /* Flags describing an allocator's contract. */
 #define HL_F_NO_REUSE 0x1u /* free never makes memory reusable (bump) */
 

@@ -280,7 +280,7 @@ size_t bmp_fast_check(const struct bmp_fast *b, struct hl_violation *first)
         for (uint32_t j = 0; j < b->level_words[k]; j++) {
             uint32_t diff = b->level[k][j] ^ fast_summary_word(b, k, j);
             while (diff) {
-                bmp_violation(&bad, first, "summary bit disagrees with its word",
+                hl_violation_add(&bad, first, "summary bit disagrees with its word",
                               (uintptr_t)&b->level[k][j]);
                 diff &= diff - 1;
             }

@@ -162,18 +162,6 @@ static inline uint32_t bmp_tail_mask(uint32_t nbits)
     return bmp_bit_of(nbits) == 0 ? 0 : bmp_bits(bmp_bit_of(nbits), BMP_WORD_BITS);
 }
 
-/* ---- violations ---------------------------------------------------------- */
-
-static inline void bmp_violation(size_t *count, struct hl_violation *first,
-                                 const char *what, uintptr_t addr)
-{
-    if (*count == 0 && first) {
-        first->what = what;
-        first->addr = addr;
-    }
-    (*count)++;
-}
-
 /* ---- layout and init ----------------------------------------------------- */
 
 /* Words of metadata a region of nframes frames needs, beyond level 0.
@@ -511,10 +499,10 @@ static inline size_t bmp_core_check(const struct bmp_core *c, struct hl_violatio
     for (uint32_t w = 0; w < c->nwords; w++)
         pop += hl_popcount32(w + 1 == c->nwords ? c->used[w] & ~tail : c->used[w]);
     if (pop != c->used_frames)
-        bmp_violation(&bad, first, "used-frame counter != bitmap popcount",
+        hl_violation_add(&bad, first, "used-frame counter != bitmap popcount",
                       (uintptr_t)c->used);
     if ((c->used[c->nwords - 1] & tail) != tail)
-        bmp_violation(&bad, first, "tail bit past nframes is clear",
+        hl_violation_add(&bad, first, "tail bit past nframes is clear",
                       (uintptr_t)&c->used[c->nwords - 1]);
 
     if (HL_CHECK_LEVEL >= 1 && c->run_start) {
@@ -526,7 +514,7 @@ static inline size_t bmp_core_check(const struct bmp_core *c, struct hl_violatio
             uint32_t valid = w + 1 == c->nwords ? ~tail : BMP_WORD_FULL;
             uint32_t st = c->run_start[w], en = c->run_end[w], used = c->used[w];
             if ((st | en) & ~valid)
-                bmp_violation(&bad, first, "run bit past nframes", waddr);
+                hl_violation_add(&bad, first, "run bit past nframes", waddr);
             uint32_t events = (st | en) & valid;
             unsigned pos = 0;
             for (;;) {
@@ -538,7 +526,7 @@ static inline size_t bmp_core_check(const struct bmp_core *c, struct hl_violatio
                     uint32_t seg = bmp_bits(pos, b);
                     run_frames += hl_popcount32(seg);
                     if ((~used & seg) && !run_flagged) {
-                        bmp_violation(&bad, first, "free frame inside a run",
+                        hl_violation_add(&bad, first, "free frame inside a run",
                                       waddr + (uintptr_t)hl_ctz32(~used & seg) * HL_FRAME_BYTES);
                         run_flagged = true;
                     }
@@ -549,7 +537,7 @@ static inline size_t bmp_core_check(const struct bmp_core *c, struct hl_violatio
                 uintptr_t faddr = waddr + (uintptr_t)b * HL_FRAME_BYTES;
                 if (st & m) {
                     if (in_run)
-                        bmp_violation(&bad, first, "run starts inside a run", faddr);
+                        hl_violation_add(&bad, first, "run starts inside a run", faddr);
                     in_run = true;
                     run_flagged = false;
                     run_addr = faddr;
@@ -557,13 +545,13 @@ static inline size_t bmp_core_check(const struct bmp_core *c, struct hl_violatio
                 if (in_run) {
                     run_frames++;
                     if (!(used & m) && !run_flagged) {
-                        bmp_violation(&bad, first, "free frame inside a run", faddr);
+                        hl_violation_add(&bad, first, "free frame inside a run", faddr);
                         run_flagged = true;
                     }
                 }
                 if (en & m) {
                     if (!in_run)
-                        bmp_violation(&bad, first, "run end without a start", faddr);
+                        hl_violation_add(&bad, first, "run end without a start", faddr);
                     in_run = false;
                 }
                 events &= events - 1;
@@ -571,15 +559,15 @@ static inline size_t bmp_core_check(const struct bmp_core *c, struct hl_violatio
             }
         }
         if (in_run)
-            bmp_violation(&bad, first, "run start without an end", run_addr);
+            hl_violation_add(&bad, first, "run start without an end", run_addr);
         if (run_frames + c->reserved_frames != pop && bad == 0)
-            bmp_violation(&bad, first, "used frames outside runs != reserved frames",
+            hl_violation_add(&bad, first, "used frames outside runs != reserved frames",
                           (uintptr_t)c->used);
     }
     if (HL_CHECK_LEVEL >= 2 && c->poisoned) {
         for (uint32_t w = 0; w < c->nwords; w++)
             if (c->poisoned[w] & c->used[w])
-                bmp_violation(&bad, first, "poisoned frame is in use",
+                hl_violation_add(&bad, first, "poisoned frame is in use",
                               bmp_core_frame_addr(c, w * BMP_WORD_BITS +
                                                          hl_ctz32(c->poisoned[w] & c->used[w])));
     }

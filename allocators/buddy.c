@@ -478,10 +478,7 @@ struct check_ctx {
 
 static void violation(struct check_ctx *c, const char *what, uintptr_t addr)
 {
-    if (c->count++ == 0 && c->first != NULL) {
-        c->first->what = what;
-        c->first->addr = addr;
-    }
+    hl_violation_add(&c->count, c->first, what, addr);
 }
 
 /* Is the order-`order` block at pfn a free block (within the frames)? */

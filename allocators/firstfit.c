@@ -261,11 +261,7 @@ struct tally {
 
 static void bad(struct tally *t, const char *what, uintptr_t addr)
 {
-    if (t->n == 0 && t->first != NULL) {
-        t->first->what = what;
-        t->first->addr = addr;
-    }
-    t->n++;
+    hl_violation_add(&t->n, t->first, what, addr);
 }
 
 /*

@@ -811,10 +811,7 @@ struct check_ctx {
 
 static void violation(struct check_ctx *cx, const char *what, uintptr_t addr)
 {
-    if (cx->count++ == 0 && cx->first != NULL) {
-        cx->first->what = what;
-        cx->first->addr = addr;
-    }
+    hl_violation_add(&cx->count, cx->first, what, addr);
 }
 
 /* Sums over the slabs check_cache() walked. */
