@@ -36,7 +36,7 @@ endif()
 # workloads/ as the i386 kernel will link them.
 if(TARGET hl_workloads_i386)
   add_test(NAME freestanding_workloads
-           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/freestanding_workloads.sh
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/freestanding_i386.sh hl_workloads
                    $<TARGET_OBJECTS:hl_workloads_i386>
            COMMAND_EXPAND_LISTS)
   set_tests_properties(freestanding_workloads PROPERTIES LABELS freestanding)
