@@ -45,6 +45,8 @@
 #define KB_ID_BYTES 96u
 #define KB_CAL_SAMPLES 4096u /* as cell.c's CAL_SAMPLES */
 #define KB_SAMPLE_POINTS 64u /* as CELL_SAMPLE_POINTS */
+#define KB_OPS_BUDGET ((size_t)1 << 18) /* op buffer: 4 MiB of 16-byte ops; longer
+                                            streams run in chunks (cell.c: 4 Mi) */
 #define KB_SAMPLE_CAP (KB_SAMPLE_POINTS + 8u)
 #define KB_ROW_CAP 2048u     /* as cell.c's ROW_CAP */
 #define KB_ENV "qemu"
@@ -487,24 +489,15 @@ static bool parse_opts(struct kb_opts *o)
 /* ---- the CPU ------------------------------------------------------------------- */
 
 #define X86_CPUID1_EDX_SSE2 ((uint32_t)1 << 26)       /* lfence */
-#define X86_CPUIDX1_EDX_RDTSCP ((uint32_t)1 << 27)    /* leaf 0x80000001 */
 
-/* bench/core/clock.h needs lfence (SSE2) and rdtscp. */
+/* bench/core/clock.h needs lfence (SSE2) and rdtsc. */
 static bool cpu_can_time(void)
 {
     uint32_t a, b, c, d;
     x86_cpuid(1, 0, &a, &b, &c, &d);
-    bool sse2 = (d & X86_CPUID1_EDX_SSE2) != 0;
-    x86_cpuid(0x80000000u, 0, &a, &b, &c, &d);
-    bool rdtscp = false;
-    if (a >= 0x80000001u) {
-        x86_cpuid(0x80000001u, 0, &a, &b, &c, &d);
-        rdtscp = (d & X86_CPUIDX1_EDX_RDTSCP) != 0;
-    }
-    if (sse2 && rdtscp)
+    if (d & X86_CPUID1_EDX_SSE2)
         return true;
-    con_printf("@HL error,cpu,the clock needs %s%s%s (QEMU: -cpu max)\n", sse2 ? "" : "lfence (SSE2)",
-               !sse2 && !rdtscp ? " and " : "", rdtscp ? "" : "rdtscp");
+    con_printf("@HL error,cpu,the clock needs lfence (SSE2) (QEMU: -cpu max)\n");
     return false;
 }
 
@@ -544,6 +537,7 @@ static struct hl_row_ids row_ids(const struct kb_cell *c, uint32_t rep, const ch
         .workload = c->w->name, .params = c->params_text, .seed = c->o->seed, .rep = rep,
         .status = status, .timer_overhead = c->cfg.timer_overhead, .faults = faults,
         .no_perop = false, .sweep = c->sweep,
+        .launch = 0, .attempts = 1, /* the kernel runs alone: never disturbed */
     };
 }
 
@@ -595,7 +589,7 @@ static void run_reps(const struct kb_cell *c)
 
 /* The workspace at VM_DEMAND_BASE: each piece page-aligned. */
 struct workspace {
-    uintptr_t state, slots, scratch, hist, end;
+    uintptr_t state, slots, scratch, ops, hist, end;
 };
 
 static bool add_piece(uintptr_t *at, size_t bytes, uintptr_t *piece)
@@ -635,15 +629,20 @@ static bool run_cell(const struct kb_opts *o, unsigned index, const struct hl_al
 
     uint64_t nslots = w->slots(params);
     size_t scratch_bytes = w->scratch_bytes(params);
+    uint64_t total_ops = w->total_ops(params);
+    size_t ops_cap = total_ops < KB_OPS_BUDGET ? (size_t)total_ops : KB_OPS_BUDGET;
+    if (ops_cap == 0)
+        ops_cap = 1;
     struct workspace ws;
     uintptr_t at = VM_DEMAND_BASE;
     if (nslots > SIZE_MAX / sizeof(struct hl_slot) ||
         !add_piece(&at, a->state_bytes, &ws.state) ||
         !add_piece(&at, (size_t)nslots * sizeof(struct hl_slot), &ws.slots) ||
         !add_piece(&at, scratch_bytes, &ws.scratch) ||
+        !add_piece(&at, ops_cap * sizeof(struct hl_op), &ws.ops) ||
         !add_piece(&at, sizeof(struct hl_hist), &ws.hist)) {
-        cell_end(index, false, "the workspace (state, slots, scratch, histogram) does not fit "
-                               "in the 512 MiB demand window");
+        cell_end(index, false, "the workspace (state, slots, scratch, op buffer, histogram) "
+                               "does not fit in the 512 MiB demand window");
         return false;
     }
     ws.end = at;
@@ -673,6 +672,8 @@ static bool run_cell(const struct kb_opts *o, unsigned index, const struct hl_al
             .scratch_bytes = scratch_bytes,
             .slots = (struct hl_slot *)ws.slots,
             .nslots = nslots,
+            .ops = (struct hl_op *)ws.ops,
+            .ops_cap = ops_cap,
             .hist = (struct hl_hist *)ws.hist,
             .timer_overhead = cal.overhead,
             .sample_points = KB_SAMPLE_POINTS,

@@ -19,11 +19,13 @@
 #include "bench/core/runner.h"
 #include "bench/host/qemu.h"
 
-/* A real cells row of the kernel (CELL_COLUMNS: 29, the last is sweep). */
+/* A real cells row of the kernel (CELL_COLUMNS: 38; sweep is empty, then
+ * launch 0, raw and floor per op, 1 repeat, no interference, 1 attempt,
+ * not disturbed). */
 static const char cells_row[] =
     "T,qemu,tcg,icount,buddy,frame,frames-churn,\"frames=506,occupancy=99,ops=500\",1,0,ok,"
     "2000,1bbb9372b4d9ea29,4aff6f18b52f5583,356.304,128,228,444,660,802,3,2048000,4435968,"
-    "0.000000,0.497925,0,0,8,";
+    "0.000000,0.497925,0,0,8,,0,391.100,34.796,1,0,0,0,1,0";
 static const char lat_row[] =
     "T,qemu,buddy,frames-churn,\"frames=506,occupancy=99,ops=500\",1,0,128,129,17";
 static const char tl_row[] =
@@ -217,8 +219,9 @@ static void test_crlf(void **state)
     char row[2048];
     snprintf(row, sizeof row, "@HL cell,%s\r", cells_row);
     assert_int_equal(parse(row), QEMU_L_CELL);
-    assert_string_equal(L->fields[CELL_COLUMNS - 2], "8");
-    assert_string_equal(L->fields[CELL_COLUMNS - 1], ""); /* no CR in the last field */
+    assert_string_equal(L->fields[COL_FAULTS], "8");
+    assert_string_equal(L->fields[COL_SWEEP], "");
+    assert_string_equal(L->fields[CELL_COLUMNS - 1], "0"); /* no CR in the last field */
     assert_string_equal(L->row, cells_row);
 }
 

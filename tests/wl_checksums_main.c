@@ -13,6 +13,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <inttypes.h>
 #include <stdio.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -119,7 +120,17 @@ int main(int argc, char **argv)
         return 2;
     }
     size_t no = read_rows(p, other);
-    if (pclose(p) != 0) {
+    int status = pclose(p);
+    if (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 126 && no == 0) {
+        /* sh: "Exec format error": this kernel runs no 32-bit programs
+         * (no IA-32 emulation).  Skipped, and said so: the i386 streams
+         * are still proven equal by the kernel's own cells in QEMU
+         * (tests/kernel/suite_checksums.sh). */
+        fprintf(stderr, "SKIP: %s cannot be executed here (a kernel without "
+                "IA-32 emulation?)\n", argv[2]);
+        return 77;
+    }
+    if (status != 0) {
         fprintf(stderr, "FAIL: %s did not run cleanly\n", argv[2]);
         return 1;
     }

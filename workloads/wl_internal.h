@@ -39,7 +39,9 @@ void wl_start_common(struct hl_wl_gen *g);
 static inline bool wl_emit(struct hl_wl_gen *g, struct hl_op *op,
                            enum hl_op_kind kind, uint64_t slot, uint64_t bytes)
 {
-    op->kind = (uint32_t)kind;
+    op->kind = (uint8_t)kind;
+    op->align_log2 = 0;
+    op->thread = 0;
     op->slot = (uint32_t)slot;
     op->bytes = kind == HL_OP_ALLOC ? bytes : 0;
     g->emitted++;

@@ -247,7 +247,8 @@ static uint64_t wl_fnv_le(uint64_t h, uint64_t v, unsigned n)
 
 uint64_t hl_wl_checksum_op(uint64_t h, const struct hl_op *op)
 {
-    h = wl_fnv_le(h, op->kind, 4);
+    h = wl_fnv_le(h, (uint32_t)op->kind | (uint32_t)op->align_log2 << 8 |
+                         (uint32_t)op->thread << 16, 4);
     h = wl_fnv_le(h, op->slot, 4);
     return wl_fnv_le(h, op->bytes, 8);
 }

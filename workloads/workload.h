@@ -28,16 +28,40 @@
 #include "allocators/allocator.h"
 #include "workloads/rng.h"
 
+/* The kinds of op.  Synthetic generators emit ALLOC and FREE; recorded
+ * traces (workloads/opbuf.h) use all five. */
 enum hl_op_kind {
-    HL_OP_ALLOC = 0,
-    HL_OP_FREE = 1,
+    HL_OP_ALLOC = 0,   /* slot <- alloc(bytes) */
+    HL_OP_FREE = 1,    /* free(slot); bytes 0 */
+    HL_OP_REALLOC = 2, /* slot <- realloc(slot, bytes) */
+    HL_OP_CALLOC = 3,  /* slot <- zeroed alloc(bytes) (count * size) */
+    HL_OP_ALIGNED = 4, /* slot <- alloc(bytes) aligned to 1 << align_log2 */
+    HL_OP_NKINDS
 };
 
+/*
+ * One op, 16 bytes; also the packed record of an op buffer and a trace
+ * file (little-endian on both i386 and x86-64, so the struct is the
+ * format: docs/opbuf.md):
+ *
+ *   offset 0  kind        uint8   enum hl_op_kind
+ *          1  align_log2  uint8   HL_OP_ALIGNED: log2 of the alignment;
+ *                                 else 0
+ *          2  thread      uint16  the recording thread (0 for synthetic
+ *                                 streams)
+ *          4  slot        uint32  0 .. slots - 1
+ *          8  bytes       uint64  the size asked for; 0 for FREE
+ */
 struct hl_op {
-    uint32_t kind;  /* enum hl_op_kind */
-    uint32_t slot;  /* 0 .. wl_slots(params) - 1 */
-    uint64_t bytes; /* alloc: requested bytes; free: 0 */
+    uint8_t kind;
+    uint8_t align_log2;
+    uint16_t thread;
+    uint32_t slot;
+    uint64_t bytes;
 };
+_Static_assert(sizeof(struct hl_op) == 16, "an op is 16 bytes");
+_Static_assert(offsetof(struct hl_op, slot) == 4, "slot at offset 4");
+_Static_assert(offsetof(struct hl_op, bytes) == 8, "bytes at offset 8");
 
 #define HL_WL_MAX_PARAMS 8
 
@@ -111,7 +135,11 @@ void hl_wl_init(struct hl_wl_gen *g, const struct hl_workload *w,
                 const struct hl_wl_params *p, uint64_t seed, void *scratch,
                 size_t scratch_bytes);
 
-/* The workload checksum: fold one op into h (start from HL_WL_CHECKSUM0). */
+/* The workload checksum: fold one op into h (start from HL_WL_CHECKSUM0):
+ * FNV-1a 64 over the 4-byte word kind | align_log2 << 8 | thread << 16,
+ * the slot (4 bytes) and bytes (8), little-endian.  (For ALLOC and FREE
+ * of thread 0 this is the hash of (kind, slot, bytes) that heaplab has
+ * always written.) */
 #define HL_WL_CHECKSUM0 0xcbf29ce484222325ull
 uint64_t hl_wl_checksum_op(uint64_t h, const struct hl_op *op);
 

@@ -6,19 +6,38 @@
  */
 #include "bench/core/runner.h"
 
-const char hl_cells_header[] =
-    "run_id,env,accel,clock,allocator,family,workload,params,seed,rep,"
-    "status,ops,workload_checksum,placement_checksum,cycles_per_op,"
-    "p50,p90,p99,p999,max,timer_overhead,peak_live_bytes,"
-    "peak_footprint_bytes,frag_internal,frag_external,failed_allocs,"
-    "leaks,faults,sweep";
+/* Headers and name lists from the column table (columns.h).  A header
+ * is the names joined by commas: each name is written with a comma in
+ * front, and the header starts after the first one. */
+#define HDR_(name, E) "," #name
+#define NAME_(name, E) #name,
+static const char cells_hdr[] = HL_CELLS_COLUMNS(HDR_);
+static const char latency_hdr[] = HL_LATENCY_COLUMNS(HDR_);
+static const char timeline_hdr[] = HL_TIMELINE_COLUMNS(HDR_);
+const char *const hl_cells_header = cells_hdr + 1;
+const char *const hl_latency_header = latency_hdr + 1;
+const char *const hl_timeline_header = timeline_hdr + 1;
+const char *const hl_cells_columns[CELL_COLUMNS] = {HL_CELLS_COLUMNS(NAME_)};
+const char *const hl_latency_columns[LATENCY_COLUMNS] = {
+    HL_LATENCY_COLUMNS(NAME_)};
+const char *const hl_timeline_columns[TIMELINE_COLUMNS] = {
+    HL_TIMELINE_COLUMNS(NAME_)};
+#undef HDR_
+#undef NAME_
 
-const char hl_latency_header[] =
-    "run_id,env,allocator,workload,params,seed,rep,bucket_lo,bucket_hi,count";
-
-const char hl_timeline_header[] =
-    "run_id,env,allocator,workload,params,seed,rep,op_index,live_bytes,"
-    "held_bytes,free_bytes,largest_free_bytes,meta_bytes";
+int hl_column_index(const char *const *names, unsigned n, const char *name)
+{
+    for (unsigned i = 0; i < n; i++) {
+        const char *a = names[i], *b = name;
+        while (*a && *a == *b) {
+            a++;
+            b++;
+        }
+        if (*a == *b)
+            return (int)i;
+    }
+    return -1;
+}
 
 /* ---- numbers -------------------------------------------------------------- */
 
@@ -165,6 +184,19 @@ static void row_fixed(struct row *w, uint64_t v, unsigned decimals)
     row_bytes(w, tmp, n);
 }
 
+/* A fixed-point figure that may be negative ("-1.250"). */
+static void row_signed_fixed(struct row *w, int64_t v, unsigned decimals)
+{
+    char tmp[41];
+    uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    size_t n = 0;
+    if (v < 0)
+        tmp[n++] = '-';
+    n += hl_fmt_fixed(tmp + n, sizeof tmp - n, mag, decimals);
+    row_sep(w);
+    row_bytes(w, tmp, n);
+}
+
 static void row_hex(struct row *w, uint64_t v)
 {
     char tmp[16];
@@ -211,7 +243,7 @@ size_t hl_format_cells_row(char *buf, size_t cap, const struct hl_row_ids *id,
     row_u64(&w, r->ops);
     row_hex(&w, r->workload_checksum);
     row_hex(&w, r->placement_checksum);
-    row_fixed(&w, r->cycles_per_op_milli, 3);
+    row_signed_fixed(&w, r->cycles_per_op_milli, 3);
     if (id->no_perop) {
         for (unsigned i = 0; i < 5; i++) /* p50, p90, p99, p999, max */
             row_empty(&w);
@@ -231,6 +263,15 @@ size_t hl_format_cells_row(char *buf, size_t cap, const struct hl_row_ids *id,
     row_u64(&w, r->leaks);
     row_u64(&w, id->faults);
     row_text(&w, id->sweep);
+    row_u64(&w, id->launch);
+    row_fixed(&w, r->raw_cycles_per_op_milli, 3);
+    row_fixed(&w, r->floor_cycles_per_op_milli, 3);
+    row_u64(&w, r->stream_repeats);
+    row_u64(&w, id->invol_switches);
+    row_u64(&w, id->migrations);
+    row_u64(&w, id->steal_ticks);
+    row_u64(&w, id->attempts);
+    row_u64(&w, id->disturbed);
     return row_end(&w);
 }
 

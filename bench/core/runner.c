@@ -24,8 +24,17 @@
 
 #include "allocators/util.h"
 #include "bench/core/clock.h"
+#include "workloads/opbuf.h"
 
 #define PPM 1000000u
+
+/* The timed loop must not be specialised for one allocator (the floor
+ * runs it with another): GCC would clone it per constant argument. */
+#if defined(__clang__)
+#define HL_NOCLONE
+#else
+#define HL_NOCLONE __attribute__((noclone))
+#endif
 
 /* ---- calibration ---------------------------------------------------------- */
 
@@ -110,26 +119,6 @@ static uint64_t frame_of(const struct hl_cell_config *c, const void *p)
     return (uint64_t)(((uintptr_t)p - (uintptr_t)c->region) >> HL_FRAME_SHIFT);
 }
 
-/* What a request of `bytes` adds to live bytes (0 is served as 1). */
-static uint64_t live_of(uint64_t bytes) { return bytes ? bytes : 1; }
-
-static void bad_slot(void)
-{
-    hl_panic(__FILE__, __LINE__, "workload op names a slot beyond the table");
-}
-
-/* Init the allocator, start the generator, empty the slot table. */
-static enum hl_status start_pass(const struct hl_cell_config *c,
-                                 struct hl_wl_gen *g)
-{
-    enum hl_status st = c->a->init(c->state, c->region, c->region_bytes);
-    if (st != HL_OK)
-        return st;
-    hl_wl_init(g, c->w, &c->params, c->seed, c->scratch, c->scratch_bytes);
-    hl_memset(c->slots, 0, (size_t)c->nslots * sizeof c->slots[0]);
-    return HL_OK;
-}
-
 /* After a pass: slots still filled, plus blocks the allocator still counts
  * beyond them.  The result keeps the worst pass seen. */
 static void count_leaks(const struct hl_cell_config *c,
@@ -158,70 +147,239 @@ static void count_leaks(const struct hl_cell_config *c,
     }
 }
 
-/* ---- BATCH ---------------------------------------------------------------- */
+/* ---- the op loop ------------------------------------------------------------
+ *
+ * Every pass runs the stream from the op buffer.  ALLOC and FREE are the
+ * fast path; REALLOC, CALLOC and over-aligned allocs (recorded traces)
+ * go through op_slow, out of line.  An aligned alloc whose alignment the
+ * allocator does not give by itself over-allocates by align + 16 bytes
+ * and keeps the raw block and its size in the two words below the
+ * aligned pointer; the slot's bytes then carry SLOT_OVERALIGNED.
+ */
 
-/* The timed stream: generator, slot table, allocator; nothing else. */
-static uint64_t batch_stream(const struct hl_cell_config *c,
-                             struct hl_wl_gen *g, uint64_t *ops_out,
-                             uint64_t *failed_out)
+#define SLOT_OVERALIGNED ((uint64_t)1 << 63)
+
+/* What a request of `bytes` adds to live bytes (0 is served as 1). */
+static uint64_t live_of(uint64_t bytes)
 {
-    const struct hl_allocator *a = c->a;
-    const struct hl_workload *w = c->w;
-    struct hl_slot *slots = c->slots;
-    void *state = c->state;
-    uint64_t nslots = c->nslots, ops = 0, failed = 0;
-    struct hl_op op;
-
-    if (c->measure_begin)
-        c->measure_begin(c->measure_ctx);
-    uint64_t t0 = hl_clock_start();
-    while (w->next(g, &op)) {
-        if (op.slot >= nslots)
-            bad_slot();
-        struct hl_slot *s = &slots[op.slot];
-        if (op.kind == HL_OP_ALLOC) {
-            s->ptr = a->alloc(state, (size_t)op.bytes);
-            s->bytes = op.bytes;
-            failed += s->ptr == NULL;
-        } else if (s->ptr) {
-            a->free(state, s->ptr, (size_t)s->bytes);
-            s->ptr = NULL;
-        }
-        ops++;
-    }
-    uint64_t t1 = hl_clock_stop();
-    if (c->measure_end)
-        c->measure_end(c->measure_ctx);
-    *ops_out = ops;
-    *failed_out = failed;
-    return t1 - t0;
+    bytes &= ~SLOT_OVERALIGNED;
+    return bytes ? bytes : 1;
 }
 
-/* The same loop with the allocator calls replaced by stores: an alloc
- * "returns" its slot's own address, a free clears it.  Same branches,
- * same slot traffic, same generator. */
-static uint64_t harness_stream(const struct hl_cell_config *c,
-                               struct hl_wl_gen *g)
+static void slot_free(const struct hl_allocator *a, void *state,
+                      struct hl_slot *s)
 {
-    const struct hl_workload *w = c->w;
-    struct hl_slot *slots = c->slots;
-    uint64_t nslots = c->nslots;
-    struct hl_op op;
+    if (s->bytes & SLOT_OVERALIGNED) {
+        uintptr_t *hidden = (uintptr_t *)s->ptr;
+        a->free(state, (void *)hidden[-1], (size_t)hidden[-2]);
+    } else {
+        a->free(state, s->ptr, (size_t)s->bytes);
+    }
+    s->ptr = NULL;
+}
 
+static void *aligned_alloc_op(const struct hl_allocator *a, void *state,
+                              uint64_t bytes, unsigned align_log2,
+                              uint64_t *slot_bytes)
+{
+    uint64_t align = (uint64_t)1 << align_log2;
+    *slot_bytes = bytes;
+    if (align <= a->align_bytes)
+        return a->alloc(state, (size_t)bytes);
+    uint64_t raw_bytes = bytes + align + 2 * sizeof(uintptr_t);
+    if (raw_bytes < bytes || raw_bytes > SIZE_MAX)
+        return NULL;
+    void *raw = a->alloc(state, (size_t)raw_bytes);
+    if (!raw)
+        return NULL;
+    uintptr_t p = HL_ALIGN_UP((uintptr_t)raw + 2 * sizeof(uintptr_t),
+                              (uintptr_t)align);
+    ((uintptr_t *)p)[-1] = (uintptr_t)raw;
+    ((uintptr_t *)p)[-2] = (uintptr_t)raw_bytes;
+    *slot_bytes = bytes | SLOT_OVERALIGNED;
+    return (void *)p;
+}
+
+static const struct hl_allocator null_allocator;
+
+/* REALLOC, CALLOC, ALIGNED; and FREE of an over-aligned block.  Returns
+ * true if the op asked the allocator for memory it did not get.  For the
+ * floor's null allocator, whose blocks are fake addresses, each op is
+ * one alloc (and a free of the old block): no zeroing, copying or
+ * hidden words, which are the allocator side's cost. */
+static __attribute__((noinline)) bool op_slow(const struct hl_allocator *a,
+                                              void *state, struct hl_slot *s,
+                                              const struct hl_op *op)
+{
+    void *p;
+    uint64_t bytes = op->bytes;
+    if (a == &null_allocator) {
+        if (s->ptr)
+            a->free(state, s->ptr, 0);
+        s->ptr = op->kind == HL_OP_FREE ? NULL : a->alloc(state, (size_t)bytes);
+        s->bytes = bytes;
+        return false;
+    }
+    switch (op->kind) {
+    case HL_OP_FREE:
+        if (s->ptr)
+            slot_free(a, state, s);
+        return false;
+    case HL_OP_CALLOC:
+        p = a->alloc(state, (size_t)bytes);
+        if (p)
+            hl_memset(p, 0, (size_t)bytes);
+        break;
+    case HL_OP_ALIGNED:
+        s->ptr = aligned_alloc_op(a, state, bytes, op->align_log2, &s->bytes);
+        return s->ptr == NULL;
+    default: /* HL_OP_REALLOC: alloc, copy, free (no allocator has realloc) */
+        p = a->alloc(state, (size_t)bytes);
+        if (p && s->ptr) {
+            uint64_t old = s->bytes & ~SLOT_OVERALIGNED;
+            hl_memcpy(p, s->ptr, (size_t)(old < bytes ? old : bytes));
+        }
+        if (p && s->ptr)
+            slot_free(a, state, s);
+        if (!p)
+            return true; /* the old block stays in its slot */
+        break;
+    }
+    s->ptr = p;
+    s->bytes = bytes;
+    return p == NULL;
+}
+
+/* One chunk of ops through the allocator, timed as a whole: the only
+ * code between the clock reads (the BATCH pass's figure).  The floor runs
+ * this same function with the null allocator, so it is kept out of line
+ * and uncloned: both runs execute the same instructions around the
+ * allocator's calls.  `plain`: the chunk holds only ALLOC and FREE (every
+ * synthetic stream), whose loop is the lean one; any other kind sends the
+ * whole chunk through op_slow's general path.  Failed allocs are counted
+ * by the observed passes, not here.  Returns the ticks, overhead
+ * included. */
+static __attribute__((noinline)) HL_NOCLONE uint64_t
+timed_chunk(const struct hl_allocator *a, void *state, struct hl_slot *slots,
+            const struct hl_op *ops, size_t n, bool plain)
+{
+    void *(*alloc)(void *, size_t) = a->alloc;
+    enum hl_status (*release)(void *, void *, size_t) = a->free;
+    const struct hl_op *end = ops + n;
     uint64_t t0 = hl_clock_start();
-    while (w->next(g, &op)) {
-        if (op.slot >= nslots)
-            bad_slot();
-        struct hl_slot *s = &slots[op.slot];
-        if (op.kind == HL_OP_ALLOC) {
-            s->ptr = s;
-            s->bytes = op.bytes;
-        } else if (s->ptr) {
-            s->ptr = NULL;
+    if (plain) {
+        for (const struct hl_op *op = ops; op != end; op++) {
+            struct hl_slot *s = &slots[op->slot];
+            if (op->kind == HL_OP_ALLOC) {
+                s->bytes = op->bytes;
+                s->ptr = alloc(state, (size_t)op->bytes);
+            } else if (s->ptr) {
+                release(state, s->ptr, (size_t)s->bytes);
+                s->ptr = NULL;
+            }
+        }
+    } else {
+        for (const struct hl_op *op = ops; op != end; op++) {
+            struct hl_slot *s = &slots[op->slot];
+            if (op->kind == HL_OP_ALLOC) {
+                s->bytes = op->bytes;
+                s->ptr = alloc(state, (size_t)op->bytes);
+            } else {
+                op_slow(a, state, s, op);
+            }
         }
     }
-    uint64_t t1 = hl_clock_stop();
-    return t1 - t0;
+    return hl_clock_stop() - t0;
+}
+
+/* ---- the null allocator: the harness floor ---------------------------------
+ *
+ * Every alloc succeeds with a distinct fake address (never dereferenced),
+ * every free does nothing: what remains of a timed stream is the loop, the
+ * op decoding, the slot table and the calls themselves.
+ */
+
+struct null_state {
+    uintptr_t next;
+};
+
+static void *null_alloc(void *state, size_t bytes)
+{
+    (void)bytes;
+    struct null_state *n = state;
+    n->next += HL_HEAP_ALIGN;
+    return (void *)n->next;
+}
+
+static enum hl_status null_free(void *state, void *ptr, size_t bytes)
+{
+    (void)state;
+    (void)ptr;
+    (void)bytes;
+    return HL_OK;
+}
+
+static const struct hl_allocator null_allocator = {
+    .name = "null",
+    .family = HL_FAMILY_HEAP,
+    .align_bytes = HL_HEAP_ALIGN,
+    .alloc = null_alloc,
+    .free = null_free,
+};
+
+/* ---- streams ------------------------------------------------------------------ */
+
+/* The op buffer over one pass.  If the whole stream fits (whole), it is
+ * materialized once and every repeat reuses it; else each run
+ * re-materializes it chunk by chunk. */
+struct stream {
+    const struct hl_cell_config *c;
+    struct hl_wl_gen g;
+    size_t n;        /* ops in the buffer now */
+    bool plain;      /* ... all of them ALLOC or FREE */
+    bool whole;
+    uint64_t checksum;
+    uint64_t ops;    /* ops in one run of the stream */
+};
+
+/* Materialize the next chunk (untimed) and validate it: the timed loop
+ * trusts every slot. */
+static size_t stream_fill(struct stream *s)
+{
+    const struct hl_cell_config *c = s->c;
+    s->n = hl_opbuf_fill(&s->g, c->ops, c->ops_cap, &s->checksum);
+    size_t bad = 0;
+    const char *why = NULL;
+    if (hl_opbuf_validate(c->ops, s->n, c->nslots, 1, &bad, &why) != 0)
+        hl_panic(__FILE__, __LINE__, why);
+    s->plain = true;
+    for (size_t i = 0; i < s->n && s->plain; i++)
+        s->plain = c->ops[i].kind <= HL_OP_FREE;
+    return s->n;
+}
+
+static void stream_restart(struct stream *s)
+{
+    const struct hl_cell_config *c = s->c;
+    hl_wl_init(&s->g, c->w, &c->params, c->seed, c->scratch, c->scratch_bytes);
+    s->checksum = HL_WL_CHECKSUM0;
+    stream_fill(s);
+}
+
+static void stream_open(struct stream *s, const struct hl_cell_config *c)
+{
+    s->c = c;
+    stream_restart(s);
+    s->whole = s->n < c->ops_cap ||
+               s->g.emitted >= c->w->total_ops(&c->params);
+    s->ops = 0;
+}
+
+/* Init the allocator and empty the slot table. */
+static enum hl_status start_alloc(const struct hl_cell_config *c)
+{
+    hl_memset(c->slots, 0, (size_t)c->nslots * sizeof c->slots[0]);
+    return c->a->init(c->state, c->region, c->region_bytes);
 }
 
 static uint64_t minus_overhead(uint64_t ticks, uint64_t overhead)
@@ -229,29 +387,97 @@ static uint64_t minus_overhead(uint64_t ticks, uint64_t overhead)
     return ticks > overhead ? ticks - overhead : 0;
 }
 
+/* One run of the whole stream through a, timed chunk by chunk; returns
+ * the ticks net of the timer overhead.  The measure hooks surround it. */
+static uint64_t stream_timed(struct stream *s, const struct hl_allocator *a,
+                             void *state)
+{
+    const struct hl_cell_config *c = s->c;
+    if (!s->whole && s->ops)
+        stream_restart(s);
+    uint64_t ticks = 0, ops = 0;
+    if (c->measure_begin)
+        c->measure_begin(c->measure_ctx);
+    for (;;) {
+        ticks += minus_overhead(timed_chunk(a, state, c->slots, c->ops, s->n,
+                                            s->plain), c->timer_overhead);
+        ops += s->n;
+        if (s->whole || s->n < c->ops_cap)
+            break;
+        if (c->measure_pause)
+            c->measure_pause(c->measure_ctx);
+        size_t got = stream_fill(s);
+        if (c->measure_resume)
+            c->measure_resume(c->measure_ctx);
+        if (got == 0)
+            break;
+    }
+    if (c->measure_end)
+        c->measure_end(c->measure_ctx);
+    s->ops = ops;
+    return ticks;
+}
+
+/* ---- BATCH ---------------------------------------------------------------- */
+
+void hl_cell_set_ticks(struct hl_cell_result *r, uint64_t raw_ticks,
+                       uint64_t floor_ticks)
+{
+    uint64_t n = r->ops * (r->stream_repeats ? r->stream_repeats : 1);
+    r->raw_ticks = raw_ticks;
+    r->floor_ticks = floor_ticks;
+    if (n == 0) {
+        r->raw_cycles_per_op_milli = r->floor_cycles_per_op_milli = 0;
+        r->cycles_per_op_milli = 0;
+        return;
+    }
+    r->raw_cycles_per_op_milli = raw_ticks * 1000 / n;
+    r->floor_cycles_per_op_milli = floor_ticks * 1000 / n;
+    /* The difference of the two totals, then divided: one rounding. */
+    if (raw_ticks >= floor_ticks)
+        r->cycles_per_op_milli = (int64_t)((raw_ticks - floor_ticks) * 1000 / n);
+    else
+        r->cycles_per_op_milli = -(int64_t)((floor_ticks - raw_ticks) * 1000 / n);
+}
+
+/*
+ * The allocator's stream, repeated (each run over a freshly initialised
+ * allocator, the init untimed) until its ticks reach min_ticks; then the
+ * floor: the null allocator through the same loop, the same number of
+ * runs.  Nothing is hashed while timed: the checksum comes from the
+ * materialization, which is untimed.
+ */
 static enum hl_status pass_batch(const struct hl_cell_config *c,
                                  struct hl_cell_result *r)
 {
-    struct hl_wl_gen g;
-    enum hl_status st = start_pass(c, &g);
-    r->init_status = st;
-    if (st != HL_OK)
-        return st;
-    uint64_t ops, failed;
-    uint64_t ticks = batch_stream(c, &g, &ops, &failed);
+    struct stream s;
+    stream_open(&s, c);
+    uint64_t raw = 0;
+    uint32_t runs = 0;
+    do {
+        enum hl_status st = start_alloc(c);
+        r->init_status = st;
+        if (st != HL_OK)
+            return st;
+        raw += stream_timed(&s, c->a, c->state);
+        runs++;
+        if (raw < c->min_ticks && runs < HL_MAX_STREAM_REPEATS)
+            count_leaks(c, r); /* the next init forgets them */
+    } while (raw < c->min_ticks && runs < HL_MAX_STREAM_REPEATS);
     count_leaks(c, r);
+    r->ops = s.ops;
+    r->workload_checksum = s.checksum;
 
-    r->ops = ops;
-    r->failed_allocs = failed;
-    r->batch_ticks = minus_overhead(ticks, c->timer_overhead);
-    r->cycles_per_op_milli = ops ? r->batch_ticks * 1000 / ops : 0;
-
-    /* The harness floor, over a fresh copy of the same stream (the
-     * allocator is not called: the slot table is only a scratch here). */
-    hl_wl_init(&g, c->w, &c->params, c->seed, c->scratch, c->scratch_bytes);
+    /* The floor: same buffer, same loop, the null allocator. */
+    uint64_t floor = 0;
+    for (uint32_t i = 0; i < runs; i++) {
+        struct null_state ns = {0};
+        hl_memset(c->slots, 0, (size_t)c->nslots * sizeof c->slots[0]);
+        floor += stream_timed(&s, &null_allocator, &ns);
+    }
     hl_memset(c->slots, 0, (size_t)c->nslots * sizeof c->slots[0]);
-    r->harness_ticks = minus_overhead(harness_stream(c, &g), c->timer_overhead);
-    hl_memset(c->slots, 0, (size_t)c->nslots * sizeof c->slots[0]);
+    r->stream_repeats = runs;
+    hl_cell_set_ticks(r, raw, floor);
     return HL_OK;
 }
 
@@ -308,30 +534,81 @@ static void fragmentation(const struct hl_space_sample *s,
     r->frag_external_ppm = ppm_of(scattered, s->free_bytes);
 }
 
+/* One op of an observed pass, the allocator call alone between a clock
+ * pair when timed; live bytes and the frame placement hash kept. */
+struct observed {
+    const struct hl_cell_config *c;
+    bool timed, frames;
+    uint64_t ops, failed, live, peak_live, pck;
+};
+
+static void observe_op(struct observed *o, const struct hl_op *op)
+{
+    const struct hl_cell_config *c = o->c;
+    const struct hl_allocator *a = c->a;
+    struct hl_slot *s = &c->slots[op->slot];
+    uint64_t t0 = 0, t1 = 0;
+    bool called = true, failed = false;
+    uint64_t live_before = s->ptr ? live_of(s->bytes) : 0;
+    if (op->kind == HL_OP_FREE && !s->ptr) {
+        called = false; /* its alloc failed: nothing to free, not timed */
+    } else if (op->kind == HL_OP_ALLOC) {
+        if (o->timed)
+            t0 = hl_clock_start();
+        s->ptr = a->alloc(c->state, (size_t)op->bytes);
+        if (o->timed)
+            t1 = hl_clock_stop();
+        s->bytes = op->bytes;
+        failed = s->ptr == NULL;
+    } else if (op->kind == HL_OP_FREE && !(s->bytes & SLOT_OVERALIGNED)) {
+        if (o->timed)
+            t0 = hl_clock_start();
+        a->free(c->state, s->ptr, (size_t)s->bytes);
+        if (o->timed)
+            t1 = hl_clock_stop();
+        s->ptr = NULL;
+    } else {
+        if (o->timed)
+            t0 = hl_clock_start();
+        failed = op_slow(a, c->state, s, op);
+        if (o->timed)
+            t1 = hl_clock_stop();
+    }
+    if (called && o->timed && c->hist)
+        hl_hist_add(c->hist, t1 - t0);
+    /* Live bytes: the slot's block before and after (a failed realloc
+     * keeps the old one). */
+    o->live = o->live - live_before + (s->ptr ? live_of(s->bytes) : 0);
+    if (o->live > o->peak_live)
+        o->peak_live = o->live;
+    o->failed += failed;
+    if (o->frames && op->kind == HL_OP_ALLOC)
+        o->pck = fnv_u64(o->pck, frame_of(c, s->ptr));
+    o->ops++;
+}
+
 static enum hl_status pass_observed(const struct hl_cell_config *c,
                                     bool timed, struct hl_cell_result *r)
 {
-    struct hl_wl_gen g;
-    enum hl_status st = start_pass(c, &g);
-    r->init_status = st;
-    if (st != HL_OK)
-        return st;
+    struct stream st;
+    stream_open(&st, c);
+    enum hl_status status = start_alloc(c);
+    r->init_status = status;
+    if (status != HL_OK)
+        return status;
 
-    const struct hl_allocator *a = c->a;
-    void *state = c->state;
-    struct hl_slot *slots = c->slots;
-    struct hl_hist *hist = c->hist;
-    const bool frames = a->family == HL_FAMILY_FRAME;
-    uint64_t wck = HL_WL_CHECKSUM0, pck = HL_WL_CHECKSUM0;
-    uint64_t ops = 0, failed = 0, live = 0, peak_live = 0;
+    struct observed o = {
+        .c = c, .timed = timed, .frames = c->a->family == HL_FAMILY_FRAME,
+        .pck = HL_WL_CHECKSUM0,
+    };
 
     /* Space samples: at op 0, every `every` ops, and at the end. */
     struct hl_space_sample peak = {0};
     bool have_peak = false;
     uint64_t every = UINT64_MAX, next_sample = UINT64_MAX, last_sampled = 0;
     if (timed) {
-        if (hist)
-            hl_hist_reset(hist);
+        if (c->hist)
+            hl_hist_reset(c->hist);
         uint64_t total = c->w->total_ops(&c->params);
         if (c->sample_points > 0) {
             every = total / c->sample_points;
@@ -342,68 +619,36 @@ static enum hl_status pass_observed(const struct hl_cell_config *c,
         take_sample(c, 0, 0, &peak, &have_peak);
     }
 
-    struct hl_op op;
-    while (c->w->next(&g, &op)) {
-        wck = hl_wl_checksum_op(wck, &op);
-        if (op.slot >= c->nslots)
-            bad_slot();
-        struct hl_slot *s = &slots[op.slot];
-        uint64_t t0 = 0, t1 = 0;
-        bool called = false;
-        if (op.kind == HL_OP_ALLOC) {
-            if (timed)
-                t0 = hl_clock_start();
-            s->ptr = a->alloc(state, (size_t)op.bytes);
-            if (timed)
-                t1 = hl_clock_stop();
-            called = true;
-            s->bytes = op.bytes;
-            if (s->ptr) {
-                live += live_of(op.bytes);
-                if (live > peak_live)
-                    peak_live = live;
-            } else {
-                failed++;
+    for (;;) {
+        for (size_t i = 0; i < st.n; i++) {
+            observe_op(&o, &c->ops[i]);
+            if (o.ops == next_sample) {
+                take_sample(c, o.ops, o.live, &peak, &have_peak);
+                last_sampled = o.ops;
+                next_sample += every;
             }
-            if (frames)
-                pck = fnv_u64(pck, frame_of(c, s->ptr));
-        } else if (s->ptr) {
-            if (timed)
-                t0 = hl_clock_start();
-            a->free(state, s->ptr, (size_t)s->bytes);
-            if (timed)
-                t1 = hl_clock_stop();
-            called = true;
-            live -= live_of(s->bytes);
-            s->ptr = NULL;
         }
-        if (timed && called && hist)
-            hl_hist_add(hist, t1 - t0);
-        ops++;
-        if (ops == next_sample) {
-            take_sample(c, ops, live, &peak, &have_peak);
-            last_sampled = ops;
-            next_sample += every;
-        }
+        if (st.whole || st.n < c->ops_cap || stream_fill(&st) == 0)
+            break;
     }
     /* The end, unless the last periodic sample was already there. */
-    if (timed && last_sampled != ops)
-        take_sample(c, ops, live, &peak, &have_peak);
+    if (timed && last_sampled != o.ops)
+        take_sample(c, o.ops, o.live, &peak, &have_peak);
     count_leaks(c, r);
 
-    r->ops = ops;
-    r->failed_allocs = failed;
-    r->workload_checksum = wck;
-    r->placement_checksum = frames ? pck : 0;
-    r->peak_live_bytes = peak_live;
+    r->ops = o.ops;
+    r->failed_allocs = o.failed;
+    r->workload_checksum = st.checksum;
+    r->placement_checksum = o.frames ? o.pck : 0;
+    r->peak_live_bytes = o.peak_live;
     if (timed) {
-        if (hist) {
-            uint64_t o = c->timer_overhead;
-            r->p50 = minus_overhead(hl_hist_quantile(hist, 500000), o);
-            r->p90 = minus_overhead(hl_hist_quantile(hist, 900000), o);
-            r->p99 = minus_overhead(hl_hist_quantile(hist, 990000), o);
-            r->p999 = minus_overhead(hl_hist_quantile(hist, 999000), o);
-            r->max = minus_overhead(hl_hist_quantile(hist, PPM), o);
+        if (c->hist) {
+            uint64_t ov = c->timer_overhead;
+            r->p50 = minus_overhead(hl_hist_quantile(c->hist, 500000), ov);
+            r->p90 = minus_overhead(hl_hist_quantile(c->hist, 900000), ov);
+            r->p99 = minus_overhead(hl_hist_quantile(c->hist, 990000), ov);
+            r->p999 = minus_overhead(hl_hist_quantile(c->hist, 999000), ov);
+            r->max = minus_overhead(hl_hist_quantile(c->hist, PPM), ov);
         }
         r->peak_footprint_bytes = peak.held_bytes;
         fragmentation(&peak, r);

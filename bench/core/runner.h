@@ -28,6 +28,7 @@
 #include <stdbool.h>
 
 #include "allocators/allocator.h"
+#include "bench/core/columns.h"
 #include "bench/core/hist.h"
 #include "workloads/workload.h"
 
@@ -65,9 +66,15 @@ struct hl_space_sample {
 
 typedef void (*hl_sample_fn)(void *ctx, const struct hl_space_sample *s);
 
-/* Optional hooks around the measured stream (e.g. callgrind's
- * instrumentation on/off on the host).  NULL: none. */
+/* Optional hooks around each measured stream (e.g. callgrind's
+ * instrumentation on/off on the host).  NULL: none.  begin/end surround
+ * one whole run of the stream (the allocator's, then the floor's: two
+ * begin/end pairs per BATCH pass when stream_repeats is 1); pause/resume
+ * surround the untimed materialization of a next chunk inside it. */
 typedef void (*hl_measure_fn)(void *ctx);
+
+/* The most times BATCH repeats the stream to fill min_ticks. */
+#define HL_MAX_STREAM_REPEATS 100000u
 
 struct hl_cell_config {
     const struct hl_allocator *a;
@@ -82,13 +89,19 @@ struct hl_cell_config {
     size_t scratch_bytes;
     struct hl_slot *slots; /* w->slots(&params) entries */
     uint64_t nslots;
+    struct hl_op *ops;    /* the op buffer (workloads/opbuf.h): the stream
+                             is materialized here, ops_cap ops at a time */
+    size_t ops_cap;       /* >= 1 */
 
     struct hl_hist *hist;     /* PEROP: filled with raw tick deltas */
-    uint64_t timer_overhead;  /* subtracted from batch and percentiles */
+    uint64_t timer_overhead;  /* subtracted from every timing */
+    uint64_t min_ticks;       /* BATCH: repeat the stream until the
+                                 allocator's timed ticks reach this (0:
+                                 run it once) */
     uint32_t sample_points;   /* PEROP: about this many space samples */
     hl_sample_fn sample;      /* NULL: no timeline */
     void *sample_ctx;
-    hl_measure_fn measure_begin, measure_end;
+    hl_measure_fn measure_begin, measure_end, measure_pause, measure_resume;
     void *measure_ctx;
 };
 
@@ -111,15 +124,17 @@ struct hl_cell_result {
                                     numbers returned, in order; else 0 */
     uint64_t failed_allocs;
 
-    /* BATCH */
-    uint64_t batch_ticks;          /* whole stream, timer overhead removed */
-    uint64_t cycles_per_op_milli;  /* batch_ticks * 1000 / ops */
-    uint64_t harness_ticks;        /* the same stream with every allocator
-                                      call replaced by a store, timed the
-                                      same way (overhead removed): what the
-                                      generator and slot table cost.  NOT
-                                      subtracted from batch_ticks
-                                      (docs/measurement.md). */
+    /* BATCH: the allocator's stream, then the floor's (the same op
+     * buffer through the same loop with a null allocator), each run
+     * stream_repeats times; ticks net of the timer overhead of every
+     * timing (docs/measurement.md). */
+    uint64_t raw_ticks;            /* the allocator's stream(s) */
+    uint64_t floor_ticks;          /* the null allocator's stream(s) */
+    uint32_t stream_repeats;       /* runs of the stream in each */
+    int64_t cycles_per_op_milli;   /* (raw - floor) * 1000 / (ops * repeats):
+                                      the allocator's own cost, may be < 0 */
+    uint64_t raw_cycles_per_op_milli;   /* raw * 1000 / (ops * repeats) */
+    uint64_t floor_cycles_per_op_milli; /* floor * 1000 / (ops * repeats) */
 
     /* PEROP: percentiles of (raw delta - timer_overhead), clamped at 0 */
     uint64_t p50, p90, p99, p999, max;
@@ -144,17 +159,23 @@ struct hl_cell_result {
  *     BATCH), leaks (the worst pass so far is kept);
  *   WARMUP, PEROP: workload_checksum, placement_checksum (BATCH keeps
  *     hashing out of its timed loop);
- *   BATCH: batch_ticks, cycles_per_op_milli, harness_ticks;
+ *   BATCH: raw_ticks, floor_ticks, stream_repeats, *_cycles_per_op_milli
+ *     (hl_cell_set_ticks computes the three from the ticks);
  *   PEROP: resets c->hist, then p50..max, peak_footprint_bytes, frag_*.
  * pre: c->nslots >= c->w->slots(&c->params); c->scratch_bytes >=
  *      c->w->scratch_bytes(&c->params), 8-aligned. */
 enum hl_status hl_cell_pass(const struct hl_cell_config *c, enum hl_pass pass,
                             struct hl_cell_result *r);
 
+/* Set r's raw and floor ticks and derive the three per-op figures (the
+ * host's callgrind cells replace the ticks by counted instructions). */
+void hl_cell_set_ticks(struct hl_cell_result *r, uint64_t raw_ticks,
+                       uint64_t floor_ticks);
+
 /* ---- CSV ------------------------------------------------------------------ */
 
 /* The columns of cells.csv, in order (docs/csv-schema.md). */
-extern const char hl_cells_header[];
+extern const char *const hl_cells_header;
 
 /* One cells.csv row.  Text fields are quoted as RFC 4180 asks when they
  * contain a comma, a double quote, CR or LF (params "live=1000,size=64"
@@ -175,6 +196,15 @@ struct hl_row_ids {
                        BATCH pass only) */
     const char *sweep; /* the parameter this cell is a sweep point of
                           (`--sweep`), or NULL/"" for a suite cell */
+    /* Experiment design and interference (docs/measurement.md); the
+     * kernel, which runs alone, writes zeros and attempts = 1. */
+    uint32_t launch;          /* the launch (= round) this rep ran in */
+    uint64_t invol_switches;  /* involuntary context switches, timed passes */
+    uint64_t migrations;      /* CPU migrations over the timed passes */
+    uint64_t steal_ticks;     /* the machine's steal time meanwhile
+                                 (USER_HZ ticks of the bound CPU) */
+    uint32_t attempts;        /* 1 + times the rep was re-run as disturbed */
+    bool disturbed;           /* still disturbed after the last attempt */
 };
 
 /* Format into buf (cap bytes incl. NUL), no newline; returns the length,
@@ -197,14 +227,14 @@ size_t hl_fmt_hex64(char *buf, size_t cap, uint64_t v);
  * PEROP pass (raw tick deltas, timer overhead included: cells.csv's
  * timer_overhead says how much), keyed like cells.csv.  bucket_lo and
  * bucket_hi are both inclusive. */
-extern const char hl_latency_header[];
+extern const char *const hl_latency_header;
 /*   run_id,env,allocator,workload,params,seed,rep,bucket_lo,bucket_hi,count */
 size_t hl_format_latency_row(char *buf, size_t cap, const struct hl_row_ids *id,
                              uint64_t bucket_lo, uint64_t bucket_hi,
                              uint64_t count);
 
 /* timeline.csv: one row per space sample of a PEROP pass. */
-extern const char hl_timeline_header[];
+extern const char *const hl_timeline_header;
 /*   run_id,env,allocator,workload,params,seed,rep,op_index,live_bytes,
  *   held_bytes,free_bytes,largest_free_bytes,meta_bytes */
 size_t hl_format_timeline_row(char *buf, size_t cap,

@@ -728,7 +728,7 @@ int main(int argc, char **argv)
                       "library_build_type concerns only Google Benchmark's "
                       "code around the batches");
     hl_gb_add_context("heaplab_tsc_cycles_per_pair",
-                      "lfence;rdtsc .. rdtscp;lfence around each batch, "
+                      "lfence;rdtsc .. lfence;rdtsc;lfence around each batch, "
                       "invariant-TSC ticks per alloc+free pair");
 
     register_all(have_jemalloc);
