@@ -3,7 +3,7 @@
 # heaplab-testbuild binaries.  Label: cli.
 hl_unit_test(test_stats SOURCES test_stats.c LIBS hl_stats LABELS unit)
 
-foreach(t run_csv crash_timeout isolation bad_input smoke clock_sweep
+foreach(t run_csv crash_timeout isolation bad_input smoke clock_sweep launches
         plot plot_bad_input)
   add_test(NAME cli_${t}
            COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/${t}.sh

@@ -32,6 +32,9 @@
 #define SAMPLE_CAP (CELL_SAMPLE_POINTS + 8u)
 /* One formatted row, generously. */
 #define ROW_CAP 2048u
+/* The op buffer: at most this many ops (16 bytes each) materialized at
+ * once; longer streams run in chunks. */
+#define OPS_BUDGET ((size_t)4 << 20)
 
 struct cell_args {
     struct cli_alloc ca;
@@ -44,6 +47,10 @@ struct cell_args {
     const char *pu; /* "none" or an OS index */
     bool instructions; /* clock=instructions: under callgrind */
     const char *sweep; /* "" or the swept parameter (cell.h) */
+    uint32_t launch;   /* this child's launch: its reps are
+                          launch * reps ... launch * reps + reps - 1 */
+    uint64_t min_ticks; /* BATCH: the stream repeated to this many ticks */
+    uint32_t max_attempts; /* runs of a rep's BATCH pass while disturbed */
 };
 
 struct sample_buf {
@@ -121,6 +128,9 @@ static void parse_args(int argc, char **argv, struct cell_args *a)
     else if (strcmp(v[7], CELL_CLOCK) != 0)
         cli_usage_fail("cell: unknown clock '%s'", v[7]);
     a->sweep = strcmp(v[8], "-") ? v[8] : "";
+    a->launch = (uint32_t)cli_parse_u64("launch", v[9], 0, 1000000);
+    a->min_ticks = cli_parse_u64("min_ticks", v[10], 0, UINT64_MAX / 2);
+    a->max_attempts = (uint32_t)cli_parse_u64("attempts", v[11], 1, 100);
 }
 
 /* ---- clock=instructions: callgrind around the BATCH stream --------------------- */
@@ -130,14 +140,20 @@ struct callgrind {
     unsigned dumps;     /* dumps written so far: the next is dumps + 1 */
 };
 
-/* measure_begin/measure_end of the BATCH pass: collect only the
- * measured stream (the generator's next() included, as in the TSC
- * figure), then dump it. */
+/* The BATCH pass's measure hooks: collect exactly one run of the stream
+ * (the allocator's, then the floor's), each dumped on its own; the
+ * materialization of a next chunk is paused out. */
 static void cg_begin(void *ctx)
 {
     (void)ctx;
     CALLGRIND_START_INSTRUMENTATION;
     CALLGRIND_ZERO_STATS;
+    CALLGRIND_TOGGLE_COLLECT;
+}
+
+static void cg_toggle(void *ctx)
+{
+    (void)ctx;
     CALLGRIND_TOGGLE_COLLECT;
 }
 
@@ -150,13 +166,12 @@ static void cg_end(void *ctx)
     cg->dumps++;
 }
 
-/* Instructions of the last dump (its "totals:" line); the dump is
- * removed once read.  Exits 1 if it cannot be read. */
-static uint64_t cg_read_last(const struct callgrind *cg)
+/* Instructions of dump number n (1-based); the dump is removed once
+ * read.  Exits 1 if it cannot be read. */
+static uint64_t cg_read(const struct callgrind *cg, unsigned n)
 {
     char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s.%ld.%u", cg->prefix, (long)getpid(),
-             cg->dumps);
+    snprintf(path, sizeof path, "%s.%ld.%u", cg->prefix, (long)getpid(), n);
     FILE *f = fopen(path, "r");
     if (!f)
         cli_fail("cell: callgrind dump %s: %s", path, strerror(errno));
@@ -195,17 +210,85 @@ struct cell_run {
     char *row;
 };
 
-static uint64_t faults_now(void)
+/* ---- interference -------------------------------------------------------------
+ *
+ * What may have disturbed a timed pass, read before and after it: the
+ * child's involuntary context switches and page faults (getrusage), its
+ * CPU migrations (/proc/self/sched, se.nr_migrations), and the steal time
+ * of its CPU (/proc/stat, the bound PU's line; the whole machine's if
+ * unbound), in USER_HZ ticks.  A figure that cannot be read stays 0.
+ */
+struct interference {
+    uint64_t invol, faults, migrations, steal;
+};
+
+static uint64_t sched_migrations(void)
+{
+    FILE *f = fopen("/proc/self/sched", "r");
+    if (!f)
+        return 0;
+    char line[256];
+    unsigned long long v = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "se.nr_migrations : %llu", &v) == 1)
+            break;
+    fclose(f);
+    return v;
+}
+
+static uint64_t steal_ticks(const char *pu)
+{
+    FILE *f = fopen("/proc/stat", "r");
+    if (!f)
+        return 0;
+    char want[32], line[512];
+    snprintf(want, sizeof want, strcmp(pu, "none") ? "cpu%s " : "cpu ", pu);
+    unsigned long long v[8] = {0};
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, want, strlen(want)) != 0)
+            continue;
+        if (sscanf(line + strlen(want), "%llu %llu %llu %llu %llu %llu %llu "
+                   "%llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
+                   &v[7]) != 8)
+            v[7] = 0;
+        break;
+    }
+    fclose(f);
+    return v[7];
+}
+
+static void interference_now(const char *pu, struct interference *x)
 {
     struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru) != 0)
-        return 0;
-    return (uint64_t)ru.ru_minflt + (uint64_t)ru.ru_majflt;
+    if (getrusage(RUSAGE_SELF, &ru) == 0) {
+        x->invol = (uint64_t)ru.ru_nivcsw;
+        x->faults = (uint64_t)ru.ru_minflt + (uint64_t)ru.ru_majflt;
+    }
+    x->migrations = sched_migrations();
+    x->steal = steal_ticks(pu);
+}
+
+/* after - before, field by field. */
+static struct interference interference_delta(const struct interference *b,
+                                              const struct interference *a)
+{
+    return (struct interference){a->invol - b->invol, a->faults - b->faults,
+                                 a->migrations - b->migrations,
+                                 a->steal - b->steal};
+}
+
+/* A timed pass counts as disturbed if the child was switched out
+ * involuntarily, moved to another CPU, or its CPU's hypervisor stole
+ * time meanwhile. */
+static bool is_disturbed(const struct interference *d)
+{
+    return d->invol || d->migrations || d->steal;
 }
 
 static struct hl_row_ids row_ids(const struct cell_args *a, uint32_t rep,
                                  const char *status, uint64_t overhead,
-                                 uint64_t faults)
+                                 const struct interference *x,
+                                 uint32_t attempts, bool disturbed)
 {
     return (struct hl_row_ids){
         .run_id = a->run_id, .env = CELL_ENV, .accel = CELL_ACCEL,
@@ -213,8 +296,11 @@ static struct hl_row_ids row_ids(const struct cell_args *a, uint32_t rep,
         .allocator = a->ca.a->name,
         .family = hl_family_str(a->ca.a->family), .workload = a->w->name,
         .params = a->params_text, .seed = a->seed, .rep = rep,
-        .status = status, .timer_overhead = overhead, .faults = faults,
+        .status = status, .timer_overhead = overhead, .faults = x->faults,
         .no_perop = a->instructions, .sweep = a->sweep,
+        .launch = a->launch, .invol_switches = x->invol,
+        .migrations = x->migrations, .steal_ticks = x->steal,
+        .attempts = attempts, .disturbed = disturbed,
     };
 }
 
@@ -226,13 +312,11 @@ static void put_row(char tag, char *buf, size_t len)
     printf("%c %.*s\n", tag, (int)len, buf);
 }
 
-static void emit_rep(struct cell_run *c, uint32_t rep, const char *status,
-                     const struct hl_cell_result *r, uint64_t faults,
-                     bool detail)
+static void emit_rep(struct cell_run *c, uint32_t rep,
+                     const struct hl_row_ids *id,
+                     const struct hl_cell_result *r, bool detail)
 {
-    struct hl_row_ids id = row_ids(c->args, rep, status,
-                                   c->cfg.timer_overhead, faults);
-    put_row('C', c->row, hl_format_cells_row(c->row, ROW_CAP, &id, r));
+    put_row('C', c->row, hl_format_cells_row(c->row, ROW_CAP, id, r));
     /* Latency and timeline rows come from the TSC suite cells only: their
      * key has no clock or sweep column, and per-op figures under
      * callgrind would time valgrind. */
@@ -241,13 +325,13 @@ static void emit_rep(struct cell_run *c, uint32_t rep, const char *status,
         for (unsigned i = hl_hist_next(h, 0); i < HL_HIST_BUCKETS;
              i = hl_hist_next(h, i + 1))
             put_row('L', c->row,
-                    hl_format_latency_row(c->row, ROW_CAP, &id,
+                    hl_format_latency_row(c->row, ROW_CAP, id,
                                           hl_hist_bucket_lo(i),
                                           hl_hist_bucket_hi(i),
                                           h->buckets[i]));
         for (uint32_t i = 0; i < c->samples->n; i++)
             put_row('T', c->row,
-                    hl_format_timeline_row(c->row, ROW_CAP, &id,
+                    hl_format_timeline_row(c->row, ROW_CAP, id,
                                            &c->samples->s[i]));
     }
     printf("R %u\n", rep);
@@ -262,35 +346,75 @@ static const char *rep_status(const struct hl_cell_result *r,
     return r->failed_allocs || r->leaks || reports ? "failed" : "ok";
 }
 
+/* The BATCH pass, run again while disturbed (at most max_attempts runs);
+ * *x gets the last run's interference.  Under callgrind the two dumps
+ * of the pass (the allocator's stream, the floor's) replace the ticks. */
+static enum hl_status batch_attempts(struct cell_run *c,
+                                     struct hl_cell_result *r,
+                                     struct interference *x,
+                                     uint32_t *attempts, bool *disturbed)
+{
+    enum hl_status st = HL_OK;
+    *attempts = 0;
+    do {
+        struct interference before, after;
+        struct hl_cell_result fresh = *r;
+        interference_now(c->args->pu, &before);
+        st = hl_cell_pass(&c->cfg, HL_PASS_BATCH, &fresh);
+        interference_now(c->args->pu, &after);
+        *x = interference_delta(&before, &after);
+        (*attempts)++;
+        *r = fresh;
+        if (st != HL_OK)
+            return st;
+        if (c->args->instructions) {
+            uint64_t raw = cg_read(&c->cg, c->cg.dumps - 1);
+            uint64_t floor = cg_read(&c->cg, c->cg.dumps);
+            hl_cell_set_ticks(r, raw, floor);
+        }
+        /* Counting clocks are not disturbed by anything. */
+        *disturbed = !c->args->instructions && is_disturbed(x);
+    } while (*disturbed && *attempts < c->args->max_attempts);
+    return st;
+}
+
 static void run_reps(struct cell_run *c)
 {
     struct hl_cell_result r;
     memset(&r, 0, sizeof r);
     enum hl_status st = hl_cell_pass(&c->cfg, HL_PASS_WARMUP, &r);
-    for (uint32_t rep = 0; rep < c->args->reps; rep++) {
+    for (uint32_t i = 0; i < c->args->reps; i++) {
+        uint32_t rep = c->args->launch * c->args->reps + i;
         unsigned long reports0 = hl_host_report_count();
-        uint64_t faults0 = faults_now();
+        struct interference x = {0}, rep0, rep1;
+        uint32_t attempts = 0;
+        bool disturbed = false;
+        interference_now(c->args->pu, &rep0);
         memset(&r, 0, sizeof r);
         c->samples->n = 0;
         if (st == HL_OK)
-            st = hl_cell_pass(&c->cfg, HL_PASS_BATCH, &r);
-        if (st == HL_OK && c->args->instructions) {
-            /* The BATCH figures become instructions: the dump counted
-             * exactly the measured stream (no timer to subtract). */
-            r.batch_ticks = cg_read_last(&c->cg);
-            r.cycles_per_op_milli = r.ops ? r.batch_ticks * 1000 / r.ops : 0;
-        }
+            st = batch_attempts(c, &r, &x, &attempts, &disturbed);
         if (st == HL_OK)
             st = hl_cell_pass(&c->cfg, HL_PASS_PEROP, &r);
+        interference_now(c->args->pu, &rep1);
+        /* faults: the whole rep's, as before; the rest: the BATCH pass's */
+        x.faults = interference_delta(&rep0, &rep1).faults;
         if (st != HL_OK) { /* init refused: no figures, this rep or later */
             fprintf(stderr, "heaplab: cell %s x %s: init: %s\n",
                     c->args->ca.a->name, c->args->w->name, hl_status_str(st));
             memset(&r, 0, sizeof r);
-            emit_rep(c, rep, "error", &r, 0, false);
+            struct interference none = {0};
+            struct hl_row_ids id = row_ids(c->args, rep, "error",
+                                           c->cfg.timer_overhead, &none, 0,
+                                           false);
+            emit_rep(c, rep, &id, &r, false);
             continue;
         }
-        emit_rep(c, rep, rep_status(&r, hl_host_report_count() - reports0),
-                 &r, faults_now() - faults0, true);
+        struct hl_row_ids id =
+            row_ids(c->args, rep, rep_status(&r, hl_host_report_count() -
+                                                     reports0),
+                    c->cfg.timer_overhead, &x, attempts, disturbed);
+        emit_rep(c, rep, &id, &r, true);
     }
 }
 
@@ -323,6 +447,10 @@ int cmd_cell(int argc, char **argv)
     const struct hl_allocator *al = a.ca.a;
     uint64_t nslots = a.w->slots(&a.params);
     size_t scratch_bytes = a.w->scratch_bytes(&a.params);
+    uint64_t total_ops = a.w->total_ops(&a.params);
+    size_t ops_cap = total_ops < OPS_BUDGET ? (size_t)total_ops : OPS_BUDGET;
+    if (ops_cap == 0)
+        ops_cap = 1;
     struct sample_buf *samples = cell_map(sizeof *samples, false);
     struct cell_run c = {
         .args = &a,
@@ -342,7 +470,10 @@ int cmd_cell(int argc, char **argv)
             .slots = cell_map((size_t)nslots * sizeof(struct hl_slot), true),
             .nslots = nslots,
             .hist = cell_map(sizeof(struct hl_hist), false),
+            .ops = cell_map(ops_cap * sizeof(struct hl_op), true),
+            .ops_cap = ops_cap,
             .timer_overhead = cal.overhead,
+            .min_ticks = a.instructions ? 0 : a.min_ticks,
             .sample_points = CELL_SAMPLE_POINTS,
             .sample = keep_sample,
             .sample_ctx = samples,
@@ -351,6 +482,8 @@ int cmd_cell(int argc, char **argv)
     if (a.instructions) {
         c.cfg.measure_begin = cg_begin;
         c.cfg.measure_end = cg_end;
+        c.cfg.measure_pause = cg_toggle;
+        c.cfg.measure_resume = cg_toggle;
         c.cfg.measure_ctx = &c.cg;
     }
     run_reps(&c);

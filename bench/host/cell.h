@@ -5,7 +5,14 @@
  * The parent execs its own binary once per cell:
  *
  *   heaplab --cell ALLOCATOR WORKLOAD PARAMS SEED REPS RUN_ID PU CLOCK SWEEP
+ *                  LAUNCH MIN_TICKS ATTEMPTS
  *
+ * (LAUNCH: this child's launch l; its reps are numbered l * REPS ...
+ * l * REPS + REPS - 1 and its rows say launch=l.  MIN_TICKS: the BATCH
+ * pass repeats the stream until the allocator's timed ticks reach it (0:
+ * once; ignored under callgrind).  ATTEMPTS: the most runs of a rep's
+ * BATCH pass while it is disturbed: involuntary context switches, CPU
+ * migrations or steal time over it.)
  * (SWEEP: the swept parameter's name for a --sweep cell, "-" for none:
  * a sweep cell writes no latency or timeline rows, whose keys could not
  * tell it from the suite cell with the same params.)
@@ -38,7 +45,7 @@
 /* The hidden subcommand's flag (argv[1]). */
 #define CELL_FLAG "--cell"
 /* Positional arguments after the flag. */
-#define CELL_NARGS 9
+#define CELL_NARGS 12
 
 /* What the cells rows say about the environment on the host. */
 #define CELL_ENV "host"
@@ -56,29 +63,7 @@
 /* About this many timeline samples per PEROP pass. */
 #define CELL_SAMPLE_POINTS 64u
 
-/* cells.csv has this many columns (hl_cells_header). */
-#define CELL_COLUMNS 29u
-/* Column indexes the parent reads back. */
-enum cell_col {
-    COL_RUN_ID = 0,
-    COL_ENV = 1,
-    COL_ACCEL = 2,
-    COL_CLOCK = 3,
-    COL_ALLOCATOR = 4,
-    COL_FAMILY = 5,
-    COL_WORKLOAD = 6,
-    COL_PARAMS = 7,
-    COL_SEED = 8,
-    COL_REP = 9,
-    COL_STATUS = 10,
-    COL_OPS = 11,
-    COL_WORKLOAD_CHECKSUM = 12,
-    COL_PLACEMENT_CHECKSUM = 13,
-    COL_CYCLES_PER_OP = 14,
-    COL_P99 = 17,
-    COL_SWEEP = 28,
-};
-#define LATENCY_COLUMNS 10u
-#define TIMELINE_COLUMNS 13u
+/* Column indexes (COL_*, LAT_*, TL_*) and counts: bench/core/columns.h. */
+#include "bench/core/columns.h"
 
 #endif /* HEAPLAB_CELL_H */

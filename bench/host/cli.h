@@ -38,6 +38,15 @@ const char *cli_value(int argc, char **argv, int *i);
 uint64_t cli_parse_u64(const char *opt, const char *text, uint64_t min,
                        uint64_t max);
 
+/* mkdir -p: create path and its missing parents (0755).  0, or -1 with
+ * errno. */
+int cli_mkdir_p(const char *path);
+
+/* A decimal number (strtod syntax, finite) in [min, max]; else exits 2
+ * naming opt and the text. */
+double cli_parse_double(const char *opt, const char *text, double min,
+                        double max);
+
 /* Split a comma list in place into at most max items (empty items and
  * more than max items exit 2 naming opt).  Returns the count. */
 size_t cli_split(const char *opt, char *text, char **items, size_t max);

@@ -9,7 +9,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
+#include <math.h>
+#include <ctype.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bench/host/baselines.h"
@@ -64,6 +68,40 @@ uint64_t cli_parse_u64(const char *opt, const char *text, uint64_t min,
         cli_usage_fail("bad value for %s: '%s' (expected an integer in "
                        "%llu..%llu)", opt, text, (unsigned long long)min,
                        (unsigned long long)max);
+    return v;
+}
+
+int cli_mkdir_p(const char *path)
+{
+    char buf[PATH_MAX];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *p = buf + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char c = *p;
+        *p = '\0';
+        struct stat st;
+        if (stat(buf, &st) != 0 && mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return -1;
+        *p = c;
+        if (c == '\0')
+            return 0;
+    }
+}
+
+double cli_parse_double(const char *opt, const char *text, double min,
+                        double max)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = text[0] && !isspace((unsigned char)text[0])
+                   ? strtod(text, &end) : NAN;
+    if (!end || *end || errno || !isfinite(v) || v < min || v > max)
+        cli_usage_fail("bad value for %s: '%s' (expected a number in "
+                       "%g..%g)", opt, text, min, max);
     return v;
 }
 

@@ -28,7 +28,12 @@
 #include "bench/host/stats.h"
 #include "bench/host/sysinfo.h"
 
-#define RUN_DEFAULT_REPS 9u
+#define RUN_DEFAULT_REPS 3u
+#define RUN_DEFAULT_LAUNCHES 5u
+#define RUN_DEFAULT_MIN_TIME_S 0.01
+#define RUN_DEFAULT_RETRIES 2u
+#define RUN_MAX_LAUNCHES 1000u
+#define RUN_MAX_MIN_TIME_S 60.0
 #define RUN_DEFAULT_DET_REPS 3u
 #define RUN_DEFAULT_OPS 30000u
 #define RUN_DEFAULT_SEED 1u
@@ -43,29 +48,49 @@
 
 static const char run_usage[] =
     "usage: heaplab run [--allocators a,b] [--workloads w,x] [--reps N]\n"
+    "                   [--launches L] [--min-time SEC] [--retries N]\n"
+    "                   [--order-seed S] [--target-ci P] [--budget SEC]\n"
     "                   [--ops N] [--seed S] [--out DIR] [--cpu PU]\n"
     "                   [--params w:k=v,...] [--sweep w:k=v1,v2,...]\n"
     "                   [--env host|qemu|both] [--clock LIST]\n"
     "                   [--accel auto|kvm|tcg] [--det-reps N] [--timeout SEC]\n"
     "\n"
     "Run every cell (allocator x workload of the same family, per clock) on\n"
-    "the host, each cell in its own child process bound to one PU, and in\n"
-    "the i386 kernel under QEMU, one boot per cell; write\n"
+    "the host and in the i386 kernel under QEMU; write\n"
     "DIR/<run-id>/{meta,cells,latency,timeline,summary}.csv and cells.log.\n"
+    "A host TSC cell runs as L launches (fresh child processes bound to one\n"
+    "PU) of N reps each, and the launches of all cells run round by round,\n"
+    "each round in a seeded shuffled order, so that drift and neighbours\n"
+    "fall on every allocator alike; cells of a counting clock (instructions,\n"
+    "icount) repeat exactly and run once, after the rounds\n"
+    "(docs/measurement.md).\n"
     "\n"
     "  --allocators LIST  comma list (default: every project allocator and\n"
     "                     every installed baseline; see heaplab list;\n"
     "                     baselines run on the host only)\n"
     "  --workloads LIST   comma list (default: every workload)\n"
-    "  --reps N           repetitions per cell, 1..1000 (default 9)\n"
+    "  --reps N           repetitions per launch, 1..1000 (default 3)\n"
+    "  --launches L       launches (child processes) per TSC cell, 1..1000\n"
+    "                     (default 5)\n"
+    "  --min-time SEC     each timed pass repeats the stream until it has\n"
+    "                     lasted SEC seconds, 0..60 (default 0.01)\n"
+    "  --retries N        re-run a disturbed rep (involuntary switches,\n"
+    "                     migrations, steal time) at most N times, 0..99\n"
+    "                     (default 2)\n"
+    "  --order-seed S     the seed of the launch order (default: --seed)\n"
+    "  --target-ci P      after the rounds, add rounds to the TSC cells whose\n"
+    "                     95%% CI half-width exceeds P %% of their median,\n"
+    "                     until each holds or --budget is spent, 0.01..100\n"
+    "  --budget SEC       seconds --target-ci may add, 1..604800 (default\n"
+    "                     600)\n"
     "  --det-reps N       repetitions of the cells whose clock counts instead\n"
     "                     of timing (instructions, icount): their figures\n"
     "                     repeat exactly, 1..1000 (default 3)\n"
     "  --ops N            ops per stream: scales each workload's size\n"
     "                     parameters, 1..1000000000 (default 30000)\n"
     "  --seed S           workload seed, 0..2^64-1 (default 1)\n"
-    "  --out DIR          an existing, writable folder (default results/,\n"
-    "                     created if missing)\n"
+    "  --out DIR          the folder the run folder goes in (default\n"
+    "                     results/; created if missing)\n"
     "  --cpu PU           the PU (OS index) host cells are bound to\n"
     "                     (default: the first PU of the last core)\n"
     "  --params W:K=V,..  set workload W's parameters after --ops scaling\n"
@@ -121,8 +146,10 @@ struct run_opts {
     const char *env;           /* "host", "qemu", "both"; NULL: default */
     const char *accel;         /* --accel: auto, kvm, tcg */
     bool accel_given;
-    uint32_t reps, det_reps;
-    bool det_reps_given;
+    uint32_t reps, det_reps, launches, retries;
+    bool det_reps_given, order_seed_given;
+    double min_time_s, target_ci, budget_s;
+    uint64_t order_seed;
     const char *host_order[2]; /* host clocks in --clock's order */
     size_t nhost_order;
     uint64_t ops, seed;
@@ -139,6 +166,10 @@ static void parse_opts(int argc, char **argv, struct run_opts *o)
 {
     *o = (struct run_opts){.accel = "auto", .reps = RUN_DEFAULT_REPS,
                            .det_reps = RUN_DEFAULT_DET_REPS,
+                           .launches = RUN_DEFAULT_LAUNCHES,
+                           .retries = RUN_DEFAULT_RETRIES,
+                           .min_time_s = RUN_DEFAULT_MIN_TIME_S,
+                           .budget_s = 600.0,
                            .ops = RUN_DEFAULT_OPS,
                            .seed = RUN_DEFAULT_SEED, .out = RUN_DEFAULT_OUT};
     for (int i = 2; i < argc; i++) {
@@ -155,6 +186,25 @@ static void parse_opts(int argc, char **argv, struct run_opts *o)
         } else if (!strcmp(opt, "--reps")) {
             o->reps = (uint32_t)cli_parse_u64(opt, cli_value(argc, argv, &i),
                                               1, RUN_MAX_REPS);
+        } else if (!strcmp(opt, "--launches")) {
+            o->launches = (uint32_t)cli_parse_u64(
+                opt, cli_value(argc, argv, &i), 1, RUN_MAX_LAUNCHES);
+        } else if (!strcmp(opt, "--retries")) {
+            o->retries = (uint32_t)cli_parse_u64(
+                opt, cli_value(argc, argv, &i), 0, 99);
+        } else if (!strcmp(opt, "--min-time")) {
+            o->min_time_s = cli_parse_double(opt, cli_value(argc, argv, &i),
+                                             0.0, RUN_MAX_MIN_TIME_S);
+        } else if (!strcmp(opt, "--target-ci")) {
+            o->target_ci = cli_parse_double(opt, cli_value(argc, argv, &i),
+                                            0.01, 100.0);
+        } else if (!strcmp(opt, "--budget")) {
+            o->budget_s = cli_parse_double(opt, cli_value(argc, argv, &i),
+                                           1.0, 604800.0);
+        } else if (!strcmp(opt, "--order-seed")) {
+            o->order_seed = cli_parse_u64(opt, cli_value(argc, argv, &i), 0,
+                                          UINT64_MAX);
+            o->order_seed_given = true;
         } else if (!strcmp(opt, "--det-reps")) {
             o->det_reps = (uint32_t)cli_parse_u64(
                 opt, cli_value(argc, argv, &i), 1, RUN_MAX_REPS);
@@ -235,6 +285,8 @@ static void parse_opts(int argc, char **argv, struct run_opts *o)
                            "run --help)", opt);
         }
     }
+    if (!o->order_seed_given)
+        o->order_seed = o->seed;
     /* a counting clock never gets more reps than asked for */
     if (!o->det_reps_given && o->det_reps > o->reps)
         o->det_reps = o->reps;
@@ -500,10 +552,20 @@ static uint32_t clock_reps(const struct run_opts *o, const char *clock)
                : o->det_reps;
 }
 
+/* Launches of a cell: the host's TSC cells are spread over --launches
+ * child processes; counting clocks repeat exactly and QEMU boots once. */
+static uint32_t clock_launches(const struct run_opts *o, const char *env,
+                               const char *clock)
+{
+    return !strcmp(env, CELL_ENV) && !strcmp(clock, CELL_CLOCK) ? o->launches
+                                                                : 1;
+}
+
 /* One cell per allocator of w's family, for these params and clock. */
 static void add_cells(struct plan *pl, const struct hl_workload *w,
                       const struct hl_wl_params *params, const char *env,
-                      const char *clock, const char *sweep, uint32_t reps)
+                      const char *clock, const char *sweep, uint32_t reps,
+                      uint32_t launches)
 {
     for (size_t i = 0; i < pl->nallocs; i++) {
         const struct cli_alloc *ca = &pl->allocs[i];
@@ -520,6 +582,7 @@ static void add_cells(struct plan *pl, const struct hl_workload *w,
         c->clock = clock;
         c->sweep = sweep;
         c->reps = reps;
+        c->launches = launches;
         hl_wl_format(w, params, c->params_text, sizeof c->params_text);
         c->total_ops = w->total_ops(params);
         if (ca->kind == CLI_ALLOC_BASELINE)
@@ -619,19 +682,21 @@ static void plan_cells(const struct run_opts *o, const char *valgrind,
         workload_params(o, pl->wls[k], &params);
         for (size_t t = 0; pl->host && t < pl->nclocks; t++)
             add_cells(pl, pl->wls[k], &params, CELL_ENV, pl->clocks[t], "",
-                      clock_reps(o, pl->clocks[t]));
+                      clock_reps(o, pl->clocks[t]),
+                      clock_launches(o, CELL_ENV, pl->clocks[t]));
     }
     for (size_t k = 0; pl->qemu && k < pl->nwls; k++) {
         struct hl_wl_params params;
         workload_params(o, pl->wls[k], &params);
         add_cells(pl, pl->wls[k], &params, RUN_ENV_QEMU, pl->qemu_clock, "",
-                  clock_reps(o, pl->qemu_clock));
+                  clock_reps(o, pl->qemu_clock), 1);
     }
     for (size_t k = 0; k < pl->nwls; k++)
         for (size_t v = 0; v < npoints[k]; v++)
             add_cells(pl, pl->wls[k], &points[k][v], first_env, first_clock,
                       pl->wls[k]->params[swept[k]].name,
-                      clock_reps(o, first_clock));
+                      clock_reps(o, first_clock),
+                      clock_launches(o, first_env, first_clock));
     if (pl->n == 0)
         cli_usage_fail("no cell to run: the allocators and workloads chosen "
                        "share no family (see heaplab list)");
@@ -643,9 +708,10 @@ static void check_out_dir(const struct run_opts *o)
 {
     struct stat st;
     if (stat(o->out, &st) != 0) {
-        if (errno == ENOENT && !o->out_given && mkdir(o->out, 0755) == 0)
+        if (errno == ENOENT && cli_mkdir_p(o->out) == 0)
             return;
-        cli_usage_fail("output folder '%s' does not exist", o->out);
+        cli_usage_fail("output folder '%s' cannot be created: %s", o->out,
+                       strerror(errno));
     }
     if (!S_ISDIR(st.st_mode))
         cli_usage_fail("output folder '%s' is not a folder", o->out);
@@ -712,6 +778,15 @@ static void write_meta_head(const struct run_ctx *rc, const struct plan *pl,
     sys_cpu_model(text, sizeof text);
     res_meta(fd, "cpu_model", text);
     res_metaf(fd, "tsc_hz", "%.0f", sys_tsc_hz());
+    res_metaf(fd, "launches", "%u", o->launches);
+    res_metaf(fd, "min_time_s", "%g", o->min_time_s);
+    res_metaf(fd, "min_ticks", "%llu", (unsigned long long)rc->min_ticks);
+    res_metaf(fd, "retries", "%u", o->retries);
+    res_metaf(fd, "order_seed", "%llu", (unsigned long long)o->order_seed);
+    if (o->target_ci > 0) {
+        res_metaf(fd, "target_ci_pct", "%g", o->target_ci);
+        res_metaf(fd, "budget_s", "%g", o->budget_s);
+    }
 
     uint64_t scratch[4096];
     struct hl_clock_cal cal;
@@ -816,10 +891,10 @@ static const char *cell_status(const struct cell_outcome *out, uint32_t reps)
     static const char *const worst_first[] = {"crashed", "timeout", "error",
                                               "failed"};
     for (size_t k = 0; k < sizeof worst_first / sizeof worst_first[0]; k++)
-        for (uint32_t r = 0; r < reps; r++)
+        for (uint32_t r = 0; r < out->reps_seen; r++)
             if (!strcmp(out->reps[r].status, worst_first[k]))
                 return worst_first[k];
-    return out->delivered == reps ? "ok" : "interrupted";
+    return out->reps_seen == reps ? "ok" : "interrupted";
 }
 
 static const char summary_header[] =
@@ -839,8 +914,8 @@ static void summarize(const struct run_ctx *rc, const struct plan *pl,
            "95% CI", "p99", "params");
     uint32_t max_reps = 1;
     for (size_t i = 0; i < ncells; i++)
-        if (pl->cells[i].reps > max_reps)
-            max_reps = pl->cells[i].reps;
+        if (outs[i].reps_seen > max_reps)
+            max_reps = outs[i].reps_seen;
     double *cyc = calloc(max_reps, sizeof *cyc);
     double *p99 = calloc(max_reps, sizeof *p99);
     if (!cyc || !p99)
@@ -848,7 +923,7 @@ static void summarize(const struct run_ctx *rc, const struct plan *pl,
     for (size_t i = 0; i < ncells; i++) {
         const struct cell_plan *c = &pl->cells[i];
         size_t n = 0, np = 0;
-        for (uint32_t r = 0; r < outs[i].delivered; r++) {
+        for (uint32_t r = 0; r < outs[i].reps_seen; r++) {
             const struct rep_fig *f = &outs[i].reps[r];
             if (!strcmp(f->status, "ok") || !strcmp(f->status, "failed")) {
                 cyc[n++] = f->cycles_per_op;
@@ -857,7 +932,7 @@ static void summarize(const struct run_ctx *rc, const struct plan *pl,
             }
         }
         struct fig_stats sc = fig_of(cyc, n), sp = fig_of(p99, np);
-        const char *status = cell_status(&outs[i], c->reps);
+        const char *status = cell_status(&outs[i], c->reps * c->launches);
         dbuf_add_field(&csv, rc->run_id);
         bool in_qemu = !strcmp(c->env, RUN_ENV_QEMU);
         dbuf_addf(&csv, ",%s,%s,%s,", c->env, in_qemu ? qemu_accel : CELL_ACCEL,
@@ -1028,6 +1103,115 @@ static void cross_check(const struct run_ctx *rc, const char *dir,
     ck_free(&place);
 }
 
+/* ---- the order of launches ----------------------------------------------------
+ *
+ * Experiment design by level (Kalibera & Jones, ISMM 2013): the reps of
+ * a host TSC cell are spread over fresh child processes (launches), and
+ * the launches of all such cells run round by round: round r holds launch
+ * r of every cell, in an order shuffled afresh for each round from the
+ * order seed.  Drift and neighbours then fall on every allocator alike,
+ * and launch r of two allocators on one workload ran close in time (the
+ * paired rounds of `heaplab compare --baseline`).  Cells of a counting
+ * clock (instructions, icount) repeat exactly: they run once each, after
+ * the rounds, in plan order.
+ */
+
+struct launch {
+    size_t cell;
+    uint32_t launch;
+};
+
+static bool cell_timed(const struct cell_plan *c)
+{
+    return !strcmp(c->env, CELL_ENV) && !strcmp(c->clock, CELL_CLOCK);
+}
+
+static size_t launch_count(const struct plan *pl)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < pl->n; i++)
+        n += pl->cells[i].launches;
+    return n;
+}
+
+/* splitmix64: the shuffle's generator (fixed, so an order repeats). */
+static uint64_t order_next(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* Round `round` of the timed cells whose launches exceed it (or, with
+ * only != NULL, of the cells only[] marks), shuffled; returns how many
+ * launches it appended at out. */
+static size_t plan_round(const struct plan *pl, uint32_t round, uint64_t seed,
+                         const bool *only, struct launch *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < pl->n; i++)
+        if (cell_timed(&pl->cells[i]) &&
+            (only ? only[i] : pl->cells[i].launches > round))
+            out[n++] = (struct launch){i, round};
+    uint64_t state = seed ^ ((uint64_t)round * 0xd1b54a32d192ed03ull);
+    for (size_t k = n; k > 1; k--) { /* Fisher-Yates */
+        size_t j = (size_t)(order_next(&state) % k);
+        struct launch t = out[k - 1];
+        out[k - 1] = out[j];
+        out[j] = t;
+    }
+    return n;
+}
+
+static size_t plan_order(const struct plan *pl, uint64_t seed,
+                         struct launch *out)
+{
+    uint32_t rounds = 0;
+    for (size_t i = 0; i < pl->n; i++)
+        if (cell_timed(&pl->cells[i]) && pl->cells[i].launches > rounds)
+            rounds = pl->cells[i].launches;
+    size_t n = 0;
+    for (uint32_t r = 0; r < rounds; r++)
+        n += plan_round(pl, r, seed, NULL, out + n);
+    for (size_t i = 0; i < pl->n; i++)
+        if (!cell_timed(&pl->cells[i]))
+            out[n++] = (struct launch){i, 0};
+    return n;
+}
+
+/* meta.csv: the plan's cells by number and the order they ran in. */
+static void meta_order(const struct run_ctx *rc, const struct plan *pl,
+                       const struct launch *order, size_t n)
+{
+    char key[64];
+    for (size_t i = 0; i < pl->n; i++) {
+        const struct cell_plan *c = &pl->cells[i];
+        char text[1024];
+        snprintf(text, sizeof text, "%s %s %s %s %s%s%s launches=%u reps=%u",
+                 c->env, c->clock, c->ca.a->name, c->w->name, c->params_text,
+                 c->sweep[0] ? " sweep=" : "", c->sweep, c->launches, c->reps);
+        snprintf(key, sizeof key, "plan.cell.%zu", i);
+        res_meta(rc->f.meta, key, text);
+    }
+    struct dbuf line = {0};
+    for (size_t k = 0; k < n; k++) {
+        bool timed = cell_timed(&pl->cells[order[k].cell]);
+        dbuf_addf(&line, "%s%zu", line.len ? " " : "", order[k].cell);
+        bool last = k + 1 == n || order[k + 1].launch != order[k].launch ||
+                    cell_timed(&pl->cells[order[k + 1].cell]) != timed;
+        if (last) {
+            if (timed)
+                snprintf(key, sizeof key, "order.round.%u", order[k].launch);
+            else
+                snprintf(key, sizeof key, "order.counting");
+            res_meta(rc->f.meta, key, line.p);
+            line.len = 0;
+        }
+    }
+    dbuf_free(&line);
+}
+
 /* ---- progress ----------------------------------------------------------------- */
 
 static void fmt_duration(char *buf, size_t cap, double s)
@@ -1040,19 +1224,93 @@ static void fmt_duration(char *buf, size_t cap, double s)
 }
 
 static void progress(size_t done, size_t total, double elapsed,
-                     const struct cell_plan *next)
+                     const struct cell_plan *next, uint32_t launch)
 {
     char el[32], left[32] = "?";
     fmt_duration(el, sizeof el, elapsed);
     if (done)
         fmt_duration(left, sizeof left,
                      elapsed / (double)done * (double)(total - done));
-    fprintf(stderr, "\r\033[K[%zu/%zu cells] %s elapsed, ~%s left%s%s%s%s%s%s",
-            done, total, el, left, next ? "  now: " : "",
-            next ? next->ca.a->name : "", next ? " x " : "",
-            next ? next->w->name : "", next ? " @ " : "",
-            next ? next->env : "");
+    fprintf(stderr, "\r\033[K[%zu/%zu launches] %s elapsed, ~%s left",
+            done, total, el, left);
+    if (next)
+        fprintf(stderr, "  now: %s x %s @ %s #%u", next->ca.a->name,
+                next->w->name, next->env, launch);
     fflush(stderr);
+}
+
+/* ---- running launches ----------------------------------------------------------- */
+
+struct run_loop {
+    struct run_ctx *rc;
+    struct qemu_ctx *q;
+    struct plan *pl;
+    struct cell_outcome *outs;
+    bool tty;
+    struct timespec t0;
+    size_t done;     /* launches run */
+};
+
+static double loop_elapsed(const struct run_loop *l)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)(ts.tv_sec - l->t0.tv_sec) +
+           (double)(ts.tv_nsec - l->t0.tv_nsec) / 1e9;
+}
+
+static void meta_probes(const struct run_ctx *rc, const struct plan *pl,
+                        size_t i, const struct cell_outcome *out);
+
+/* Run one launch of cell i; false if the run was interrupted. */
+static bool run_one(struct run_loop *l, size_t i, uint32_t launch)
+{
+    struct cell_plan *c = &l->pl->cells[i];
+    struct cell_outcome *out = &l->outs[i];
+    uint32_t need = (launch + 1) * c->reps;
+    if (need > out->reps_cap) {
+        struct rep_fig *r = realloc(out->reps, need * sizeof *r);
+        if (!r)
+            cli_fail("out of memory");
+        memset(r + out->reps_cap, 0, (need - out->reps_cap) * sizeof *r);
+        out->reps = r;
+        out->reps_cap = need;
+    }
+    out->launch = launch;
+    out->delivered = 0;
+    out->probes.len = 0;
+    if (out->probes.p)
+        out->probes.p[0] = '\0';
+    if (launch >= c->launches)
+        c->launches = launch + 1; /* a round added by --target-ci */
+    if (!strcmp(c->env, RUN_ENV_QEMU))
+        qemu_run_cell(l->rc, l->q, c, out);
+    else
+        spawn_cell(l->rc, c, out);
+    /* rows exist for every rep of the launch, delivered or filled in
+     * with the launch's end, unless the run was interrupted */
+    uint32_t seen = run_first_rep(c, out) +
+                    (strcmp(out->end, "interrupted") ? c->reps : out->delivered);
+    if (seen > out->reps_seen)
+        out->reps_seen = seen;
+    if (launch == 0)
+        meta_probes(l->rc, l->pl, i, out);
+    l->done++;
+    return strcmp(out->end, "interrupted") != 0;
+}
+
+static void run_launches(struct run_loop *l, const struct launch *order,
+                         size_t n)
+{
+    for (size_t k = 0; k < n && !run_stop_requested; k++) {
+        if (l->tty)
+            progress(k, n, loop_elapsed(l), &l->pl->cells[order[k].cell],
+                     order[k].launch);
+        if (!run_one(l, order[k].cell, order[k].launch))
+            break;
+    }
+    if (l->tty)
+        progress(n, n, loop_elapsed(l), NULL, 0);
 }
 
 /* ---- the command ------------------------------------------------------------------ */
@@ -1165,8 +1423,12 @@ int cmd_run(int argc, char **argv)
         fprintf(stderr, "heaplab: note: no QEMU cells: %s\n", pl.qemu_skipped);
     check_out_dir(&o);
     struct sys_topo *topo = sys_topo_load();
+    double tsc_hz = sys_tsc_hz();
     struct run_ctx rc = {.seed = o.seed, .reps = o.reps,
                          .timeout_s = o.timeout_s,
+                         .min_time_s = o.min_time_s,
+                         .min_ticks = (uint64_t)(o.min_time_s * tsc_hz),
+                         .max_attempts = 1 + o.retries,
                          .valgrind = have_valgrind ? valgrind : NULL};
     char pu_how[512];
     choose_pu(&o, topo, &rc, pu_how, sizeof pu_how);
@@ -1199,53 +1461,35 @@ int cmd_run(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
 
     struct cell_outcome *outs = calloc(pl.n, sizeof *outs);
-    if (!outs)
+    struct launch *order = calloc(launch_count(&pl) + 1, sizeof *order);
+    if (!outs || !order)
         cli_fail("out of memory");
-    bool tty = isatty(STDERR_FILENO);
-    struct timespec ts0;
-    clock_gettime(CLOCK_MONOTONIC, &ts0);
+    size_t nlaunches = plan_order(&pl, o.order_seed, order);
+    meta_order(&rc, &pl, order, nlaunches);
+    struct run_loop loop = {.rc = &rc, .q = &q, .pl = &pl, .outs = outs,
+                            .tty = isatty(STDERR_FILENO)};
+    clock_gettime(CLOCK_MONOTONIC, &loop.t0);
+    run_launches(&loop, order, nlaunches);
+    free(order);
     size_t done = 0;
-    for (; done < pl.n && !run_stop_requested; done++) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        double elapsed = (double)(ts.tv_sec - ts0.tv_sec) +
-                         (double)(ts.tv_nsec - ts0.tv_nsec) / 1e9;
-        if (tty)
-            progress(done, pl.n, elapsed, &pl.cells[done]);
-        outs[done].reps = calloc(pl.cells[done].reps,
-                                 sizeof *outs[done].reps);
-        if (!outs[done].reps)
-            cli_fail("out of memory");
-        if (!strcmp(pl.cells[done].env, RUN_ENV_QEMU))
-            qemu_run_cell(&rc, &q, &pl.cells[done], &outs[done]);
-        else
-            spawn_cell(&rc, &pl.cells[done], &outs[done]);
-        meta_probes(&rc, &pl, done, &outs[done]);
-        if (!strcmp(outs[done].end, "interrupted")) {
-            done++; /* its finished reps are in the files */
-            break;
-        }
-    }
-    struct timespec ts1;
-    clock_gettime(CLOCK_MONOTONIC, &ts1);
-    double elapsed = (double)(ts1.tv_sec - ts0.tv_sec) +
-                     (double)(ts1.tv_nsec - ts0.tv_nsec) / 1e9;
-    if (tty) {
-        progress(done, pl.n, elapsed, NULL);
+    for (size_t i = 0; i < pl.n; i++)
+        done += outs[i].reps_seen > 0 || outs[i].end;
+    double elapsed = loop_elapsed(&loop);
+    if (loop.tty)
         fputc('\n', stderr);
-    }
     char date[64];
     iso_now(date, sizeof date);
     res_meta(rc.f.meta, "finished", date);
     res_metaf(rc.f.meta, "elapsed_s", "%.1f", elapsed);
     res_metaf(rc.f.meta, "cells_run", "%zu", done);
+    res_metaf(rc.f.meta, "launches_run", "%zu", loop.done);
     res_meta(rc.f.meta, "run_status", run_stop_requested ? "interrupted"
                                                          : "complete");
-    summarize(&rc, &pl, outs, done, dir, q.accel);
+    summarize(&rc, &pl, outs, pl.n, dir, q.accel);
     cross_check(&rc, dir, !pl.qemu || q.region_bytes == CELL_REGION_BYTES);
-    printf("\n%zu of %zu cells in %.0f s; results in %s\n", done, pl.n,
-           elapsed, dir);
-    for (size_t i = 0; i < done; i++) {
+    printf("\n%zu of %zu cells (%zu launches) in %.0f s; results in %s\n",
+           done, pl.n, loop.done, elapsed, dir);
+    for (size_t i = 0; i < pl.n; i++) {
         free(outs[i].reps);
         dbuf_free(&outs[i].probes);
     }

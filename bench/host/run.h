@@ -24,7 +24,9 @@ struct cell_plan {
     const char *clock;       /* host: CELL_CLOCK or CELL_CLOCK_INSTRUCTIONS;
                                 qemu: "icount", "tsc-tcg" or "tsc-kvm" */
     const char *sweep;       /* "" or the swept parameter (--sweep) */
-    uint32_t reps;           /* --reps, or --det-reps for a counting clock */
+    uint32_t reps;           /* per launch: --reps, or --det-reps for a
+                                counting clock */
+    uint32_t launches;       /* launches planned (--target-ci may add) */
     char preload[PATH_MAX];  /* LD_PRELOAD for the child, "" for none */
 };
 
@@ -35,11 +37,17 @@ struct rep_fig {
 };
 
 struct cell_outcome {
-    uint32_t delivered;  /* reps appended to the result files */
+    uint32_t launch;     /* the launch this child ran: its reps are
+                            launch * reps ... (run_first_rep) */
+    uint32_t delivered;  /* reps of this launch appended to the files */
+    uint32_t reps_seen;  /* reps of the cell so far: 1 + the highest rep
+                            number delivered */
+    uint32_t reps_cap;   /* entries of reps[] */
     const char *end;     /* "ok", "crashed", "timeout", "error",
                             "interrupted" */
     char why[200];       /* how it ended, e.g. "signal SIGSEGV" */
-    struct rep_fig *reps; /* one per rep (caller-allocated) */
+    struct rep_fig *reps; /* one per rep of the cell, every launch's
+                             (caller-allocated; indexed by rep) */
     struct dbuf probes;  /* the child's P lines, "key=value\n" each */
 };
 
@@ -56,6 +64,9 @@ struct run_ctx {
     unsigned timeout_s;      /* 0: computed per cell */
     bool slow_build;         /* checked or sanitized: deadlines x10 */
     const char *valgrind;    /* valgrind's path, for clock=instructions */
+    uint64_t min_ticks;      /* --min-time in TSC ticks (cell.h) */
+    double min_time_s;       /* --min-time */
+    uint32_t max_attempts;   /* 1 + --retries */
     char callgrind_prefix[PATH_MAX]; /* DIR/callgrind.tmp: the dumps
                                         are DIR/callgrind.tmp.<pid>[.<n>] */
     struct run_files f;
@@ -64,9 +75,16 @@ struct run_ctx {
 /* Set by SIGINT/SIGTERM: finish what can be finished and stop. */
 extern volatile sig_atomic_t run_stop_requested;
 
-/* Run one cell in a child and append its rows; the reps it did not
+/* The first rep number of out's launch. */
+static inline uint32_t run_first_rep(const struct cell_plan *p,
+                                     const struct cell_outcome *out)
+{
+    return out->launch * p->reps;
+}
+
+/* Run one launch of a cell in a child and append its rows; the reps it did not
  * deliver get status crashed/timeout/error rows (not when interrupted).
- * pre: out->reps has p->reps entries. */
+ * pre: out->launch set; out->reps has room for this launch's reps. */
 void spawn_cell(const struct run_ctx *rc, const struct cell_plan *p,
                 struct cell_outcome *out);
 

@@ -39,9 +39,12 @@ unsigned cell_deadline_s(const struct run_ctx *rc, const struct cell_plan *p)
 {
     if (rc->timeout_s)
         return rc->timeout_s;
-    /* warm-up + (batch + harness + per-op) per rep */
-    double ops = (double)p->total_ops * (1.0 + 3.0 * p->reps);
-    double s = DEADLINE_BASE_S + ops * NS_PER_OP_BUDGET / 1e9;
+    /* warm-up + (batch + floor + per-op) per rep, each timed pass
+     * repeated to --min-time and re-run while disturbed */
+    double ops = (double)p->total_ops * (1.0 + 3.0 * p->reps) *
+                 rc->max_attempts;
+    double s = DEADLINE_BASE_S + ops * NS_PER_OP_BUDGET / 1e9 +
+               2.0 * rc->min_time_s * p->reps * rc->max_attempts;
     /* callgrind: about 15x on the collected BATCH pass, 2x elsewhere */
     if (!strcmp(p->clock, CELL_CLOCK_INSTRUCTIONS))
         s *= 20.0;
@@ -86,17 +89,23 @@ static char **child_env(const char *preload, char *preload_var, size_t cap,
 
 /* Fork and exec the cell child; returns its pid, *out_fd its stdout. */
 static pid_t start_child(const struct run_ctx *rc, const struct cell_plan *p,
-                         int *out_fd)
+                         const struct cell_outcome *out, int *out_fd)
 {
-    char seed[24], reps[16], preload_var[PATH_MAX + 16];
+    char seed[24], reps[16], launch[16], min_ticks[24], attempts[16];
+    char preload_var[PATH_MAX + 16];
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)rc->seed);
     snprintf(reps, sizeof reps, "%u", p->reps);
+    snprintf(launch, sizeof launch, "%u", out->launch);
+    snprintf(min_ticks, sizeof min_ticks, "%llu",
+             (unsigned long long)rc->min_ticks);
+    snprintf(attempts, sizeof attempts, "%u", rc->max_attempts);
     char *cell_argv[] = {(char *)rc->self_exe, CELL_FLAG,
                          (char *)p->ca.a->name, (char *)p->w->name,
                          (char *)p->params_text, seed, reps,
                          (char *)rc->run_id, (char *)rc->pu,
                          (char *)p->clock,
-                         (char *)(p->sweep[0] ? p->sweep : "-"), NULL};
+                         (char *)(p->sweep[0] ? p->sweep : "-"), launch,
+                         min_ticks, attempts, NULL};
     _Static_assert(sizeof cell_argv / sizeof cell_argv[0] == 2 + CELL_NARGS + 1,
                    "argv matches the cell protocol");
     /* clock=instructions: the same child under callgrind (cell.h). */
@@ -191,7 +200,7 @@ static char *row_fields(const struct reader *r, const char *row,
     if (!copy)
         cli_fail("out of memory");
     char rep[16];
-    snprintf(rep, sizeof rep, "%u", r->out->delivered);
+    snprintf(rep, sizeof rep, "%u", run_first_rep(r->p, r->out) + r->out->delivered);
     int n = csv_split(copy, f, (int)ncols + 1);
     if (n == (int)ncols && strcmp(f[0], r->rc->run_id) == 0 &&
         strcmp(f[alloc_col], r->p->ca.a->name) == 0 &&
@@ -219,7 +228,8 @@ static void take_cells_row(struct reader *r, const char *row)
                strcmp(st, "error")) {
         reader_bad(r, "bad status in cells row", row);
     } else {
-        struct rep_fig *fig = &r->out->reps[r->out->delivered];
+        struct rep_fig *fig =
+            &r->out->reps[run_first_rep(r->p, r->out) + r->out->delivered];
         snprintf(fig->status, sizeof fig->status, "%s", st);
         fig->cycles_per_op = strtod(f[COL_CYCLES_PER_OP], NULL);
         fig->p99 = f[COL_P99][0] ? strtod(f[COL_P99], NULL) : NAN;
@@ -234,7 +244,7 @@ static void take_detail_row(struct reader *r, struct dbuf *to,
                             const char *row, unsigned ncols)
 {
     char *f[TIMELINE_COLUMNS + 1];
-    _Static_assert(LATENCY_COLUMNS <= TIMELINE_COLUMNS, "f holds both");
+    _Static_assert((int)LATENCY_COLUMNS <= (int)TIMELINE_COLUMNS, "f holds both");
     char *copy = row_fields(r, row, ncols, 2, 3, 6, f);
     if (!copy) {
         reader_bad(r, "unexpected detail row", row);
@@ -248,7 +258,8 @@ static void take_detail_row(struct reader *r, struct dbuf *to,
 static void commit_rep(struct reader *r, const char *arg)
 {
     char want[16];
-    snprintf(want, sizeof want, "%u", r->out->delivered);
+    snprintf(want, sizeof want, "%u",
+             run_first_rep(r->p, r->out) + r->out->delivered);
     if (!r->cells.len || strcmp(arg, want) != 0) {
         reader_bad(r, "rep end out of order", arg);
         return;
@@ -380,7 +391,8 @@ void run_fill_missing(const struct run_ctx *rc, const struct cell_plan *p,
     memset(&zero, 0, sizeof zero);
     struct dbuf rows = {0};
     char row[2048];
-    for (uint32_t rep = out->delivered; rep < p->reps; rep++) {
+    for (uint32_t i = out->delivered; i < p->reps; i++) {
+        uint32_t rep = run_first_rep(p, out) + i;
         struct hl_row_ids id = {
             .run_id = rc->run_id, .env = env, .accel = accel, .clock = clock,
             .allocator = p->ca.a->name,
@@ -388,7 +400,7 @@ void run_fill_missing(const struct run_ctx *rc, const struct cell_plan *p,
             .params = p->params_text, .seed = rc->seed, .rep = rep,
             .status = status,
             .no_perop = !strcmp(clock, CELL_CLOCK_INSTRUCTIONS),
-            .sweep = p->sweep,
+            .sweep = p->sweep, .launch = out->launch,
         };
         size_t n = hl_format_cells_row(row, sizeof row, &id, &zero);
         if (n >= sizeof row)
@@ -419,12 +431,13 @@ void spawn_cell(const struct run_ctx *rc, const struct cell_plan *p,
                 struct cell_outcome *out)
 {
     unsigned limit_s = cell_deadline_s(rc, p);
-    run_log_line(rc, "cell %s x %s (%s) clock=%s: start, deadline %u s%s%s",
-             p->ca.a->name, p->w->name, p->params_text, p->clock, limit_s,
-             p->preload[0] ? ", LD_PRELOAD=" : "", p->preload);
+    run_log_line(rc, "cell %s x %s (%s) clock=%s launch %u: start, deadline "
+                 "%u s%s%s", p->ca.a->name, p->w->name, p->params_text,
+                 p->clock, out->launch, limit_s,
+                 p->preload[0] ? ", LD_PRELOAD=" : "", p->preload);
     double t0 = now_s();
     int fd;
-    pid_t pid = start_child(rc, p, &fd);
+    pid_t pid = start_child(rc, p, out, &fd);
     struct reader r = {.rc = rc, .p = p, .out = out};
     enum read_end how = read_child(&r, fd, now_s() + limit_s);
     if (how != READ_EOF)
@@ -440,7 +453,7 @@ void spawn_cell(const struct run_ctx *rc, const struct cell_plan *p,
         snprintf(dump, sizeof dump, "%s.%ld", rc->callgrind_prefix,
                  (long)pid);
         unlink(dump);
-        for (uint32_t n = 1; n <= p->reps; n++) {
+        for (uint32_t n = 1; n <= 2 * p->reps * rc->max_attempts; n++) {
             snprintf(dump, sizeof dump, "%s.%ld.%u", rc->callgrind_prefix,
                      (long)pid, n);
             unlink(dump);

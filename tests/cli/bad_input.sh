@@ -49,9 +49,19 @@ expect_usage "no workload 'fifo' in this run" "${R[@]}" --workloads lifo --param
 expect_usage "bad value for --params: 'lifo:bogus=1'" "${R[@]}" --workloads lifo --params lifo:bogus=1
 expect_usage "bad value for --params: 'lifo:n=0'" "${R[@]}" --workloads lifo --params lifo:n=0
 expect_usage "bad value for --params: 'lifo:n=12abc'" "${R[@]}" --workloads lifo --params lifo:n=12abc
-# output folders: missing, a file, unwritable
-expect_usage "output folder '$TMP/nope' does not exist" "$HL" run --out "$TMP/nope" --ops 10 --reps 1
+# the experiment design's options
+expect_usage "bad value for --launches: '0'" "${R[@]}" --launches 0
+expect_usage "bad value for --min-time: '-1'" "${R[@]}" --min-time -1
+expect_usage "bad value for --min-time: '1s'" "${R[@]}" --min-time 1s
+expect_usage "bad value for --min-time: 'nan'" "${R[@]}" --min-time nan
+expect_usage "bad value for --retries: '100'" "${R[@]}" --retries 100
+expect_usage "bad value for --target-ci: '0'" "${R[@]}" --target-ci 0
+expect_usage "bad value for --budget: '0.5'" "${R[@]}" --budget 0.5
+expect_usage "bad value for --order-seed: '-3'" "${R[@]}" --order-seed -3
+# output folders: one that cannot be created, a file, unwritable (a
+# missing one is created: tests/cli/launches.sh)
 touch "$TMP/afile"
+expect_usage "output folder '$TMP/afile/sub' cannot be created" "$HL" run --out "$TMP/afile/sub" --ops 10 --reps 1
 expect_usage "output folder '$TMP/afile' is not a folder" "$HL" run --out "$TMP/afile" --ops 10 --reps 1
 if [ "$(id -u)" -eq 0 ]; then ro=/proc; else ro="$TMP/ro"; mkdir -p "$ro"; chmod 555 "$ro"; fi
 expect_usage "output folder '$ro' is not writable" "$HL" run --out "$ro" --ops 10 --reps 1 --allocators bump --workloads lifo

@@ -17,7 +17,7 @@ if ! "$HL" info 2>/dev/null | grep -q 'sanitize=none,'; then
 fi
 "$HL" info >"$TMP/info" 2>&1
 "$HL" run --env host --out "$TMP/r" --allocators slab,bump,buddy --workloads churn-fixed,frames-churn \
-  --ops 400 --reps 3 --det-reps 2 --clock tsc,instructions --sweep churn-fixed:live=4,16,64 \
+  --ops 400 --reps 3 --launches 1 --det-reps 2 --clock tsc,instructions --sweep churn-fixed:live=4,16,64 \
   >"$TMP/stdout" 2>"$TMP/stderr"
 check "the run exits 0" [ $? -eq 0 ]
 R=$(run_dir "$TMP/r")

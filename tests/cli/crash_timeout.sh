@@ -7,7 +7,7 @@
 
 mkdir -p "$TMP/r"
 "$HLT" run --env host --out "$TMP/r" --allocators test-crash,test-hang,bump \
-  --workloads lifo --ops 1000 --reps 3 --timeout 3 --clock tsc >"$TMP/stdout" 2>"$TMP/stderr"
+  --workloads lifo --ops 1000 --reps 3 --launches 1 --min-time 0 --timeout 3 --clock tsc >"$TMP/stdout" 2>"$TMP/stderr"
 check "the run exits 0" [ $? -eq 0 ]
 R=$(run_dir "$TMP/r")
 statuses() { awk "$AWK_CSV"'NR > 1 { split_csv($0); print f[5], f[10], f[11] }' "$R/cells.csv" | sort; }

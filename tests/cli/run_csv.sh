@@ -9,13 +9,13 @@
 ALLOCS=slab,bump,glibc,bitmap-fast,buddy
 WLS=churn-fixed,lifo,frames-churn
 run() { mkdir -p "$TMP/$1"; "$HL" run --env host --out "$TMP/$1" --allocators $ALLOCS \
-          --workloads $WLS --ops 400 --reps 3 --seed "$2" --clock tsc >"$TMP/$1.stdout" 2>"$TMP/$1.stderr"; }
+          --workloads $WLS --ops 400 --reps 3 --launches 1 --seed "$2" --clock tsc >"$TMP/$1.stdout" 2>"$TMP/$1.stderr"; }
 check "run a exits 0" run a 7
 check "run b exits 0" run b 7
 check "run c exits 0" run c 8
 A=$(run_dir "$TMP/a"); B=$(run_dir "$TMP/b"); C=$(run_dir "$TMP/c")
 
-CELLS_HEADER='run_id,env,accel,clock,allocator,family,workload,params,seed,rep,status,ops,workload_checksum,placement_checksum,cycles_per_op,p50,p90,p99,p999,max,timer_overhead,peak_live_bytes,peak_footprint_bytes,frag_internal,frag_external,failed_allocs,leaks,faults,sweep'
+CELLS_HEADER='run_id,env,accel,clock,allocator,family,workload,params,seed,rep,status,ops,workload_checksum,placement_checksum,cycles_per_op,p50,p90,p99,p999,max,timer_overhead,peak_live_bytes,peak_footprint_bytes,frag_internal,frag_external,failed_allocs,leaks,faults,sweep,launch,raw_cycles_per_op,harness_floor,stream_repeats,invol_switches,migrations,steal_ticks,attempts,disturbed'
 LAT_HEADER='run_id,env,allocator,workload,params,seed,rep,bucket_lo,bucket_hi,count'
 TL_HEADER='run_id,env,allocator,workload,params,seed,rep,op_index,live_bytes,held_bytes,free_bytes,largest_free_bytes,meta_bytes'
 SUM_HEADER='run_id,env,accel,clock,allocator,family,workload,params,sweep,seed,reps,n,status,cycles_per_op_median,cycles_per_op_ci_lo,cycles_per_op_ci_hi,p99_median,p99_ci_lo,p99_ci_hi,ci_level'
@@ -29,16 +29,20 @@ check "meta.csv header" [ "$(head -n 1 "$A/meta.csv")" = "key,value" ]
 check "24 cells rows (8 cells x 3 reps)" [ "$(($(wc -l <"$A/cells.csv") - 1))" -eq 24 ]
 check "8 summary rows" [ "$(($(wc -l <"$A/summary.csv") - 1))" -eq 8 ]
 
-# Every row: 29 fields, this run's id, status ok, env host, clock tsc;
+# Every row: 38 fields, this run's id, status ok, env host, clock tsc;
 # each (allocator, workload) has reps 0, 1, 2 once; no heap allocator on a
 # frame workload or the reverse.
 rows_ok() {
   awk -v id="$(basename "$1")" "$AWK_CSV"'
     NR == 1 { next }
     { split_csv($0)
-      if (nf != 29) { print "fields " nf ": " $0; bad++ }
+      if (nf != 38) { print "fields " nf ": " $0; bad++ }
       if (f[1] != id || f[2] != "host" || f[3] != "none" || f[4] != "tsc") { print "ids: " $0; bad++ }
       if (f[11] != "ok") { print "status: " $0; bad++ }
+      # launch 0 (--launches 1); a net cost = raw - floor (3 decimals each);
+      # the stream ran at least once; attempts 1..3 (--retries 2); flags 0/1
+      if (f[30] != 0 || f[33] < 1 || f[37] < 1 || f[37] > 3 || (f[38] != 0 && f[38] != 1)) { print "launch/attempts: " $0; bad++ }
+      d = f[15] - (f[31] - f[32]); if (d > 0.0015 || d < -0.0015 || f[32] <= 0) { print "net: " $0; bad++ }
       if ((f[6] == "frame") != (f[7] ~ /^frames-/)) { print "family: " $0; bad++ }
       seen[f[5] "|" f[7] "|" f[10]]++ ; cells[f[5] "|" f[7]] = 1 }
     END { for (c in cells) for (r = 0; r < 3; r++) if (seen[c "|" r] != 1) { print "rep " r " of " c ": " seen[c "|" r]; bad++ }
@@ -63,7 +67,8 @@ for key in run_id date git_commit command_line compiler c_flags build_type \
            check_level sanitize build_warning cpu_model tsc_hz \
            timer_overhead_ticks timer_resolution_ticks hwloc_topology pu \
            pu_choice binding kernel reps ops seed baseline.glibc \
-           baseline.jemalloc finished run_status; do
+           baseline.jemalloc finished run_status launches min_time_s \
+           min_ticks retries order_seed order.round.0 plan.cell.0; do
   check "meta.csv has $key" grep -q "^$key," "$A/meta.csv"
 done
 check "meta run_status complete" grep -qx 'run_status,complete' "$A/meta.csv"

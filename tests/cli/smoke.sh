@@ -26,8 +26,8 @@ done
 check "info's TSC is a plausible frequency" awk '/^TSC frequency/ { exit !($3 > 1e8 && $3 < 1e11) }' "$TMP/info"
 
 mkdir -p "$TMP/a" "$TMP/b"
-check "run a" "$HL" run --env host --out "$TMP/a" --allocators slab,bump --workloads lifo,fifo --ops 300 --reps 3 --clock tsc
-check "run b" "$HL" run --env host --out "$TMP/b" --allocators slab,glibc --workloads lifo --ops 300 --reps 3 --clock tsc
+check "run a" "$HL" run --env host --out "$TMP/a" --allocators slab,bump --workloads lifo,fifo --ops 300 --reps 3 --launches 1 --clock tsc
+check "run b" "$HL" run --env host --out "$TMP/b" --allocators slab,glibc --workloads lifo --ops 300 --reps 3 --launches 1 --clock tsc
 A=$(run_dir "$TMP/a"); B=$(run_dir "$TMP/b")
 "$HL" compare "$A" "$B" >"$TMP/cmp"
 check "compare exits 0" [ $? -eq 0 ]

@@ -20,7 +20,7 @@ CHECKED=0; case "$INFO" in *HL_CHECK_LEVEL=0,*) ;; *) CHECKED=1 ;; esac
 
 mkdir -p "$TMP/b"
 "$HL" run --env both --out "$TMP/b" --allocators buddy,bitmap-seed,slab,glibc \
-  --workloads frames-churn,lifo --ops 2000 --reps 3 --det-reps 2 >"$TMP/b.out" 2>"$TMP/b.err"
+  --workloads frames-churn,lifo --ops 2000 --reps 3 --launches 1 --det-reps 2 >"$TMP/b.out" 2>"$TMP/b.err"
 check "--env both exits 0" [ $? -eq 0 ]
 B=$(run_dir "$TMP/b")
 envs() { awk "$AWK_CSV"'NR > 1 { split_csv($0); print f[2], f[3], f[4], f[5], f[11] }' "$B/cells.csv" | sort | uniq -c | awk '{ $1 = $1; print }'; }
