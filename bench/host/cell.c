@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 #include <valgrind/callgrind.h>
 
@@ -277,12 +278,18 @@ static struct interference interference_delta(const struct interference *b,
                                  a->steal - b->steal};
 }
 
-/* A timed pass counts as disturbed if the child was switched out
- * involuntarily, moved to another CPU, or its CPU's hypervisor stole
- * time meanwhile. */
-static bool is_disturbed(const struct interference *d)
+/* A timed pass counts as disturbed if it was moved to another CPU, if
+ * its CPU's hypervisor stole time meanwhile, or if it was switched out
+ * involuntarily more than once per DISTURB_SWITCH_MS of its duration
+ * (any switch at all in a pass shorter than that): a pass of a second is
+ * switched out a few times on any machine, at a cost of microseconds,
+ * while one switch in a 10 ms pass is a real share of it. */
+#define DISTURB_SWITCH_MS 50u
+
+static bool is_disturbed(const struct interference *d, uint64_t pass_ms)
 {
-    return d->invol || d->migrations || d->steal;
+    return d->migrations || d->steal ||
+           d->invol > pass_ms / DISTURB_SWITCH_MS;
 }
 
 static struct hl_row_ids row_ids(const struct cell_args *a, uint32_t rep,
@@ -359,9 +366,14 @@ static enum hl_status batch_attempts(struct cell_run *c,
     do {
         struct interference before, after;
         struct hl_cell_result fresh = *r;
+        struct timespec t0, t1;
         interference_now(c->args->pu, &before);
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         st = hl_cell_pass(&c->cfg, HL_PASS_BATCH, &fresh);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
         interference_now(c->args->pu, &after);
+        uint64_t pass_ms = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000u +
+                           (uint64_t)((t1.tv_nsec - t0.tv_nsec) / 1000000);
         *x = interference_delta(&before, &after);
         (*attempts)++;
         *r = fresh;
@@ -373,7 +385,7 @@ static enum hl_status batch_attempts(struct cell_run *c,
             hl_cell_set_ticks(r, raw, floor);
         }
         /* Counting clocks are not disturbed by anything. */
-        *disturbed = !c->args->instructions && is_disturbed(x);
+        *disturbed = !c->args->instructions && is_disturbed(x, pass_ms);
     } while (*disturbed && *attempts < c->args->max_attempts);
     return st;
 }

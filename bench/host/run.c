@@ -34,7 +34,7 @@
 #define RUN_DEFAULT_RETRIES 2u
 #define RUN_MAX_LAUNCHES 1000u
 #define RUN_MAX_MIN_TIME_S 60.0
-#define RUN_DEFAULT_DET_REPS 3u
+#define RUN_DEFAULT_DET_REPS 1u
 #define RUN_DEFAULT_OPS 30000u
 #define RUN_DEFAULT_SEED 1u
 #define RUN_DEFAULT_OUT "results"
@@ -85,7 +85,7 @@ static const char run_usage[] =
     "                     600)\n"
     "  --det-reps N       repetitions of the cells whose clock counts instead\n"
     "                     of timing (instructions, icount): their figures\n"
-    "                     repeat exactly, 1..1000 (default 3)\n"
+    "                     repeat exactly, 1..1000 (default 1)\n"
     "  --ops N            ops per stream: scales each workload's size\n"
     "                     parameters, 1..1000000000 (default 30000)\n"
     "  --seed S           workload seed, 0..2^64-1 (default 1)\n"
