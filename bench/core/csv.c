@@ -6,19 +6,38 @@
  */
 #include "bench/core/runner.h"
 
-const char hl_cells_header[] =
-    "run_id,env,accel,clock,allocator,family,workload,params,seed,rep,"
-    "status,ops,workload_checksum,placement_checksum,cycles_per_op,"
-    "p50,p90,p99,p999,max,timer_overhead,peak_live_bytes,"
-    "peak_footprint_bytes,frag_internal,frag_external,failed_allocs,"
-    "leaks,faults,sweep";
+/* Headers and name lists from the column table (columns.h).  A header
+ * is the names joined by commas: each name is written with a comma in
+ * front, and the header starts after the first one. */
+#define HDR_(name, E) "," #name
+#define NAME_(name, E) #name,
+static const char cells_hdr[] = HL_CELLS_COLUMNS(HDR_);
+static const char latency_hdr[] = HL_LATENCY_COLUMNS(HDR_);
+static const char timeline_hdr[] = HL_TIMELINE_COLUMNS(HDR_);
+const char *const hl_cells_header = cells_hdr + 1;
+const char *const hl_latency_header = latency_hdr + 1;
+const char *const hl_timeline_header = timeline_hdr + 1;
+const char *const hl_cells_columns[CELL_COLUMNS] = {HL_CELLS_COLUMNS(NAME_)};
+const char *const hl_latency_columns[LATENCY_COLUMNS] = {
+    HL_LATENCY_COLUMNS(NAME_)};
+const char *const hl_timeline_columns[TIMELINE_COLUMNS] = {
+    HL_TIMELINE_COLUMNS(NAME_)};
+#undef HDR_
+#undef NAME_
 
-const char hl_latency_header[] =
-    "run_id,env,allocator,workload,params,seed,rep,bucket_lo,bucket_hi,count";
-
-const char hl_timeline_header[] =
-    "run_id,env,allocator,workload,params,seed,rep,op_index,live_bytes,"
-    "held_bytes,free_bytes,largest_free_bytes,meta_bytes";
+int hl_column_index(const char *const *names, unsigned n, const char *name)
+{
+    for (unsigned i = 0; i < n; i++) {
+        const char *a = names[i], *b = name;
+        while (*a && *a == *b) {
+            a++;
+            b++;
+        }
+        if (*a == *b)
+            return (int)i;
+    }
+    return -1;
+}
 
 /* ---- numbers -------------------------------------------------------------- */
 
@@ -231,6 +250,8 @@ size_t hl_format_cells_row(char *buf, size_t cap, const struct hl_row_ids *id,
     row_u64(&w, r->leaks);
     row_u64(&w, id->faults);
     row_text(&w, id->sweep);
+    for (unsigned i = COL_SWEEP + 1; i < CELL_COLUMNS; i++)
+        row_empty(&w); /* placeholder: the runner's branch fills these */
     return row_end(&w);
 }
 

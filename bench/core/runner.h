@@ -28,6 +28,7 @@
 #include <stdbool.h>
 
 #include "allocators/allocator.h"
+#include "bench/core/columns.h"
 #include "bench/core/hist.h"
 #include "workloads/workload.h"
 
@@ -154,7 +155,7 @@ enum hl_status hl_cell_pass(const struct hl_cell_config *c, enum hl_pass pass,
 /* ---- CSV ------------------------------------------------------------------ */
 
 /* The columns of cells.csv, in order (docs/csv-schema.md). */
-extern const char hl_cells_header[];
+extern const char *const hl_cells_header;
 
 /* One cells.csv row.  Text fields are quoted as RFC 4180 asks when they
  * contain a comma, a double quote, CR or LF (params "live=1000,size=64"
@@ -197,14 +198,14 @@ size_t hl_fmt_hex64(char *buf, size_t cap, uint64_t v);
  * PEROP pass (raw tick deltas, timer overhead included: cells.csv's
  * timer_overhead says how much), keyed like cells.csv.  bucket_lo and
  * bucket_hi are both inclusive. */
-extern const char hl_latency_header[];
+extern const char *const hl_latency_header;
 /*   run_id,env,allocator,workload,params,seed,rep,bucket_lo,bucket_hi,count */
 size_t hl_format_latency_row(char *buf, size_t cap, const struct hl_row_ids *id,
                              uint64_t bucket_lo, uint64_t bucket_hi,
                              uint64_t count);
 
 /* timeline.csv: one row per space sample of a PEROP pass. */
-extern const char hl_timeline_header[];
+extern const char *const hl_timeline_header;
 /*   run_id,env,allocator,workload,params,seed,rep,op_index,live_bytes,
  *   held_bytes,free_bytes,largest_free_bytes,meta_bytes */
 size_t hl_format_timeline_row(char *buf, size_t cap,

@@ -56,29 +56,7 @@
 /* About this many timeline samples per PEROP pass. */
 #define CELL_SAMPLE_POINTS 64u
 
-/* cells.csv has this many columns (hl_cells_header). */
-#define CELL_COLUMNS 29u
-/* Column indexes the parent reads back. */
-enum cell_col {
-    COL_RUN_ID = 0,
-    COL_ENV = 1,
-    COL_ACCEL = 2,
-    COL_CLOCK = 3,
-    COL_ALLOCATOR = 4,
-    COL_FAMILY = 5,
-    COL_WORKLOAD = 6,
-    COL_PARAMS = 7,
-    COL_SEED = 8,
-    COL_REP = 9,
-    COL_STATUS = 10,
-    COL_OPS = 11,
-    COL_WORKLOAD_CHECKSUM = 12,
-    COL_PLACEMENT_CHECKSUM = 13,
-    COL_CYCLES_PER_OP = 14,
-    COL_P99 = 17,
-    COL_SWEEP = 28,
-};
-#define LATENCY_COLUMNS 10u
-#define TIMELINE_COLUMNS 13u
+/* Column indexes (COL_*, LAT_*, TL_*) and counts: bench/core/columns.h. */
+#include "bench/core/columns.h"
 
 #endif /* HEAPLAB_CELL_H */

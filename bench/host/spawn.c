@@ -234,7 +234,7 @@ static void take_detail_row(struct reader *r, struct dbuf *to,
                             const char *row, unsigned ncols)
 {
     char *f[TIMELINE_COLUMNS + 1];
-    _Static_assert(LATENCY_COLUMNS <= TIMELINE_COLUMNS, "f holds both");
+    _Static_assert((int)LATENCY_COLUMNS <= (int)TIMELINE_COLUMNS, "f holds both");
     char *copy = row_fields(r, row, ncols, 2, 3, 6, f);
     if (!copy) {
         reader_bad(r, "unexpected detail row", row);
