@@ -2,6 +2,7 @@
 # scripts in tests/cli/ (bash + awk), each given the heaplab and
 # heaplab-testbuild binaries.  Label: cli.
 hl_unit_test(test_stats SOURCES test_stats.c LIBS hl_stats LABELS unit)
+hl_unit_test(test_summary SOURCES test_summary.c LIBS hl_summary LABELS unit)
 
 foreach(t run_csv crash_timeout isolation bad_input smoke clock_sweep
         plot plot_bad_input)
