@@ -104,7 +104,8 @@ const char *cli_build_warning(void);
 int cmd_list(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_run(int argc, char **argv);
-int cmd_compare(int argc, char **argv);
+int cmd_compare(int argc, char **argv); /* compare.c */
+int cmd_repeat(int argc, char **argv);  /* repeat.c */
 int cmd_plot(int argc, char **argv); /* plot.c */
 int cmd_cell(int argc, char **argv); /* hidden: the child of `run` */
 
