@@ -48,4 +48,7 @@ for run in a b; do
       }
     }'
   } >"$R/cells.csv"
+  # no per-op detail (heaplab plot needs the files, with their headers)
+  echo "run_id,env,allocator,workload,params,seed,rep,bucket_lo,bucket_hi,count" >"$R/latency.csv"
+  echo "run_id,env,allocator,workload,params,seed,rep,op_index,live_bytes,held_bytes,free_bytes,largest_free_bytes,meta_bytes" >"$R/timeline.csv"
 done
