@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# tests/cli/compare_stats.sh — `heaplab compare RUN --baseline`, `heaplab
-# compare RUN_A RUN_B`, `heaplab repeat` and tools/repeat on the two
+# tests/cli/compare_stats.sh — `heaplab summary`, `heaplab compare RUN
+# --baseline`, `heaplab compare RUN_A RUN_B`, `heaplab repeat` and
+# tools/repeat on the two
 # SYNTHETIC runs of stats_fixture/make_runs.sh (known answers: see that
 # script), the ratios.csv they write, and their bad input: exit 2 with
 # one line naming the bad value.  No timing is compared: the one real
@@ -11,6 +12,27 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)
 bash "$(dirname "$0")/stats_fixture/make_runs.sh" "$TMP"
 A=$TMP/fixture-a
 B=$TMP/fixture-b
+
+# ---- summary ---------------------------------------------------------------------
+"$HL" summary "$A" --target-ci 50 >"$TMP/sum.out" 2>"$TMP/sum.err"
+check "summary exits 0" test $? -eq 0
+S=$A/summary.csv
+check "summary.csv header" test "$(head -n 1 "$S")" = \
+  "run_id,env,accel,clock,allocator,family,workload,params,sweep,seed,launches,reps,n,status,disturbed,cycles_per_op_median,cycles_per_op_ci_lo,cycles_per_op_ci_hi,cycles_per_op_var_between_share,p99_median,p99_ci_lo,p99_ci_hi,harness_floor_median,harness_floor_ci_lo,harness_floor_ci_hi,ci_level,target_ci_pct,ci_met"
+check "summary.csv: 16 cells" test "$(tail -n +2 "$S" | wc -l)" -eq 16
+check "summary.csv: bump fifo tsc: 4 launches, 12 reps, 11 with figures, crashed" \
+  grep -q '^fixture-a,host,none,tsc,bump,heap,fifo,"n=100,size=64",,1,4,12,11,crashed,0,' "$S"
+check "summary.csv: instructions cells: 1 launch, exact, floor 12" \
+  grep -q '^fixture-a,host,none,instructions,slab,heap,lifo,"n=100,size=64",,1,1,3,3,ok,0,300.000,300.000,300.000,,,,,12.000,12.000,12.000,0.95,50,yes$' "$S"
+check "summary.csv: every cell meets 50 %" test "$(awk -F, 'NR > 1 && $NF != "yes"' "$S" | wc -l)" -eq 0
+check "summary table" grep -Eq '^jemalloc +lifo +host tsc +4 +12 ok' "$TMP/sum.out"
+cp "$S" "$TMP/sum.first"
+"$HL" summary "$A" --target-ci 50 >/dev/null 2>&1
+check "summary.csv repeats byte for byte" cmp -s "$S" "$TMP/sum.first"
+expect_usage "bad value for --target-ci: '0'" "$HL" summary "$A" --target-ci 0
+expect_usage "bad value for --target-ci: 'x'" "$HL" summary "$A" --target-ci x
+expect_usage "summary needs a run folder" "$HL" summary
+expect_usage "'$TMP/nope' is not a run folder" "$HL" summary "$TMP/nope"
 
 # ---- compare RUN --baseline NAME ---------------------------------------------
 "$HL" compare "$A" --baseline jemalloc >"$TMP/cmp.out" 2>"$TMP/cmp.err"
@@ -86,6 +108,8 @@ expect_usage "unknown column 'bogus'" "$HL" repeat "$A" "$TMP/bad"
 head -c 2000 "$A/cells.csv" >"$TMP/bad/cells.csv"
 expect_usage "truncated" "$HL" compare "$TMP/bad" --baseline jemalloc
 expect_usage "truncated" "$HL" compare "$A" "$TMP/bad"
+expect_usage "truncated" "$HL" summary "$TMP/bad"
+check "no summary.csv written for bad input" test ! -e "$TMP/bad/summary.csv"
 { head -n 3 "$A/cells.csv"; head -n 4 "$A/cells.csv" | tail -n 1 | cut -d, -f1-20; } >"$TMP/bad/cells.csv"
 expect_usage "line 4: 19 fields, the header has 38" "$HL" repeat "$A" "$TMP/bad"
 sed '2s/,19\.600,/,19.6x,/' "$A/cells.csv" >"$TMP/bad/cells.csv"
