@@ -1,227 +1,284 @@
 /*
- * compare.c — `heaplab compare RUN_A RUN_B`: for every cell (env, clock,
- * allocator, workload, params, sweep) in both runs, the ratio of the medians
- * B / A of cycles_per_op and of p99 over the reps, with the two-sided
- * Mann-Whitney U test of A's reps against B's (stats.h), significant ones
- * marked.  Cells found in only one run are listed as such.  Only reps with
- * status ok or failed carry figures.
+ * compare.c — `heaplab compare`:
+ *
+ *   compare RUN_A RUN_B      for every cell (env, clock, allocator,
+ *       workload, params, sweep, seed) in both runs: the medians over
+ *       launches of cycles_per_op and of p99, their ratio B / A, the
+ *       two-sided Mann-Whitney U test of A's reps against B's (stats.h),
+ *       significant ones marked; the relative deviation of the medians
+ *       and whether each run's median lies in the other's 95 % CI
+ *       (hierarchical bootstrap).  Cells found in only one run are listed.
+ *   compare RUN --baseline NAME   within one run: each allocator's ratio
+ *       to NAME per (env, clock, workload, params, sweep, seed) with its
+ *       paired-round bootstrap CI and the verdict (ratios.h), as a table
+ *       and as RUN/ratios.csv.
+ *
+ * Both read cells.csv by header name (runcells.h).  Only reps with status
+ * ok or failed carry figures.
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <limits.h>
+#include "bench/host/compare.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "bench/core/runner.h"
-#include "bench/host/cell.h"
 #include "bench/host/cli.h"
-#include "bench/host/csvline.h"
-#include "bench/host/stats.h"
+#include "bench/host/ratios.h"
+#include "bench/host/summary.h"
 
 #define CMP_ALPHA 0.05
 
 static const char compare_usage[] =
     "usage: heaplab compare RUN_A RUN_B\n"
+    "       heaplab compare RUN --baseline NAME\n"
     "\n"
     "RUN_A and RUN_B are run folders (results/<run-id>/).  For every cell in\n"
-    "both, print the medians over the reps of cycles_per_op and p99, their\n"
-    "ratio B/A, and the two-sided Mann-Whitney U test's p-value (exact\n"
-    "without ties and n_a + n_b <= 40, else the normal approximation with\n"
-    "tie correction); '*' marks p < 0.05.  Cells in only one run are\n"
-    "listed as such.\n";
+    "both, print the medians over launches (of the per-launch medians of\n"
+    "the reps) of cycles_per_op and p99, their ratio B/A, the two-sided\n"
+    "Mann-Whitney U test's p-value over all reps (exact without ties and\n"
+    "n_a + n_b <= 40, else the normal approximation with tie correction;\n"
+    "'*' marks p < 0.05), the deviation of B's median from A's in %, and\n"
+    "whether A's median lies in B's 95 % CI and B's in A's (hierarchical\n"
+    "bootstrap: launches, then reps).  Cells in only one run are listed.\n"
+    "\n"
+    "With --baseline NAME and one run: per env, clock, workload, params,\n"
+    "sweep and seed, each other allocator's ratio to NAME (median over\n"
+    "launches of cycles_per_op / the baseline's), its 95 % CI from a\n"
+    "bootstrap over the rounds both ran in (launch l of every cell ran in\n"
+    "round l), and the verdict: faster (CI below 1), slower (CI above 1)\n"
+    "or no_difference; undefined when the baseline's cost is not above 0.\n"
+    "The table is also written to RUN/ratios.csv (docs/csv-schema.md).\n";
 
-struct cmp_cell {
-    char *key;             /* "env|clock|allocator|workload|params|sweep" */
-    char *where;           /* "env/clock[ sweep=K]", e.g. "host/tsc" */
-    char *allocator, *workload, *params;
-    double *cyc, *p99;
-    size_t n, cap, rows;
-    bool matched;
-};
-
-struct cmp_run {
-    const char *dir;
-    struct cmp_cell *cells;
-    size_t n, cap;
-};
-
-static struct cmp_cell *cell_for(struct cmp_run *r, char **f)
+void cmp_load(const char *dir, struct rc_run *run)
 {
-    char key[2048];
-    char where[96];
-    snprintf(key, sizeof key, "%s|%s|%s|%s|%s|%s", f[COL_ENV], f[COL_CLOCK],
-             f[COL_ALLOCATOR], f[COL_WORKLOAD], f[COL_PARAMS], f[COL_SWEEP]);
-    snprintf(where, sizeof where, "%s/%s%s%s", f[COL_ENV], f[COL_CLOCK],
-             f[COL_SWEEP][0] ? " sweep=" : "", f[COL_SWEEP]);
-    for (size_t i = 0; i < r->n; i++)
-        if (!strcmp(r->cells[i].key, key))
-            return &r->cells[i];
-    if (r->n == r->cap) {
-        r->cap = r->cap ? 2 * r->cap : 64;
-        r->cells = realloc(r->cells, r->cap * sizeof *r->cells);
-        if (!r->cells)
-            cli_fail("out of memory");
-    }
-    struct cmp_cell *c = &r->cells[r->n++];
-    *c = (struct cmp_cell){.key = strdup(key), .where = strdup(where),
-                           .allocator = strdup(f[COL_ALLOCATOR]),
-                           .workload = strdup(f[COL_WORKLOAD]),
-                           .params = strdup(f[COL_PARAMS])};
-    if (!c->key || !c->where || !c->allocator || !c->workload || !c->params)
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        cli_usage_fail("'%s' is not a run folder (not a folder)", dir);
+    char err[1024];
+    if (rc_read(dir, run, err, sizeof err))
+        cli_usage_fail("%s", err);
+}
+
+static struct hl_ci cell_ci(const struct rc_cell *c)
+{
+    struct rc_levels lv;
+    struct hl_ci ci = {NAN, NAN, NAN};
+    if (!rc_levels_of(c, RC_CYCLES, &lv))
         cli_fail("out of memory");
-    return c;
+    ci = hl_levels_ci(lv.l, lv.n, HL_SUMMARY_CI_LEVEL, HL_BOOT_B,
+                      HL_BOOT_SEED);
+    rc_levels_free(&lv);
+    return ci;
 }
 
-static void cell_add(struct cmp_cell *c, double cyc, double p99)
+static bool inside(double v, struct hl_ci ci)
 {
-    if (c->n == c->cap) {
-        c->cap = c->cap ? 2 * c->cap : 16;
-        c->cyc = realloc(c->cyc, c->cap * sizeof *c->cyc);
-        c->p99 = realloc(c->p99, c->cap * sizeof *c->p99);
-        if (!c->cyc || !c->p99)
-            cli_fail("out of memory");
-    }
-    c->cyc[c->n] = cyc;
-    c->p99[c->n++] = p99;
+    return !isnan(v) && !isnan(ci.lo) && ci.lo <= v && v <= ci.hi;
 }
 
-/* A strictly parsed decimal figure, or exit 2 naming the file and line. */
-static double figure(const char *text, const char *path, unsigned line)
+void cmp_pair_of(const struct rc_cell *a, const struct rc_cell *b,
+                 struct cmp_pair *out)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (!text[0] || *end || errno || !isfinite(v))
-        cli_usage_fail("'%s' line %u: bad figure '%s'", path, line, text);
+    out->a = a;
+    out->b = b;
+    out->ca = cell_ci(a);
+    out->cb = cell_ci(b);
+    out->dev_pct = out->ca.est != 0 ? (out->cb.est / out->ca.est - 1) * 100
+                                    : NAN;
+    out->a_in_b = inside(out->ca.est, out->cb);
+    out->b_in_a = inside(out->cb.est, out->ca);
+}
+
+/* ---- compare RUN_A RUN_B ------------------------------------------------------ */
+
+/* The cell's values of figure fig over all its reps (NaNs left out), in
+ * a malloc'd array; *n their count. */
+static double *values(const struct rc_cell *c, enum rc_fig fig, size_t *n)
+{
+    double *v = malloc((c->rows ? c->rows : 1) * sizeof *v);
+    if (!v)
+        cli_fail("out of memory");
+    *n = 0;
+    for (size_t i = 0; i < c->rows; i++)
+        if (!isnan(c->reps[i].fig[fig]))
+            v[(*n)++] = c->reps[i].fig[fig];
     return v;
 }
 
-static FILE *open_in(const char *dir, const char *name, char *path, size_t cap)
+/* "median_a median_b ratio p mark" for one figure; ma, mb the medians
+ * over launches. */
+static void print_figure(const struct rc_cell *a, const struct rc_cell *b,
+                         enum rc_fig fig, double ma, double mb)
 {
-    snprintf(path, cap, "%s/%s", dir, name);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        cli_usage_fail("'%s' is not a run folder (no %s)", dir, name);
-    return f;
-}
-
-/* The first line of f without its newline, or exit 2. */
-static void header_line(FILE *f, const char *path, char *buf, size_t cap)
-{
-    if (!fgets(buf, (int)cap, f))
-        cli_usage_fail("'%s' is empty", path);
-    buf[strcspn(buf, "\r\n")] = '\0';
-}
-
-static void read_run(struct cmp_run *r)
-{
-    struct stat st;
-    if (stat(r->dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        cli_usage_fail("'%s' is not a run folder (not a folder)", r->dir);
-    char path[PATH_MAX], line[8192];
-    FILE *meta = open_in(r->dir, "meta.csv", path, sizeof path);
-    header_line(meta, path, line, sizeof line);
-    if (strcmp(line, "key,value"))
-        cli_usage_fail("'%s' has a malformed header: '%.60s'", path, line);
-    fclose(meta);
-
-    FILE *f = open_in(r->dir, "cells.csv", path, sizeof path);
-    header_line(f, path, line, sizeof line);
-    if (strcmp(line, hl_cells_header))
-        cli_usage_fail("'%s' has a malformed header: '%.60s'", path, line);
-    unsigned lineno = 1;
-    while (fgets(line, sizeof line, f)) {
-        lineno++;
-        size_t len = strcspn(line, "\r\n");
-        if (line[len] == '\0' && !feof(f))
-            cli_usage_fail("'%s' line %u: too long", path, lineno);
-        line[len] = '\0';
-        char *fld[CELL_COLUMNS + 1];
-        if (csv_split(line, fld, CELL_COLUMNS + 1) != (int)CELL_COLUMNS)
-            cli_usage_fail("'%s' line %u: not %u columns", path, lineno,
-                           CELL_COLUMNS);
-        struct cmp_cell *c = cell_for(r, fld);
-        c->rows++;
-        const char *status = fld[COL_STATUS];
-        /* p99 is empty where the clock cannot time single ops
-         * (clock=instructions): kept as NaN, left out of its test. */
-        if (!strcmp(status, "ok") || !strcmp(status, "failed"))
-            cell_add(c, figure(fld[COL_CYCLES_PER_OP], path, lineno),
-                     fld[COL_P99][0] ? figure(fld[COL_P99], path, lineno)
-                                     : NAN);
-    }
-    fclose(f);
-}
-
-static struct cmp_cell *find_cell(struct cmp_run *r, const char *key)
-{
-    for (size_t i = 0; i < r->n; i++)
-        if (!strcmp(r->cells[i].key, key))
-            return &r->cells[i];
-    return NULL;
-}
-
-/* v without its NaNs, in place; returns how many are left. */
-static size_t drop_nan(double *v, size_t n)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (!isnan(v[i]))
-            v[k++] = v[i];
-    return k;
-}
-
-/* "median_a median_b ratio p mark" for one figure (NaNs left out; the
- * arrays are compacted in place). */
-static void print_figure(double *a, size_t na, double *b, size_t nb)
-{
-    na = drop_nan(a, na);
-    nb = drop_nan(b, nb);
+    size_t na, nb;
+    double *va = values(a, fig, &na), *vb = values(b, fig, &nb);
     if (na == 0 || nb == 0) {
         printf(" %10s %10s %7s %9s  ", "-", "-", "-", "-");
-        return;
+    } else {
+        struct hl_mwu t;
+        hl_mann_whitney(va, na, vb, nb, &t);
+        double ratio = ma > 0 ? mb / ma : NAN;
+        printf(" %10.1f %10.1f %7.3f %9.2g%c ", ma, mb, ratio, t.p,
+               t.p < CMP_ALPHA ? '*' : ' ');
     }
-    struct hl_mwu t;
-    hl_mann_whitney(a, na, b, nb, &t);
-    double *sa = malloc(na * sizeof *sa), *sb = malloc(nb * sizeof *sb);
-    if (!sa || !sb)
-        cli_fail("out of memory");
-    memcpy(sa, a, na * sizeof *sa);
-    memcpy(sb, b, nb * sizeof *sb);
-    double ma = hl_median(sa, na), mb = hl_median(sb, nb);
-    free(sa);
-    free(sb);
-    double ratio = ma > 0 ? mb / ma : NAN;
-    printf(" %10.1f %10.1f %7.3f %9.2g%c ", ma, mb, ratio, t.p,
-           t.p < CMP_ALPHA ? '*' : ' ');
+    free(va);
+    free(vb);
 }
 
-static void free_run(struct cmp_run *r)
+static double fig_median(const struct rc_cell *c, enum rc_fig fig)
 {
-    for (size_t i = 0; i < r->n; i++) {
-        struct cmp_cell *c = &r->cells[i];
-        free(c->key);
-        free(c->where);
-        free(c->allocator);
-        free(c->workload);
-        free(c->params);
-        free(c->cyc);
-        free(c->p99);
+    struct rc_levels lv;
+    if (!rc_levels_of(c, fig, &lv))
+        cli_fail("out of memory");
+    double m = hl_levels_median(lv.l, lv.n);
+    rc_levels_free(&lv);
+    return m;
+}
+
+static const char *where(const struct rc_cell *c, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s/%s%s%s", c->k[RC_ENV], c->k[RC_CLOCK],
+             c->k[RC_SWEEP][0] ? " sweep=" : "", c->k[RC_SWEEP]);
+    return buf;
+}
+
+static int compare_two(const char *dir_a, const char *dir_b)
+{
+    struct rc_run a, b;
+    cmp_load(dir_a, &a);
+    cmp_load(dir_b, &b);
+    printf("A = %s\nB = %s\n", dir_a, dir_b);
+    printf("medians over launches; ratio = median B / median A; p = "
+           "two-sided Mann-Whitney U over the reps; * p < %.2f\n"
+           "dev = B's median vs A's in %%; inCI: A's median in B's 95 %% CI, "
+           "B's in A's (y/n)\n\n", CMP_ALPHA);
+    printf("%-16s %-15s %-17s %3s %3s | %10s %10s %7s %9s  | %7s %4s | "
+           "%10s %10s %7s %9s  | params\n",
+           "allocator", "workload", "env/clock", "nA", "nB", "cyc/op A",
+           "cyc/op B", "ratio", "p", "dev", "inCI", "p99 A", "p99 B", "ratio",
+           "p");
+    bool *matched = calloc(b.n ? b.n : 1, sizeof *matched);
+    if (!matched)
+        cli_fail("out of memory");
+    size_t both = 0;
+    for (size_t i = 0; i < a.n; i++) {
+        const struct rc_cell *ca = &a.cells[i], *cb = NULL;
+        for (size_t j = 0; j < b.n && !cb; j++)
+            if (!strcmp(b.cells[j].key, ca->key)) {
+                cb = &b.cells[j];
+                matched[j] = true;
+            }
+        if (!cb) {
+            char w[128];
+            printf("only in A: %s %s %s %s\n", where(ca, w, sizeof w),
+                   ca->k[RC_ALLOCATOR], ca->k[RC_WORKLOAD], ca->k[RC_PARAMS]);
+            continue;
+        }
+        both++;
+        struct cmp_pair p;
+        cmp_pair_of(ca, cb, &p);
+        char w[128], dev[16] = "-";
+        if (!isnan(p.dev_pct))
+            snprintf(dev, sizeof dev, "%+.1f%%", p.dev_pct);
+        printf("%-16s %-15s %-17s %3zu %3zu |", ca->k[RC_ALLOCATOR],
+               ca->k[RC_WORKLOAD], where(ca, w, sizeof w), ca->n, cb->n);
+        print_figure(ca, cb, RC_CYCLES, p.ca.est, p.cb.est);
+        printf("| %7s  %c%c  |", dev, p.a_in_b ? 'y' : 'n',
+               p.b_in_a ? 'y' : 'n');
+        print_figure(ca, cb, RC_P99, fig_median(ca, RC_P99),
+                     fig_median(cb, RC_P99));
+        printf("| %s\n", ca->k[RC_PARAMS]);
     }
-    free(r->cells);
+    for (size_t j = 0; j < b.n; j++)
+        if (!matched[j]) {
+            char w[128];
+            printf("only in B: %s %s %s %s\n", where(&b.cells[j], w, sizeof w),
+                   b.cells[j].k[RC_ALLOCATOR], b.cells[j].k[RC_WORKLOAD],
+                   b.cells[j].k[RC_PARAMS]);
+        }
+    printf("\n%zu cells in both runs\n", both);
+    free(matched);
+    rc_free(&a);
+    rc_free(&b);
+    return CLI_EXIT_OK;
+}
+
+/* ---- compare RUN --baseline NAME ------------------------------------------------ */
+
+static void ci_text(struct hl_ci ci, char *buf, size_t cap)
+{
+    if (isnan(ci.lo))
+        snprintf(buf, cap, "-");
+    else
+        snprintf(buf, cap, "[%.3f, %.3f]", ci.lo, ci.hi);
+}
+
+/* Print the ratios table (heaplab repeat prints the same columns). */
+void cmp_print_ratios(const struct hl_ratio *r, size_t n)
+{
+    printf("%-15s %-17s %-16s %5s %7s %18s %-13s | params\n", "workload",
+           "env/clock", "allocator", "pairs", "ratio", "95% CI", "verdict");
+    for (size_t i = 0; i < n; i++) {
+        char w[128], ci[48], ratio[16] = "-";
+        ci_text(r[i].ratio, ci, sizeof ci);
+        if (!isnan(r[i].ratio.est))
+            snprintf(ratio, sizeof ratio, "%.3f", r[i].ratio.est);
+        printf("%-15s %-17s %-16s %5zu %7s %18s %-13s | %s\n",
+               r[i].cell->k[RC_WORKLOAD], where(r[i].cell, w, sizeof w),
+               r[i].cell->k[RC_ALLOCATOR], r[i].pairs, ratio, ci,
+               hl_verdict_str(r[i].verdict), r[i].cell->k[RC_PARAMS]);
+    }
+}
+
+static int compare_baseline(const char *dir, const char *baseline)
+{
+    struct rc_run run;
+    cmp_load(dir, &run);
+    if (!hl_run_has_allocator(&run, baseline))
+        cli_usage_fail("bad value for --baseline: no allocator '%s' in '%s'",
+                       baseline, run.path);
+    struct hl_ratio *r;
+    size_t n = hl_ratios(&run, baseline, &r);
+    if (n == (size_t)-1)
+        cli_fail("out of memory");
+    char err[1024];
+    if (hl_ratios_write(dir, r, n, err, sizeof err))
+        cli_fail("%s", err);
+    printf("run = %s\nbaseline = %s\n", dir, baseline);
+    printf("ratio = median over launches of cycles_per_op / the baseline's, "
+           "over the rounds both ran in; 95 %% CI by a bootstrap over those "
+           "rounds (then reps)\nverdict: faster (CI below 1), slower (CI "
+           "above 1), no_difference (CI holds 1), undefined (no ratio)\n\n");
+    cmp_print_ratios(r, n);
+    size_t count[4] = {0};
+    for (size_t i = 0; i < n; i++)
+        count[r[i].verdict]++;
+    printf("\n%zu ratios: %zu faster, %zu slower, %zu no_difference, %zu "
+           "undefined; written to %s/ratios.csv\n", n,
+           count[HL_VERDICT_FASTER], count[HL_VERDICT_SLOWER],
+           count[HL_VERDICT_SAME], count[HL_VERDICT_UNDEFINED], dir);
+    free(r);
+    rc_free(&run);
+    return CLI_EXIT_OK;
 }
 
 int cmd_compare(int argc, char **argv)
 {
-    const char *dirs[2];
+    const char *dirs[2], *baseline = NULL;
     int ndirs = 0;
     for (int i = 2; i < argc; i++) {
         if (cli_is_help(argv[i])) {
             fputs(compare_usage, stdout);
             return CLI_EXIT_OK;
+        }
+        if (!strcmp(argv[i], "--baseline")) {
+            baseline = cli_value(argc, argv, &i);
+            if (!baseline[0])
+                cli_usage_fail("bad value for --baseline: ''");
+            continue;
         }
         if (argv[i][0] == '-')
             cli_usage_fail("unknown option '%s' for compare (see heaplab "
@@ -231,43 +288,14 @@ int cmd_compare(int argc, char **argv)
                            "folders)", argv[i]);
         dirs[ndirs++] = argv[i];
     }
+    if (baseline) {
+        if (ndirs != 1)
+            cli_usage_fail("compare --baseline needs one run folder (see "
+                           "heaplab compare --help)");
+        return compare_baseline(dirs[0], baseline);
+    }
     if (ndirs != 2)
         cli_usage_fail("compare needs two run folders (see heaplab compare "
                        "--help)");
-    struct cmp_run a = {.dir = dirs[0]}, b = {.dir = dirs[1]};
-    read_run(&a);
-    read_run(&b);
-
-    printf("A = %s\nB = %s\n", a.dir, b.dir);
-    printf("ratio = median B / median A; p = two-sided Mann-Whitney U; "
-           "* p < %.2f\n\n", CMP_ALPHA);
-    printf("%-16s %-15s %-17s %3s %3s | %10s %10s %7s %9s  | %10s %10s %7s "
-           "%9s  | params\n", "allocator", "workload", "env/clock", "nA", "nB",
-           "cyc/op A",
-           "cyc/op B", "ratio", "p", "p99 A", "p99 B", "ratio", "p");
-    size_t both = 0;
-    for (size_t i = 0; i < a.n; i++) {
-        struct cmp_cell *ca = &a.cells[i], *cb = find_cell(&b, ca->key);
-        if (!cb)
-            continue;
-        ca->matched = cb->matched = true;
-        both++;
-        printf("%-16s %-15s %-17s %3zu %3zu |", ca->allocator, ca->workload,
-               ca->where, ca->n, cb->n);
-        print_figure(ca->cyc, ca->n, cb->cyc, cb->n);
-        printf("|");
-        print_figure(ca->p99, ca->n, cb->p99, cb->n);
-        printf("| %s\n", ca->params);
-    }
-    struct cmp_run *runs[2] = {&a, &b};
-    for (int k = 0; k < 2; k++)
-        for (size_t i = 0; i < runs[k]->n; i++)
-            if (!runs[k]->cells[i].matched)
-                printf("only in %c: %s %s %s %s\n", "AB"[k],
-                       runs[k]->cells[i].where, runs[k]->cells[i].allocator,
-                       runs[k]->cells[i].workload, runs[k]->cells[i].params);
-    printf("\n%zu cells in both runs\n", both);
-    free_run(&a);
-    free_run(&b);
-    return CLI_EXIT_OK;
+    return compare_two(dirs[0], dirs[1]);
 }

@@ -1,8 +1,8 @@
 /*
  * heaplab.c — the `heaplab` command: dispatch to the subcommands, and the
  * two small ones, `list` and `info`.  `run` is in run.c (with spawn.c and
- * cell.c), `compare` in compare.c, `plot` in plot.c.  docs/heaplab.md is
- * the reference.
+ * cell.c), `compare` in compare.c, `repeat` in repeat.c, `summary` in
+ * summary_cmd.c, `plot` in plot.c.  docs/heaplab.md is the reference.
  */
 #define _GNU_SOURCE
 #include <limits.h>
@@ -22,7 +22,13 @@ static const char main_usage[] =
     "  info                         this machine: topology, CPU, TSC, timer\n"
     "  run [options]                run the benchmark suite into results/\n"
     "  compare RUN_A RUN_B          per-cell ratios B/A with a significance\n"
-    "                               test\n"
+    "                               test, deviation, each median in the\n"
+    "                               other's CI\n"
+    "  compare RUN --baseline NAME  ratios to NAME within a run with a CI and\n"
+    "                               a verdict (RUN/ratios.csv)\n"
+    "  summary RUN [--target-ci P]  rewrite RUN/summary.csv from cells.csv\n"
+    "  repeat RUN_A RUN_B           how well two runs of one plan agree\n"
+    "                               (tools/repeat runs the plan twice)\n"
     "  plot RUN [--format LIST]     the figures of a run (gnuplot) into\n"
     "                               RUN/figures/\n";
 
@@ -190,6 +196,10 @@ int main(int argc, char **argv)
         return cmd_run(argc, argv);
     if (!strcmp(cmd, "compare"))
         return cmd_compare(argc, argv);
+    if (!strcmp(cmd, "summary"))
+        return cmd_summary(argc, argv);
+    if (!strcmp(cmd, "repeat"))
+        return cmd_repeat(argc, argv);
     if (!strcmp(cmd, "plot"))
         return cmd_plot(argc, argv);
     cli_usage_fail("unknown command '%s' (see heaplab --help)", cmd);

@@ -50,6 +50,8 @@
 
 #include "bench/host/cli.h"
 #include "bench/host/csvline.h"
+#include "bench/host/ratios.h"
+#include "bench/host/runcells.h"
 #include "workloads/workload.h"
 
 #ifndef HEAPLAB_PLOTS_RELDIR
@@ -60,21 +62,26 @@
 #endif
 
 static const char plot_usage[] =
-    "usage: heaplab plot RUN [--format LIST] [--out DIR]\n"
+    "usage: heaplab plot RUN [--format LIST] [--out DIR] [--baseline NAME]\n"
     "\n"
     "Draw the figures of the run folder RUN (results/<run-id>/) from its CSV\n"
     "files alone (docs/plots.md): cost per op by allocator and workload\n"
     "(TSC cycles; instructions, host against kernel, where measured),\n"
     "latency CDFs, live bytes and footprint over time, cost against the\n"
-    "swept parameter of each --sweep, and fragmentation.  The data behind\n"
-    "each figure is written to DIR/data/ (NAME.dat, NAME.gp), the scripts\n"
-    "are plots/*.gp.  Plotting the same run again gives identical files.\n"
+    "swept parameter of each --sweep, fragmentation, and each allocator's\n"
+    "cost relative to a baseline with its paired-round 95 % CI.  The data\n"
+    "behind each figure is written to DIR/data/ (NAME.dat, NAME.gp), the\n"
+    "scripts are plots/*.gp.  Plotting the same run again gives identical\n"
+    "files.\n"
     "\n"
     "  --format LIST  comma list of: pdf (pdfcairo), svg, png (pngcairo,\n"
     "                 300 dpi), tex (cairolatex pdf+tex, in DIR/tex/)\n"
     "                 (default: pdf,svg,png)\n"
     "  --out DIR      where the figures go (default: RUN/figures; created\n"
     "                 if missing, its parent must exist)\n"
+    "  --baseline NAME  the allocator the ratio figures divide by (default:\n"
+    "                 jemalloc if the run has it, else glibc, else the\n"
+    "                 first allocator of cells.csv)\n"
     "\n"
     "Needs gnuplot (5.4) on PATH; the scripts are found in\n"
     "$HEAPLAB_PLOTS_DIR, else the installed share/heaplab/plots, else the\n"
@@ -640,10 +647,12 @@ static void read_summary(void)
             R.sum_empty++;
             continue;
         }
-        if (m < 0 || (have_lo && (l < 0 || l > m || h < m)))
-            cli_usage_fail("'%s' line %u: bad numbers: median %s outside "
-                           "its interval [%s, %s] or negative", t.path,
-                           t.lineno, t.fld[med], t.fld[lo], t.fld[hi]);
+        /* Costs net of the harness floor may be negative, and a
+         * bootstrap percentile interval need not hold the median. */
+        if (have_lo && l > h)
+            cli_usage_fail("'%s' line %u: bad numbers: interval [%s, %s] "
+                           "reversed", t.path, t.lineno, t.fld[lo],
+                           t.fld[hi]);
         c->has_sum = true;
         c->med = m;
         c->lo = have_lo ? l : m;
@@ -2050,6 +2059,196 @@ static void figs_frag(void)
                "fig6-frag");
 }
 
+/* ---- figure 7: cost relative to a baseline ----------------------------- */
+
+/* cells.csv as runcells.c reads it (launches, paired rounds), and the
+ * baseline; rc_ok false (with why) when it cannot be read that way. */
+static struct {
+    struct rc_run run;
+    bool ok;
+    char why[512];
+    const char *baseline;
+} RT;
+
+/* Step 1 for figure 7: read cells.csv by the column table.  A file plot
+ * itself reads but runcells.c does not (a newer schema) only skips the
+ * figure; a --baseline the run does not have is bad usage. */
+static void read_ratio_run(const char *baseline)
+{
+    RT.ok = rc_read(R.dir, &RT.run, RT.why, sizeof RT.why) == 0;
+    if (baseline && RT.ok && !hl_run_has_allocator(&RT.run, baseline))
+        cli_usage_fail("bad value for --baseline: no allocator '%s' in "
+                       "'%s'", baseline, RT.run.path);
+    if (baseline && !RT.ok)
+        cli_usage_fail("%s", RT.why);
+    RT.baseline = baseline ? baseline : RT.ok ? hl_default_baseline(&RT.run)
+                                              : NULL;
+}
+
+/* The plot cell of ratio r (its allocator's suite cell), or NULL. */
+static struct cell *ratio_cell(const struct hl_ratio *r)
+{
+    const struct rc_cell *c = r->cell;
+    if (c->k[RC_SWEEP][0])
+        return NULL;
+    struct inst *in = inst_for(c->k[RC_WORKLOAD], c->k[RC_PARAMS],
+                               c->k[RC_SEED], "");
+    return cell_find(c->k[RC_ENV], c->k[RC_CLOCK], c->k[RC_ALLOCATOR], in,
+                     false);
+}
+
+static bool keep_ratio_of(const struct hl_ratio *r, const char *fam,
+                          enum unit u)
+{
+    struct cell *c = ratio_cell(r);
+    return c && !isnan(r->ratio.est) && unit_of(c->clock) == u &&
+           c->inst->family && !strcmp(c->inst->family, fam);
+}
+
+static void fig_ratio(const char *fam, enum unit u, const struct hl_ratio *r,
+                      size_t nr)
+{
+    struct inst **cats = xrealloc(NULL, (R.ninsts + 1) * sizeof *cats);
+    struct cell **cells = xrealloc(NULL, (nr + 1) * sizeof *cells);
+    const struct hl_ratio **rs = xrealloc(NULL, (nr + 1) * sizeof *rs);
+    size_t ncells = 0, ncat = 0;
+    for (size_t i = 0; i < R.ninsts; i++) /* categories in run order */
+        for (size_t k = 0; k < nr; k++)
+            if (keep_ratio_of(&r[k], fam, u) &&
+                ratio_cell(&r[k])->inst == R.insts[i]) {
+                cats[ncat++] = R.insts[i];
+                break;
+            }
+    struct series_set ss = {0};
+    for (size_t k = 0; k < nr; k++)
+        if (keep_ratio_of(&r[k], fam, u)) {
+            rs[ncells] = &r[k];
+            cells[ncells] = ratio_cell(&r[k]);
+            series_add(&ss, cells[ncells++]);
+        }
+    series_sort(&ss);
+
+    char name[256], dat_path[PATH_MAX], pre_path[PATH_MAX];
+    snprintf(name, sizeof name, "fig7%s-ratio-%s-%s",
+             u == UNIT_CYCLES ? "a" : "b",
+             u == UNIT_CYCLES ? "cycles" : "instructions", fam);
+    FILE *dat, *pre;
+    fig_begin(name, sizeof name, "ratio.gp", &dat, &pre, dat_path, pre_path,
+              "cycles_per_op relative to the baseline over paired rounds "
+              "(as compare --baseline); one index block per series");
+    fprintf(dat, "# columns: y (category + dodge), ratio, ci_lo, ci_hi "
+                 "(NaN: a zero-width CI); comment: the workload\n");
+    double vmin = 1, vmax = 1;
+    for (size_t s = 0; s < ss.n; s++) {
+        fprintf(dat, "\n\n# series %zu: %s %s\n", s + 1, ss.s[s].alloc,
+                ss.s[s].env);
+        for (size_t k = 0; k < ncat; k++)
+            for (size_t i = 0; i < ncells; i++) {
+                struct cell *c = cells[i];
+                if (c->inst != cats[k] || series_index(&ss, c) != s)
+                    continue;
+                struct hl_ci ci = rs[i]->ratio;
+                put_num(dat, (double)k + dodge(s, ss.n));
+                fputc(' ', dat);
+                put_num(dat, ci.est);
+                if (ci.lo == ci.hi) {
+                    fputs(" NaN NaN", dat);
+                } else {
+                    fputc(' ', dat);
+                    put_num(dat, ci.lo);
+                    fputc(' ', dat);
+                    put_num(dat, ci.hi);
+                }
+                fprintf(dat, " # %s\n", c->inst->label);
+                vmin = fmin(vmin, fmin(ci.est, ci.lo));
+                vmax = fmax(vmax, fmax(ci.est, ci.hi));
+            }
+    }
+    double top = pre_series(pre, &ss, cells, ncells, NULL, true);
+    pre_categories(pre, cats, ncat);
+    /* a log axis: 2x faster and 2x slower lie equally far from 1 */
+    double xmin = vmin / 1.15, xmax = vmax * 1.15;
+    bool wide = xmax / xmin >= 2;
+    if (wide) { /* to powers of two, each one a tic */
+        xmin = ldexp(1.0, (int)floor(log2(xmin)));
+        xmax = ldexp(1.0, (int)ceil(log2(xmax)));
+    }
+    fprintf(pre, "xmin = ");
+    put_num(pre, xmin);
+    fprintf(pre, "\nxmax = ");
+    put_num(pre, xmax);
+    /* tics: powers of two over a wide range, else steps of 1, 2 or 5 x
+     * 10^k around 1 */
+    fprintf(pre, "\nxtics_spec = \"(");
+    bool first = true;
+    if (wide) {
+        for (int e = (int)floor(log2(xmin)); e <= (int)ceil(log2(xmax)); e++) {
+            double v = ldexp(1.0, e);
+            if (v < xmin || v > xmax)
+                continue;
+            fprintf(pre, "%s%g", first ? "" : ", ", v);
+            first = false;
+        }
+    } else {
+        double step = lin_step(xmax - xmin, 4);
+        for (double v = 1 - step * ceil((1 - xmin) / step); v <= xmax;
+             v += step)
+            if (v >= xmin) {
+                fprintf(pre, "%s%g", first ? "" : ", ",
+                        round(v / step) * step);
+                first = false;
+            }
+    }
+    fprintf(pre, ")\"\n");
+    char title[160], xlabel[160];
+    snprintf(title, sizeof title, "%s allocators / %s: ratio, 95%% CI", fam,
+             RT.baseline);
+    top += pre_title(pre, title);
+    pre_size(pre, FIG_WIDTH_IN, dot_height(ncat * ss.n, top));
+    snprintf(xlabel, sizeof xlabel, "%s relative to %s",
+             u == UNIT_CYCLES ? "TSC cycles per op" : "instructions per op",
+             RT.baseline);
+    gp_text(pre, "xlabel", xlabel);
+    close_out(dat, dat_path);
+    close_out(pre, pre_path);
+    printf("  %-44s cells.csv: %zu workloads x %zu series, baseline %s\n",
+           name, ncat, ss.n, RT.baseline);
+    free(ss.s);
+    free(cats);
+    free(cells);
+    free(rs);
+}
+
+static void figs_ratio(void)
+{
+    if (!RT.ok) {
+        printf("  %-44s skipped: %s\n", "fig7-ratio", RT.why);
+        return;
+    }
+    struct hl_ratio *r = NULL;
+    size_t nr = RT.baseline ? hl_ratios(&RT.run, RT.baseline, &r) : 0;
+    if (nr == (size_t)-1)
+        cli_fail("out of memory");
+    const char *fams[64];
+    size_t nf = families(fams, 64);
+    bool any = false;
+    for (int u = UNIT_CYCLES; u <= UNIT_INSTRUCTIONS; u++)
+        for (size_t f = 0; f < nf; f++) {
+            bool has = false;
+            for (size_t k = 0; k < nr && !has; k++)
+                has = keep_ratio_of(&r[k], fams[f], (enum unit)u);
+            if (has) {
+                fig_ratio(fams[f], (enum unit)u, r, nr);
+                any = true;
+            }
+        }
+    if (!any)
+        printf("  %-44s skipped: no allocator shares a workload and rounds "
+               "with the baseline%s%s\n", "fig7-ratio",
+               RT.baseline ? " " : "", RT.baseline ? RT.baseline : "");
+    free(r);
+}
+
 /* ---- drawing: gnuplot --------------------------------------------------- */
 
 enum fmt { FMT_PDF, FMT_SVG, FMT_PNG, FMT_TEX, NFMT };
@@ -2058,7 +2257,7 @@ static const char *const fmt_names[NFMT] = {"pdf", "svg", "png", "tex"};
 static const char *const scripts[] = {"style.gp", "terminal.gp", "key.gp",
                                       "cost.gp",
                                       "latency.gp", "space.gp", "sweep.gp",
-                                      "frag.gp"};
+                                      "frag.gp", "ratio.gp"};
 
 static bool is_file(const char *path)
 {
@@ -2327,7 +2526,7 @@ static void free_run(void)
 
 int cmd_plot(int argc, char **argv)
 {
-    const char *run = NULL, *out = NULL;
+    const char *run = NULL, *out = NULL, *baseline = NULL;
     char *format = NULL;
     for (int i = 2; i < argc; i++) {
         if (cli_is_help(argv[i])) {
@@ -2338,6 +2537,11 @@ int cmd_plot(int argc, char **argv)
             format = (char *)cli_value(argc, argv, &i);
         else if (!strcmp(argv[i], "--out"))
             out = cli_value(argc, argv, &i);
+        else if (!strcmp(argv[i], "--baseline")) {
+            baseline = cli_value(argc, argv, &i);
+            if (!baseline[0])
+                cli_usage_fail("bad value for --baseline: ''");
+        }
         else if (argv[i][0] == '-')
             cli_usage_fail("unknown option '%s' for plot (see heaplab plot "
                            "--help)", argv[i]);
@@ -2386,6 +2590,7 @@ int cmd_plot(int argc, char **argv)
     read_timeline();
     pool_details();
     label_insts();
+    read_ratio_run(baseline);
     size_t with_sum = 0;
     for (size_t i = 0; i < R.ncells; i++)
         with_sum += R.cells[i]->has_sum;
@@ -2429,6 +2634,7 @@ int cmd_plot(int argc, char **argv)
     figs_timeline();
     figs_sweep();
     figs_frag();
+    figs_ratio();
     if (R.sum_not_ok)
         printf("  note: %zu summary.csv rows have a status other than ok "
                "(drawn where they have figures)\n", R.sum_not_ok);
@@ -2449,5 +2655,6 @@ int cmd_plot(int argc, char **argv)
     printf("%zu figures, %zu files in %s (scripts: %s)\n", figs.n, files,
            out_dir, plots);
     free_run();
+    rc_free(&RT.run);
     return CLI_EXIT_OK;
 }

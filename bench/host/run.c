@@ -25,7 +25,7 @@
 #include "bench/host/cell.h"
 #include "bench/host/csvline.h"
 #include "bench/host/qemu.h"
-#include "bench/host/stats.h"
+#include "bench/host/summary.h"
 #include "bench/host/sysinfo.h"
 
 #define RUN_DEFAULT_REPS 3u
@@ -857,121 +857,6 @@ static void write_meta_head(const struct run_ctx *rc, const struct plan *pl,
         res_meta(fd, "baselines_skipped", pl->skipped);
 }
 
-/* ---- summary ------------------------------------------------------------------ */
-
-struct fig_stats {
-    double median, lo, hi; /* lo, hi NaN when n is too small */
-};
-
-static struct fig_stats fig_of(double *v, size_t n)
-{
-    struct fig_stats s = {NAN, NAN, NAN};
-    if (n == 0)
-        return s;
-    s.median = hl_median(v, n); /* sorts v */
-    size_t lo, hi;
-    if (hl_median_ci_ranks(n, RUN_CI_LEVEL, &lo, &hi)) {
-        s.lo = v[lo - 1];
-        s.hi = v[hi - 1];
-    }
-    return s;
-}
-
-static void add_num(struct dbuf *b, double v)
-{
-    if (isnan(v))
-        dbuf_add(b, ",", 1);
-    else
-        dbuf_addf(b, ",%.3f", v);
-}
-
-/* The cell's status: ok if every rep was, else the worst seen. */
-static const char *cell_status(const struct cell_outcome *out, uint32_t reps)
-{
-    static const char *const worst_first[] = {"crashed", "timeout", "error",
-                                              "failed"};
-    for (size_t k = 0; k < sizeof worst_first / sizeof worst_first[0]; k++)
-        for (uint32_t r = 0; r < out->reps_seen; r++)
-            if (!strcmp(out->reps[r].status, worst_first[k]))
-                return worst_first[k];
-    return out->reps_seen == reps ? "ok" : "interrupted";
-}
-
-static const char summary_header[] =
-    "run_id,env,accel,clock,allocator,family,workload,params,sweep,seed,"
-    "reps,n,status,"
-    "cycles_per_op_median,cycles_per_op_ci_lo,cycles_per_op_ci_hi,"
-    "p99_median,p99_ci_lo,p99_ci_hi,ci_level\n";
-
-static void summarize(const struct run_ctx *rc, const struct plan *pl,
-                      struct cell_outcome *outs, size_t ncells,
-                      const char *dir, const char *qemu_accel)
-{
-    struct dbuf csv = {0};
-    dbuf_add(&csv, summary_header, strlen(summary_header));
-    printf("\n%-16s %-15s %-4s %-12s %3s %-8s %14s %23s %10s  %s\n",
-           "allocator", "workload", "env", "clock", "n", "status", "per op",
-           "95% CI", "p99", "params");
-    uint32_t max_reps = 1;
-    for (size_t i = 0; i < ncells; i++)
-        if (outs[i].reps_seen > max_reps)
-            max_reps = outs[i].reps_seen;
-    double *cyc = calloc(max_reps, sizeof *cyc);
-    double *p99 = calloc(max_reps, sizeof *p99);
-    if (!cyc || !p99)
-        cli_fail("out of memory");
-    for (size_t i = 0; i < ncells; i++) {
-        const struct cell_plan *c = &pl->cells[i];
-        size_t n = 0, np = 0;
-        for (uint32_t r = 0; r < outs[i].reps_seen; r++) {
-            const struct rep_fig *f = &outs[i].reps[r];
-            if (!strcmp(f->status, "ok") || !strcmp(f->status, "failed")) {
-                cyc[n++] = f->cycles_per_op;
-                if (!isnan(f->p99)) /* empty for clock=instructions */
-                    p99[np++] = f->p99;
-            }
-        }
-        struct fig_stats sc = fig_of(cyc, n), sp = fig_of(p99, np);
-        const char *status = cell_status(&outs[i], c->reps * c->launches);
-        dbuf_add_field(&csv, rc->run_id);
-        bool in_qemu = !strcmp(c->env, RUN_ENV_QEMU);
-        dbuf_addf(&csv, ",%s,%s,%s,", c->env, in_qemu ? qemu_accel : CELL_ACCEL,
-                  c->clock);
-        dbuf_add_field(&csv, c->ca.a->name);
-        dbuf_addf(&csv, ",%s,", hl_family_str(c->ca.a->family));
-        dbuf_add_field(&csv, c->w->name);
-        dbuf_add(&csv, ",", 1);
-        dbuf_add_field(&csv, c->params_text);
-        dbuf_add(&csv, ",", 1);
-        dbuf_add_field(&csv, c->sweep);
-        dbuf_addf(&csv, ",%llu,%u,%zu,%s", (unsigned long long)rc->seed,
-                  c->reps, n, status);
-        add_num(&csv, sc.median);
-        add_num(&csv, sc.lo);
-        add_num(&csv, sc.hi);
-        add_num(&csv, sp.median);
-        add_num(&csv, sp.lo);
-        add_num(&csv, sp.hi);
-        dbuf_addf(&csv, ",%.2f\n", RUN_CI_LEVEL);
-
-        char ci[48] = "-";
-        if (!isnan(sc.lo))
-            snprintf(ci, sizeof ci, "[%.1f, %.1f]", sc.lo, sc.hi);
-        char med[32] = "-", tail[32] = "-";
-        if (n)
-            snprintf(med, sizeof med, "%.1f", sc.median);
-        if (np)
-            snprintf(tail, sizeof tail, "%.0f", sp.median);
-        printf("%-16s %-15s %-4s %-12s %3zu %-8s %14s %23s %10s  %s\n",
-               c->ca.a->name, c->w->name, c->env, c->clock, n, status, med, ci,
-               tail, c->params_text);
-    }
-    free(cyc);
-    free(p99);
-    res_write_whole(dir, "summary.csv", csv.p, csv.len);
-    dbuf_free(&csv);
-}
-
 /* ---- identical workloads, proven -------------------------------------------------- */
 
 struct ck_entry {
@@ -1485,7 +1370,10 @@ int cmd_run(int argc, char **argv)
     res_metaf(rc.f.meta, "launches_run", "%zu", loop.done);
     res_meta(rc.f.meta, "run_status", run_stop_requested ? "interrupted"
                                                          : "complete");
-    summarize(&rc, &pl, outs, pl.n, dir, q.accel);
+    /* summary.csv and the table, from cells.csv alone (summary.c) */
+    if (run_summary_write(dir, o.target_ci, stdout) != 0)
+        fprintf(stderr, "heaplab: the rows are in %s/cells.csv; "
+                "`heaplab summary` can write the summary again\n", dir);
     cross_check(&rc, dir, !pl.qemu || q.region_bytes == CELL_REGION_BYTES);
     printf("\n%zu of %zu cells (%zu launches) in %.0f s; results in %s\n",
            done, pl.n, loop.done, elapsed, dir);

@@ -20,12 +20,49 @@
  *   normal otherwise: z = (|U - n_a n_b / 2| - 1/2) / sigma with the tie
  *          correction sigma^2 = n_a n_b / 12 ((N + 1) - sum(t^3 - t) /
  *          (N (N - 1))), p = erfc(z / sqrt 2)  (continuity-corrected).
+ *
+ * Two-level data (Kalibera & Jones, "Rigorous benchmarking in reasonable
+ * time", ISMM 2013): a cell's reps come in launches (fresh processes);
+ * the variance between launches (address layout, page placement) is not
+ * sampled by the reps inside one.  For such data:
+ *
+ *   estimator   the median over launches of the per-launch medians of
+ *               the reps (hl_levels_median);
+ *   CI          the hierarchical bootstrap: draw nlaunch launches with
+ *               replacement, then inside each drawn launch its reps with
+ *               replacement, and compute the estimator; repeat B times;
+ *               the percentile interval [q(a/2), q(1-a/2)] of the B
+ *               values (linear interpolation between order statistics),
+ *               a = 1 - level.  With one launch this is the plain
+ *               bootstrap of the median of the reps.  B = HL_BOOT_B =
+ *               2000: each 2.5 % tail then rests on 50 resamples, which
+ *               Efron & Tibshirani (1993, ch. 13) give as enough for a
+ *               percentile interval; a summary of ~100 cells still takes
+ *               well under a second.  The PRNG (splitmix64) has a fixed
+ *               seed, so a summary repeats byte for byte;
+ *   share       the variance between launches as a share of the total,
+ *               from the one-way random-effects ANOVA variance
+ *               components (unbalanced: n0 = (N - sum n_i^2 / N) /
+ *               (k - 1)): s_b^2 = max(0, (MSB - MSW) / n0), s_w^2 = MSW,
+ *               share = s_b^2 / (s_b^2 + s_w^2); NaN with fewer than two
+ *               launches, no degree of freedom within, or zero variance;
+ *   ratio       of cell A to cell B over PAIRED rounds (launch l of A and
+ *               launch l of B ran in the same round): the caller passes
+ *               only the launches present in both, as pairs; a resample
+ *               draws pair indices with replacement, then reps inside
+ *               each drawn launch of A and of B independently; statistic
+ *               median-over-launches(A) / median-over-launches(B).
+ *               Undefined (NaN) if B's estimate or any resample of it is
+ *               <= 0 (net costs can be negative: no ratio then);
+ *   verdict     faster if the whole CI of the ratio is < 1, slower if it
+ *               is > 1, else no difference (at the level asked).
  */
 #ifndef HEAPLAB_STATS_H
 #define HEAPLAB_STATS_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Sort v ascending in place (n small: insertion sort). */
 void hl_sort_doubles(double *v, size_t n);
@@ -53,5 +90,70 @@ struct hl_mwu {
  * The inputs are not modified. */
 void hl_mann_whitney(const double *a, size_t na, const double *b, size_t nb,
                      struct hl_mwu *out);
+
+/* ---- two-level data: launches of reps ------------------------------------ */
+
+/* Resamples per bootstrap CI (see above). */
+#define HL_BOOT_B 2000u
+/* The fixed PRNG seed of the summaries' bootstraps. */
+#define HL_BOOT_SEED 0x9e3779b97f4a7c15ull
+
+/* splitmix64 (Steele, Lea & Flood 2014): a 64-bit state, full period. */
+struct hl_rng {
+    uint64_t state;
+};
+
+uint64_t hl_rng_next(struct hl_rng *r);
+/* Uniform in [0, n) (n >= 1; rejection sampling, no modulo bias). */
+uint64_t hl_rng_below(struct hl_rng *r, uint64_t n);
+/* Uniform in [0, 1) with 53 random bits. */
+double hl_rng_unit(struct hl_rng *r);
+/* Standard normal (Box-Muller; one value per call). */
+double hl_rng_normal(struct hl_rng *r);
+
+/* One launch: its reps' values v[0..n).  Launches with n == 0 are
+ * skipped by every function below. */
+struct hl_launch {
+    const double *v;
+    size_t n;
+};
+
+/* The median over launches of the per-launch medians; NaN if no launch
+ * has a value.  Inputs unmodified. */
+double hl_levels_median(const struct hl_launch *l, size_t nlaunch);
+
+struct hl_ci {
+    double est;     /* the estimator on the data */
+    double lo, hi;  /* percentile bootstrap interval; NaN if undefined */
+};
+
+/* The hierarchical bootstrap CI of hl_levels_median at `level` (e.g.
+ * 0.95) from B resamples with PRNG seed `seed`.  All NaN without data.
+ * pre: B >= 2, 0 < level < 1. */
+struct hl_ci hl_levels_ci(const struct hl_launch *l, size_t nlaunch,
+                          double level, unsigned B, uint64_t seed);
+
+/* The share of the variance that lies between launches, in [0, 1], or
+ * NaN when undefined (see above). */
+double hl_var_between_share(const struct hl_launch *l, size_t nlaunch);
+
+/* The ratio median-over-launches(a) / median-over-launches(b) over
+ * npairs paired launches (a[i] and b[i] ran in the same round) with its
+ * bootstrap CI over the pairs.  est, lo, hi NaN when undefined (no pair
+ * with values on both sides, or a denominator <= 0). */
+struct hl_ci hl_ratio_ci(const struct hl_launch *a, const struct hl_launch *b,
+                         size_t npairs, double level, unsigned B,
+                         uint64_t seed);
+
+enum hl_verdict {
+    HL_VERDICT_UNDEFINED, /* no ratio or no interval */
+    HL_VERDICT_FASTER,    /* the whole CI below 1 */
+    HL_VERDICT_SLOWER,    /* the whole CI above 1 */
+    HL_VERDICT_SAME,      /* the CI holds 1: no difference */
+};
+
+enum hl_verdict hl_verdict_of(struct hl_ci ratio);
+/* "faster", "slower", "no_difference", "undefined". */
+const char *hl_verdict_str(enum hl_verdict v);
 
 #endif /* HEAPLAB_STATS_H */

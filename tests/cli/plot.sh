@@ -76,6 +76,9 @@ for f in fig1a-cost-cycles-heap fig1a-cost-cycles-frame fig2-latency-churn-fixed
   check "real run: $f.pdf" [ -s "$F/$f.pdf" ]
 done
 check "real run: fig4 from the sweep" [ -s "$F/fig4-sweep-churn-fixed-live.png" ]
+check "real run: fig7a ratios to glibc (no jemalloc in the run)" \
+  grep -q '^  fig7a-ratio-cycles-heap .*baseline glibc' "$TMP/p1.out"
+check "real run: fig7a drawn" [ -s "$F/fig7a-ratio-cycles-heap.pdf" ]
 check "real run: the sweep's cells are not in figure 1" bash -c '! grep -q "live=4\b" "$1"' _ "$F/data/fig1a-cost-cycles-heap.gp"
 check "real run: fig5 skipped, said so" grep -q '^  fig5-sweep .*skipped: no sweep of a frame workload' "$TMP/p1.out"
 check "real run (tsc only): fig1b skipped, said so" grep -q '^  fig1b-cost-instructions .*skipped' "$TMP/p1.out"
@@ -123,6 +126,13 @@ check "fixture: the crashed cell is noted" grep -q 'no figures (n = 0)' "$TMP/fx
 check "fixture: my_alloc escaped for TeX" grep -q 'my\\_alloc' "$FX/figures/tex/fig1a-cost-cycles-heap.tex"
 check "fixture: 95% escaped for TeX" grep -q '95\\% CI' "$FX/figures/tex/fig1a-cost-cycles-heap.tex"
 check "fixture: one style per allocator" one_style_per_allocator "$FX/figures/data" "$F/data"
+check "fixture: fig7a ratios to jemalloc, in tex too" \
+  [ -s "$FX/figures/fig7a-ratio-cycles-heap.pdf" ] && [ -s "$FX/figures/tex/fig7a-ratio-cycles-heap.tex" ]
+check "fixture: fig7a's title names the baseline" grep -q '^title = .*/ jemalloc: ratio, 95' "$FX/figures/data/fig7a-ratio-cycles-heap.gp"
+check "fixture: fig7a has no jemalloc series" bash -c '! grep -q "^# series .*: jemalloc " "$1"' _ "$FX/figures/data/fig7a-ratio-cycles-heap.dat"
+"$HL" plot "$FX" --format png --baseline glibc --out "$TMP/fxglibc" >"$TMP/fxg.out" 2>&1
+check "fixture: --baseline glibc" grep -q '^  fig7a-ratio-cycles-heap .*baseline glibc' "$TMP/fxg.out"
+check "fixture: --baseline glibc, jemalloc is a series" grep -q "^# series .*: jemalloc " "$TMP/fxglibc/data/fig7a-ratio-cycles-heap.dat"
 cp -r "$FX/figures" "$TMP/fxfirst"
 "$HL" plot "$FX" --format pdf,svg,png,tex >/dev/null 2>&1
 check "fixture: plot again, byte-identical (tex too)" diff -r "$TMP/fxfirst" "$FX/figures"
