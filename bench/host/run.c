@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,6 +35,7 @@
 #define RUN_DEFAULT_RETRIES 2u
 #define RUN_MAX_LAUNCHES 1000u
 #define RUN_MAX_MIN_TIME_S 60.0
+#define RUN_MAX_JOBS 64u
 #define RUN_DEFAULT_DET_REPS 1u
 #define RUN_DEFAULT_OPS 30000u
 #define RUN_DEFAULT_SEED 1u
@@ -50,6 +52,7 @@ static const char run_usage[] =
     "usage: heaplab run [--allocators a,b] [--workloads w,x] [--reps N]\n"
     "                   [--launches L] [--min-time SEC] [--retries N]\n"
     "                   [--order-seed S] [--target-ci P] [--budget SEC]\n"
+    "                   [--jobs J]\n"
     "                   [--ops N] [--seed S] [--out DIR] [--cpu PU]\n"
     "                   [--params w:k=v,...] [--sweep w:k=v1,v2,...]\n"
     "                   [--env host|qemu|both] [--clock LIST]\n"
@@ -83,6 +86,10 @@ static const char run_usage[] =
     "                     until each holds or --budget is spent, 0.01..100\n"
     "  --budget SEC       seconds --target-ci may add, 1..604800 (default\n"
     "                     600)\n"
+    "  --jobs J           counting-clock cells (whose figures do not depend\n"
+    "                     on load) run J at a time after the rounds, 1..64\n"
+    "                     (default: one per online CPU); TSC cells always\n"
+    "                     run one at a time\n"
     "  --det-reps N       repetitions of the cells whose clock counts instead\n"
     "                     of timing (instructions, icount): their figures\n"
     "                     repeat exactly, 1..1000 (default 1)\n"
@@ -150,6 +157,7 @@ struct run_opts {
     bool det_reps_given, order_seed_given;
     double min_time_s, target_ci, budget_s;
     uint64_t order_seed;
+    unsigned jobs;
     const char *host_order[2]; /* host clocks in --clock's order */
     size_t nhost_order;
     uint64_t ops, seed;
@@ -201,6 +209,9 @@ static void parse_opts(int argc, char **argv, struct run_opts *o)
         } else if (!strcmp(opt, "--budget")) {
             o->budget_s = cli_parse_double(opt, cli_value(argc, argv, &i),
                                            1.0, 604800.0);
+        } else if (!strcmp(opt, "--jobs")) {
+            o->jobs = (unsigned)cli_parse_u64(opt, cli_value(argc, argv, &i),
+                                              1, RUN_MAX_JOBS);
         } else if (!strcmp(opt, "--order-seed")) {
             o->order_seed = cli_parse_u64(opt, cli_value(argc, argv, &i), 0,
                                           UINT64_MAX);
@@ -287,6 +298,11 @@ static void parse_opts(int argc, char **argv, struct run_opts *o)
     }
     if (!o->order_seed_given)
         o->order_seed = o->seed;
+    if (!o->jobs) { /* default: one per online CPU */
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        o->jobs = ncpu < 1 ? 1u : ncpu > (long)RUN_MAX_JOBS ? RUN_MAX_JOBS
+                                                            : (unsigned)ncpu;
+    }
     /* a counting clock never gets more reps than asked for */
     if (!o->det_reps_given && o->det_reps > o->reps)
         o->det_reps = o->reps;
@@ -783,6 +799,8 @@ static void write_meta_head(const struct run_ctx *rc, const struct plan *pl,
     res_metaf(fd, "min_ticks", "%llu", (unsigned long long)rc->min_ticks);
     res_metaf(fd, "retries", "%u", o->retries);
     res_metaf(fd, "order_seed", "%llu", (unsigned long long)o->order_seed);
+    res_metaf(fd, "jobs", "%u (counting-clock cells; workers unbound)",
+              o->jobs);
     if (o->target_ci > 0) {
         res_metaf(fd, "target_ci_pct", "%g", o->target_ci);
         res_metaf(fd, "budget_s", "%g", o->budget_s);
@@ -1067,10 +1085,10 @@ static size_t plan_order(const struct plan *pl, uint64_t seed,
 
 /* meta.csv: the plan's cells by number and the order they ran in. */
 static void meta_order(const struct run_ctx *rc, const struct plan *pl,
-                       const struct launch *order, size_t n)
+                       const struct launch *order, size_t n, bool cells)
 {
     char key[64];
-    for (size_t i = 0; i < pl->n; i++) {
+    for (size_t i = 0; cells && i < pl->n; i++) {
         const struct cell_plan *c = &pl->cells[i];
         char text[1024];
         snprintf(text, sizeof text, "%s %s %s %s %s%s%s launches=%u reps=%u",
@@ -1196,6 +1214,156 @@ static void run_launches(struct run_loop *l, const struct launch *order,
     }
     if (l->tty)
         progress(n, n, loop_elapsed(l), NULL, 0);
+}
+
+/*
+ * The counting-clock launches (the tail of the order: instructions and
+ * icount cells) repeat exactly whatever else runs, so they may share the
+ * machine: `--jobs J` workers (forked from this process, unbound) take
+ * every J-th launch, the parent (still bound to its PU) the rest.  They
+ * append to the same files, each rep's rows in one write() per file
+ * (O_APPEND).  Returns the launches the workers ran.
+ */
+static size_t run_counting(struct run_loop *l, const struct launch *order,
+                           size_t n, unsigned jobs)
+{
+    if (jobs < 2 || n < 2) {
+        run_launches(l, order, n);
+        return 0;
+    }
+    if ((size_t)jobs > n)
+        jobs = (unsigned)n;
+    pid_t pids[RUN_MAX_JOBS];
+    size_t share[RUN_MAX_JOBS] = {0};
+    fflush(NULL);
+    for (unsigned j = 1; j < jobs; j++) {
+        for (size_t k = j; k < n; k += jobs)
+            share[j]++;
+        pid_t pid = fork();
+        if (pid < 0)
+            cli_fail("fork: %s", strerror(errno));
+        if (pid == 0) {
+            struct run_ctx rc = *l->rc;
+            snprintf(rc.pu, sizeof rc.pu, "none");
+            struct run_loop w = *l;
+            w.rc = &rc;
+            w.tty = false;
+            for (size_t k = j; k < n && !run_stop_requested; k += jobs)
+                if (!run_one(&w, order[k].cell, order[k].launch))
+                    break;
+            _exit(run_stop_requested ? 130 : 0);
+        }
+        pids[j] = pid;
+    }
+    size_t mine = 0;
+    for (size_t k = 0; k < n && !run_stop_requested; k += jobs) {
+        if (l->tty)
+            progress(mine, (n + jobs - 1) / jobs, loop_elapsed(l),
+                     &l->pl->cells[order[k].cell], order[k].launch);
+        if (!run_one(l, order[k].cell, order[k].launch))
+            break;
+        mine++;
+    }
+    size_t theirs = 0;
+    for (unsigned j = 1; j < jobs; j++) {
+        int st = 0;
+        while (waitpid(pids[j], &st, 0) < 0 && errno == EINTR)
+            ;
+        if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+            theirs += share[j];
+        else if (WIFEXITED(st) && WEXITSTATUS(st) == 130)
+            run_stop_requested = 1;
+        else
+            fprintf(stderr, "heaplab: a counting worker ended badly "
+                    "(wait status %d): its cells may lack rows\n", st);
+    }
+    return theirs;
+}
+
+/* ---- --target-ci: rounds until the intervals are narrow enough -------------------
+ *
+ * After the planned rounds, the TSC cells whose cycles_per_op CI
+ * half-width exceeds P % of their median (summary.c, from cells.csv) get
+ * one more launch each, in a new shuffled round; again, until none is
+ * over or --budget seconds are spent (checked before every launch, so a
+ * round may stop part-way).  summary.csv's ci_met says which cells made
+ * it; meta.csv records the added rounds.
+ */
+static size_t cell_by_key(const struct plan *pl, uint64_t seed,
+                          const char *key)
+{
+    for (size_t i = 0; i < pl->n; i++) {
+        const struct cell_plan *c = &pl->cells[i];
+        char k[1024];
+        snprintf(k, sizeof k, "%s|%s|%s|%s|%s|%s|%llu", c->env, c->clock,
+                 c->ca.a->name, c->w->name, c->params_text, c->sweep,
+                 (unsigned long long)seed);
+        if (!strcmp(k, key))
+            return i;
+    }
+    return SIZE_MAX;
+}
+
+static void target_rounds(struct run_loop *l, const struct run_opts *o,
+                          const char *dir)
+{
+    struct plan *pl = l->pl;
+    double t0 = loop_elapsed(l);
+    uint32_t round = 0, added = 0;
+    for (size_t i = 0; i < pl->n; i++)
+        if (cell_timed(&pl->cells[i]) && pl->cells[i].launches > round)
+            round = pl->cells[i].launches;
+    bool *only = calloc(pl->n, sizeof *only);
+    struct launch *buf = calloc(pl->n + 1, sizeof *buf);
+    if (!only || !buf)
+        cli_fail("out of memory");
+    const char *why = "every cell met the target";
+    while (!run_stop_requested) {
+        if (loop_elapsed(l) - t0 >= o->budget_s) {
+            why = "budget spent";
+            break;
+        }
+        char **keys = NULL;
+        size_t n = run_summary_over_target(dir, o->target_ci, &keys);
+        memset(only, 0, pl->n * sizeof *only);
+        size_t want = 0;
+        for (size_t k = 0; k < n; k++) {
+            size_t i = cell_by_key(pl, l->rc->seed, keys[k]);
+            if (i != SIZE_MAX && cell_timed(&pl->cells[i]) &&
+                pl->cells[i].launches < RUN_MAX_LAUNCHES) {
+                only[i] = true;
+                want++;
+            }
+            free(keys[k]);
+        }
+        free(keys);
+        if (want == 0)
+            break;
+        size_t m = plan_round(pl, round, o->order_seed, only, buf);
+        meta_order(l->rc, pl, buf, m, false);
+        size_t k = 0;
+        for (; k < m && !run_stop_requested; k++) {
+            if (loop_elapsed(l) - t0 >= o->budget_s)
+                break;
+            if (l->tty)
+                progress(k, m, loop_elapsed(l), &pl->cells[buf[k].cell],
+                         buf[k].launch);
+            if (!run_one(l, buf[k].cell, buf[k].launch))
+                break;
+        }
+        added++;
+        round++;
+        if (k < m) {
+            why = run_stop_requested ? "interrupted" : "budget spent";
+            break;
+        }
+    }
+    res_metaf(l->rc->f.meta, "target_rounds_added", "%u", added);
+    res_metaf(l->rc->f.meta, "target_seconds_used", "%.1f",
+              loop_elapsed(l) - t0);
+    res_meta(l->rc->f.meta, "target_end", why);
+    free(only);
+    free(buf);
 }
 
 /* ---- the command ------------------------------------------------------------------ */
@@ -1350,13 +1518,23 @@ int cmd_run(int argc, char **argv)
     if (!outs || !order)
         cli_fail("out of memory");
     size_t nlaunches = plan_order(&pl, o.order_seed, order);
-    meta_order(&rc, &pl, order, nlaunches);
+    meta_order(&rc, &pl, order, nlaunches, true);
     struct run_loop loop = {.rc = &rc, .q = &q, .pl = &pl, .outs = outs,
                             .tty = isatty(STDERR_FILENO)};
     clock_gettime(CLOCK_MONOTONIC, &loop.t0);
-    run_launches(&loop, order, nlaunches);
+    size_t ntimed = 0;
+    while (ntimed < nlaunches && cell_timed(&pl.cells[order[ntimed].cell]))
+        ntimed++;
+    run_launches(&loop, order, ntimed);
+    size_t by_workers = 0;
+    if (!run_stop_requested)
+        by_workers = run_counting(&loop, order + ntimed, nlaunches - ntimed,
+                                  o.jobs);
+    loop.done += by_workers;
     free(order);
-    size_t done = 0;
+    if (o.target_ci > 0 && !run_stop_requested)
+        target_rounds(&loop, &o, dir);
+    size_t done = by_workers; /* a counting cell is one launch */
     for (size_t i = 0; i < pl.n; i++)
         done += outs[i].reps_seen > 0 || outs[i].end;
     double elapsed = loop_elapsed(&loop);

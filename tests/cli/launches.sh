@@ -72,5 +72,35 @@ if "$HL" info 2>/dev/null | grep -q 'sanitize=none,'; then
   check "instructions cells: one row each, launch 0" [ "$(awk "$AWK_CSV"'NR > 1 { split_csv($0); if (f[4] == "instructions") { n++; if (f[L] != 0) bad++ } } END { print (bad ? -1 : n) }' L="$LAUNCH" "$D/cells.csv")" -eq 6 ]
   check "instructions cells after every tsc launch" bash -c '[ "$(grep -o "clock=[a-z]*" "$1/cells.log" | uniq | tr "\n" " ")" = "clock=tsc clock=instructions " ]' _ "$D"
   check "meta: order.counting lists them" grep -q '^order\.counting,' "$D/meta.csv"
+  # counting cells run 2 at a time (--jobs 2) or 1: the same counts
+  counts() { awk "$AWK_CSV"'NR > 1 { split_csv($0); if (f[4] == "instructions") print f[5], f[7], f[15], f[31], f[32] }' "$1/cells.csv" | sort; }
+  check "run e (--jobs 1) exits 0" run e 11 --clock tsc,instructions --det-reps 1 --jobs 1 --launches 1
+  check "run f (--jobs 2) exits 0" run f 11 --clock tsc,instructions --det-reps 1 --jobs 2 --launches 1
+  E=$(run_dir "$TMP/e/nested"); F=$(run_dir "$TMP/f/nested")
+  check "--jobs 2 counts what --jobs 1 counts" [ "$(counts "$E")" = "$(counts "$F")" ] && [ -n "$(counts "$E")" ]
+  check "--jobs recorded" grep -q '^jobs,"\?2 ' "$F/meta.csv"
 fi
+
+# --target-ci: rounds are added until each cell's CI is within P % of its
+# median or the budget is spent; what summary.csv says must agree with
+# its own interval columns.
+met_consistent() { # DIR P
+  awk "$AWK_CSV"'NR == 1 { for (i = 1; i <= NF; i++) { split_csv($0); for (k = 1; k <= nf; k++) c[f[k]] = k } next }
+    { split_csv($0); m = f[c["cycles_per_op_median"]]; lo = f[c["cycles_per_op_ci_lo"]]; hi = f[c["cycles_per_op_ci_hi"]]
+      if (f[c["target_ci_pct"]] != P) bad++
+      w = hi - m; if (m - lo > w) w = m - lo; a = m < 0 ? -m : m
+      ok = (w <= P / 100 * a + 1e-9)
+      if ((f[c["ci_met"]] == "yes") != ok) { print "ci_met " f[c["ci_met"]] " for " m " [" lo ", " hi "]"; bad++ } }
+    END { exit bad > 0 }' P="$2" "$1/summary.csv"
+}
+check "run g (--target-ci 0.01 --budget 2) exits 0" run g 11 --clock tsc --launches 2 --target-ci 0.01 --budget 2
+G=$(run_dir "$TMP/g/nested")
+check "target: the budget ended it" grep -qx 'target_end,budget spent' "$G/meta.csv"
+check "target: rounds added recorded" grep -q '^target_rounds_added,[0-9]' "$G/meta.csv"
+check "target: ci_met agrees with the intervals" met_consistent "$G" 0.01
+check "target: the added rounds are in meta" grep -q '^order\.round\.2,' "$G/meta.csv"
+check "run h (--target-ci 100) exits 0" run h 11 --clock tsc --launches 2 --target-ci 100 --budget 30
+H=$(run_dir "$TMP/h/nested")
+check "target 100 %: ci_met agrees with the intervals" met_consistent "$H" 100
+check "target 100 %: an end is recorded" grep -q '^target_end,' "$H/meta.csv"
 finish
