@@ -19,6 +19,7 @@
 #define _GNU_SOURCE
 #include "bench/host/compare.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,17 @@ void cmp_load(const char *dir, struct rc_run *run)
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
         cli_usage_fail("'%s' is not a run folder (not a folder)", dir);
+    /* A run folder has a meta.csv of key,value rows. */
+    char path[PATH_MAX], line[64] = "";
+    snprintf(path, sizeof path, "%s/meta.csv", dir);
+    FILE *meta = fopen(path, "r");
+    if (!meta)
+        cli_usage_fail("'%s' is not a run folder (no meta.csv)", dir);
+    bool ok = fgets(line, sizeof line, meta) != NULL;
+    fclose(meta);
+    line[strcspn(line, "\r\n")] = '\0';
+    if (!ok || strcmp(line, "key,value"))
+        cli_usage_fail("'%s' has a malformed header: '%.60s'", path, line);
     char err[1024];
     if (rc_read(dir, run, err, sizeof err))
         cli_usage_fail("%s", err);

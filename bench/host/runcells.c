@@ -15,6 +15,20 @@
 #include "bench/core/columns.h"
 #include "bench/host/csvline.h"
 
+/* cells.csv's column names from the column table itself (not csv.c's
+ * copy: this file links without bench/core's objects). */
+#define NAME_(name, E) #name,
+static const char *const cell_cols[CELL_COLUMNS] = {HL_CELLS_COLUMNS(NAME_)};
+#undef NAME_
+
+static int col_index(const char *name)
+{
+    for (int i = 0; i < CELL_COLUMNS; i++)
+        if (!strcmp(cell_cols[i], name))
+            return i;
+    return -1;
+}
+
 /* The key columns in rc_key order, and whether a row needs them. */
 static const struct {
     int col;
@@ -76,7 +90,7 @@ static int read_header(struct reader *rd, char *line)
     for (int c = 0; c < CELL_COLUMNS; c++)
         rd->pos[c] = -1;
     for (int i = 0; i < n; i++) {
-        int c = hl_column_index(hl_cells_columns, CELL_COLUMNS, f[i]);
+        int c = col_index(f[i]);
         if (c < 0)
             return fail(rd, "has an unknown column '%s'", f[i]);
         if (rd->pos[c] >= 0)
@@ -86,11 +100,11 @@ static int read_header(struct reader *rd, char *line)
     for (int k = 0; k < RC_KEYS; k++)
         if (key_cols[k].required && rd->pos[key_cols[k].col] < 0)
             return fail(rd, "has no column '%s'",
-                        hl_cells_columns[key_cols[k].col]);
+                        cell_cols[key_cols[k].col]);
     static const int also[] = {COL_REP, COL_STATUS, COL_CYCLES_PER_OP};
     for (size_t i = 0; i < sizeof also / sizeof also[0]; i++)
         if (rd->pos[also[i]] < 0)
-            return fail(rd, "has no column '%s'", hl_cells_columns[also[i]]);
+            return fail(rd, "has no column '%s'", cell_cols[also[i]]);
     return n;
 }
 
@@ -114,7 +128,7 @@ static int number(struct reader *rd, char **f, int col, double *out)
     if (*end || errno || !isfinite(v) ||
         strspn(s, "0123456789.-+eE") != strlen(s))
         return fail(rd, "bad number '%s' in column '%s'", s,
-                    hl_cells_columns[col]);
+                    cell_cols[col]);
     *out = v;
     return 0;
 }
@@ -132,12 +146,12 @@ static int count(struct reader *rd, char **f, int col, uint32_t empty,
     for (const char *p = s; *p; p++) {
         if (*p < '0' || *p > '9' || v > UINT32_MAX / 10)
             return fail(rd, "bad number '%s' in column '%s'", s,
-                        hl_cells_columns[col]);
+                        cell_cols[col]);
         v = v * 10 + (uint64_t)(*p - '0');
     }
     if (v > UINT32_MAX)
         return fail(rd, "bad number '%s' in column '%s'", s,
-                    hl_cells_columns[col]);
+                    cell_cols[col]);
     *out = (uint32_t)v;
     return 0;
 }
@@ -265,8 +279,12 @@ int rc_read(const char *run_dir, struct rc_run *run, char *err,
     struct reader rd = {.path = run->path, .err = err, .errcap = errcap};
     FILE *fp = fopen(run->path, "r");
     if (!fp) {
-        snprintf(err, errcap, "'%s' is not a run folder (no cells.csv: %s)",
-                 run_dir, strerror(errno));
+        if (errno == ENOENT)
+            snprintf(err, errcap, "'%s' is not a run folder (no cells.csv)",
+                     run_dir);
+        else
+            snprintf(err, errcap, "cannot read '%s': %s", run->path,
+                     strerror(errno));
         return -1;
     }
     char *line = NULL, **f = NULL;

@@ -101,7 +101,7 @@ expect_usage "no allocator 'nosuch'" "$HL" repeat "$A" "$B" --baseline nosuch
 mkdir -p "$TMP/empty"
 expect_usage "'$TMP/empty' is not a run folder" "$HL" repeat "$A" "$TMP/empty"
 # an unknown column, a truncated file, a short line, a bad number
-mkdir -p "$TMP/bad"
+mkdir -p "$TMP/bad"; cp "$A/meta.csv" "$TMP/bad/"
 sed '1s/,disturbed$/,disturbed,bogus/; 2,$s/$/,0/' "$A/cells.csv" >"$TMP/bad/cells.csv"
 expect_usage "unknown column 'bogus'" "$HL" compare "$TMP/bad" --baseline jemalloc
 expect_usage "unknown column 'bogus'" "$HL" repeat "$A" "$TMP/bad"
