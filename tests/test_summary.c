@@ -125,7 +125,8 @@ static void two_cells_by_hand(void **state)
               "p99_ci_hi,harness_floor_median,harness_floor_ci_lo,"
               "harness_floor_ci_hi,ci_level,target_ci_pct,ci_met");
     /* slab: 2 launches, 6 reps, 6 with figures, worst status failed, 1
-     * disturbed, median 16; the interval lies inside [10, 22]: the extremes of the launches */
+     * disturbed, median 16; the interval lies inside [10, 22], the
+     * extremes of the launches */
     line_with(s, "r1,host,none,tsc,slab,heap,lifo,\"n=5,size=64\",,1,2,6,6,"
                  "failed,1,16.000,",
               line, sizeof line);

@@ -104,7 +104,7 @@ void cmp_pair_of(const struct rc_cell *a, const struct rc_cell *b,
     out->b_in_a = inside(out->cb.est, out->ca);
 }
 
-/* ---- compare RUN_A RUN_B ------------------------------------------------------ */
+/* ---- compare RUN_A RUN_B ------------------------------------------------- */
 
 /* The cell's values of figure fig over all its reps (NaNs left out), in
  * a malloc'd array; *n their count. */
@@ -150,7 +150,7 @@ static double fig_median(const struct rc_cell *c, enum rc_fig fig)
     return m;
 }
 
-static const char *where(const struct rc_cell *c, char *buf, size_t cap)
+const char *cmp_where(const struct rc_cell *c, char *buf, size_t cap)
 {
     snprintf(buf, cap, "%s/%s%s%s", c->k[RC_ENV], c->k[RC_CLOCK],
              c->k[RC_SWEEP][0] ? " sweep=" : "", c->k[RC_SWEEP]);
@@ -185,7 +185,7 @@ static int compare_two(const char *dir_a, const char *dir_b)
             }
         if (!cb) {
             char w[128];
-            printf("only in A: %s %s %s %s\n", where(ca, w, sizeof w),
+            printf("only in A: %s %s %s %s\n", cmp_where(ca, w, sizeof w),
                    ca->k[RC_ALLOCATOR], ca->k[RC_WORKLOAD], ca->k[RC_PARAMS]);
             continue;
         }
@@ -196,7 +196,7 @@ static int compare_two(const char *dir_a, const char *dir_b)
         if (!isnan(p.dev_pct))
             snprintf(dev, sizeof dev, "%+.1f%%", p.dev_pct);
         printf("%-16s %-15s %-17s %3zu %3zu |", ca->k[RC_ALLOCATOR],
-               ca->k[RC_WORKLOAD], where(ca, w, sizeof w), ca->n, cb->n);
+               ca->k[RC_WORKLOAD], cmp_where(ca, w, sizeof w), ca->n, cb->n);
         print_figure(ca, cb, RC_CYCLES, p.ca.est, p.cb.est);
         printf("| %7s  %c%c  |", dev, p.a_in_b ? 'y' : 'n',
                p.b_in_a ? 'y' : 'n');
@@ -207,7 +207,8 @@ static int compare_two(const char *dir_a, const char *dir_b)
     for (size_t j = 0; j < b.n; j++)
         if (!matched[j]) {
             char w[128];
-            printf("only in B: %s %s %s %s\n", where(&b.cells[j], w, sizeof w),
+            printf("only in B: %s %s %s %s\n",
+                   cmp_where(&b.cells[j], w, sizeof w),
                    b.cells[j].k[RC_ALLOCATOR], b.cells[j].k[RC_WORKLOAD],
                    b.cells[j].k[RC_PARAMS]);
         }
@@ -218,7 +219,7 @@ static int compare_two(const char *dir_a, const char *dir_b)
     return CLI_EXIT_OK;
 }
 
-/* ---- compare RUN --baseline NAME ------------------------------------------------ */
+/* ---- compare RUN --baseline NAME ----------------------------------------- */
 
 static void ci_text(struct hl_ci ci, char *buf, size_t cap)
 {
@@ -239,7 +240,7 @@ void cmp_print_ratios(const struct hl_ratio *r, size_t n)
         if (!isnan(r[i].ratio.est))
             snprintf(ratio, sizeof ratio, "%.3f", r[i].ratio.est);
         printf("%-15s %-17s %-16s %5zu %7s %18s %-13s | %s\n",
-               r[i].cell->k[RC_WORKLOAD], where(r[i].cell, w, sizeof w),
+               r[i].cell->k[RC_WORKLOAD], cmp_where(r[i].cell, w, sizeof w),
                r[i].cell->k[RC_ALLOCATOR], r[i].pairs, ratio, ci,
                hl_verdict_str(r[i].verdict), r[i].cell->k[RC_PARAMS]);
     }

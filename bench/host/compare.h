@@ -27,6 +27,9 @@ struct cmp_pair {
 void cmp_pair_of(const struct rc_cell *a, const struct rc_cell *b,
                  struct cmp_pair *out);
 
+/* "env/clock", with " sweep=K" for a sweep point, into buf. */
+const char *cmp_where(const struct rc_cell *c, char *buf, size_t cap);
+
 struct hl_ratio; /* ratios.h */
 
 /* Print ratios r[0..n) as compare --baseline's table on stdout. */

@@ -42,13 +42,6 @@ static const char repeat_usage[] =
     "\n"
     "Exit 0 whatever the figures (a report, not a test); 2 on bad usage.\n";
 
-static const char *where(const struct rc_cell *c, char *buf, size_t cap)
-{
-    snprintf(buf, cap, "%s/%s%s%s", c->k[RC_ENV], c->k[RC_CLOCK],
-             c->k[RC_SWEEP][0] ? " sweep=" : "", c->k[RC_SWEEP]);
-    return buf;
-}
-
 static void med_ci(struct hl_ci ci, char *buf, size_t cap)
 {
     if (isnan(ci.est))
@@ -98,7 +91,7 @@ static void per_cell(const struct rc_run *a, const struct rc_run *b,
                 t->worst = d;
                 snprintf(t->worst_cell, sizeof t->worst_cell, "%s %s %s %s",
                          ca->k[RC_ALLOCATOR], ca->k[RC_WORKLOAD],
-                         where(ca, w, sizeof w), ca->k[RC_PARAMS]);
+                         cmp_where(ca, w, sizeof w), ca->k[RC_PARAMS]);
             }
         }
         t->with_fig += !isnan(p.ca.est) && !isnan(p.cb.est);
@@ -106,7 +99,8 @@ static void per_cell(const struct rc_run *a, const struct rc_run *b,
         t->b_in_a += p.b_in_a;
         t->each_in_other += p.a_in_b && p.b_in_a;
         printf("%-16s %-15s %-17s | %-30s | %-30s | %7s  %c%c  | %s\n",
-               ca->k[RC_ALLOCATOR], ca->k[RC_WORKLOAD], where(ca, w, sizeof w),
+               ca->k[RC_ALLOCATOR], ca->k[RC_WORKLOAD],
+               cmp_where(ca, w, sizeof w),
                ta, tb, dev, p.a_in_b ? 'y' : 'n', p.b_in_a ? 'y' : 'n',
                ca->k[RC_PARAMS]);
     }
@@ -154,8 +148,9 @@ static void per_workload(const struct rc_run *a, const struct rc_run *b,
             t->verdicts_equal += same;
         }
         printf("%-15s %-17s %-16s | %-40s | %-40s | %s\n",
-               x->cell->k[RC_WORKLOAD], where(x->cell, w, sizeof w),
-               x->cell->k[RC_ALLOCATOR], ta, tb, !both ? "-" : same ? "yes" : "NO");
+               x->cell->k[RC_WORKLOAD], cmp_where(x->cell, w, sizeof w),
+               x->cell->k[RC_ALLOCATOR], ta, tb,
+               !both ? "-" : same ? "yes" : "NO");
     }
     free(ra);
     free(rb);

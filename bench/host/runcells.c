@@ -359,7 +359,7 @@ const struct rc_cell *rc_find(const struct rc_run *run, const char *key)
     return NULL;
 }
 
-/* ---- launches ------------------------------------------------------------------ */
+/* ---- launches ------------------------------------------------------------ */
 
 static int cmp_u32(const void *x, const void *y)
 {

@@ -188,7 +188,7 @@ void hl_mann_whitney(const double *a, size_t na, const double *b, size_t nb,
     out->p = erfc(z / sqrt(2.0));
 }
 
-/* ---- the PRNG ------------------------------------------------------------------ */
+/* ---- the PRNG ------------------------------------------------------------ */
 
 uint64_t hl_rng_next(struct hl_rng *r)
 {
@@ -222,7 +222,7 @@ double hl_rng_normal(struct hl_rng *r)
     return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2) /* 2 pi */;
 }
 
-/* ---- two-level data ------------------------------------------------------------ */
+/* ---- two-level data ------------------------------------------------------ */
 
 /* The indices of the launches with values, into idx (nlaunch entries);
  * returns their count. */

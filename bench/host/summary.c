@@ -53,7 +53,7 @@ void hl_summarize_cell(const struct rc_cell *c, double target_ci_pct,
         out->ci_met = hl_ci_within(out->fig[RC_CYCLES], target_ci_pct);
 }
 
-/* ---- writing -------------------------------------------------------------------- */
+/* ---- writing ------------------------------------------------------------- */
 
 /* One CSV field: quoted if it holds a comma, a quote or a line end. */
 static void put_field(FILE *f, const char *s)
