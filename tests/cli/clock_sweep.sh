@@ -61,9 +61,10 @@ tl_ok() {
     END { exit !(length(keys) == 9 && !bad) }' "$R/timeline.csv"
 }
 check "timeline rows of the 3 tsc suite cells only, one per sample" tl_ok
-check "summary: instructions cells have reps 2, tsc cells 3" [ -z "$(awk "$AWK_CSV"'NR > 1 { split_csv($0); if (f[11] != (f[4] == "instructions" ? 2 : 3) || f[12] != f[11]) print }' "$R/summary.csv")" ]
+SR=$(csv_col "$R/summary.csv" reps); SN=$(csv_col "$R/summary.csv" n); SP=$(csv_col "$R/summary.csv" p99_median)
+check "summary: instructions cells have reps 2, tsc cells 3" [ -z "$(awk "$AWK_CSV"'NR > 1 { split_csv($0); if (f[R] != (f[4] == "instructions" ? 2 : 3) || f[N] != f[R]) print }' R="$SR" N="$SN" "$R/summary.csv")" ]
 check "meta: det_reps" grep -qx 'det_reps,2' "$R/meta.csv"
-check "summary: instructions rows have no p99" [ -z "$(awk "$AWK_CSV"'NR > 1 { split_csv($0); if (f[4] == "instructions" && f[17] != "") print }' "$R/summary.csv")" ]
+check "summary: instructions rows have no p99" [ -z "$(awk "$AWK_CSV"'NR > 1 { split_csv($0); if (f[4] == "instructions" && f[P] != "") print }' P="$SP" "$R/summary.csv")" ]
 sweep_ok() { # the sweep cells: tsc, sweep=live, live = 4, 16, 64 for each heap allocator
   awk "$AWK_CSV"'NR > 1 { split_csv($0); if (f[9] == "") next
       if (f[9] != "live" || f[4] != "tsc" || f[7] != "churn-fixed") bad++

@@ -20,7 +20,7 @@ allocs=bitmap-seed,bitmap-fast,buddy,firstfit-seed,slab,bump
 
 t0=$(date +%s)
 # host rows only
-"$heaplab" run --env host --allocators $allocs --clock tsc --ops "$ops" --reps 1 --out "$out" >"$out/host.txt" ||
+"$heaplab" run --env host --allocators $allocs --clock tsc --ops "$ops" --reps 1 --launches 1 --min-time 0 --out "$out" >"$out/host.txt" ||
   fail "heaplab run failed: $(tail -n 5 "$out/host.txt")"
 host=$(ls "$out"/*/cells.csv | head -n 1)
 t1=$(date +%s)
@@ -49,7 +49,17 @@ cols() {
 }
 place=1
 [ "$region" = 1073741824 ] || { place=0; echo "note: kernel region $region bytes: placement_checksum not compared"; }
-cols "$host" $place >"$out/host.keys"
+# The host ran its launches in a shuffled order: its rows sorted into plan
+# order (meta.csv's plan.cell.N), the kernel's as they came.
+plan_order() { # allocator|workload|params|sweep, in plan order
+  sed -n 's/^plan\.cell\.[0-9]*,"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$(dirname "$host")/meta.csv" |
+    awk '{ s = ($6 ~ /^sweep=/) ? substr($6, 7) : ""; print $3 "|" $4 "|" $5 "|" s }'
+}
+cols "$host" $place >"$out/host.unordered"
+plan_order >"$out/plan.keys"
+# host.unordered: allocator|workload|params|sweep|ops|wl|place
+awk -F'|' 'NR == FNR { k[$1 "|" $2 "|" $3 "|" $4] = $0; next } { print k[$0] }' \
+  "$out/host.unordered" "$out/plan.keys" >"$out/host.keys"
 cols "$out/kernel.csv" $place >"$out/kernel.keys"
 n=$(wc -l <"$out/host.keys")
 [ "$n" -gt 0 ] || fail "no host cells"
