@@ -74,7 +74,7 @@ typedef void (*hl_sample_fn)(void *ctx, const struct hl_space_sample *s);
 typedef void (*hl_measure_fn)(void *ctx);
 
 /* The most times BATCH repeats the stream to fill min_ticks. */
-#define HL_MAX_STREAM_REPEATS 100000u
+#define HL_MAX_STREAM_REPEATS 10000u
 
 struct hl_cell_config {
     const struct hl_allocator *a;
