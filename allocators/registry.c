@@ -13,6 +13,7 @@
 #include "allocators/firstfit_lifo.h"
 #include "allocators/nextfit.h"
 #include "allocators/slab.h"
+#include "allocators/tlsf.h"
 
 const struct hl_allocator *const hl_allocators[] = {
     &hl_bitmap_seed,
@@ -23,6 +24,7 @@ const struct hl_allocator *const hl_allocators[] = {
     &hl_bestfit,
     &hl_firstfit_lifo,
     &hl_slab,
+    &hl_tlsf,
     &hl_bump,
     NULL,
 };
