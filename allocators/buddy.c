@@ -309,7 +309,11 @@ static void poison_on_alloc(void *block, unsigned order, size_t fresh_bytes)
 static void *alloc_order_counted(struct buddy *b, unsigned order,
                                  size_t live_bytes)
 {
-    uint32_t pfn = order <= b->max_order ? take_block(b, order) : BUDDY_NIL;
+    uint32_t pfn;
+    if (order == 0 && b->pcp_n > 0)
+        pfn = b->pcp[--b->pcp_n]; /* an allocated order-0 head already */
+    else
+        pfn = order <= b->max_order ? take_block(b, order) : BUDDY_NIL;
     if (pfn == BUDDY_NIL) {
         b->failed_allocs++;
         return NULL;
@@ -394,11 +398,61 @@ static enum hl_status validate_free(const struct buddy *b, void *block,
         hl_report(buddy_name, "interior pointer", block, bytes);
         return HL_E_INTERIOR;
     }
+    for (uint32_t i = 0; i < b->pcp_n; i++) {
+        if (b->pcp[i] == pfn) { /* freed onto the order-0 stack */
+            hl_report(buddy_name, "double free", block, bytes);
+            return HL_E_DOUBLE_FREE;
+        }
+    }
     if (order > BUDDY_MAX_ORDER || info_order(info) != order) {
         hl_report(buddy_name, "wrong order", block, bytes);
         return HL_E_SIZE;
     }
     return HL_OK;
+}
+
+/* Put the (allocated) block pfn of `order` on the lists, coalescing it
+ * with its free buddies. */
+static void merge_and_push(struct buddy *b, uint32_t pfn, unsigned order)
+{
+    /* Before pfn goes on a list, its pair bit is its buddy's free state. */
+    while (order < b->max_order && pair_bit(b, pfn, order)) {
+        uint32_t buddy = pfn ^ (uint32_t)order_frames(order);
+        HL_ASSERT(b->frame_info[buddy] == info_head(order, true));
+        list_remove(b, buddy, order);
+        b->frame_info[HL_MAX(pfn, buddy)] = BUDDY_INFO_TAIL;
+        pfn = HL_MIN(pfn, buddy);
+        order++;
+    }
+    list_push(b, pfn, order);
+}
+
+/* Coalesce the order-0 stack's oldest frames into the lists until `keep`
+ * are left; the newest move to the bottom. */
+static void pcp_flush(struct buddy *b, uint32_t keep)
+{
+    uint32_t n = b->pcp_n;
+    if (n <= keep)
+        return;
+    uint32_t out = n - keep;
+    for (uint32_t i = 0; i < out; i++)
+        merge_and_push(b, b->pcp[i], 0);
+    for (uint32_t i = 0; i < keep; i++)
+        b->pcp[i] = b->pcp[out + i];
+    b->pcp_n = keep;
+}
+
+void buddy_reclaim(struct buddy *b)
+{
+    pcp_flush(b, 0);
+    paranoid_check(b);
+}
+
+void buddy_set_pcp(struct buddy *b, unsigned slots)
+{
+    pcp_flush(b, 0);
+    b->pcp_cap = slots < BUDDY_PCP_SLOTS ? slots : BUDDY_PCP_SLOTS;
+    paranoid_check(b);
 }
 
 static enum hl_status free_order_counted(struct buddy *b, void *block,
@@ -419,16 +473,13 @@ static enum hl_status free_order_counted(struct buddy *b, void *block,
 
     uint32_t pfn = (uint32_t)(((uintptr_t)block - b->frames_addr) >>
                               HL_FRAME_SHIFT);
-    /* Before pfn goes on a list, its pair bit is its buddy's free state. */
-    while (order < b->max_order && pair_bit(b, pfn, order)) {
-        uint32_t buddy = pfn ^ (uint32_t)order_frames(order);
-        HL_ASSERT(b->frame_info[buddy] == info_head(order, true));
-        list_remove(b, buddy, order);
-        b->frame_info[HL_MAX(pfn, buddy)] = BUDDY_INFO_TAIL;
-        pfn = HL_MIN(pfn, buddy);
-        order++;
+    if (order == 0 && b->pcp_cap > 0) {
+        if (b->pcp_n == b->pcp_cap)
+            pcp_flush(b, b->pcp_cap / 2);
+        b->pcp[b->pcp_n++] = pfn;
+    } else {
+        merge_and_push(b, pfn, order);
     }
-    list_push(b, pfn, order);
     b->frees++;
     b->live_blocks--;
     b->live_bytes -= live_bytes;
@@ -452,7 +503,7 @@ enum hl_status buddy_free(struct buddy *b, void *block, size_t bytes)
 
 void buddy_stats(const struct buddy *b, struct hl_stats *out)
 {
-    size_t free_bytes = b->free_frames << HL_FRAME_SHIFT;
+    size_t free_bytes = (b->free_frames + b->pcp_n) << HL_FRAME_SHIFT;
     out->capacity_bytes = b->capacity_bytes;
     out->meta_bytes = b->meta_bytes;
     out->live_bytes = b->live_bytes;
@@ -466,6 +517,8 @@ void buddy_stats(const struct buddy *b, struct hl_stats *out)
             break;
         }
     }
+    if (out->largest_free_bytes == 0 && b->pcp_n > 0)
+        out->largest_free_bytes = HL_FRAME_BYTES;
     out->allocs = b->allocs;
     out->frees = b->frees;
     out->failed_allocs = b->failed_allocs;
@@ -619,7 +672,25 @@ size_t buddy_check(const struct buddy *b, struct hl_violation *first)
     for (unsigned o = 0; o <= b->max_order; o++)
         if (free_heads[o] != listed_blocks[o])
             violation(&c, "free heads differ from the free list", 0);
-    if (alloc_heads != b->live_blocks)
+    /* The order-0 stack: allocated order-0 heads, each once. */
+    if (b->pcp_cap > BUDDY_PCP_SLOTS || b->pcp_n > b->pcp_cap) {
+        violation(&c, "order-0 stack fill or capacity out of range", 0);
+    } else {
+        for (uint32_t i = 0; i < b->pcp_n; i++) {
+            uint32_t pfn = b->pcp[i];
+            if (pfn >= b->nframes ||
+                b->frame_info[pfn] != info_head(0, false)) {
+                violation(&c, "order-0 stack holds no allocated frame",
+                          pfn < b->nframes ? frame_addr(b, pfn) : 0);
+                continue;
+            }
+            for (uint32_t j = 0; j < i; j++)
+                if (b->pcp[j] == pfn)
+                    violation(&c, "order-0 stack holds a frame twice",
+                              frame_addr(b, pfn));
+        }
+    }
+    if (alloc_heads != b->live_blocks + (b->pcp_n <= b->pcp_cap ? b->pcp_n : 0))
         violation(&c, "allocated blocks differ from live_blocks", 0);
 
     /* Pair bits: the XOR of the two buddies' free states. */
@@ -639,10 +710,16 @@ size_t buddy_check(const struct buddy *b, struct hl_violation *first)
 
 /* ---- the registry's view ------------------------------------------------- */
 
+/* The registry's buddy keeps an order-0 stack (buddy.h). */
 static enum hl_status vt_init(void *state, void *base, size_t bytes)
 {
-    return buddy_init(state, base, bytes);
+    enum hl_status st = buddy_init(state, base, bytes);
+    if (st == HL_OK)
+        buddy_set_pcp(state, BUDDY_PCP_SLOTS);
+    return st;
 }
+
+static void vt_reclaim(void *state) { buddy_reclaim(state); }
 
 static void *vt_alloc(void *state, size_t bytes)
 {
@@ -666,7 +743,8 @@ static size_t vt_check(const void *state, struct hl_violation *first)
 
 const struct hl_allocator hl_buddy = {
     .name = buddy_name,
-    .summary = "binary buddy: power-of-two runs of frames, O(log n) alloc/free",
+    .summary = "binary buddy: power-of-two runs of frames, O(log n) alloc/free, "
+               "a 32-frame order-0 stack",
     .family = HL_FAMILY_FRAME,
     .flags = 0,
     .state_bytes = sizeof(struct buddy),
@@ -675,6 +753,6 @@ const struct hl_allocator hl_buddy = {
     .alloc = vt_alloc,
     .free = vt_free,
     .stats = vt_stats,
-    .reclaim = NULL,
+    .reclaim = vt_reclaim,
     .check = vt_check,
 };

@@ -24,7 +24,19 @@
  * largest aligned blocks that fit (each at most BUDDY_MAX_ORDER): 13
  * frames are [0..7] order 3, [8..11] order 2, [12] order 0.
  *
- * Costs: alloc and free O(max_order); check O(nframes); init O(nframes).
+ * The order-0 cache (Linux's per-CPU page lists, one list here): with
+ * pcp_cap > 0, a freed single frame goes on a LIFO stack of up to pcp_cap
+ * frame numbers instead of being coalesced at once, and an order-0 alloc
+ * pops that stack first; a full stack coalesces its oldest pcp_cap / 2
+ * into the lists.  To the lists and head bytes, a frame on the stack is
+ * allocated (an order-0 head); to stats it is free.  buddy_init leaves
+ * the stack off (pcp_cap 0: slab's embedded buddy and the unit tests see
+ * plain buddy behaviour); the registry's "buddy" turns it on with
+ * BUDDY_PCP_SLOTS, and its reclaim() empties it, after which the lists
+ * are exactly those of a buddy without it.  Placement stays deterministic.
+ *
+ * Costs: alloc and free O(max_order) (order 0 from or to the stack: O(1));
+ * check O(nframes + pcp_cap^2); init O(nframes).
  *
  * The state is a plain struct so that callers (slab) can embed it; its
  * fields are private to buddy.c.
@@ -42,6 +54,9 @@
 /* 2^18 frames = 1 GiB: the largest block whose size fits in 32 bits with
  * room to spare, so order arithmetic never wraps on i386. */
 #define BUDDY_MAX_ORDER 18u
+
+/* Frames the registry's buddy keeps on its order-0 stack (see above). */
+#define BUDDY_PCP_SLOTS 32u
 
 /* Index of "no frame" in the free-list links. */
 #define BUDDY_NIL UINT32_MAX
@@ -61,9 +76,13 @@ struct buddy {
                                    XOR free(block 2p+1), blocks of 2^o */
     uint32_t free_head[BUDDY_MAX_ORDER + 1];  /* frame index or BUDDY_NIL */
     uint32_t free_count[BUDDY_MAX_ORDER + 1]; /* blocks on each list */
+    uint32_t pcp_n;            /* frames on the order-0 stack */
+    uint32_t pcp_cap;          /* its capacity in use, <= BUDDY_PCP_SLOTS */
+    uint32_t pcp[BUDDY_PCP_SLOTS]; /* frame indices; pcp[pcp_n - 1] is the
+                                   top */
     size_t capacity_bytes;
     size_t meta_bytes;
-    size_t free_frames;
+    size_t free_frames;        /* frames on the free lists (not the stack) */
     size_t live_bytes;
     size_t live_blocks;
     uint64_t allocs, frees, failed_allocs;
@@ -89,6 +108,12 @@ enum hl_status buddy_free_order(struct buddy *b, void *block, unsigned order);
  * free a block through the same view that allocated it. */
 void *buddy_alloc(struct buddy *b, size_t bytes);
 enum hl_status buddy_free(struct buddy *b, void *block, size_t bytes);
+
+/* The order-0 stack's capacity: 0 (off, buddy_init's default) up to
+ * BUDDY_PCP_SLOTS.  Empties the stack into the lists first. */
+void buddy_set_pcp(struct buddy *b, unsigned slots);
+/* Empty the order-0 stack into the lists (coalescing). */
+void buddy_reclaim(struct buddy *b);
 
 void buddy_stats(const struct buddy *b, struct hl_stats *out);
 size_t buddy_check(const struct buddy *b, struct hl_violation *first);

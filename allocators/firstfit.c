@@ -1,7 +1,8 @@
 /*
  * firstfit.c — the seed's KernelHeap in C: one address-ordered list of all
- * blocks, first fit, split, coalesce with both neighbours.  See firstfit.h
- * for the arena map and the accounting.
+ * blocks, first fit, split, coalesce with both neighbours; and the same
+ * heap with the next-fit, best-fit and LIFO first-fit policies.  See
+ * firstfit.h for the arena map, the accounting and the policies.
  *
  * Invariants (check() verifies each):
  *   - the blocks tile [arena_addr, arena_end): head == arena_addr and each
@@ -11,7 +12,10 @@
  *     FFH_MIN_PAYLOAD_BYTES, its magic FFH_MAGIC_FREE or FFH_MAGIC_USED;
  *   - no two neighbours are both free (free() coalesces);
  *   - used_bytes is the sum of used blocks with their headers and
- *     live_blocks their number.
+ *     live_blocks their number;
+ *   - next fit: the rover is NULL or a block of the list;
+ *   - LIFO first fit: the free list holds every free block exactly once
+ *     and nothing else; other policies keep it empty.
  * At HL_CHECK_LEVEL >= 2 every byte of a free block's payload holds
  * HL_POISON_FREED (headers are metadata and are not poisoned; a header
  * absorbed by a merge becomes payload and is poisoned then).
@@ -21,7 +25,9 @@
 #include "allocators/port.h"
 #include "allocators/util.h"
 
-#define FFH_NAME "firstfit-seed"
+static const char *const policy_names[FFH_NPOLICIES] = {
+    "firstfit-seed", "nextfit", "bestfit", "firstfit-lifo",
+};
 
 static inline uint8_t *payload_of(struct ffh_block *b)
 {
@@ -51,6 +57,14 @@ static void assert_valid(const struct ffh_heap *h)
 
 enum hl_status ffh_init(struct ffh_heap *h, void *base, size_t bytes)
 {
+    return ffh_init_policy(h, base, bytes, FFH_FIRST_FIT);
+}
+
+enum hl_status ffh_init_policy(struct ffh_heap *h, void *base, size_t bytes,
+                               enum ffh_policy policy)
+{
+    if ((unsigned)policy >= FFH_NPOLICIES)
+        return HL_E_REGION;
     uintptr_t lo = (uintptr_t)base, hi;
     if (base == NULL || __builtin_add_overflow(lo, bytes, &hi))
         return HL_E_REGION;
@@ -72,6 +86,11 @@ enum hl_status ffh_init(struct ffh_heap *h, void *base, size_t bytes)
     h->head->size_bytes = last - first - FFH_HEADER_BYTES;
     h->head->next = NULL;
     h->head->magic = FFH_MAGIC_FREE;
+    h->head->free_next = NULL;
+    h->policy = (uint32_t)policy;
+    h->name = policy_names[policy];
+    if (policy == FFH_FIRST_LIFO)
+        h->free_head = h->head;
     if (HL_CHECK_LEVEL >= 2)
         hl_memset(payload_of(h->head), HL_POISON_FREED, h->head->size_bytes);
     assert_valid(h);
@@ -80,11 +99,83 @@ enum hl_status ffh_init(struct ffh_heap *h, void *base, size_t bytes)
 
 /* Level 2: the n bytes of free memory at p, about to change hands, must
  * still hold the freed poison. */
-static void verify_freed_poison(uint8_t *p, size_t n, size_t bytes)
+static void verify_freed_poison(const struct ffh_heap *h, uint8_t *p,
+                                size_t n, size_t bytes)
 {
     const uint8_t *bad = hl_find_not(p, HL_POISON_FREED, n);
     if (bad != NULL)
-        hl_report(FFH_NAME, "write after free", bad, bytes);
+        hl_report(h->name, "write after free", bad, bytes);
+}
+
+static inline bool fits(const struct ffh_block *b, size_t size_bytes)
+{
+    return is_free(b) && b->size_bytes >= size_bytes;
+}
+
+/* The free block h's policy picks for a payload of size_bytes, or NULL.
+ * FFH_FIRST_LIFO: *lifo_prev is its predecessor on the free list. */
+static struct ffh_block *find_fit(const struct ffh_heap *h, size_t size_bytes,
+                                  struct ffh_block **lifo_prev)
+{
+    struct ffh_block *b;
+    switch (h->policy) {
+    case FFH_NEXT_FIT: {
+        struct ffh_block *start = h->rover ? h->rover : h->head;
+        for (b = start; b != NULL; b = b->next)
+            if (fits(b, size_bytes))
+                return b;
+        for (b = h->head; b != start; b = b->next)
+            if (fits(b, size_bytes))
+                return b;
+        return NULL;
+    }
+    case FFH_BEST_FIT: {
+        struct ffh_block *best = NULL;
+        for (b = h->head; b != NULL; b = b->next) {
+            if (fits(b, size_bytes) &&
+                (best == NULL || b->size_bytes < best->size_bytes)) {
+                best = b;
+                if (b->size_bytes == size_bytes)
+                    break; /* nothing fits better */
+            }
+        }
+        return best;
+    }
+    case FFH_FIRST_LIFO: {
+        struct ffh_block *prev = NULL;
+        for (b = h->free_head; b != NULL; prev = b, b = b->free_next) {
+            if (b->size_bytes >= size_bytes) {
+                *lifo_prev = prev;
+                return b;
+            }
+        }
+        return NULL;
+    }
+    default:
+        for (b = h->head; b != NULL; b = b->next)
+            if (fits(b, size_bytes))
+                return b;
+        return NULL;
+    }
+}
+
+/* FFH_FIRST_LIFO: take b off the free list (O(free blocks): the list is
+ * singly linked, as the seed's is). */
+static void lifo_unlink(struct ffh_heap *h, struct ffh_block *b)
+{
+    struct ffh_block **link = &h->free_head;
+    while (*link != NULL && *link != b)
+        link = &(*link)->free_next;
+    HL_ASSERT(*link == b);
+    if (*link == b)
+        *link = b->free_next;
+    b->free_next = NULL;
+}
+
+static void lifo_push(struct ffh_heap *h, struct ffh_block *b)
+{
+    b->free_next = h->free_head;
+    h->free_head = b;
 }
 
 void *ffh_alloc(struct ffh_heap *h, size_t bytes)
@@ -99,14 +190,14 @@ void *ffh_alloc(struct ffh_heap *h, size_t bytes)
         return NULL;
     }
 
-    for (struct ffh_block *b = h->head; b != NULL; b = b->next) {
-        if (!is_free(b) || b->size_bytes < size_bytes)
-            continue;
+    struct ffh_block *lifo_prev = NULL;
+    struct ffh_block *b = find_fit(h, size_bytes, &lifo_prev);
+    if (b != NULL) {
         size_t rest_bytes = b->size_bytes - size_bytes;
         /* Split only if the rest can be a block of its own. */
         bool split = rest_bytes >= FFH_HEADER_BYTES + FFH_MIN_PAYLOAD_BYTES;
         if (HL_CHECK_LEVEL >= 2)
-            verify_freed_poison(payload_of(b),
+            verify_freed_poison(h, payload_of(b),
                                 split ? size_bytes + FFH_HEADER_BYTES
                                       : b->size_bytes,
                                 bytes);
@@ -116,9 +207,25 @@ void *ffh_alloc(struct ffh_heap *h, size_t bytes)
             rest->size_bytes = rest_bytes - FFH_HEADER_BYTES;
             rest->next = b->next;
             rest->magic = FFH_MAGIC_FREE;
+            rest->free_next = NULL;
             b->size_bytes = size_bytes;
             b->next = rest;
         }
+        if (h->policy == FFH_FIRST_LIFO) {
+            /* The rest, if any, takes b's place on the free list. */
+            struct ffh_block *after = b->free_next;
+            if (split) {
+                b->next->free_next = after;
+                after = b->next;
+            }
+            if (lifo_prev != NULL)
+                lifo_prev->free_next = after;
+            else
+                h->free_head = after;
+            b->free_next = NULL;
+        }
+        if (h->policy == FFH_NEXT_FIT)
+            h->rover = b->next; /* the search resumes after b */
         b->magic = FFH_MAGIC_USED;
         h->used_bytes += FFH_HEADER_BYTES + b->size_bytes;
         h->live_bytes += bytes;
@@ -144,7 +251,7 @@ static enum hl_status validate_free(const struct ffh_heap *h, void *ptr,
 {
     uintptr_t p = (uintptr_t)ptr;
     if (!hl_ptr_in(ptr, (const void *)h->region_addr, h->region_bytes)) {
-        hl_report(FFH_NAME, "foreign pointer", ptr, bytes);
+        hl_report(h->name, "foreign pointer", ptr, bytes);
         return HL_E_FOREIGN;
     }
     struct ffh_block *found = NULL;
@@ -157,7 +264,7 @@ static enum hl_status validate_free(const struct ffh_heap *h, void *ptr,
             /* p is inside b but not its payload start. */
             if (is_free(b) && HL_IS_ALIGNED(p, HL_HEAP_ALIGN) &&
                 p > (uintptr_t)payload_of(b)) {
-                hl_report(FFH_NAME, "double free", ptr, bytes);
+                hl_report(h->name, "double free", ptr, bytes);
                 return HL_E_DOUBLE_FREE;
             }
             break;
@@ -165,11 +272,11 @@ static enum hl_status validate_free(const struct ffh_heap *h, void *ptr,
     }
     if (found == NULL || (found->magic != FFH_MAGIC_FREE &&
                           found->magic != FFH_MAGIC_USED)) {
-        hl_report(FFH_NAME, "interior pointer", ptr, bytes);
+        hl_report(h->name, "interior pointer", ptr, bytes);
         return HL_E_INTERIOR;
     }
     if (is_free(found)) {
-        hl_report(FFH_NAME, "double free", ptr, bytes);
+        hl_report(h->name, "double free", ptr, bytes);
         return HL_E_DOUBLE_FREE;
     }
     /* A block granted for `bytes` is round16(bytes) plus less than one
@@ -179,7 +286,7 @@ static enum hl_status validate_free(const struct ffh_heap *h, void *ptr,
         found->size_bytes < want_bytes ||
         found->size_bytes - want_bytes >=
             FFH_HEADER_BYTES + FFH_MIN_PAYLOAD_BYTES) {
-        hl_report(FFH_NAME, "wrong size", ptr, bytes);
+        hl_report(h->name, "wrong size", ptr, bytes);
         return HL_E_SIZE;
     }
     return HL_OK;
@@ -211,6 +318,10 @@ enum hl_status ffh_free(struct ffh_heap *h, void *ptr, size_t bytes)
     /* Coalesce with the next block if it is free. */
     struct ffh_block *next = b->next;
     if (next != NULL && is_free(next)) {
+        if (h->policy == FFH_FIRST_LIFO)
+            lifo_unlink(h, next);
+        if (h->rover == next)
+            h->rover = b;
         b->size_bytes += FFH_HEADER_BYTES + next->size_bytes;
         b->next = next->next;
         if (HL_CHECK_LEVEL >= 2)
@@ -219,15 +330,23 @@ enum hl_status ffh_free(struct ffh_heap *h, void *ptr, size_t bytes)
 
     /* Coalesce with the previous block, found as the seed does: walk from
      * the start (O(blocks)). */
+    struct ffh_block *merged = b;
     for (struct ffh_block *c = h->head; c != NULL && c != b; c = c->next) {
         if (is_free(c) && end_of(c) == (uintptr_t)b) {
+            if (h->policy == FFH_FIRST_LIFO)
+                lifo_unlink(h, c); /* to the front, below */
+            if (h->rover == b)
+                h->rover = c;
             c->size_bytes += FFH_HEADER_BYTES + b->size_bytes;
             c->next = b->next;
             if (HL_CHECK_LEVEL >= 2)
                 hl_memset(b, HL_POISON_FREED, FFH_HEADER_BYTES);
+            merged = c;
             break;
         }
     }
+    if (h->policy == FFH_FIRST_LIFO)
+        lifo_push(h, merged);
     assert_valid(h);
     return HL_OK;
 }
@@ -289,13 +408,22 @@ size_t ffh_check(const struct ffh_heap *h, struct hl_violation *first)
         return t.n;
     }
 
+    if (h->policy >= FFH_NPOLICIES) {
+        bad(&t, "fit policy out of range", lo);
+        return t.n;
+    }
     bool walked = false, magics_ok = true, prev_free = false;
+    bool rover_seen = h->rover == NULL;
     size_t used_blocks = 0, used_bytes = 0, used_payload_bytes = 0;
+    size_t free_blocks = 0;
     for (const struct ffh_block *b = h->head;;) {
         uintptr_t at = (uintptr_t)b;
         bool free_now = false;
+        if (b == h->rover)
+            rover_seen = true;
         if (b->magic == FFH_MAGIC_FREE) {
             free_now = true;
+            free_blocks++;
         } else if (b->magic == FFH_MAGIC_USED) {
             used_blocks++;
             used_bytes += FFH_HEADER_BYTES + b->size_bytes;
@@ -348,6 +476,39 @@ size_t ffh_check(const struct ffh_heap *h, struct hl_violation *first)
         b = b->next;
     }
 
+    if (walked && !rover_seen)
+        bad(&t, "next-fit rover is not a block of the list",
+            (uintptr_t)h->rover);
+    if (h->policy != FFH_FIRST_LIFO && h->free_head != NULL)
+        bad(&t, "free list kept by a policy that has none",
+            (uintptr_t)h->free_head);
+    if (h->policy == FFH_FIRST_LIFO && walked && magics_ok) {
+        /* Every entry a free block that tiles on (its next is its end),
+         * no more entries than free blocks (a cycle would be), and as
+         * many: a singly linked list cannot hold one block twice without
+         * a cycle, so then each free block is on it once. */
+        size_t listed = 0;
+        const struct ffh_block *f;
+        for (f = h->free_head; f != NULL; f = f->free_next) {
+            uintptr_t a = (uintptr_t)f;
+            if (listed == free_blocks) {
+                bad(&t, "LIFO free list longer than the free blocks "
+                        "(a cycle?)", a);
+                break;
+            }
+            if (a < lo || a >= hi || !HL_IS_ALIGNED(a, HL_HEAP_ALIGN) ||
+                f->magic != FFH_MAGIC_FREE ||
+                f->size_bytes > hi - a - FFH_HEADER_BYTES ||
+                (f->next != NULL ? (uintptr_t)f->next != end_of(f)
+                                 : end_of(f) != hi)) {
+                bad(&t, "LIFO free list holds what is not a free block", a);
+                break;
+            }
+            listed++;
+        }
+        if (f == NULL && listed != free_blocks)
+            bad(&t, "free blocks missing from the LIFO free list", lo);
+    }
     if (walked && magics_ok) {
         if (used_blocks != h->live_blocks)
             bad(&t, "used blocks in the list != live_blocks", lo);
@@ -369,19 +530,19 @@ static enum hl_status v_init(void *state, void *base, size_t bytes)
 {
     return ffh_init((struct ffh_heap *)state, base, bytes);
 }
-static void *v_alloc(void *state, size_t bytes)
+void *ffh_vt_alloc(void *state, size_t bytes)
 {
     return ffh_alloc((struct ffh_heap *)state, bytes);
 }
-static enum hl_status v_free(void *state, void *ptr, size_t bytes)
+enum hl_status ffh_vt_free(void *state, void *ptr, size_t bytes)
 {
     return ffh_free((struct ffh_heap *)state, ptr, bytes);
 }
-static void v_stats(const void *state, struct hl_stats *out)
+void ffh_vt_stats(const void *state, struct hl_stats *out)
 {
     ffh_stats((const struct ffh_heap *)state, out);
 }
-static size_t v_check(const void *state, struct hl_violation *first)
+size_t ffh_vt_check(const void *state, struct hl_violation *first)
 {
     return ffh_check((const struct ffh_heap *)state, first);
 }
@@ -395,9 +556,9 @@ const struct hl_allocator hl_firstfit_seed = {
     .state_bytes = sizeof(struct ffh_heap),
     .align_bytes = HL_HEAP_ALIGN,
     .init = v_init,
-    .alloc = v_alloc,
-    .free = v_free,
-    .stats = v_stats,
+    .alloc = ffh_vt_alloc,
+    .free = ffh_vt_free,
+    .stats = ffh_vt_stats,
     .reclaim = NULL,
-    .check = v_check,
+    .check = ffh_vt_check,
 };

@@ -26,6 +26,25 @@
  * largest_free_bytes = the largest free block's payload.  A request of 0
  * bytes is served (and counted in live_bytes) as a request of 1.
  *
+ * Fit policies.  The same block layout, list and code serve the seed and
+ * three policies that papers compare (Wilson, Johnstone, Neely & Boles,
+ * IWMM 1995; Johnstone & Wilson, ISMM 1998), chosen by a field of the
+ * heap (ffh_init_policy) and registered by thin descriptors of their own
+ * (nextfit.c, bestfit.c, firstfit_lifo.c):
+ *   FFH_FIRST_FIT   "firstfit-seed": the first free block from the list's
+ *                   start (address order);
+ *   FFH_NEXT_FIT    "nextfit": the first free block from where the last
+ *                   search stopped (the rover), wrapping around;
+ *   FFH_BEST_FIT    "bestfit": the smallest free block that fits (the
+ *                   first of equals in address order), exact fits end the
+ *                   search;
+ *   FFH_FIRST_LIFO  "firstfit-lifo": the first block that fits on a
+ *                   separate free list kept in LIFO order: a freed block
+ *                   (after coalescing) goes to the front, a split block's
+ *                   rest keeps its place.  The link lives in the header's
+ *                   padding (free_next), so the layout does not change.
+ * Splitting, coalescing, checks and accounting are the same for all four.
+ *
  * The state is a plain struct so tests can look at the list; its fields are
  * private to firstfit.c.
  */
@@ -56,6 +75,10 @@ struct ffh_block {
     alignas(HL_HEAP_ALIGN) size_t size_bytes; /* payload; multiple of 16 */
     struct ffh_block *next; /* next block in address order, NULL at the end */
     uint32_t magic;         /* FFH_MAGIC_FREE or FFH_MAGIC_USED */
+    /* FFH_FIRST_LIFO only, free blocks only: the next block on the LIFO
+     * free list (NULL at its end).  In the header's padding: 12..15 on
+     * ILP32, 24..31 on LP64. */
+    struct ffh_block *free_next;
 };
 
 #define FFH_HEADER_BYTES (sizeof(struct ffh_block))
@@ -69,8 +92,21 @@ _Static_assert(sizeof(struct ffh_block) == (sizeof(void *) == 4 ? 16 : 32),
 _Static_assert(sizeof(size_t) == sizeof(uintptr_t),
                "addresses and sizes share a width on both targets");
 
+enum ffh_policy {
+    FFH_FIRST_FIT = 0,
+    FFH_NEXT_FIT = 1,
+    FFH_BEST_FIT = 2,
+    FFH_FIRST_LIFO = 3,
+    FFH_NPOLICIES = 4,
+};
+
 struct ffh_heap {
     struct ffh_block *head; /* first block, == arena_addr */
+    uint32_t policy;        /* enum ffh_policy */
+    const char *name;       /* the registry name, for reports */
+    struct ffh_block *rover; /* FFH_NEXT_FIT: where the next search starts
+                                (a block header, or NULL for the head) */
+    struct ffh_block *free_head; /* FFH_FIRST_LIFO: the LIFO free list */
     uintptr_t region_addr;  /* as given to init */
     size_t region_bytes;
     uintptr_t arena_addr; /* region start rounded up to 16 */
@@ -87,6 +123,9 @@ extern const struct hl_allocator hl_firstfit_seed;
  * to 16, it cannot hold one header plus FFH_MIN_PAYLOAD_BYTES (erratum 8:
  * the seed's constructor computed `size - HEADER_SIZE` and wrapped). */
 enum hl_status ffh_init(struct ffh_heap *h, void *base, size_t bytes);
+/* The same with another fit policy (ffh_init is FFH_FIRST_FIT). */
+enum hl_status ffh_init_policy(struct ffh_heap *h, void *base, size_t bytes,
+                               enum ffh_policy policy);
 
 /* First fit: a 16-aligned block of at least `bytes` bytes, or NULL.
  * O(blocks).  Never wraps on huge requests (erratum 6). */
@@ -103,5 +142,12 @@ void ffh_stats(const struct ffh_heap *h, struct hl_stats *out);
  * being the address-ordered tiling of the arena, free neighbours being
  * coalesced, and the counters agreeing with the list.  O(blocks). */
 size_t ffh_check(const struct ffh_heap *h, struct hl_violation *first);
+
+/* The vtable's functions on a struct ffh_heap, for the fit-policy
+ * descriptors (each supplies only its init). */
+void *ffh_vt_alloc(void *state, size_t bytes);
+enum hl_status ffh_vt_free(void *state, void *ptr, size_t bytes);
+void ffh_vt_stats(const void *state, struct hl_stats *out);
+size_t ffh_vt_check(const void *state, struct hl_violation *first);
 
 #endif /* HEAPLAB_FIRSTFIT_H */

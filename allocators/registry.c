@@ -8,15 +8,23 @@
 #include "allocators/bitmap_seed.h"
 #include "allocators/buddy.h"
 #include "allocators/bump.h"
+#include "allocators/bestfit.h"
 #include "allocators/firstfit.h"
+#include "allocators/firstfit_lifo.h"
+#include "allocators/nextfit.h"
 #include "allocators/slab.h"
+#include "allocators/tlsf.h"
 
 const struct hl_allocator *const hl_allocators[] = {
     &hl_bitmap_seed,
     &hl_bitmap_fast,
     &hl_buddy,
     &hl_firstfit_seed,
+    &hl_nextfit,
+    &hl_bestfit,
+    &hl_firstfit_lifo,
     &hl_slab,
+    &hl_tlsf,
     &hl_bump,
     NULL,
 };

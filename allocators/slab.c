@@ -14,19 +14,27 @@
  *     inside the slab on an object boundary, no object twice.  In checked
  *     builds the used bitmap has exactly the in-use objects set.
  *   - A cache keeps at most SLAB_KEEP_EMPTY empty slabs.
- *   - Counters are sums: cache inuse_objs over its slabs; live_blocks and
- *     live_bytes over the caches plus the large blocks; the buddy's held
- *     frames are the page tags + all slabs + all large blocks.
+ *   - A cache's magazine holds mag_n <= mag_cap <= SLAB_MAG_SLOTS distinct
+ *     objects, each an object of one of its slabs that is not on that
+ *     slab's free list (in checked builds: marked in the used bitmap).
+ *   - Counters are sums: the in-use counts of a cache's slabs add up to
+ *     slab_inuse = (objects held by callers) + mag_n; the buddy's held
+ *     frames are the page tags + all slabs + all large blocks.  live_*,
+ *     allocs and frees are not stored: slab_stats() sums the caches.
  *
  * Worked example, class 64 (stride 64) at level 1 on LP64: a slab is one
  * frame; the header is 40 bytes, the bitmap for at most 63 objects two
  * words, so object 0 starts at ALIGN_UP(48, 16) = 48 and (4096 - 48) / 64
  * = 63 objects fit, wasting 4096 - 63 * 64 = 64 bytes.
  *
- * Costs: alloc and free O(1) (plus buddy's O(max_order) when a slab comes
- * or goes, plus O(stride) poisoning at level >= 2, plus O(max_order) to
- * classify the pointer at level >= 1); cache creation O(SLAB_MAX_ORDER);
- * check O(frames + objects in all slabs + buddy_check).
+ * Costs: alloc and free O(1): in release builds a table lookup for the
+ * class and a magazine pop or push, nothing else; every mag_cap / 2 ops at
+ * worst a refill or flush of mag_cap / 2 objects (plus buddy's
+ * O(max_order) when a slab comes or goes).  Checked builds add O(stride)
+ * poisoning at level >= 2 and O(max_order + SLAB_MAG_SLOTS) validation of
+ * each free at level >= 1.  Cache creation O(SLAB_MAX_ORDER); check
+ * O(frames + objects in all slabs + SLAB_MAG_SLOTS * (objects per slab +
+ * SLAB_MAG_SLOTS) per cache + buddy_check).
  */
 #include "allocators/slab.h"
 
@@ -163,7 +171,23 @@ static inline unsigned class_index(const struct slab *s, size_t req)
 {
     if (req > SLAB_MAX_CLASS_BYTES)
         return SLAB_NCLASSES;
-    return s->class_of[(req + HL_HEAP_ALIGN - 1) / HL_HEAP_ALIGN];
+    size_t off = s->class_off[(req + HL_HEAP_ALIGN - 1) / HL_HEAP_ALIGN];
+    return (unsigned)((off - offsetof(struct slab, classes)) /
+                      sizeof(struct slab_cache));
+}
+
+/* The heap class's cache for req (1..SLAB_MAX_CLASS_BYTES) bytes. */
+static inline struct slab_cache *class_cache(struct slab *s, size_t req)
+{
+    return (struct slab_cache *)((uint8_t *)s +
+                                 s->class_off[(req + HL_HEAP_ALIGN - 1) /
+                                              HL_HEAP_ALIGN]);
+}
+
+/* Objects of c held by callers. */
+static inline size_t cache_inuse(const struct slab_cache *c)
+{
+    return c->slab_inuse - c->mag_n;
 }
 
 static inline struct slab_cache *class_for(struct slab *s, size_t req)
@@ -251,6 +275,7 @@ static bool cache_setup(struct slab *s, struct slab_cache *c, const char *name,
     c->align_bytes = align;
     c->stride_bytes = stride;
     c->first_off_bytes = off;
+    c->mag_cap = builtin && c == &s->cache_cache ? 0 : s->mag_cap;
     return true;
 }
 
@@ -324,8 +349,12 @@ static void slab_release(struct slab *s, struct slab_cache *c,
     (void)st;
 }
 
+static void mag_flush(struct slab *s, struct slab_cache *c, uint32_t keep);
+
+/* Empty c's magazine, then give its empty slabs back to the buddy. */
 static void cache_reap(struct slab *s, struct slab_cache *c)
 {
+    mag_flush(s, c, 0);
     while (c->lists[SLAB_EMPTY] != NULL) {
         struct slab_hdr *h = c->lists[SLAB_EMPTY];
         list_remove(c, h);
@@ -397,7 +426,7 @@ static void *cache_take(struct slab *s, struct slab_cache *c)
         h->free_head = f->next;
     }
     h->inuse++;
-    c->inuse_objs++;
+    c->slab_inuse++;
     enum slab_list want = list_for(c, h->inuse);
     if (want != (enum slab_list)h->list) {
         list_remove(c, h);
@@ -426,7 +455,7 @@ static void cache_put(struct slab *s, struct slab_cache *c, struct slab_hdr *h,
     f->next = h->free_head;
     h->free_head = f;
     h->inuse--;
-    c->inuse_objs--;
+    c->slab_inuse--;
     enum slab_list want = list_for(c, h->inuse);
     if (want == (enum slab_list)h->list)
         return;
@@ -435,6 +464,127 @@ static void cache_put(struct slab *s, struct slab_cache *c, struct slab_hdr *h,
         slab_release(s, c, h);
     else
         list_push(c, h, want);
+}
+
+/* ---- the magazine ---------------------------------------------------------
+ * A stack of pointers in the cache descriptor (slab.h).  Objects in it are
+ * in use as far as their slabs know, and fully poisoned at level >= 2
+ * (no link is kept in them).
+ */
+
+/* Give c's oldest magazine objects back to their slabs until `keep` are
+ * left; the newest (warmest) move to the bottom. */
+static void mag_flush(struct slab *s, struct slab_cache *c, uint32_t keep)
+{
+    uint32_t n = c->mag_n;
+    if (n <= keep)
+        return;
+    uint32_t out = n - keep;
+    for (uint32_t i = 0; i < out; i++) {
+        void *obj = c->mag[i];
+        cache_put(s, c, hdr_of(s, c, obj), obj);
+    }
+    for (uint32_t i = 0; i < keep; i++)
+        c->mag[i] = c->mag[out + i];
+    c->mag_n = keep;
+}
+
+/* Fill c's empty magazine with up to mag_cap / 2 objects (one if mag_cap
+ * is 0 or 1) from its slabs, taking a new slab only while the magazine is
+ * still empty.  Returns false if not even one was had.  (A new slab may
+ * need every cache reaped, this magazine included: were that allowed with
+ * objects in it, a nearly full arena would hand the same objects back and
+ * forth for ever.) */
+static bool mag_refill(struct slab *s, struct slab_cache *c)
+{
+    uint32_t want = c->mag_cap / 2 ? c->mag_cap / 2 : 1;
+    while (c->mag_n < want) {
+        if (c->mag_n > 0 && c->lists[SLAB_PARTIAL] == NULL &&
+            c->lists[SLAB_EMPTY] == NULL)
+            break;
+        uint8_t *obj = cache_take(s, c);
+        if (obj == NULL)
+            break;
+        /* cache_take verified and reported the poison after the link:
+         * poison all of it (the link word too: see above), so that
+         * obj_alloc reports only writes made while in the magazine. */
+        if (HL_CHECK_LEVEL >= 2)
+            hl_memset(obj, HL_POISON_FREED, c->stride_bytes);
+        c->mag[c->mag_n++] = obj;
+    }
+    /* Pop in the order the slabs gave them (ascending addresses from a
+     * fresh slab): reverse the stack. */
+    for (uint32_t i = 0, j = c->mag_n; i + 1 < j; i++, j--) {
+        void *t = c->mag[i];
+        c->mag[i] = c->mag[j - 1];
+        c->mag[j - 1] = t;
+    }
+    return c->mag_n > 0;
+}
+
+/* Slow half of obj_alloc: the magazine is empty. */
+static __attribute__((noinline)) void *obj_alloc_refill(struct slab *s,
+                                                        struct slab_cache *c)
+{
+    if (!mag_refill(s, c)) {
+        s->failed_allocs++;
+        return NULL;
+    }
+    return c->mag[--c->mag_n];
+}
+
+/* One object of c for a caller, counted in c (req bytes asked), or NULL.
+ * The fast path: pop the magazine. */
+static inline void *obj_alloc(struct slab *s, struct slab_cache *c, size_t req)
+{
+    uint32_t n = c->mag_n;
+    void *p;
+    if (__builtin_expect(n != 0, 1)) {
+        p = c->mag[n - 1];
+        c->mag_n = n - 1;
+    } else if ((p = obj_alloc_refill(s, c)) == NULL) {
+        return NULL;
+    }
+    c->live_bytes += req;
+    c->allocs++;
+    if (HL_CHECK_LEVEL >= 2) {
+        if (hl_find_not(p, HL_POISON_FREED, c->stride_bytes) != NULL)
+            hl_report(slab_name, "write after free", p, c->stride_bytes);
+        hl_memset(p, HL_POISON_FRESH, req);
+    }
+    return p;
+}
+
+/* Slow half of obj_free: the magazine is full (or has no room at all). */
+static __attribute__((noinline)) void obj_free_flush(struct slab *s,
+                                                     struct slab_cache *c,
+                                                     void *p)
+{
+    if (c->mag_cap == 0) {
+        c->mag[0] = p; /* one slot for the hand-over; SLAB_MAG_SLOTS >= 1 */
+        c->mag_n = 1;
+        mag_flush(s, c, 0);
+        return;
+    }
+    mag_flush(s, c, c->mag_cap / 2);
+    c->mag[c->mag_n++] = p;
+}
+
+/* Give back an object of c that a caller held (req bytes asked).
+ * The fast path: push on the magazine. */
+static inline void obj_free(struct slab *s, struct slab_cache *c, void *p,
+                            size_t req)
+{
+    if (HL_CHECK_LEVEL >= 2)
+        hl_memset(p, HL_POISON_FREED, c->stride_bytes);
+    c->live_bytes -= req;
+    uint32_t n = c->mag_n;
+    if (__builtin_expect(n < c->mag_cap, 1)) {
+        c->mag[n] = p;
+        c->mag_n = n + 1;
+    } else {
+        obj_free_flush(s, c, p);
+    }
 }
 
 /* ---- validation of frees (checked builds) -------------------------------- */
@@ -505,6 +655,9 @@ static enum hl_status validate_free(const struct slab *s,
         return refuse(HL_E_INTERIOR, "interior pointer", ptr, bytes);
     if (!map_test(h, obj_index(c, h, ptr)))
         return refuse(HL_E_DOUBLE_FREE, "double free", ptr, bytes);
+    for (uint32_t i = 0; i < c->mag_n; i++)
+        if (c->mag[i] == ptr)
+            return refuse(HL_E_DOUBLE_FREE, "double free", ptr, bytes);
     *h_out = (struct slab_hdr *)start;
     return HL_OK;
 }
@@ -525,6 +678,7 @@ enum hl_status slab_init(struct slab *s, void *base, size_t bytes)
     if (!HL_IS_ALIGNED(s->frames_addr, (uintptr_t)HL_FRAME_BYTES))
         return HL_E_REGION;
 
+    s->mag_cap = SLAB_MAG_SLOTS;
     s->tag_order = buddy_order_for_bytes(s->nframes);
     if (s->tag_order > s->max_order)
         return HL_E_REGION;
@@ -549,10 +703,14 @@ enum hl_status slab_init(struct slab *s, void *base, size_t bytes)
         (void)ok;
     }
     unsigned k = 0;
-    for (size_t i = 1; i < sizeof s->class_of; i++) {
+    _Static_assert(sizeof(struct slab) <= UINT16_MAX,
+                   "class offsets fit in 16 bits");
+    for (size_t i = 1; i < sizeof s->class_off / sizeof s->class_off[0];
+         i++) {
         while (class_bytes[k] < i * HL_HEAP_ALIGN)
             k++;
-        s->class_of[i] = (uint8_t)k;
+        s->class_off[i] = (uint16_t)((uint8_t *)&s->classes[k] -
+                                     (uint8_t *)s);
     }
     if (!cache_setup(s, &s->cache_cache, "slab_cache",
                      sizeof(struct slab_cache), HL_HEAP_ALIGN, true))
@@ -579,67 +737,105 @@ static void *large_alloc(struct slab *s, size_t req)
     s->large_blocks++;
     s->large_frames += (size_t)1 << order;
     s->large_live_bytes += req;
+    s->large_allocs++;
     return p;
 }
 
-void *slab_alloc(struct slab *s, size_t bytes)
+static enum hl_status large_free(struct slab *s, void *ptr, size_t req)
 {
-    size_t req = bytes ? bytes : 1;
-    struct slab_cache *c = class_for(s, req);
+    enum hl_status st = buddy_free(&s->pages, ptr, req);
+    if (st != HL_OK)
+        return st;
+    unsigned order = buddy_order_for_bytes(req);
+    s->page_tag[pfn_of(s, (uintptr_t)ptr)] = SLAB_TAG_NONE;
+    s->large_blocks--;
+    s->large_frames -= (size_t)1 << order;
+    s->large_live_bytes -= req;
+    return HL_OK;
+}
+
+/* slab_alloc's every other case: a refill, a large block, checked builds.
+ * pre: req >= 1. */
+static __attribute__((noinline)) void *alloc_slow(struct slab *s, size_t req)
+{
     void *p;
-    if (c != NULL) {
-        p = cache_take(s, c);
-        if (p != NULL) {
-            c->live_bytes += req;
-            if (HL_CHECK_LEVEL >= 2)
-                hl_memset(p, HL_POISON_FRESH, req);
-        }
-    } else {
-        p = large_alloc(s, req); /* buddy poisons large blocks itself */
-    }
-    if (p == NULL) {
+    if (req <= SLAB_MAX_CLASS_BYTES)
+        p = obj_alloc(s, class_cache(s, req), req);
+    else if ((p = large_alloc(s, req)) == NULL) /* buddy poisons */
         s->failed_allocs++;
-        return NULL;
-    }
-    s->allocs++;
-    s->live_blocks++;
-    s->live_bytes += req;
     paranoid_check(s);
     return p;
 }
 
-enum hl_status slab_free(struct slab *s, void *ptr, size_t bytes)
+/* The fast path is what a release build runs for a class request with
+ * objects in its magazine: the class by table lookup, a pop, two counters.
+ * Everything else is one tail call away. */
+void *slab_alloc(struct slab *s, size_t bytes)
 {
-    if (ptr == NULL)
-        return HL_OK;
-    size_t req = bytes ? bytes : 1;
+    size_t req = bytes + (bytes == 0);
+    if (HL_CHECK_LEVEL == 0 &&
+        __builtin_expect(req <= SLAB_MAX_CLASS_BYTES, 1)) {
+        struct slab_cache *c = class_cache(s, req);
+        uint32_t n = c->mag_n;
+        if (__builtin_expect(n != 0, 1)) {
+            c->mag_n = n - 1;
+            c->live_bytes += req;
+            c->allocs++;
+            return c->mag[n - 1];
+        }
+    }
+    return alloc_slow(s, req);
+}
+
+/* slab_free's every other case: a flush, a large block, checked builds.
+ * pre: ptr != NULL, req >= 1. */
+static __attribute__((noinline)) enum hl_status
+free_slow(struct slab *s, void *ptr, size_t req)
+{
     struct slab_cache *c = class_for(s, req);
-    struct slab_hdr *h = NULL;
     if (HL_CHECK_LEVEL >= 1) {
+        struct slab_hdr *h = NULL;
         enum hl_status st = validate_free(s, c, ptr, req, &h);
         if (st != HL_OK)
             return st;
     }
-    if (c == NULL) {
-        enum hl_status st = buddy_free(&s->pages, ptr, req);
+    if (c != NULL) {
+        obj_free(s, c, ptr, req);
+    } else {
+        enum hl_status st = large_free(s, ptr, req);
         if (st != HL_OK)
             return st;
-        unsigned order = buddy_order_for_bytes(req);
-        s->page_tag[pfn_of(s, (uintptr_t)ptr)] = SLAB_TAG_NONE;
-        s->large_blocks--;
-        s->large_frames -= (size_t)1 << order;
-        s->large_live_bytes -= req;
-    } else {
-        if (h == NULL)
-            h = hdr_of(s, c, ptr);
-        cache_put(s, c, h, ptr);
-        c->live_bytes -= req;
     }
-    s->frees++;
-    s->live_blocks--;
-    s->live_bytes -= req;
     paranoid_check(s);
     return HL_OK;
+}
+
+/* The fast path: the class by table lookup, a push, one counter. */
+enum hl_status slab_free(struct slab *s, void *ptr, size_t bytes)
+{
+    if (ptr == NULL)
+        return HL_OK;
+    size_t req = bytes + (bytes == 0);
+    if (HL_CHECK_LEVEL == 0 &&
+        __builtin_expect(req <= SLAB_MAX_CLASS_BYTES, 1)) {
+        struct slab_cache *c = class_cache(s, req);
+        uint32_t n = c->mag_n;
+        if (__builtin_expect(n < c->mag_cap, 1)) {
+            c->mag[n] = ptr;
+            c->mag_n = n + 1;
+            c->live_bytes -= req;
+            return HL_OK;
+        }
+    }
+    return free_slow(s, ptr, req);
+}
+
+/* Add a cache's caller-side counters to out's live_* and allocs. */
+static void sum_cache(const struct slab_cache *c, struct hl_stats *out)
+{
+    out->live_blocks += cache_inuse(c);
+    out->live_bytes += c->live_bytes;
+    out->allocs += c->allocs;
 }
 
 void slab_stats(const struct slab *s, struct hl_stats *out)
@@ -648,19 +844,39 @@ void slab_stats(const struct slab *s, struct hl_stats *out)
     buddy_stats(&s->pages, &b);
     out->capacity_bytes = s->capacity_bytes;
     out->meta_bytes = b.meta_bytes + order_bytes(s->tag_order);
-    out->live_bytes = s->live_bytes;
-    out->live_blocks = s->live_blocks;
+    out->live_blocks = s->large_blocks;
+    out->live_bytes = s->large_live_bytes;
+    out->allocs = s->large_allocs + s->retired_allocs;
+    for (unsigned i = 0; i < SLAB_NCLASSES; i++)
+        sum_cache(&s->classes[i], out);
+    for (const struct slab_cache *c = s->user_caches; c != NULL; c = c->next)
+        sum_cache(c, out);
+    out->frees = out->allocs - out->live_blocks;
     out->free_bytes = b.free_bytes;
     out->held_bytes = s->capacity_bytes - b.free_bytes;
     out->largest_free_bytes = b.largest_free_bytes;
-    out->allocs = s->allocs;
-    out->frees = s->frees;
     out->failed_allocs = s->failed_allocs;
 }
 
 void slab_reclaim(struct slab *s)
 {
     reap_all(s);
+    paranoid_check(s);
+}
+
+void slab_set_magazine(struct slab *s, unsigned slots)
+{
+    if (slots > SLAB_MAG_SLOTS)
+        slots = SLAB_MAG_SLOTS;
+    s->mag_cap = slots;
+    for (unsigned i = 0; i < SLAB_NCLASSES; i++) {
+        mag_flush(s, &s->classes[i], 0);
+        s->classes[i].mag_cap = slots;
+    }
+    for (struct slab_cache *c = s->user_caches; c != NULL; c = c->next) {
+        mag_flush(s, c, 0);
+        c->mag_cap = slots;
+    }
     paranoid_check(s);
 }
 
@@ -684,7 +900,7 @@ size_t slab_cache_nslabs(const struct slab_cache *c, enum slab_list l)
 {
     return c->nslabs[l];
 }
-size_t slab_cache_inuse(const struct slab_cache *c) { return c->inuse_objs; }
+size_t slab_cache_inuse(const struct slab_cache *c) { return cache_inuse(c); }
 
 /* ---- the cache view ------------------------------------------------------ */
 
@@ -697,8 +913,10 @@ struct slab_cache *slab_cache_create(struct slab *s, const char *name,
     if (!cache_setup(s, &tmp, name, obj_bytes, align_bytes, false))
         return NULL;
     struct slab_cache *c = cache_take(s, &s->cache_cache);
-    if (c == NULL)
+    if (c == NULL) {
+        s->failed_allocs++;
         return NULL;
+    }
     s->cache_cache.live_bytes += sizeof *c;
     *c = tmp;
     c->prev = NULL;
@@ -725,17 +943,7 @@ void *slab_cache_alloc(struct slab_cache *c)
     if (!cache_alive(c, "alloc from a destroyed cache"))
         return NULL;
     struct slab *s = c->owner;
-    void *p = cache_take(s, c);
-    if (p == NULL) {
-        s->failed_allocs++;
-        return NULL;
-    }
-    if (HL_CHECK_LEVEL >= 2)
-        hl_memset(p, HL_POISON_FRESH, c->obj_bytes);
-    c->live_bytes += c->obj_bytes;
-    s->allocs++;
-    s->live_blocks++;
-    s->live_bytes += c->obj_bytes;
+    void *p = obj_alloc(s, c, c->obj_bytes);
     paranoid_check(s);
     return p;
 }
@@ -747,19 +955,13 @@ enum hl_status slab_cache_free(struct slab_cache *c, void *obj)
     if (!cache_alive(c, "free to a destroyed cache"))
         return HL_E_FOREIGN;
     struct slab *s = c->owner;
-    struct slab_hdr *h = NULL;
     if (HL_CHECK_LEVEL >= 1) {
+        struct slab_hdr *h = NULL;
         enum hl_status st = validate_free(s, c, obj, c->obj_bytes, &h);
         if (st != HL_OK)
             return st;
     }
-    if (h == NULL)
-        h = hdr_of(s, c, obj);
-    cache_put(s, c, h, obj);
-    c->live_bytes -= c->obj_bytes;
-    s->frees++;
-    s->live_blocks--;
-    s->live_bytes -= c->obj_bytes;
+    obj_free(s, c, obj, c->obj_bytes);
     paranoid_check(s);
     return HL_OK;
 }
@@ -774,13 +976,14 @@ enum hl_status slab_cache_destroy(struct slab_cache *c)
             hl_report(slab_name, "destroy of a built-in cache", c, sizeof *c);
         return HL_E_FOREIGN;
     }
-    if (c->inuse_objs != 0) {
+    if (cache_inuse(c) != 0) {
         if (HL_CHECK_LEVEL >= 1)
             hl_report(slab_name, "destroy of a cache with live objects", c,
-                      c->inuse_objs);
+                      cache_inuse(c));
         return HL_E_REGION;
     }
     cache_reap(s, c);
+    s->retired_allocs += c->allocs;
     if (c->prev != NULL)
         c->prev->next = c->next;
     else
@@ -870,6 +1073,50 @@ static void check_slab(const struct slab *s, const struct slab_cache *c,
         violation(cx, "slab on the wrong list for its in-use count", addr);
 }
 
+/* c's magazine: fill within capacity; every object an object of one of
+ * c's slabs, off that slab's free list, and there once. */
+static void check_magazine(const struct slab *s, const struct slab_cache *c,
+                           struct check_ctx *cx)
+{
+    uintptr_t caddr = (uintptr_t)c;
+    if (c->mag_cap > SLAB_MAG_SLOTS || c->mag_n > c->mag_cap) {
+        violation(cx, "magazine fill or capacity out of range", caddr);
+        return;
+    }
+    for (uint32_t i = 0; i < c->mag_n; i++) {
+        uintptr_t a = (uintptr_t)c->mag[i];
+        if (!in_frames(s, a)) {
+            violation(cx, "magazine object outside its cache's slabs", a);
+            continue;
+        }
+        const struct slab_hdr *h = (const struct slab_hdr *)buddy_block_of(
+            &s->pages, a, c->slab_order);
+        uintptr_t obj0 = (uintptr_t)obj0_of(c, h);
+        if (s->page_tag[pfn_of(s, (uintptr_t)h)] !=
+                SLAB_TAG(SLAB_TAG_SLAB, c->slab_order) ||
+            h->cache != c || a < obj0 || (a - obj0) % c->stride_bytes != 0 ||
+            (a - obj0) / c->stride_bytes >= c->objs_per_slab) {
+            violation(cx, "magazine object outside its cache's slabs", a);
+            continue;
+        }
+        bool on_list = false;
+        size_t walked = 0;
+        for (const struct slab_free *f = h->free_head;
+             f != NULL && walked < c->objs_per_slab; f = f->next, walked++) {
+            if ((uintptr_t)f == a) {
+                on_list = true;
+                break;
+            }
+        }
+        if (on_list || (SLAB_HAVE_MAP && !map_test(h, obj_index(c, h,
+                                                                (void *)a))))
+            violation(cx, "magazine object free in its slab too", a);
+        for (uint32_t j = 0; j < i; j++)
+            if (c->mag[j] == c->mag[i])
+                violation(cx, "magazine holds an object twice", a);
+    }
+}
+
 static void check_cache(const struct slab *s, const struct slab_cache *c,
                         struct check_sums *sums, struct check_ctx *cx)
 {
@@ -917,13 +1164,19 @@ static void check_cache(const struct slab *s, const struct slab_cache *c,
         if (walked != c->nslabs[l])
             violation(cx, "slab count of a list wrong", caddr);
     }
-    if (inuse != c->inuse_objs)
+    if (inuse != c->slab_inuse)
         violation(cx, "cache in-use count differs from its slabs", caddr);
+    check_magazine(s, c, cx);
+    if (c->mag_n > c->slab_inuse) {
+        violation(cx, "magazine holds more objects than its slabs gave",
+                  caddr);
+        return;
+    }
+    size_t held = cache_inuse(c);
     if (c->nslabs[SLAB_EMPTY] > SLAB_KEEP_EMPTY)
         violation(cx, "more empty slabs than the policy keeps", caddr);
-    if (c->live_bytes < c->inuse_objs ||
-        c->live_bytes > c->inuse_objs * c->obj_bytes ||
-        (!c->is_builtin && c->live_bytes != c->inuse_objs * c->obj_bytes))
+    if (c->live_bytes < held || c->live_bytes > held * c->obj_bytes ||
+        (!c->is_builtin && c->live_bytes != held * c->obj_bytes))
         violation(cx, "cache live bytes out of range", caddr);
 }
 
@@ -988,18 +1241,13 @@ size_t slab_check(const struct slab *s, struct hl_violation *first)
 
     /* Every cache, every slab. */
     struct check_sums sums = {0, 0};
-    size_t live_blocks = s->large_blocks, live_bytes = s->large_live_bytes;
-    for (unsigned i = 0; i < SLAB_NCLASSES; i++) {
-        const struct slab_cache *c = &s->classes[i];
-        check_cache(s, c, &sums, &cx);
-        live_blocks += c->inuse_objs;
-        live_bytes += c->live_bytes;
-    }
+    for (unsigned i = 0; i < SLAB_NCLASSES; i++)
+        check_cache(s, &s->classes[i], &sums, &cx);
     check_cache(s, &s->cache_cache, &sums, &cx);
     size_t ncaches = 0;
     const struct slab_cache *prev = NULL;
     for (const struct slab_cache *c = s->user_caches; c != NULL; c = c->next) {
-        if (ncaches >= s->cache_cache.inuse_objs) {
+        if (ncaches >= cache_inuse(&s->cache_cache)) {
             violation(&cx, "more user caches than descriptors", (uintptr_t)c);
             break;
         }
@@ -1010,12 +1258,10 @@ size_t slab_check(const struct slab *s, struct hl_violation *first)
         if (c->prev != prev)
             violation(&cx, "cache list prev link broken", (uintptr_t)c);
         check_cache(s, c, &sums, &cx);
-        live_blocks += c->inuse_objs;
-        live_bytes += c->live_bytes;
         ncaches++;
         prev = c;
     }
-    if (ncaches != s->cache_cache.inuse_objs)
+    if (ncaches != cache_inuse(&s->cache_cache))
         violation(&cx, "user caches differ from the descriptors in use", 0);
 
     /* Counters are sums. */
@@ -1031,9 +1277,9 @@ size_t slab_check(const struct slab *s, struct hl_violation *first)
         violation(&cx, "buddy's held frames differ from tags + slabs + large "
                        "blocks",
                   0);
-    if (live_blocks != s->live_blocks || live_bytes != s->live_bytes ||
-        s->allocs - s->frees != s->live_blocks)
-        violation(&cx, "live counters differ from the caches", 0);
+    if (s->large_live_bytes < s->large_blocks ||
+        s->large_live_bytes > s->large_frames << HL_FRAME_SHIFT)
+        violation(&cx, "large-block live bytes out of range", 0);
     if (b.capacity_bytes != s->capacity_bytes)
         violation(&cx, "capacity differs from the buddy's", 0);
     return cx.count;

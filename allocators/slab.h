@@ -29,15 +29,31 @@
  *   (* the bitmap exists in checked builds only: one bit per object,
  *      set = in use; it makes double-free detection O(1))
  *
- * A free object holds the address of the next free object of its slab in
- * its first word (the only bytes of a freed object that are not poisoned
- * at level >= 2).
+ * A free object on its slab's free list holds the address of the next
+ * free object of that slab in its first word (the only bytes of such an
+ * object that are not poisoned at level >= 2).
+ *
+ * The magazine (Bonwick & Adams, USENIX 2001): in front of its slabs every
+ * cache keeps a stack of up to mag_cap (<= SLAB_MAG_SLOTS) free objects as
+ * an array of pointers in the cache descriptor.  alloc pops the top, free
+ * pushes; that is the whole fast path, and it touches neither the object
+ * nor its slab.  An empty magazine is refilled with mag_cap / 2 objects
+ * from the slabs; a full one gives its oldest mag_cap / 2 back to their
+ * slabs.  To its slab, an object in the magazine is in use; to the caller
+ * it is free.  So under random churn (free a random block, alloc one) the
+ * magazine absorbs every step and slab headers and lists stay cold, and a
+ * slab empties only in a flush: the magazine is the hysteresis between a
+ * slab's last free and its return to the buddy.  Why this matters: without
+ * it, a random free finds a full slab (a cache miss on its header) and
+ * moves it to the partial list (two more headers), and the next alloc
+ * fills the partial head and moves it back; with 10^5 live 64 B objects
+ * the 1600 headers do not stay in cache, so cost grew with the live set.
  *
  * Policy: a cache keeps at most SLAB_KEEP_EMPTY empty slabs; further
  * empty slabs go back to the buddy at once.  slab_cache_reap() and the
- * vtable's reclaim() give back the kept ones too (Bonwick's
- * kmem_cache_reap); an allocation that finds the buddy exhausted reaps
- * every cache and retries once.
+ * vtable's reclaim() empty the magazines and give back the kept slabs too
+ * (Bonwick's kmem_cache_reap); an allocation that finds the buddy
+ * exhausted does the same for every cache and retries once.
  *
  * Stats (heap view and cache view together): live_* count the objects and
  * large blocks handed to callers (not cache descriptors); held is what the
@@ -57,6 +73,9 @@
 
 /* Empty slabs a cache keeps for reuse before it returns them to buddy. */
 #define SLAB_KEEP_EMPTY 1u
+/* Magazine slots per cache (see above); slab_set_magazine() may lower the
+ * capacity in use. */
+#define SLAB_MAG_SLOTS 64u
 /* The heap view's size classes. */
 #define SLAB_NCLASSES 14u
 #define SLAB_MAX_CLASS_BYTES ((size_t)2048)
@@ -93,8 +112,15 @@ struct slab_hdr {
     uint32_t used_map[];          /* checked builds: bit i = object i in use */
 };
 
-/* One object cache.  Fields are private to slab.c. */
+/* One object cache.  Fields are private to slab.c.  The fast path's
+ * fields come first: the magazine's fill and capacity and the two counters
+ * it updates.  Objects held by callers are slab_inuse - mag_n (not stored:
+ * one counter less to update per op). */
 struct slab_cache {
+    uint32_t mag_n;              /* objects in the magazine */
+    uint32_t mag_cap;            /* its capacity in use, <= SLAB_MAG_SLOTS */
+    size_t live_bytes;           /* bytes requested by callers' objects */
+    uint64_t allocs;             /* successful allocs from this cache */
     uint32_t magic;              /* SLAB_CACHE_MAGIC while alive */
     uint32_t slab_order;         /* slabs are 2^slab_order frames */
     uint32_t objs_per_slab;
@@ -107,9 +133,10 @@ struct slab_cache {
     size_t first_off_bytes;      /* slab start -> object 0 */
     struct slab_hdr *lists[SLAB_NLISTS];
     size_t nslabs[SLAB_NLISTS];
-    size_t inuse_objs;           /* objects in use over all slabs */
-    size_t live_bytes;           /* bytes requested by those objects */
+    size_t slab_inuse;           /* objects off the slabs' free lists:
+                                    held by callers + mag_n */
     struct slab_cache *next, *prev; /* user caches: the owner's list */
+    void *mag[SLAB_MAG_SLOTS];   /* the magazine: mag[mag_n - 1] is the top */
 };
 
 /* The allocator state (hl_slab.state_bytes).  Fields are private. */
@@ -126,13 +153,19 @@ struct slab {
     struct slab_cache classes[SLAB_NCLASSES];
     struct slab_cache cache_cache; /* descriptors of user caches */
     struct slab_cache *user_caches;
-    uint8_t class_of[SLAB_MAX_CLASS_BYTES / 16 + 1]; /* (bytes+15)/16 -> class */
+    /* (bytes + 15) / 16 -> byte offset of its class's cache from the
+     * start of struct slab (an offset, not an index: no multiply on the
+     * fast path) */
+    uint16_t class_off[SLAB_MAX_CLASS_BYTES / 16 + 1];
     size_t large_blocks;
     size_t large_frames;
     size_t large_live_bytes;
-    size_t live_bytes;
-    size_t live_blocks;
-    uint64_t allocs, frees, failed_allocs;
+    uint64_t large_allocs;       /* successful large allocs */
+    uint64_t retired_allocs;     /* allocs of destroyed user caches */
+    uint64_t failed_allocs;
+    unsigned mag_cap;            /* magazine capacity of new caches */
+    /* live_*, allocs and frees are sums over the caches (slab_stats), so
+     * the fast path updates one cache's counters only. */
 };
 
 extern const struct hl_allocator hl_slab;
@@ -146,8 +179,13 @@ void *slab_alloc(struct slab *s, size_t bytes);
 enum hl_status slab_free(struct slab *s, void *ptr, size_t bytes);
 
 void slab_stats(const struct slab *s, struct hl_stats *out);
-/* Return every cached empty slab of every cache to the buddy. */
+/* Empty every magazine and return every cached empty slab of every cache
+ * to the buddy. */
 void slab_reclaim(struct slab *s);
+/* Magazine capacity of every cache, now and for caches created later:
+ * 0 (every alloc and free goes to the slabs, as tests of the slab layer
+ * want) up to SLAB_MAG_SLOTS (the default).  Empties the magazines. */
+void slab_set_magazine(struct slab *s, unsigned slots);
 /* Count invariant violations; describe the first in *first. */
 size_t slab_check(const struct slab *s, struct hl_violation *first);
 

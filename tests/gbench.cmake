@@ -17,6 +17,20 @@ find_file(HL_JEMALLOC_SO libjemalloc.so.2
 if(NOT HL_JEMALLOC_SO)
   set(HL_JEMALLOC_SO "")
 endif()
+# mimalloc and tcmalloc: --with-baselines preloads them after jemalloc.
+find_file(HL_MIMALLOC_SO libmimalloc.so.2
+          PATHS /usr/lib/x86_64-linux-gnu /lib/x86_64-linux-gnu /usr/lib64
+                /usr/local/lib /usr/lib
+          NO_DEFAULT_PATH)
+find_file(HL_TCMALLOC_SO libtcmalloc_minimal.so.4
+          PATHS /usr/lib/x86_64-linux-gnu /lib/x86_64-linux-gnu /usr/lib64
+                /usr/local/lib /usr/lib
+          NO_DEFAULT_PATH)
+foreach(_v HL_MIMALLOC_SO HL_TCMALLOC_SO)
+  if(NOT ${_v})
+    set(${_v} "")
+  endif()
+endforeach()
 find_file(HL_GBENCH_COMPARE_PY compare.py
           PATHS /usr/share/benchmark /usr/local/share/benchmark
           NO_DEFAULT_PATH)
@@ -25,7 +39,7 @@ set(_gb ${CMAKE_CURRENT_SOURCE_DIR}/gbench)
 add_test(NAME gbench_micro_smoke
          COMMAND bash ${_gb}/smoke.sh $<TARGET_FILE:heaplab-micro>
                  "${HEAPLAB_SANITIZE}" ${HEAPLAB_CHECK_LEVEL}
-                 "${HL_JEMALLOC_SO}")
+                 "${HL_JEMALLOC_SO}" "${HL_MIMALLOC_SO}" "${HL_TCMALLOC_SO}")
 add_test(NAME gbench_compare
          COMMAND bash ${_gb}/compare.sh $<TARGET_FILE:heaplab-micro>
                  "${HL_GBENCH_COMPARE_PY}")

@@ -798,6 +798,140 @@ static void check_counts_corruptions(void **state)
     fixture_free(&f);
 }
 
+
+/* ---- the order-0 stack (buddy_set_pcp, the registry's buddy) ------------- */
+
+/* Pairs go through the stack (LIFO, no split or merge after the first);
+ * a full stack coalesces its oldest half; reclaim restores the lists of a
+ * buddy without the stack. */
+static void pcp_pairs_flush_and_reclaim(void **state)
+{
+    (void)state;
+    tl_reports_fail();
+    struct fixture f = fixture_frames(128);
+    struct buddy *b = f.b;
+    struct hl_stats s0, s;
+    stats_of(b, &s0);
+    buddy_set_pcp(b, BUDDY_PCP_SLOTS);
+    assert_int_equal(b->pcp_cap, BUDDY_PCP_SLOTS);
+    void *p = buddy_alloc_order(b, 0);
+    assert_ptr_equal(p, frame_ptr(b, 0));
+    assert_int_equal(buddy_free_order(b, p, 0), HL_OK);
+    assert_int_equal(b->pcp_n, 1);
+    size_t free_frames = b->free_frames; /* the lists: split, not merged */
+    for (int i = 0; i < 1000; i++) {
+        assert_ptr_equal(buddy_alloc_order(b, 0), p);
+        assert_int_equal(b->pcp_n, 0);
+        assert_int_equal(buddy_free_order(b, p, 0), HL_OK);
+    }
+    assert_int_equal(b->free_frames, free_frames);
+    stats_of(b, &s); /* the stacked frame counts as free */
+    assert_int_equal(s.free_bytes, s0.free_bytes);
+    assert_int_equal(s.held_bytes, s0.held_bytes);
+    assert_healthy(b);
+
+    enum { N = 2 * BUDDY_PCP_SLOTS + 3 };
+    void *q[N];
+    for (int i = 0; i < N; i++)
+        assert_non_null(q[i] = buddy_alloc_order(b, 0));
+    assert_int_equal(b->pcp_n, 0);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(buddy_free_order(b, q[i], 0), HL_OK);
+        assert_true(b->pcp_n >= 1 && b->pcp_n <= b->pcp_cap);
+        if (i == BUDDY_PCP_SLOTS) /* the 33rd free found the stack full */
+            assert_int_equal(b->pcp_n, BUDDY_PCP_SLOTS / 2 + 1);
+        assert_healthy(b);
+    }
+    stats_of(b, &s);
+    assert_int_equal(s.free_bytes, s0.free_bytes);
+    assert_true(s.largest_free_bytes < s0.largest_free_bytes);
+    buddy_reclaim(b);
+    assert_int_equal(b->pcp_n, 0);
+    stats_of(b, &s);
+    assert_space_equal(&s, &s0);
+    assert_int_equal(b->free_count[b->max_order], 1);
+    assert_healthy(b);
+    /* off again: frees coalesce at once */
+    buddy_set_pcp(b, 0);
+    p = buddy_alloc_order(b, 0);
+    assert_int_equal(buddy_free_order(b, p, 0), HL_OK);
+    assert_int_equal(b->pcp_n, 0);
+    stats_of(b, &s);
+    assert_space_equal(&s, &s0);
+    fixture_free(&f);
+}
+
+/* The registry's buddy (vtable) has the stack on and reclaim() empties it. */
+static void pcp_in_the_registry(void **state)
+{
+    (void)state;
+    struct buddy *b = tl_state(&hl_buddy);
+    uint8_t *r = tl_region(64 * FRAME, FRAME);
+    assert_int_equal(hl_buddy.init(b, r, 64 * FRAME), HL_OK);
+    assert_int_equal(b->pcp_cap, BUDDY_PCP_SLOTS);
+    struct hl_stats s0, s;
+    hl_buddy.stats(b, &s0);
+    void *p = hl_buddy.alloc(b, 1);
+    assert_int_equal(hl_buddy.free(b, p, 1), HL_OK);
+    assert_int_equal(b->pcp_n, 1);
+    assert_non_null(hl_buddy.reclaim);
+    hl_buddy.reclaim(b);
+    hl_buddy.stats(b, &s);
+    assert_int_equal(b->pcp_n, 0);
+    assert_int_equal(s.largest_free_bytes, s0.largest_free_bytes);
+    tl_free(r);
+    tl_free(b);
+}
+
+/* check() counts each broken fact of the stack exactly. */
+static void pcp_check_counts_corruptions(void **state)
+{
+    (void)state;
+    tl_reports_fail();
+    struct fixture f = fixture_frames(16);
+    struct buddy *b = f.b;
+    buddy_set_pcp(b, BUDDY_PCP_SLOTS);
+    void *x = buddy_alloc_order(b, 0), *y = buddy_alloc_order(b, 0),
+         *z = buddy_alloc_order(b, 0);
+    assert_int_equal(buddy_free_order(b, x, 0), HL_OK);
+    assert_int_equal(buddy_free_order(b, y, 0), HL_OK);
+    const char *what;
+    assert_int_equal(check_count(b, &what), 0);
+    uint32_t saved = b->pcp[1];
+
+    /* 1: a frame twice (the other stays an allocated head nobody holds,
+     * which the count cannot tell from a live one) */
+    b->pcp[1] = b->pcp[0];
+    assert_int_equal(check_count(b, &what), 1);
+    assert_string_equal(what, "order-0 stack holds a frame twice");
+    /* 1: a frame that is free on the lists (frame 3: [2] went to y... the
+     * split left [3] free) */
+    b->pcp[1] = 3;
+    assert_int_equal(b->frame_info[3] & 0x40u, 0x40u);
+    assert_int_equal(check_count(b, &what), 1);
+    assert_string_equal(what, "order-0 stack holds no allocated frame");
+    /* 1: out of range */
+    b->pcp[1] = 1000;
+    assert_int_equal(check_count(b, &what), 1);
+    b->pcp[1] = saved;
+    /* 2: fill past capacity, and then the allocated heads disagree */
+    b->pcp_n = b->pcp_cap + 1;
+    assert_int_equal(check_count(b, &what), 2);
+    assert_string_equal(what, "order-0 stack fill or capacity out of range");
+    b->pcp_n = 2;
+    assert_int_equal(check_count(b, &what), 0);
+#if HL_CHECK_LEVEL >= 1
+    /* a double free of a stacked frame is refused, state unchanged */
+    tl_reports_record();
+    expect_refused(&f, x, 0, HL_E_DOUBLE_FREE, "double free");
+    tl_reports_fail();
+#endif
+    assert_int_equal(buddy_free_order(b, z, 0), HL_OK);
+    buddy_reclaim(b);
+    assert_int_equal(check_count(b, &what), 0);
+    fixture_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -822,6 +956,9 @@ int main(void)
         cmocka_unit_test(poison_fresh_freed_and_write_after_free),
 #endif
         cmocka_unit_test(check_counts_corruptions),
+        cmocka_unit_test(pcp_pairs_flush_and_reclaim),
+        cmocka_unit_test(pcp_in_the_registry),
+        cmocka_unit_test(pcp_check_counts_corruptions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

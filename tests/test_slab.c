@@ -3,6 +3,11 @@
  * transitions and the keep-one-empty policy, LIFO reuse, the size classes,
  * large requests through the buddy, the cache API, reaping, checked-build
  * refusals, poison, and check() counting deliberately corrupted facts.
+ *
+ * Most tests are about the slab layer, so their fixture turns the
+ * magazines off (slab_set_magazine(s, 0): every alloc and free reaches the
+ * slabs).  The magazine's own tests, and the refusals, poison and random
+ * operations again, run with the default magazines ("mag/" tests).
  */
 #include "tests/testlib.h"
 
@@ -46,7 +51,7 @@ static void assert_clean(const struct fx *f)
     tl_assert_stats_sane(&hl_slab, f->s);
 }
 
-static int setup(void **state)
+static int setup_with(void **state, unsigned mag_slots)
 {
     struct fx *f = calloc(1, sizeof *f);
     assert_non_null(f);
@@ -56,10 +61,17 @@ static int setup(void **state)
     f->s = tl_state(&hl_slab);
     tl_reports_fail();
     assert_int_equal(slab_init(f->s, f->region, f->bytes), HL_OK);
+    if (mag_slots != SLAB_MAG_SLOTS)
+        slab_set_magazine(f->s, mag_slots);
     f->init = stats_of(f->s);
     *state = f;
     return 0;
 }
+
+/* The slab layer alone: no magazines. */
+static int setup(void **state) { return setup_with(state, 0); }
+/* As the vtable runs it: the default magazines. */
+static int setup_mag(void **state) { return setup_with(state, SLAB_MAG_SLOTS); }
 
 static int teardown(void **state)
 {
@@ -875,18 +887,204 @@ static void check_counts_bad_page_tags_and_bitmap(void **state)
     expect_violations(f, 2, "marked in use");
     k.h->used_map[0] ^= 2u;
 #endif
-    /* A wrong counter: live_blocks (and allocs - frees) off by one. */
-    f->s->live_blocks++;
-    expect_violations(f, 1, "live counters");
-    f->s->live_blocks--;
+    /* A wrong counter: large-block bytes with no large block. */
+    f->s->large_live_bytes++;
+    expect_violations(f, 1, "large-block live bytes");
+    f->s->large_live_bytes--;
     expect_violations(f, 0, NULL);
     for (int i = 0; i < 3; i += 2)
         assert_int_equal(slab_free(f->s, k.obj[i], 64), HL_OK);
 }
 
+
+/* ---- the magazine ------------------------------------------------------- */
+
+/* Class 64's cache (writable: the tests look inside). */
+static struct slab_cache *class64(const struct fx *f)
+{
+    return (struct slab_cache *)slab_class_for(f->s, 64);
+}
+
+/* Snapshot of what the slab layer of c holds. */
+struct slab_layer {
+    size_t nslabs[SLAB_NLISTS], slab_inuse, held_bytes;
+    struct slab_hdr *heads[SLAB_NLISTS];
+};
+
+static struct slab_layer layer_of(const struct fx *f, const struct slab_cache *c)
+{
+    struct slab_layer l;
+    memset(&l, 0, sizeof l);
+    for (int i = 0; i < SLAB_NLISTS; i++) {
+        l.nslabs[i] = c->nslabs[i];
+        l.heads[i] = c->lists[i];
+    }
+    l.slab_inuse = c->slab_inuse;
+    l.held_bytes = stats_of(f->s).held_bytes;
+    return l;
+}
+
+/* Pairs and random churn at a steady live count never reach the slabs:
+ * no list moves, no slab in-use count changes, no slab comes or goes
+ * (the hysteresis the vtable's live-0 pair needs). */
+static void magazine_absorbs_pairs_and_churn(void **state)
+{
+    struct fx *f = *state;
+    struct slab_cache *c = class64(f);
+    enum { LIVE = 500 };
+    static void *live[LIVE];
+    for (int live_n = 0; live_n <= LIVE; live_n += LIVE) {
+        for (int i = 0; i < live_n; i++)
+            assert_non_null(live[i] = slab_alloc(f->s, 64));
+        void *p = slab_alloc(f->s, 64); /* warm: the magazine has objects */
+        assert_int_equal(slab_free(f->s, p, 64), HL_OK);
+        struct slab_layer before = layer_of(f, c);
+        uint32_t mag_before = c->mag_n;
+        for (int k = 0; k < 1000; k++) {
+            void *q = slab_alloc(f->s, 64);
+            assert_ptr_equal(q, p); /* LIFO through the magazine */
+            assert_int_equal(slab_free(f->s, q, 64), HL_OK);
+        }
+        rng = 0xC0FFEE;
+        for (int k = 0; live_n && k < 2000; k++) { /* free random, alloc */
+            size_t i = rng_next() % (size_t)live_n;
+            assert_int_equal(slab_free(f->s, live[i], 64), HL_OK);
+            assert_non_null(live[i] = slab_alloc(f->s, 64));
+        }
+        struct slab_layer after = layer_of(f, c);
+        assert_memory_equal(&before, &after, sizeof before);
+        assert_int_equal(c->mag_n, mag_before);
+        assert_clean(f);
+        for (int i = 0; i < live_n; i++)
+            assert_int_equal(slab_free(f->s, live[i], 64), HL_OK);
+    }
+    slab_reclaim(f->s);
+    assert_int_equal(c->mag_n, 0);
+    assert_int_equal(stats_of(f->s).held_bytes, f->init.held_bytes);
+    assert_clean(f);
+}
+
+/* Refill takes mag_cap / 2, a full magazine gives back mag_cap / 2, the
+ * fill never passes mag_cap; objects come in address order from a fresh
+ * slab; reclaim and slab_set_magazine empty it. */
+static void magazine_refill_and_flush_bounds(void **state)
+{
+    struct fx *f = *state;
+    struct slab_cache *c = class64(f);
+    enum { N = 3 * SLAB_MAG_SLOTS };
+    static uint8_t *p[N];
+    assert_int_equal(c->mag_cap, SLAB_MAG_SLOTS);
+    p[0] = slab_alloc(f->s, 64);
+    assert_int_equal(c->mag_n, SLAB_MAG_SLOTS / 2 - 1);
+    for (int i = 1; i < N; i++) {
+        p[i] = slab_alloc(f->s, 64);
+        assert_non_null(p[i]);
+        assert_true(c->mag_n < SLAB_MAG_SLOTS / 2);
+    }
+    assert_true(p[1] == p[0] + 64); /* ascending, as the slab gave them */
+    assert_int_equal(c->slab_inuse, N + c->mag_n);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(slab_free(f->s, p[i], 64), HL_OK);
+        assert_true(c->mag_n >= 1 && c->mag_n <= c->mag_cap);
+        assert_int_equal(c->slab_inuse, (size_t)(N - 1 - i) + c->mag_n);
+    }
+    assert_clean(f);
+    /* a full magazine: the next free flushes half of it first */
+    slab_reclaim(f->s);
+    assert_int_equal(c->mag_n, 0);
+    size_t nh = 0, k = 0;
+    while (nh < 2 * SLAB_MAG_SLOTS - 1)
+        assert_non_null(p[nh++] = slab_alloc(f->s, 64));
+    while (c->mag_n < c->mag_cap)
+        assert_int_equal(slab_free(f->s, p[k++], 64), HL_OK);
+    assert_true(k < nh);
+    assert_int_equal(slab_free(f->s, p[k++], 64), HL_OK); /* flush, push */
+    assert_int_equal(c->mag_n, c->mag_cap / 2 + 1);
+    while (k < nh) {
+        assert_int_equal(slab_free(f->s, p[k++], 64), HL_OK);
+        assert_true(c->mag_n >= 1 && c->mag_n <= c->mag_cap);
+    }
+    assert_clean(f);
+    void *q;
+    slab_set_magazine(f->s, 8);
+    assert_int_equal(c->mag_n, 0);
+    assert_int_equal(c->mag_cap, 8);
+    assert_non_null(q = slab_alloc(f->s, 64));
+    assert_int_equal(c->mag_n, 3);
+    assert_int_equal(slab_free(f->s, q, 64), HL_OK);
+    slab_reclaim(f->s);
+    assert_int_equal(c->mag_n, 0);
+    assert_int_equal(stats_of(f->s).held_bytes, f->init.held_bytes);
+    assert_clean(f);
+}
+
+/* A user cache has its own magazine; destroy empties it. */
+static void magazine_of_a_user_cache(void **state)
+{
+    struct fx *f = *state;
+    struct slab_cache *c = slab_cache_create(f->s, "m40", 40, 0);
+    assert_non_null(c);
+    size_t held0 = stats_of(f->s).held_bytes;
+    void *o = slab_cache_alloc(c);
+    assert_non_null(o);
+    assert_int_equal(c->mag_n, SLAB_MAG_SLOTS / 2 - 1);
+    assert_int_equal(slab_cache_free(c, o), HL_OK);
+    assert_int_equal(c->mag_n, SLAB_MAG_SLOTS / 2);
+    assert_int_equal(slab_cache_inuse(c), 0);
+    assert_true(stats_of(f->s).held_bytes > held0);
+    slab_cache_reap(c); /* magazine first, then the empty slab */
+    assert_int_equal(c->mag_n, 0);
+    assert_int_equal(stats_of(f->s).held_bytes, held0);
+    assert_non_null(o = slab_cache_alloc(c));
+    assert_int_equal(slab_cache_free(c, o), HL_OK);
+    struct hl_stats st = stats_of(f->s);
+    assert_int_equal(st.allocs, 2);
+    assert_int_equal(st.frees, 2);
+    assert_int_equal(slab_cache_destroy(c), HL_OK); /* magazine not empty */
+    st = stats_of(f->s);
+    assert_int_equal(st.allocs, 2); /* a destroyed cache's count stays */
+    assert_int_equal(st.frees, 2);
+    slab_reclaim(f->s);
+    assert_int_equal(stats_of(f->s).held_bytes, f->init.held_bytes);
+    assert_clean(f);
+}
+
+/* check() counts each broken magazine fact exactly. */
+static void check_counts_broken_magazine(void **state)
+{
+    struct fx *f = *state;
+    struct slab_cache *c = class64(f);
+    void *a = slab_alloc(f->s, 64), *b = slab_alloc(f->s, 64);
+    assert_true(c->mag_n >= 2);
+    struct slab_hdr *h = hdr_of(f, c, a);
+    assert_non_null(h->free_head); /* the slab still has free objects */
+    void *saved0 = c->mag[0], *saved1 = c->mag[1];
+    expect_violations(f, 0, NULL);
+
+    c->mag[1] = c->mag[0]; /* one object twice (the other is lost) */
+    expect_violations(f, 1, "twice");
+    c->mag[1] = saved1;
+    c->mag[0] = h->free_head; /* also on its slab's free list */
+    expect_violations(f, 1, "free in its slab too");
+    c->mag[0] = f->region; /* the buddy's metadata, not a slab object */
+    expect_violations(f, 1, "outside its cache's slabs");
+    c->mag[0] = (uint8_t *)saved0 + 8; /* off an object boundary */
+    expect_violations(f, 1, "outside its cache's slabs");
+    c->mag[0] = saved0;
+    c->mag_n = c->mag_cap + 1; /* past capacity, and more than the slabs
+                                  gave out */
+    expect_violations(f, 2, "magazine fill or capacity");
+    c->mag_n = c->mag_cap / 2 - 2;
+    expect_violations(f, 0, NULL);
+    assert_int_equal(slab_free(f->s, a, 64), HL_OK);
+    assert_int_equal(slab_free(f->s, b, 64), HL_OK);
+    expect_violations(f, 0, NULL);
+}
+
 /* ---- main ---------------------------------------------------------------- */
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define TM(fn) {"mag/" #fn, fn, setup_mag, teardown, NULL}
 
 int main(void)
 {
@@ -916,6 +1114,20 @@ int main(void)
         T(check_counts_bad_inuse_count),
         T(check_counts_slab_on_wrong_list),
         T(check_counts_bad_page_tags_and_bitmap),
+        TM(magazine_absorbs_pairs_and_churn),
+        TM(magazine_refill_and_flush_bounds),
+        TM(magazine_of_a_user_cache),
+        TM(check_counts_broken_magazine),
+        TM(random_ops_keep_check_clean),
+#if HL_CHECK_LEVEL >= 1
+        TM(double_free_refused),
+        TM(wrong_size_class_refused),
+        TM(foreign_pointer_refused),
+        TM(interior_pointer_refused),
+#endif
+#if HL_CHECK_LEVEL >= 2
+        TM(write_after_free_caught),
+#endif
     };
     return cmocka_run_group_tests_name("slab", tests, NULL, NULL);
 }

@@ -10,7 +10,9 @@
  *   heap_pair/<allocator>/bytes:B/live:L    every heap allocator of the
  *        registry (firstfit-seed, slab, bump, ...) through its hl_allocator
  *        vtable; glibc through __libc_malloc/__libc_free; jemalloc through
- *        mallocx/sdallocx when it is loaded (see below).
+ *        mallocx/sdallocx, mimalloc through mi_malloc/mi_free_size and
+ *        tcmalloc through tc_malloc/tc_free_sized when they are loaded
+ *        (see below).
  *        B in 16 64 256 1024 4096, L in 0 1000.
  *   frame_pair/<allocator>/order:K/live:L   every frame allocator
  *        (bitmap-seed, bitmap-fast, buddy) through its vtable, a run of
@@ -46,6 +48,13 @@
  * through __libc_malloc, and the project allocators use their own arenas.
  * The report's context says which object serves malloc and mallocx.
  *
+ * mimalloc and tcmalloc (gperftools) are reached the same way: their
+ * benchmarks exist when mi_malloc/mi_free_size, tc_malloc/tc_free_sized
+ * are found; --with-baselines re-executes with jemalloc, mimalloc and
+ * tcmalloc preloaded (those installed, jemalloc first, so jemalloc serves
+ * malloc exactly as with --with-jemalloc).  Their prefixed entry points
+ * reach each library's own heap whichever library serves malloc.
+ *
  * Checked or sanitized builds (HL_CHECK_LEVEL > 0, HEAPLAB_SANITIZE, or
  * no optimization) are timed too, but warned about on stderr, in the
  * context (heaplab_build_warning) and in every label.
@@ -72,9 +81,12 @@
 #define HL_GB_BUILD_TYPE "unknown"
 #endif
 
-/* glibc's own entry points: ptmalloc even where malloc is interposed. */
-extern void *__libc_malloc(size_t bytes);
-extern void __libc_free(void *ptr);
+/* glibc's own entry points: ptmalloc even where malloc is interposed.
+ * Not linked by name: mimalloc and tcmalloc define __libc_malloc and
+ * __libc_free themselves, so with them preloaded the names would reach
+ * them.  glibc_resolve() takes them from libc.so.6's own symbol table. */
+static void *(*glibc_malloc)(size_t bytes);
+static void (*glibc_free)(void *ptr);
 
 #define MICRO_PAGE_BYTES ((size_t)4096)
 #define MICRO_MIB ((size_t)1 << 20)
@@ -95,6 +107,8 @@ enum subject_kind {
     SUBJ_PROJECT,  /* a registry allocator through its vtable */
     SUBJ_GLIBC,    /* __libc_malloc / __libc_free */
     SUBJ_JEMALLOC, /* mallocx / sdallocx found by dlsym */
+    SUBJ_SIZED,    /* a preloaded library's malloc / sized free (mimalloc,
+                      tcmalloc) found by dlsym */
     SUBJ_CACHE,    /* slab_cache_* of the slab allocator */
 };
 
@@ -102,12 +116,35 @@ struct subject {
     enum subject_kind kind;
     const char *name;                 /* in the benchmark name */
     const struct hl_allocator *a;     /* SUBJ_PROJECT; hl_slab for CACHE */
+    void *(*malloc_fn)(size_t bytes);            /* SUBJ_SIZED */
+    void (*sized_free_fn)(void *ptr, size_t bytes); /* SUBJ_SIZED */
     char label[512];                  /* which code serves the runs */
 };
 
 /* jemalloc's entry points, when loaded. */
 static void *(*je_mallocx)(size_t bytes, int flags);
 static void (*je_sdallocx)(void *ptr, size_t bytes, int flags);
+
+/* The preloadable baselines besides jemalloc: a malloc and a sized free
+ * with their own names, found by dlsym when the library is loaded. */
+struct sized_lib {
+    const char *name;       /* benchmark name and --with-NAME */
+    const char *malloc_sym; /* void *(size_t) */
+    const char *free_sym;   /* void (void *, size_t) */
+    const char *const *files; /* shared object file names, in order */
+    void *(*malloc_fn)(size_t bytes);
+    void (*sized_free_fn)(void *ptr, size_t bytes);
+};
+
+static const char *const mimalloc_files[] = {"libmimalloc.so.2",
+                                             "libmimalloc.so", NULL};
+static const char *const tcmalloc_files[] = {"libtcmalloc_minimal.so.4",
+                                             "libtcmalloc.so.4", NULL};
+
+static struct sized_lib sized_libs[] = {
+    {"mimalloc", "mi_malloc", "mi_free_size", mimalloc_files, NULL, NULL},
+    {"tcmalloc", "tc_malloc", "tc_free_sized", tcmalloc_files, NULL, NULL},
+};
 
 /* "" or the build warning; set once in main. */
 static const char *build_warning = "";
@@ -216,11 +253,11 @@ static int64_t glibc_pairs(size_t bytes, int64_t n, uint64_t *cycles)
     int64_t i;
     uint64_t t0 = hl_clock_start();
     for (i = 0; i < n; i++) {
-        void *p = __libc_malloc(bytes);
+        void *p = glibc_malloc(bytes);
         if (!p)
             break;
         hl_gb_do_not_optimize(p);
-        __libc_free(p);
+        glibc_free(p);
     }
     *cycles += hl_clock_stop() - t0;
     return i;
@@ -237,6 +274,25 @@ static int64_t jemalloc_pairs(size_t bytes, int64_t n, uint64_t *cycles)
             break;
         hl_gb_do_not_optimize(p);
         je_sdallocx(p, bytes, 0);
+    }
+    *cycles += hl_clock_stop() - t0;
+    return i;
+}
+
+/* n pairs through a sized-free library (mimalloc, tcmalloc). */
+static int64_t sized_pairs(const struct subject *sub, size_t bytes, int64_t n,
+                           uint64_t *cycles)
+{
+    void *(*m)(size_t) = sub->malloc_fn;
+    void (*f)(void *, size_t) = sub->sized_free_fn;
+    int64_t i;
+    uint64_t t0 = hl_clock_start();
+    for (i = 0; i < n; i++) {
+        void *p = m(bytes);
+        if (!p)
+            break;
+        hl_gb_do_not_optimize(p);
+        f(p, bytes);
     }
     *cycles += hl_clock_stop() - t0;
     return i;
@@ -366,11 +422,30 @@ static void bm_project(struct hl_gb_state *st, void *ctx)
     arena_unmap(&ar);
 }
 
-/* heap_pair on glibc or jemalloc.  args: (bytes, live). */
+/* One block from a library subject, or NULL. */
+static void *library_alloc(const struct subject *sub, size_t bytes)
+{
+    switch (sub->kind) {
+    case SUBJ_JEMALLOC: return je_mallocx(bytes, 0);
+    case SUBJ_SIZED: return sub->malloc_fn(bytes);
+    default: return glibc_malloc(bytes);
+    }
+}
+
+static void library_free(const struct subject *sub, void *p, size_t bytes)
+{
+    switch (sub->kind) {
+    case SUBJ_JEMALLOC: je_sdallocx(p, bytes, 0); break;
+    case SUBJ_SIZED: sub->sized_free_fn(p, bytes); break;
+    default: glibc_free(p); break;
+    }
+}
+
+/* heap_pair on glibc, jemalloc, mimalloc or tcmalloc.  args: (bytes,
+ * live). */
 static void bm_library(struct hl_gb_state *st, void *ctx)
 {
     const struct subject *sub = ctx;
-    bool je = sub->kind == SUBJ_JEMALLOC;
     size_t bytes = (size_t)hl_gb_range(st, 0);
     size_t live = (size_t)hl_gb_range(st, 1);
     void **held = calloc(live ? live : 1, sizeof *held);
@@ -383,7 +458,7 @@ static void bm_library(struct hl_gb_state *st, void *ctx)
         return;
     }
     while (nheld < live) {
-        void *p = je ? je_mallocx(bytes, 0) : __libc_malloc(bytes);
+        void *p = library_alloc(sub, bytes);
         if (!p) {
             hl_gb_skip_with_error(st, "the live set could not be allocated");
             break;
@@ -391,8 +466,11 @@ static void bm_library(struct hl_gb_state *st, void *ctx)
         held[nheld++] = p;
     }
     while ((n = hl_gb_next_batch(st, 0)) > 0) {
-        int64_t done = je ? jemalloc_pairs(bytes, n, &cycles)
-                          : glibc_pairs(bytes, n, &cycles);
+        int64_t done = sub->kind == SUBJ_JEMALLOC
+                           ? jemalloc_pairs(bytes, n, &cycles)
+                       : sub->kind == SUBJ_SIZED
+                           ? sized_pairs(sub, bytes, n, &cycles)
+                           : glibc_pairs(bytes, n, &cycles);
         if (done < n) {
             hl_gb_skip_with_error(st, "malloc returned NULL in the timed loop");
             break;
@@ -402,10 +480,7 @@ static void bm_library(struct hl_gb_state *st, void *ctx)
         report_run(st, sub, bytes, live, cycles);
     while (nheld) {
         void *p = held[--nheld];
-        if (je)
-            je_sdallocx(p, bytes, 0);
-        else
-            __libc_free(p);
+        library_free(sub, p, bytes);
     }
     free(held);
 }
@@ -542,7 +617,7 @@ static void register_all(bool have_jemalloc)
 
     struct subject *g = new_subject(SUBJ_GLIBC, "glibc", NULL);
     snprintf(what, sizeof what, "glibc ptmalloc via __libc_malloc/__libc_free "
-             "from %s", object_of_fn((void (*)(void))__libc_malloc));
+             "from %s", object_of_fn((void (*)(void))glibc_malloc));
     set_label(g, what);
     register_family("heap_pair", g, bm_library, heap_sizes,
                     MICRO_NELEMS(heap_sizes), pair_arg_names);
@@ -553,6 +628,21 @@ static void register_all(bool have_jemalloc)
                  "(preloaded)", object_of_fn((void (*)(void))je_mallocx));
         set_label(j, what);
         register_family("heap_pair", j, bm_library, heap_sizes,
+                        MICRO_NELEMS(heap_sizes), pair_arg_names);
+    }
+
+    for (size_t i = 0; i < MICRO_NELEMS(sized_libs); i++) {
+        struct sized_lib *l = &sized_libs[i];
+        if (!l->malloc_fn || !l->sized_free_fn)
+            continue;
+        struct subject *sub = new_subject(SUBJ_SIZED, l->name, NULL);
+        sub->malloc_fn = l->malloc_fn;
+        sub->sized_free_fn = l->sized_free_fn;
+        snprintf(what, sizeof what, "%s via %s/%s from %s (preloaded)",
+                 l->name, l->malloc_sym, l->free_sym,
+                 object_of_fn((void (*)(void))l->malloc_fn));
+        set_label(sub, what);
+        register_family("heap_pair", sub, bm_library, heap_sizes,
                         MICRO_NELEMS(heap_sizes), pair_arg_names);
     }
 
@@ -577,27 +667,64 @@ static const char *const jemalloc_paths[] = {
 
 #define MICRO_REEXEC_ENV "HEAPLAB_MICRO_PRELOADED"
 
-/* Are mallocx and sdallocx in the process? */
+/* glibc_malloc/glibc_free from libc.so.6 itself (not the first
+ * definition in the process).  Returns false if libc cannot be found. */
+static bool glibc_resolve(void)
+{
+    void *libc = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
+    if (!libc)
+        return false;
+    void *m = dlsym(libc, "__libc_malloc"), *f = dlsym(libc, "__libc_free");
+    memcpy(&glibc_malloc, &m, sizeof m);
+    memcpy(&glibc_free, &f, sizeof f);
+    return glibc_malloc && glibc_free;
+}
+
+/* Are mallocx and sdallocx in the process?  Also looks up the sized
+ * libraries' entry points (sized_libs). */
 static bool probe_jemalloc(void)
 {
     MICRO_SYM(je_mallocx, "mallocx");
     MICRO_SYM(je_sdallocx, "sdallocx");
+    for (size_t i = 0; i < MICRO_NELEMS(sized_libs); i++) {
+        MICRO_SYM(sized_libs[i].malloc_fn, sized_libs[i].malloc_sym);
+        MICRO_SYM(sized_libs[i].sized_free_fn, sized_libs[i].free_sym);
+    }
     return je_mallocx && je_sdallocx;
 }
 
-/* --with-jemalloc: re-execute this program with libjemalloc.so.2 in
- * LD_PRELOAD (in front of what is there).  Returns only on failure, with
- * the exit status to use. */
-static int reexec_with_jemalloc(char **argv)
+/* The installed file of one of `files` in the usual library folders, or
+ * NULL. */
+static const char *find_lib(const char *const *files, char *buf, size_t cap)
 {
+    static const char *const dirs[] = {
+        "/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib64",
+        "/usr/local/lib", "/usr/lib", NULL,
+    };
+    for (const char *const *f = files; *f; f++)
+        for (const char *const *d = dirs; *d; d++) {
+            int n = snprintf(buf, cap, "%s/%s", *d, *f);
+            if (n > 0 && (size_t)n < cap && access(buf, R_OK) == 0)
+                return buf;
+        }
+    return NULL;
+}
+
+/* --with-jemalloc: re-execute this program with libjemalloc.so.2 in
+ * LD_PRELOAD (in front of what is there); --with-baselines (all true):
+ * with mimalloc and tcmalloc after it too, those installed.  Returns only
+ * on failure, with the exit status to use. */
+static int reexec_with_jemalloc(char **argv, bool all)
+{
+    const char *flag = all ? "--with-baselines" : "--with-jemalloc";
     if (HL_GB_SANITIZE[0]) {
-        fprintf(stderr, "heaplab-micro: --with-jemalloc: refused in a "
-                        "sanitized build (the sanitizer owns malloc)\n");
+        fprintf(stderr, "heaplab-micro: %s: refused in a "
+                        "sanitized build (the sanitizer owns malloc)\n", flag);
         return 2;
     }
     if (getenv(MICRO_REEXEC_ENV)) {
-        fprintf(stderr, "heaplab-micro: --with-jemalloc: preloaded, but "
-                        "mallocx/sdallocx are still not found\n");
+        fprintf(stderr, "heaplab-micro: %s: preloaded, but "
+                        "mallocx/sdallocx are still not found\n", flag);
         return 1;
     }
     const char *lib = NULL;
@@ -605,17 +732,25 @@ static int reexec_with_jemalloc(char **argv)
         if (access(*p, R_OK) == 0)
             lib = *p;
     if (!lib) {
-        fprintf(stderr, "heaplab-micro: --with-jemalloc: libjemalloc.so.2 "
-                        "is not installed (Debian: libjemalloc2)\n");
+        fprintf(stderr, "heaplab-micro: %s: libjemalloc.so.2 "
+                        "is not installed (Debian: libjemalloc2)\n", flag);
         return 1;
+    }
+    char libs[1024];
+    size_t used = (size_t)snprintf(libs, sizeof libs, "%s", lib);
+    for (size_t i = 0; all && i < MICRO_NELEMS(sized_libs); i++) {
+        char buf[512];
+        const char *f = find_lib(sized_libs[i].files, buf, sizeof buf);
+        if (f && used < sizeof libs)
+            used += (size_t)snprintf(libs + used, sizeof libs - used, ":%s",
+                                     f);
     }
     const char *old = getenv("LD_PRELOAD");
     char preload[4096];
-    int len = snprintf(preload, sizeof preload, "%s%s%s", lib,
+    int len = snprintf(preload, sizeof preload, "%s%s%s", libs,
                        old && old[0] ? ":" : "", old ? old : "");
-    if (len < 0 || (size_t)len >= sizeof preload) {
-        fprintf(stderr,
-                "heaplab-micro: --with-jemalloc: LD_PRELOAD too long\n");
+    if (used >= sizeof libs || len < 0 || (size_t)len >= sizeof preload) {
+        fprintf(stderr, "heaplab-micro: %s: LD_PRELOAD too long\n", flag);
         return 1;
     }
     setenv("LD_PRELOAD", preload, 1);
@@ -646,13 +781,15 @@ static const char *find_build_warning(void)
 static void print_help(void)
 {
     printf(
-        "usage: heaplab-micro [--with-jemalloc] [Google Benchmark flags]\n"
+        "usage: heaplab-micro [--with-jemalloc | --with-baselines] "
+        "[Google Benchmark flags]\n"
         "\n"
         "Micro-benchmarks of heaplab's allocators through Google Benchmark:\n"
         "  heap_pair/<allocator>/bytes:B/live:L   alloc+free of B bytes with "
         "L\n"
         "      other blocks live; the registry's heap allocators, glibc\n"
-        "      (__libc_malloc), jemalloc (mallocx, only when loaded)\n"
+        "      (__libc_malloc), jemalloc (mallocx), mimalloc (mi_malloc),\n"
+        "      tcmalloc (tc_malloc): these three only when loaded\n"
         "  frame_pair/<allocator>/order:K/live:L  alloc+free of 2^K frames\n"
         "  cache_pair/slab/obj_bytes:B/live:L     slab_cache_alloc+free\n"
         "Counters: tsc_cycles_per_pair (rdtsc ticks), items_per_second "
@@ -665,6 +802,9 @@ static void print_help(void)
         "  --with-jemalloc   re-run this program with that preload (then\n"
         "                    jemalloc also serves Google Benchmark itself;\n"
         "                    glibc runs still reach ptmalloc directly)\n"
+        "  --with-baselines  the same with mimalloc and tcmalloc preloaded\n"
+        "                    after jemalloc (those installed), so that\n"
+        "                    heap_pair/mimalloc and heap_pair/tcmalloc run\n"
         "\n"
         "Exit status: 0 ok; 1 a benchmark failed or none matched the "
         "filter;\n2 an unknown argument.  Timing a checked or sanitized "
@@ -683,15 +823,23 @@ static void print_help(void)
 int main(int argc, char **argv)
 {
     /* Our one flag; everything else goes to Google Benchmark. */
-    bool with_jemalloc = false;
-    for (int i = 1; i < argc; i++)
+    bool with_jemalloc = false, with_baselines = false;
+    for (int i = 1; i < argc; i++) {
         with_jemalloc |= !strcmp(argv[i], "--with-jemalloc");
+        with_baselines |= !strcmp(argv[i], "--with-baselines");
+    }
+    if (!glibc_resolve()) {
+        fprintf(stderr, "heaplab-micro: __libc_malloc/__libc_free not found "
+                        "in libc.so.6\n");
+        return 1;
+    }
     bool have_jemalloc = probe_jemalloc();
-    if (with_jemalloc && !have_jemalloc)
-        return reexec_with_jemalloc(argv);
+    if ((with_jemalloc || with_baselines) && !have_jemalloc)
+        return reexec_with_jemalloc(argv, with_baselines);
     int n_left = 1;
     for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--with-jemalloc"))
+        if (strcmp(argv[i], "--with-jemalloc") &&
+            strcmp(argv[i], "--with-baselines"))
             argv[n_left++] = argv[i];
     argv[n_left] = NULL;
     argc = n_left;
@@ -717,6 +865,18 @@ int main(int argc, char **argv)
                  "(run with --with-jemalloc or LD_PRELOAD=libjemalloc.so.2)");
     }
     hl_gb_add_context("heaplab_jemalloc", buf);
+    for (size_t i = 0; i < MICRO_NELEMS(sized_libs); i++) {
+        const struct sized_lib *l = &sized_libs[i];
+        char key[64];
+        snprintf(key, sizeof key, "heaplab_%s", l->name);
+        if (l->malloc_fn && l->sized_free_fn)
+            snprintf(buf, sizeof buf, "loaded: %s from %s", l->malloc_sym,
+                     object_of_fn((void (*)(void))l->malloc_fn));
+        else
+            snprintf(buf, sizeof buf, "not loaded: no %s benchmarks (run "
+                     "with --with-baselines)", l->name);
+        hl_gb_add_context(key, buf);
+    }
     const char *preload = getenv("LD_PRELOAD");
     hl_gb_add_context("heaplab_ld_preload",
                       preload && preload[0] ? preload : "none");

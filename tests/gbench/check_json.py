@@ -35,9 +35,13 @@ def label_ok(name, label):
     """Does the label name the code that served the benchmark `name`?"""
     kind, alloc = name.split("/")[0:2]
     if alloc == "glibc":
-        return "__libc_malloc" in label and "libc.so" in label
+        return "__libc_malloc" in label and "/libc.so" in label
     if alloc == "jemalloc":
         return "mallocx" in label and "libjemalloc" in label
+    if alloc == "mimalloc":
+        return "mi_malloc" in label and "libmimalloc" in label
+    if alloc == "tcmalloc":
+        return "tc_malloc" in label and "libtcmalloc" in label
     if kind == "cache_pair":
         return "slab_cache_alloc" in label
     return ("heaplab %s " % alloc) in label

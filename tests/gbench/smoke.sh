@@ -5,14 +5,18 @@
 # (check_json.py), and how jemalloc is reached (--with-jemalloc,
 # LD_PRELOAD) or refused (sanitized builds).
 #
-# usage: smoke.sh HEAPLAB_MICRO SANITIZE CHECK_LEVEL JEMALLOC_LIB
+# usage: smoke.sh HEAPLAB_MICRO SANITIZE CHECK_LEVEL JEMALLOC_LIB [MIMALLOC_LIB TCMALLOC_LIB]
 #   SANITIZE      HEAPLAB_SANITIZE of the build ("" for none)
 #   CHECK_LEVEL   HEAPLAB_CHECK_LEVEL of the build
 #   JEMALLOC_LIB  path of libjemalloc.so.2, or "" if not installed
+#   MIMALLOC_LIB, TCMALLOC_LIB  the same for libmimalloc.so.2 and
+#                 libtcmalloc_minimal.so.4 (--with-baselines)
 B=${1:?usage: $0 HEAPLAB_MICRO SANITIZE CHECK_LEVEL JEMALLOC_LIB}
 SANITIZE=${2-}
 CHECK_LEVEL=${3:-0}
 JE_LIB=${4-}
+MI_LIB=${5-}
+TC_LIB=${6-}
 source "$(dirname "$0")/lib.sh"
 
 PY=$(find_python json)
@@ -113,6 +117,22 @@ elif [ -n "$JE_LIB" ]; then
 else
   expect_rc 1 "--with-jemalloc without jemalloc installed" "$B" --with-jemalloc \
     --benchmark_filter=nothing
+fi
+
+# ---- --with-baselines: mimalloc and tcmalloc beside jemalloc ------------------
+if [ -z "$SANITIZE" ] && [ -n "$JE_LIB" ]; then
+  libs=glibc
+  [ -n "$MI_LIB" ] && libs="$libs|mimalloc"
+  [ -n "$TC_LIB" ] && libs="$libs|tcmalloc"
+  expect=()
+  for a in ${libs//|/ }; do expect+=("heap_pair/$a/bytes:64/live:0"); done
+  expect_rc 0 "--with-baselines run" "$B" --with-baselines "$MIN" \
+    "--benchmark_filter=^heap_pair/($libs)/bytes:64/live:0\$" \
+    "--benchmark_out=$TMP/base.json" --benchmark_out_format=json
+  # glibc must still be ptmalloc (mimalloc and tcmalloc define
+  # __libc_malloc too): check_json.py wants libc.so in its label.
+  "$PY" "$HERE/check_json.py" "$TMP/base.json" --expect "${expect[@]}" \
+    --jemalloc yes --warning "$WARN" && pass || fail "base.json (above)"
 fi
 
 finish

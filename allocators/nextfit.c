@@ -1,0 +1,28 @@
+/*
+ * nextfit.c — the seed's first-fit heap with the next-fit policy (registry
+ * name "nextfit"): firstfit.c's block layout, list, splitting and
+ * coalescing, checks and accounting; only the choice of block differs
+ * (firstfit.h, "Fit policies").  Knuth's next fit: the search starts
+ * where the last one stopped (the rover) and wraps around.
+ */
+#include "allocators/nextfit.h"
+
+static enum hl_status vt_init(void *state, void *base, size_t bytes)
+{
+    return ffh_init_policy(state, base, bytes, FFH_NEXT_FIT);
+}
+
+const struct hl_allocator hl_nextfit = {
+    .name = "nextfit",
+    .summary = "the seed heap with next fit: first free block from a roving pointer, O(n) alloc and free",
+    .family = HL_FAMILY_HEAP,
+    .flags = 0,
+    .state_bytes = sizeof(struct ffh_heap),
+    .align_bytes = HL_HEAP_ALIGN,
+    .init = vt_init,
+    .alloc = ffh_vt_alloc,
+    .free = ffh_vt_free,
+    .stats = ffh_vt_stats,
+    .reclaim = NULL,
+    .check = ffh_vt_check,
+};
