@@ -29,7 +29,7 @@
 #include "bench/host/summary.h"
 #include "bench/host/sysinfo.h"
 
-#define RUN_DEFAULT_REPS 3u
+#define RUN_DEFAULT_REPS 2u
 #define RUN_DEFAULT_LAUNCHES 5u
 #define RUN_DEFAULT_MIN_TIME_S 0.01
 #define RUN_DEFAULT_RETRIES 2u
@@ -37,7 +37,7 @@
 #define RUN_MAX_MIN_TIME_S 60.0
 #define RUN_MAX_JOBS 64u
 #define RUN_DEFAULT_DET_REPS 1u
-#define RUN_DEFAULT_OPS 30000u
+#define RUN_DEFAULT_OPS 10000u
 #define RUN_DEFAULT_SEED 1u
 #define RUN_DEFAULT_OUT "results"
 #define RUN_MAX_LIST 64u
@@ -72,7 +72,7 @@ static const char run_usage[] =
     "                     every installed baseline; see heaplab list;\n"
     "                     baselines run on the host only)\n"
     "  --workloads LIST   comma list (default: every workload)\n"
-    "  --reps N           repetitions per launch, 1..1000 (default 3)\n"
+    "  --reps N           repetitions per launch, 1..1000 (default 2)\n"
     "  --launches L       launches (child processes) per TSC cell, 1..1000\n"
     "                     (default 5)\n"
     "  --min-time SEC     each timed pass repeats the stream until it has\n"
@@ -94,7 +94,7 @@ static const char run_usage[] =
     "                     of timing (instructions, icount): their figures\n"
     "                     repeat exactly, 1..1000 (default 1)\n"
     "  --ops N            ops per stream: scales each workload's size\n"
-    "                     parameters, 1..1000000000 (default 30000)\n"
+    "                     parameters, 1..1000000000 (default 10000)\n"
     "  --seed S           workload seed, 0..2^64-1 (default 1)\n"
     "  --out DIR          the folder the run folder goes in (default\n"
     "                     results/; created if missing)\n"
