@@ -1316,7 +1316,8 @@ static size_t vt_check(const void *state, struct hl_violation *first)
 
 const struct hl_allocator hl_slab = {
     .name = slab_name,
-    .summary = "Bonwick slab caches (16..2048 B classes) over buddy pages",
+    .summary = "Bonwick slab caches (16..2048 B classes) with magazines, "
+               "over buddy pages",
     .family = HL_FAMILY_HEAP,
     .flags = 0,
     .state_bytes = sizeof(struct slab),
