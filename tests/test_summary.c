@@ -123,7 +123,9 @@ static void two_cells_by_hand(void **state)
               "cycles_per_op_median,cycles_per_op_ci_lo,cycles_per_op_ci_hi,"
               "cycles_per_op_var_between_share,p99_median,p99_ci_lo,"
               "p99_ci_hi,harness_floor_median,harness_floor_ci_lo,"
-              "harness_floor_ci_hi,ci_level,target_ci_pct,ci_met");
+              "harness_floor_ci_hi,raw_cycles_per_op_median,"
+              "raw_cycles_per_op_ci_lo,raw_cycles_per_op_ci_hi,ci_level,"
+              "target_ci_pct,ci_met");
     /* slab: 2 launches, 6 reps, 6 with figures, worst status failed, 1
      * disturbed, median 16; the interval lies inside [10, 22], the
      * extremes of the launches */

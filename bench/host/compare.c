@@ -74,16 +74,27 @@ void cmp_load(const char *dir, struct rc_run *run)
         cli_usage_fail("%s", err);
 }
 
-static struct hl_ci cell_ci(const struct rc_cell *c)
+static struct hl_ci cell_ci(const struct rc_cell *c, enum rc_fig fig)
 {
     struct rc_levels lv;
     struct hl_ci ci = {NAN, NAN, NAN};
-    if (!rc_levels_of(c, RC_CYCLES, &lv))
+    if (!rc_levels_of(c, fig, &lv))
         cli_fail("out of memory");
     ci = hl_levels_ci(lv.l, lv.n, HL_SUMMARY_CI_LEVEL, HL_BOOT_B,
                       HL_BOOT_SEED);
     rc_levels_free(&lv);
     return ci;
+}
+
+/* The median over launches of figure fig (no interval), NaN if none. */
+static double cell_median(const struct rc_cell *c, enum rc_fig fig)
+{
+    struct rc_levels lv;
+    if (!rc_levels_of(c, fig, &lv))
+        cli_fail("out of memory");
+    double m = lv.n ? hl_levels_median(lv.l, lv.n) : NAN;
+    rc_levels_free(&lv);
+    return m;
 }
 
 static bool inside(double v, struct hl_ci ci)
@@ -96,10 +107,12 @@ void cmp_pair_of(const struct rc_cell *a, const struct rc_cell *b,
 {
     out->a = a;
     out->b = b;
-    out->ca = cell_ci(a);
-    out->cb = cell_ci(b);
+    out->ca = cell_ci(a, RC_CYCLES);
+    out->cb = cell_ci(b, RC_CYCLES);
     out->dev_pct = out->ca.est != 0 ? (out->cb.est / out->ca.est - 1) * 100
                                     : NAN;
+    double ra = cell_median(a, RC_RAW), rb = cell_median(b, RC_RAW);
+    out->raw_dev_pct = ra != 0 ? (rb / ra - 1) * 100 : NAN;
     out->a_in_b = inside(out->ca.est, out->cb);
     out->b_in_a = inside(out->cb.est, out->ca);
 }

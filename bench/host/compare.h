@@ -22,6 +22,9 @@ struct cmp_pair {
     double dev_pct;       /* (median B / median A - 1) x 100; NaN if
                              either has no figures or A's is 0 */
     bool a_in_b, b_in_a;  /* A's median inside B's CI, and B's in A's */
+    double raw_dev_pct;   /* the same deviation of raw_cycles_per_op (the
+                             allocator's stream before the floor is
+                             subtracted); NaN without raw figures */
 };
 
 void cmp_pair_of(const struct rc_cell *a, const struct rc_cell *b,

@@ -2160,13 +2160,23 @@ static void fig_ratio(const char *fam, enum unit u, const struct hl_ratio *r,
                     put_num(dat, ci.hi);
                 }
                 fprintf(dat, " # %s\n", c->inst->label);
-                vmin = fmin(vmin, fmin(ci.est, ci.lo));
+                /* a log axis shows positive ratios only (a net cost can
+                 * be <= 0 for an allocator as cheap as the floor; gnuplot
+                 * leaves such points and bar ends out) */
+                if (ci.est > 0)
+                    vmin = fmin(vmin, ci.est);
+                if (ci.lo > 0)
+                    vmin = fmin(vmin, ci.lo);
                 vmax = fmax(vmax, fmax(ci.est, ci.hi));
             }
     }
     double top = pre_series(pre, &ss, cells, ncells, NULL, true);
     pre_categories(pre, cats, ncat);
     /* a log axis: 2x faster and 2x slower lie equally far from 1 */
+    if (!isfinite(vmin) || vmin <= 0 || vmax <= 0) {
+        vmin = 0.5; /* nothing positive to draw: an axis around 1 */
+        vmax = 2;
+    }
     double xmin = vmin / 1.15, xmax = vmax * 1.15;
     bool wide = xmax / xmin >= 2;
     if (wide) { /* to powers of two, each one a tic */
@@ -2182,8 +2192,12 @@ static void fig_ratio(const char *fam, enum unit u, const struct hl_ratio *r,
     fprintf(pre, "\nxtics_spec = \"(");
     bool first = true;
     if (wide) {
-        for (int e = (int)floor(log2(xmin)); e <= (int)ceil(log2(xmax)); e++) {
-            double v = ldexp(1.0, e);
+        /* every power of two, or of 10 when they would crowd */
+        bool tens = xmax / xmin > 256;
+        double lo = tens ? floor(log10(xmin)) : floor(log2(xmin));
+        double hi = tens ? ceil(log10(xmax)) : ceil(log2(xmax));
+        for (int e = (int)lo; e <= (int)hi; e++) {
+            double v = tens ? pow(10.0, e) : ldexp(1.0, e);
             if (v < xmin || v > xmax)
                 continue;
             fprintf(pre, "%s%g", first ? "" : ", ", v);

@@ -56,6 +56,11 @@ struct totals {
     size_t both, only_a, only_b;
     size_t with_fig; /* cells with figures in both runs */
     size_t with_dev, close, far, a_in_b, b_in_a, each_in_other;
+    /* the cells of a timing clock (tsc, tsc-tcg, tsc-kvm) alone, whose
+     * figures can differ at all; and their raw figures (before the
+     * floor is subtracted) */
+    size_t timed, timed_close, timed_far, raw_dev, raw_close, raw_far;
+    double timed_worst, raw_worst;
     double worst;
     char worst_cell[256];
     size_t ratios, verdicts_equal;
@@ -93,6 +98,21 @@ static void per_cell(const struct rc_run *a, const struct rc_run *b,
                          ca->k[RC_ALLOCATOR], ca->k[RC_WORKLOAD],
                          cmp_where(ca, w, sizeof w), ca->k[RC_PARAMS]);
             }
+        }
+        bool timed = strncmp(ca->k[RC_CLOCK], "tsc", 3) == 0;
+        if (timed && !isnan(p.dev_pct)) {
+            double d = fabs(p.dev_pct);
+            t->timed++;
+            t->timed_close += d <= REPEAT_CLOSE_PCT;
+            t->timed_far += d > REPEAT_FAR_PCT;
+            t->timed_worst = fmax(t->timed_worst, d);
+        }
+        if (timed && !isnan(p.raw_dev_pct)) {
+            double d = fabs(p.raw_dev_pct);
+            t->raw_dev++;
+            t->raw_close += d <= REPEAT_CLOSE_PCT;
+            t->raw_far += d > REPEAT_FAR_PCT;
+            t->raw_worst = fmax(t->raw_worst, d);
         }
         t->with_fig += !isnan(p.ca.est) && !isnan(p.cb.est);
         t->a_in_b += p.a_in_b;
@@ -224,6 +244,14 @@ int cmd_repeat(int argc, char **argv)
         printf("  %-28s -\n", "largest deviation");
     snprintf(label, sizeof label, "beyond %.0f %%", REPEAT_FAR_PCT);
     printf("  %-28s %zu of %zu\n", label, t.far, t.with_dev);
+    printf("  %-28s within %.0f %%: %zu of %zu (%.1f %%); beyond %.0f %%: "
+           "%zu; largest %.1f %%\n", "timed cells (tsc) only",
+           REPEAT_CLOSE_PCT, t.timed_close, t.timed, pct(t.timed_close, t.timed),
+           REPEAT_FAR_PCT, t.timed_far, t.timed_worst);
+    printf("  %-28s within %.0f %%: %zu of %zu (%.1f %%); beyond %.0f %%: "
+           "%zu; largest %.1f %%\n", "  raw, before the floor",
+           REPEAT_CLOSE_PCT, t.raw_close, t.raw_dev, pct(t.raw_close, t.raw_dev),
+           REPEAT_FAR_PCT, t.raw_far, t.raw_worst);
     printf("  %-28s both ways %zu of %zu (A in B: %zu, B in A: %zu)\n",
            "median in the other's CI", t.each_in_other, t.with_fig,
            t.a_in_b, t.b_in_a);

@@ -43,7 +43,7 @@ static const struct {
 
 static const int fig_cols[RC_FIGS] = {
     [RC_CYCLES] = COL_CYCLES_PER_OP, [RC_P99] = COL_P99,
-    [RC_FLOOR] = COL_HARNESS_FLOOR};
+    [RC_FLOOR] = COL_HARNESS_FLOOR, [RC_RAW] = COL_RAW_CYCLES_PER_OP};
 
 static const char *const status_names[] = {
     [RC_OK] = "ok", [RC_FAILED] = "failed", [RC_ERROR] = "error",

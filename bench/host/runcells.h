@@ -32,7 +32,7 @@ enum rc_key {
 };
 
 /* The figures a summary treats with the two-level statistics. */
-enum rc_fig { RC_CYCLES, RC_P99, RC_FLOOR, RC_FIGS };
+enum rc_fig { RC_CYCLES, RC_P99, RC_FLOOR, RC_RAW, RC_FIGS };
 
 /* Status ranks, best first: a cell's status is its worst rep's. */
 enum rc_status { RC_OK, RC_FAILED, RC_ERROR, RC_TIMEOUT, RC_CRASHED };

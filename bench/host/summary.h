@@ -28,7 +28,9 @@
     X(disturbed) X(cycles_per_op_median) X(cycles_per_op_ci_lo)               \
     X(cycles_per_op_ci_hi) X(cycles_per_op_var_between_share) X(p99_median)   \
     X(p99_ci_lo) X(p99_ci_hi) X(harness_floor_median) X(harness_floor_ci_lo)  \
-    X(harness_floor_ci_hi) X(ci_level) X(target_ci_pct) X(ci_met)
+    X(harness_floor_ci_hi) X(raw_cycles_per_op_median)                        \
+    X(raw_cycles_per_op_ci_lo) X(raw_cycles_per_op_ci_hi) X(ci_level)         \
+    X(target_ci_pct) X(ci_met)
 
 /* The CI level of every summary, ratio and verdict. */
 #define HL_SUMMARY_CI_LEVEL 0.95

@@ -18,12 +18,12 @@ B=$TMP/fixture-b
 check "summary exits 0" test $? -eq 0
 S=$A/summary.csv
 check "summary.csv header" test "$(head -n 1 "$S")" = \
-  "run_id,env,accel,clock,allocator,family,workload,params,sweep,seed,launches,reps,n,status,disturbed,cycles_per_op_median,cycles_per_op_ci_lo,cycles_per_op_ci_hi,cycles_per_op_var_between_share,p99_median,p99_ci_lo,p99_ci_hi,harness_floor_median,harness_floor_ci_lo,harness_floor_ci_hi,ci_level,target_ci_pct,ci_met"
+  "run_id,env,accel,clock,allocator,family,workload,params,sweep,seed,launches,reps,n,status,disturbed,cycles_per_op_median,cycles_per_op_ci_lo,cycles_per_op_ci_hi,cycles_per_op_var_between_share,p99_median,p99_ci_lo,p99_ci_hi,harness_floor_median,harness_floor_ci_lo,harness_floor_ci_hi,raw_cycles_per_op_median,raw_cycles_per_op_ci_lo,raw_cycles_per_op_ci_hi,ci_level,target_ci_pct,ci_met"
 check "summary.csv: 16 cells" test "$(tail -n +2 "$S" | wc -l)" -eq 16
 check "summary.csv: bump fifo tsc: 4 launches, 12 reps, 11 with figures, crashed" \
   grep -q '^fixture-a,host,none,tsc,bump,heap,fifo,"n=100,size=64",,1,4,12,11,crashed,0,' "$S"
 check "summary.csv: instructions cells: 1 launch, exact, floor 12" \
-  grep -q '^fixture-a,host,none,instructions,slab,heap,lifo,"n=100,size=64",,1,1,3,3,ok,0,300.000,300.000,300.000,,,,,12.000,12.000,12.000,0.95,50,yes$' "$S"
+  grep -q '^fixture-a,host,none,instructions,slab,heap,lifo,"n=100,size=64",,1,1,3,3,ok,0,300.000,300.000,300.000,,,,,12.000,12.000,12.000,312.000,312.000,312.000,0.95,50,yes$' "$S"
 check "summary.csv: every cell meets 50 %" test "$(awk -F, 'NR > 1 && $NF != "yes"' "$S" | wc -l)" -eq 0
 check "summary table" grep -Eq '^jemalloc +lifo +host tsc +4 +12 ok' "$TMP/sum.out"
 cp "$S" "$TMP/sum.first"

@@ -18,7 +18,7 @@ A=$(run_dir "$TMP/a"); B=$(run_dir "$TMP/b"); C=$(run_dir "$TMP/c")
 CELLS_HEADER='run_id,env,accel,clock,allocator,family,workload,params,seed,rep,status,ops,workload_checksum,placement_checksum,cycles_per_op,p50,p90,p99,p999,max,timer_overhead,peak_live_bytes,peak_footprint_bytes,frag_internal,frag_external,failed_allocs,leaks,faults,sweep,launch,raw_cycles_per_op,harness_floor,stream_repeats,invol_switches,migrations,steal_ticks,attempts,disturbed'
 LAT_HEADER='run_id,env,allocator,workload,params,seed,rep,bucket_lo,bucket_hi,count'
 TL_HEADER='run_id,env,allocator,workload,params,seed,rep,op_index,live_bytes,held_bytes,free_bytes,largest_free_bytes,meta_bytes'
-SUM_HEADER='run_id,env,accel,clock,allocator,family,workload,params,sweep,seed,launches,reps,n,status,disturbed,cycles_per_op_median,cycles_per_op_ci_lo,cycles_per_op_ci_hi,cycles_per_op_var_between_share,p99_median,p99_ci_lo,p99_ci_hi,harness_floor_median,harness_floor_ci_lo,harness_floor_ci_hi,ci_level,target_ci_pct,ci_met'
+SUM_HEADER='run_id,env,accel,clock,allocator,family,workload,params,sweep,seed,launches,reps,n,status,disturbed,cycles_per_op_median,cycles_per_op_ci_lo,cycles_per_op_ci_hi,cycles_per_op_var_between_share,p99_median,p99_ci_lo,p99_ci_hi,harness_floor_median,harness_floor_ci_lo,harness_floor_ci_hi,raw_cycles_per_op_median,raw_cycles_per_op_ci_lo,raw_cycles_per_op_ci_hi,ci_level,target_ci_pct,ci_met'
 check "cells.csv header" [ "$(head -n 1 "$A/cells.csv")" = "$CELLS_HEADER" ]
 check "latency.csv header" [ "$(head -n 1 "$A/latency.csv")" = "$LAT_HEADER" ]
 check "timeline.csv header" [ "$(head -n 1 "$A/timeline.csv")" = "$TL_HEADER" ]
