@@ -291,29 +291,38 @@ static int compare_baseline(const char *dir, const char *baseline)
     return CLI_EXIT_OK;
 }
 
-int cmd_compare(int argc, char **argv)
+int cmp_args(int argc, char **argv, const char *cmd, const char *usage,
+             const char *dirs[2], const char **baseline)
 {
-    const char *dirs[2], *baseline = NULL;
     int ndirs = 0;
+    *baseline = NULL;
     for (int i = 2; i < argc; i++) {
         if (cli_is_help(argv[i])) {
-            fputs(compare_usage, stdout);
-            return CLI_EXIT_OK;
+            fputs(usage, stdout);
+            exit(CLI_EXIT_OK);
         }
         if (!strcmp(argv[i], "--baseline")) {
-            baseline = cli_value(argc, argv, &i);
-            if (!baseline[0])
+            *baseline = cli_value(argc, argv, &i);
+            if (!(*baseline)[0])
                 cli_usage_fail("bad value for --baseline: ''");
             continue;
         }
         if (argv[i][0] == '-')
-            cli_usage_fail("unknown option '%s' for compare (see heaplab "
-                           "compare --help)", argv[i]);
+            cli_usage_fail("unknown option '%s' for %s (see heaplab %s "
+                           "--help)", argv[i], cmd, cmd);
         if (ndirs == 2)
-            cli_usage_fail("unexpected argument '%s' for compare (two run "
-                           "folders)", argv[i]);
+            cli_usage_fail("unexpected argument '%s' for %s (two run "
+                           "folders)", argv[i], cmd);
         dirs[ndirs++] = argv[i];
     }
+    return ndirs;
+}
+
+int cmd_compare(int argc, char **argv)
+{
+    const char *dirs[2], *baseline;
+    int ndirs = cmp_args(argc, argv, "compare", compare_usage, dirs,
+                         &baseline);
     if (baseline) {
         if (ndirs != 1)
             cli_usage_fail("compare --baseline needs one run folder (see "

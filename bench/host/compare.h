@@ -33,6 +33,12 @@ void cmp_pair_of(const struct rc_cell *a, const struct rc_cell *b,
 /* "env/clock", with " sweep=K" for a sweep point, into buf. */
 const char *cmp_where(const struct rc_cell *c, char *buf, size_t cap);
 
+/* The arguments of compare and repeat: up to two run folders and
+ * --baseline NAME; prints usage and exits 0 on --help, exits 2 naming a
+ * bad argument.  Returns how many folders were named. */
+int cmp_args(int argc, char **argv, const char *cmd, const char *usage,
+             const char *dirs[2], const char **baseline);
+
 struct hl_ratio; /* ratios.h */
 
 /* Print ratios r[0..n) as compare --baseline's table on stdout. */

@@ -3,6 +3,8 @@
  */
 #include "bench/host/csvline.h"
 
+#include <string.h>
+
 #include <stdbool.h>
 
 int csv_split(char *line, char **fields, int max)
@@ -43,4 +45,19 @@ int csv_split(char *line, char **fields, int max)
             return n;
         r++;
     }
+}
+
+void csv_put_field(FILE *f, const char *s)
+{
+    if (!s[strcspn(s, ",\"\r\n")]) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
 }

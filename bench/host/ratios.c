@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "bench/host/csvline.h"
 #include <unistd.h>
 
 #include "bench/host/summary.h"
@@ -94,20 +96,6 @@ size_t hl_ratios(const struct rc_run *run, const char *baseline,
     return n;
 }
 
-static void put_field(FILE *f, const char *s)
-{
-    if (!s[strcspn(s, ",\"\r\n")]) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
 
 static void put_num(FILE *f, double v)
 {
@@ -137,10 +125,10 @@ int hl_ratios_write(const char *run_dir, const struct hl_ratio *r, size_t n,
         for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
             if (k)
                 fputc(',', f);
-            put_field(f, r[i].cell->k[keys[k]]);
+            csv_put_field(f, r[i].cell->k[keys[k]]);
         }
         fputc(',', f);
-        put_field(f, r[i].base->k[RC_ALLOCATOR]);
+        csv_put_field(f, r[i].base->k[RC_ALLOCATOR]);
         fprintf(f, ",%zu", r[i].pairs);
         put_num(f, r[i].ratio.est);
         put_num(f, r[i].ratio.lo);

@@ -183,27 +183,8 @@ static double pct(size_t k, size_t n)
 
 int cmd_repeat(int argc, char **argv)
 {
-    const char *dirs[2], *baseline = NULL;
-    int ndirs = 0;
-    for (int i = 2; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
-            fputs(repeat_usage, stdout);
-            return CLI_EXIT_OK;
-        }
-        if (!strcmp(argv[i], "--baseline")) {
-            baseline = cli_value(argc, argv, &i);
-            if (!baseline[0])
-                cli_usage_fail("bad value for --baseline: ''");
-            continue;
-        }
-        if (argv[i][0] == '-')
-            cli_usage_fail("unknown option '%s' for repeat (see heaplab "
-                           "repeat --help)", argv[i]);
-        if (ndirs == 2)
-            cli_usage_fail("unexpected argument '%s' for repeat (two run "
-                           "folders)", argv[i]);
-        dirs[ndirs++] = argv[i];
-    }
+    const char *dirs[2], *baseline;
+    int ndirs = cmp_args(argc, argv, "repeat", repeat_usage, dirs, &baseline);
     if (ndirs != 2)
         cli_usage_fail("repeat needs two run folders (see heaplab repeat "
                        "--help)");

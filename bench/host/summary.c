@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "bench/host/csvline.h"
 #include <unistd.h>
 
 static const char summary_header[] =
@@ -55,21 +57,6 @@ void hl_summarize_cell(const struct rc_cell *c, double target_ci_pct,
 
 /* ---- writing ------------------------------------------------------------- */
 
-/* One CSV field: quoted if it holds a comma, a quote or a line end. */
-static void put_field(FILE *f, const char *s)
-{
-    if (!s[strcspn(s, ",\"\r\n")]) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
 
 static void put_num(FILE *f, double v, const char *fmt)
 {
@@ -84,7 +71,7 @@ static void put_row(FILE *f, const struct rc_cell *c,
     for (int k = 0; k < RC_KEYS; k++) {
         if (k)
             fputc(',', f);
-        put_field(f, c->k[k]);
+        csv_put_field(f, c->k[k]);
     }
     fprintf(f, ",%zu,%zu,%zu,%s,%zu", s->launches, c->rows, c->n,
             rc_status_str(c->status), c->disturbed);
