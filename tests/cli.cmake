@@ -9,5 +9,5 @@ foreach(t run_csv crash_timeout isolation bad_input smoke clock_sweep launches
   add_test(NAME cli_${t}
            COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/${t}.sh
                    $<TARGET_FILE:heaplab> $<TARGET_FILE:heaplab-testbuild>)
-  set_tests_properties(cli_${t} PROPERTIES LABELS cli TIMEOUT 300)
+  set_tests_properties(cli_${t} PROPERTIES LABELS cli TIMEOUT 600)
 endforeach()
