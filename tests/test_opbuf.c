@@ -25,7 +25,7 @@ static void fill_in_chunks_is_the_stream(void **st)
         hl_wl_defaults(*w, &p);
         hl_wl_scale_ops(*w, &p, 3000);
         size_t scratch_bytes = (*w)->scratch_bytes(&p);
-        void *scratch = aligned_alloc(16, scratch_bytes + 16);
+        void *scratch = aligned_alloc(16, (scratch_bytes + 31) / 16 * 16);
         assert_non_null(scratch);
         uint64_t want = hl_wl_checksum(*w, &p, 5, scratch, scratch_bytes);
         uint64_t total = (*w)->total_ops(&p);
