@@ -460,6 +460,15 @@ static bool run_cell(const struct kb_opts *o, unsigned index, const struct hl_al
     probe_u64("timer_overhead_min", cal.overhead_min);
     probe_u64("timer_resolution", cal.resolution);
 
+    uint64_t need = hl_wl_region_bytes(w, params);
+    if (need > o->region_bytes) {
+        char why[160];
+        con_snprintf(why, sizeof why, "the stream holds up to %llu bytes of frames: it needs "
+                     "a %llu-byte region, the kernel's is %llu bytes", w->peak_frame_bytes(params),
+                     need, (uint64_t)o->region_bytes);
+        cell_end(index, false, why);
+        return false;
+    }
     uint64_t nslots = w->slots(params);
     size_t scratch_bytes = w->scratch_bytes(params);
     uint64_t total_ops = w->total_ops(params);

@@ -275,6 +275,12 @@ static void fc_scale(struct hl_wl_params *p, uint64_t ops)
 
 CHURN_VTABLE(fc)
 
+/* Every live frame at once, the fill's peak. */
+static uint64_t fc_peak_frames(const struct hl_wl_params *p)
+{
+    return fc_level(p->v[FC_FRAMES], p->v[FC_OCCUPANCY]) * HL_FRAME_BYTES;
+}
+
 const struct wl_def wl_frames_churn = {
     .pub = {
         .name = "frames-churn",
@@ -288,6 +294,7 @@ const struct wl_def wl_frames_churn = {
                     100},
                    P_OPS},
         CHURN_OPS(fc),
+        .peak_frame_bytes = fc_peak_frames,
     },
     .scale = fc_scale,
 };
@@ -314,6 +321,12 @@ static void fo_scale(struct hl_wl_params *p, uint64_t ops)
 
 CHURN_VTABLE(fo)
 
+/* At most every live run at the largest order. */
+static uint64_t fo_peak_frames(const struct hl_wl_params *p)
+{
+    return p->v[FO_LIVE] * ((uint64_t)HL_FRAME_BYTES << p->v[FO_MAX_ORDER]);
+}
+
 const struct wl_def wl_frames_orders = {
     .pub = {
         .name = "frames-orders",
@@ -325,6 +338,7 @@ const struct wl_def wl_frames_orders = {
                    {"max_order", "order", "largest run: 4096 << max_order "
                     "bytes", 4, 0, 10}},
         CHURN_OPS(fo),
+        .peak_frame_bytes = fo_peak_frames,
     },
     .scale = fo_scale,
 };

@@ -287,3 +287,12 @@ const char *const hl_wl_default_sweeps[HL_WL_NDEFAULT_SWEEPS] = {
     "churn-fixed:live=16,64,256,1024,4096",
     "frames-churn:occupancy=25,50,75,90,99",
 };
+
+uint64_t hl_wl_region_bytes(const struct hl_workload *w,
+                            const struct hl_wl_params *p)
+{
+    if (!w->peak_frame_bytes)
+        return 0;
+    uint64_t peak = w->peak_frame_bytes(p);
+    return peak + peak / 64u + ((uint64_t)16 << 20);
+}

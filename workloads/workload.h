@@ -104,6 +104,11 @@ struct hl_workload {
     size_t (*scratch_bytes)(const struct hl_wl_params *p);
     /* Total ops in the stream (known up front, for progress and tables). */
     uint64_t (*total_ops)(const struct hl_wl_params *p);
+    /* Bytes of frames the stream holds live at its peak, at most (frame
+     * workloads; NULL: small enough for any harness region).  The host
+     * sizes a cell's region from it (hl_wl_region_bytes); the kernel,
+     * whose region is fixed, refuses a cell that needs more. */
+    uint64_t (*peak_frame_bytes)(const struct hl_wl_params *p);
     /* pre: g->w, g->p, g->seed, g->scratch set; resets the stream. */
     void (*start)(struct hl_wl_gen *g);
     /* The next op; false when the stream has ended. */
@@ -154,6 +159,12 @@ uint64_t hl_wl_checksum(const struct hl_workload *w,
  * linear walk) and against frame occupancy (the bitmap's linear scan). */
 #define HL_WL_NDEFAULT_SWEEPS 2u
 extern const char *const hl_wl_default_sweeps[HL_WL_NDEFAULT_SWEEPS];
+
+/* The region a cell of w with p needs at least: the stream's peak frame
+ * bytes plus room for a frame allocator's metadata (1/64 of it, and
+ * 16 MiB); 0 when w states none (any region will do). */
+uint64_t hl_wl_region_bytes(const struct hl_workload *w,
+                            const struct hl_wl_params *p);
 
 /* ---- validation and --ops scaling ------------------------------------- */
 

@@ -463,6 +463,19 @@ int cmd_cell(int argc, char **argv)
     size_t ops_cap = total_ops < OPS_BUDGET ? (size_t)total_ops : OPS_BUDGET;
     if (ops_cap == 0)
         ops_cap = 1;
+    /* 1 GiB, or more for a frame stream that holds more at its peak
+     * (frames-churn up to 2^20 frames): untouched pages cost nothing */
+    size_t region_bytes = CELL_REGION_BYTES;
+    uint64_t need = hl_wl_region_bytes(a.w, &a.params);
+    if (need > region_bytes) {
+        if (need > CELL_MAX_REGION_BYTES)
+            cli_usage_fail("cell: the stream needs a %llu-byte region (at most "
+                           "%llu)", (unsigned long long)need,
+                           (unsigned long long)CELL_MAX_REGION_BYTES);
+        region_bytes = (size_t)((need + CELL_REGION_GRAIN - 1) /
+                                CELL_REGION_GRAIN * CELL_REGION_GRAIN);
+    }
+    printf("P region_bytes=%zu\n", region_bytes);
     struct sample_buf *samples = cell_map(sizeof *samples, false);
     struct cell_run c = {
         .args = &a,
@@ -475,8 +488,8 @@ int cmd_cell(int argc, char **argv)
             .params = a.params,
             .seed = a.seed,
             .state = cell_map(al->state_bytes, false),
-            .region = cell_map(CELL_REGION_BYTES, true),
-            .region_bytes = CELL_REGION_BYTES,
+            .region = cell_map(region_bytes, true),
+            .region_bytes = region_bytes,
             .scratch = cell_map(scratch_bytes, true),
             .scratch_bytes = scratch_bytes,
             .slots = cell_map((size_t)nslots * sizeof(struct hl_slot), true),

@@ -59,6 +59,11 @@
 /* Bytes of address space given to every allocator (reserved, untouched
  * until used: MAP_NORESERVE). */
 #define CELL_REGION_BYTES ((size_t)1 << 30)
+/* A frame stream that needs more (hl_wl_region_bytes) gets it, in steps of
+ * CELL_REGION_GRAIN, up to CELL_MAX_REGION_BYTES (mapped MAP_NORESERVE:
+ * frame allocators never touch the frames in release builds). */
+#define CELL_REGION_GRAIN ((uint64_t)1 << 21)
+#define CELL_MAX_REGION_BYTES ((uint64_t)1 << 36)
 
 /* About this many timeline samples per PEROP pass. */
 #define CELL_SAMPLE_POINTS 64u
