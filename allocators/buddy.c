@@ -23,9 +23,20 @@
  * [4..5] later looks at pair_bits[1] bit 1 (pair [4..5]/[6..7]); [6..7]
  * does not exist, so the bit is 0 and [4..5] stays order 1.
  *
+ * Chunks: the frame table and the pair bits of orders below
+ * BUDDY_LAZY_ORDERS are written a chunk (2^BUDDY_CHUNK_ORDER frames) at a
+ * time, the first time a block inside the chunk is split below the chunk's
+ * order (chunk_make_ready).  Until then the chunk holds no block smaller
+ * than itself, so its frames' info is implied: the first frame's is in
+ * chunk_info[], the others are tails, and its low-order pair bits are 0.
+ * init writes O(nframes / 2^BUDDY_CHUNK_ORDER + nframes / 2^(BUDDY_LAZY_ORDERS
+ * + 3)) bytes, so the pages of metadata a region costs grow with the part
+ * of it in use (meta_bytes, the bytes reserved, does not change).
+ *
  * Costs: alloc O(max_order), free O(max_order) (plus O(block bytes)
- * poisoning at level >= 2), check O(nframes), init O(nframes) (the
- * metadata is cleared; level >= 2 also poisons every frame).
+ * poisoning at level >= 2), a chunk's first split O(2^BUDDY_CHUNK_ORDER),
+ * check O(nframes), init O(nframes / 2^BUDDY_LAZY_ORDERS) (level >= 2 also
+ * poisons every frame).
  */
 #include "allocators/buddy.h"
 
@@ -132,6 +143,64 @@ static inline void pair_toggle(struct buddy *b, uint32_t pfn, unsigned order)
     b->pair_bits[order][p >> 5] ^= (uint32_t)1 << (p & 31u);
 }
 
+/* ---- chunks --------------------------------------------------------------- */
+
+static inline uint32_t chunk_of(uint32_t pfn) { return pfn >> BUDDY_CHUNK_ORDER; }
+
+static inline bool chunk_is_ready(const struct buddy *b, uint32_t pfn)
+{
+    uint32_t c = chunk_of(pfn);
+    return (b->chunk_ready[c >> 5] >> (c & 31u)) & 1u;
+}
+
+static inline bool chunk_start(uint32_t pfn)
+{
+    return (pfn & ((1u << BUDDY_CHUNK_ORDER) - 1u)) == 0;
+}
+
+/* frame_info[pfn], or what it implies for a chunk not yet written. */
+static inline uint8_t info_get(const struct buddy *b, uint32_t pfn)
+{
+    if (chunk_is_ready(b, pfn))
+        return b->frame_info[pfn];
+    return chunk_start(pfn) ? b->chunk_info[chunk_of(pfn)] : BUDDY_INFO_TAIL;
+}
+
+/* pre: pfn's chunk is written, or pfn starts it, or info is a tail. */
+static inline void info_set(struct buddy *b, uint32_t pfn, uint8_t info)
+{
+    if (chunk_is_ready(b, pfn))
+        b->frame_info[pfn] = info;
+    else if (chunk_start(pfn))
+        b->chunk_info[chunk_of(pfn)] = info;
+    else
+        HL_ASSERT(info == BUDDY_INFO_TAIL);
+}
+
+/* Write the metadata of pfn's chunk (its frame table and low-order pair
+ * bits), once: before a block of the chunk is split below its order. */
+static void chunk_make_ready(struct buddy *b, uint32_t pfn)
+{
+    if (chunk_is_ready(b, pfn))
+        return;
+    uint32_t c = chunk_of(pfn), start = c << BUDDY_CHUNK_ORDER;
+    size_t n = HL_MIN((size_t)1 << BUDDY_CHUNK_ORDER, (size_t)(b->nframes - start));
+    hl_memset(b->frame_info + start, BUDDY_INFO_TAIL, n);
+    b->frame_info[start] = b->chunk_info[c];
+    for (unsigned o = 0; o < BUDDY_LAZY_ORDERS && o < b->max_order; o++)
+        hl_memset(&b->pair_bits[o][start >> (o + 6)], 0,
+                  pair_words(n, o) * sizeof(uint32_t));
+    b->chunk_ready[c >> 5] |= (uint32_t)1 << (c & 31u);
+}
+
+/* pair_bit for any block, written chunk or not (check()). */
+static bool pair_bit_any(const struct buddy *b, uint32_t pfn, unsigned order)
+{
+    if (order < BUDDY_LAZY_ORDERS && !chunk_is_ready(b, pfn))
+        return false;
+    return pair_bit(b, pfn, order);
+}
+
 /* ---- free lists ---------------------------------------------------------- */
 
 /* Put block pfn on list `order` and mark its head free.
@@ -146,7 +215,7 @@ static void list_push(struct buddy *b, uint32_t pfn, unsigned order)
     b->free_head[order] = pfn;
     b->free_count[order]++;
     b->free_frames += order_frames(order);
-    b->frame_info[pfn] = info_head(order, true);
+    info_set(b, pfn, info_head(order, true));
     pair_toggle(b, pfn, order);
 }
 
@@ -178,7 +247,10 @@ static size_t meta_layout_bytes(uintptr_t meta_addr, size_t nframes)
     unsigned max_order = max_order_for(nframes);
     for (unsigned o = 0; o < max_order; o++)
         words += pair_words(nframes, o);
-    return (size_t)(links - meta_addr) + words * sizeof(uint32_t);
+    size_t nchunks = (nframes >> BUDDY_CHUNK_ORDER) + 1;
+    words += (nchunks + 31) >> 5;                        /* chunk_ready */
+    return (size_t)(links - meta_addr) + words * sizeof(uint32_t) +
+           nchunks;                                      /* chunk_info */
 }
 
 /* Does a buddy of nframes frames fit in [meta_addr, end)?  Sets *frames_out
@@ -238,11 +310,17 @@ enum hl_status buddy_init(struct buddy *b, void *base, size_t bytes)
         b->pair_bits[o] = NULL;
         if (o < b->max_order) {
             b->pair_bits[o] = words;
-            hl_memset(words, 0, pair_words(nframes, o) * sizeof(uint32_t));
+            if (o >= BUDDY_LAZY_ORDERS) /* below: per chunk */
+                hl_memset(words, 0, pair_words(nframes, o) * sizeof(uint32_t));
             words += pair_words(nframes, o);
         }
     }
-    hl_memset(b->frame_info, 0, nframes);
+    b->nchunks = (uint32_t)((nframes >> BUDDY_CHUNK_ORDER) + 1);
+    b->chunk_ready = words;
+    hl_memset(words, 0, ((b->nchunks + 31) >> 5) * sizeof(uint32_t));
+    words += (b->nchunks + 31) >> 5;
+    b->chunk_info = (uint8_t *)words;
+    hl_memset(b->chunk_info, BUDDY_INFO_TAIL, b->nchunks);
     b->capacity_bytes = bytes;
     b->meta_bytes = bytes - (nframes << HL_FRAME_SHIFT);
 
@@ -254,6 +332,8 @@ enum hl_status buddy_init(struct buddy *b, void *base, size_t bytes)
         while (!HL_IS_ALIGNED(pfn, (uint32_t)order_frames(order)) ||
                pfn + order_frames(order) > nframes)
             order--;
+        if (order < BUDDY_CHUNK_ORDER) /* a small region, or its end */
+            chunk_make_ready(b, pfn);
         list_push(b, pfn, order);
         pfn += (uint32_t)order_frames(order);
     }
@@ -288,9 +368,11 @@ static uint32_t take_block(struct buddy *b, unsigned order)
     list_remove(b, pfn, k);
     while (k > order) {
         k--;
+        if (k < BUDDY_CHUNK_ORDER)
+            chunk_make_ready(b, pfn);
         list_push(b, pfn + (uint32_t)order_frames(k), k); /* upper half */
     }
-    b->frame_info[pfn] = info_head(order, false);
+    info_set(b, pfn, info_head(order, false));
     return pfn;
 }
 
@@ -360,7 +442,7 @@ static uint32_t containing_head(const struct buddy *b, uint32_t pfn)
 {
     for (unsigned o = 0; o <= b->max_order; o++) {
         uint32_t head = (uint32_t)HL_ALIGN_DOWN(pfn, (uint32_t)order_frames(o));
-        uint8_t info = b->frame_info[head];
+        uint8_t info = info_get(b, head);
         if (info_is_head(info))
             return info_order(info) >= o ? head : BUDDY_NIL;
     }
@@ -388,7 +470,7 @@ static enum hl_status validate_free(const struct buddy *b, void *block,
         hl_report(buddy_name, "corrupt block info", block, bytes);
         return HL_E_INTERIOR;
     }
-    uint8_t info = b->frame_info[head];
+    uint8_t info = info_get(b, head);
     if (info_is_free(info)) {
         /* A freed block may since have merged into a larger free one. */
         hl_report(buddy_name, "double free", block, bytes);
@@ -418,9 +500,9 @@ static void merge_and_push(struct buddy *b, uint32_t pfn, unsigned order)
     /* Before pfn goes on a list, its pair bit is its buddy's free state. */
     while (order < b->max_order && pair_bit(b, pfn, order)) {
         uint32_t buddy = pfn ^ (uint32_t)order_frames(order);
-        HL_ASSERT(b->frame_info[buddy] == info_head(order, true));
+        HL_ASSERT(info_get(b, buddy) == info_head(order, true));
         list_remove(b, buddy, order);
-        b->frame_info[HL_MAX(pfn, buddy)] = BUDDY_INFO_TAIL;
+        info_set(b, HL_MAX(pfn, buddy), BUDDY_INFO_TAIL);
         pfn = HL_MIN(pfn, buddy);
         order++;
     }
@@ -538,7 +620,7 @@ static void violation(struct check_ctx *c, const char *what, uintptr_t addr)
 static bool block_is_free(const struct buddy *b, size_t pfn, unsigned order)
 {
     return pfn + order_frames(order) <= b->nframes &&
-           b->frame_info[pfn] == info_head(order, true);
+           info_get(b, (uint32_t)pfn) == info_head(order, true);
 }
 
 /* The next link of pfn, or BUDDY_NIL for the end of the list or a link
@@ -590,7 +672,7 @@ static size_t check_list(const struct buddy *b, unsigned order,
             if (!HL_IS_ALIGNED(pfn, (uint32_t)order_frames(order)) ||
                 pfn + order_frames(order) > b->nframes)
                 violation(c, "free block misaligned or past the frames", addr);
-            else if (b->frame_info[pfn] != info_head(order, true))
+            else if (info_get(b, pfn) != info_head(order, true))
                 violation(c, "head info disagrees with its free list", addr);
             prev = pfn;
         }
@@ -629,11 +711,11 @@ size_t buddy_check(const struct buddy *b, struct hl_violation *first)
     /* Coverage: every frame in exactly one block; coalescing complete. */
     size_t free_heads[BUDDY_MAX_ORDER + 1] = {0}, alloc_heads = 0;
     for (size_t pfn = 0; pfn < b->nframes;) {
-        uint8_t info = b->frame_info[pfn];
+        uint8_t info = info_get(b, (uint32_t)pfn);
         uintptr_t addr = frame_addr(b, (uint32_t)pfn);
         if (!info_is_head(info)) {
             violation(&c, "frame not covered by a block", addr);
-            while (pfn < b->nframes && !info_is_head(b->frame_info[pfn]))
+            while (pfn < b->nframes && !info_is_head(info_get(b, (uint32_t)pfn)))
                 pfn++;
             continue;
         }
@@ -646,13 +728,13 @@ size_t buddy_check(const struct buddy *b, struct hl_violation *first)
             violation(&c, "block head invalid (order, alignment, end)", addr);
             if (!info_is_free(info))
                 alloc_heads++; /* still a live block, just a broken one */
-            for (pfn++; pfn < b->nframes && !info_is_head(b->frame_info[pfn]);)
+            for (pfn++; pfn < b->nframes && !info_is_head(info_get(b, (uint32_t)pfn));)
                 pfn++;
             continue;
         }
         size_t end = pfn + order_frames(order);
         for (size_t t = pfn + 1; t < end; t++) {
-            if (b->frame_info[t] != BUDDY_INFO_TAIL) {
+            if (info_get(b, (uint32_t)t) != BUDDY_INFO_TAIL) {
                 violation(&c, "block head inside another block",
                           frame_addr(b, (uint32_t)t));
                 break;
@@ -679,7 +761,7 @@ size_t buddy_check(const struct buddy *b, struct hl_violation *first)
         for (uint32_t i = 0; i < b->pcp_n; i++) {
             uint32_t pfn = b->pcp[i];
             if (pfn >= b->nframes ||
-                b->frame_info[pfn] != info_head(0, false)) {
+                info_get(b, pfn) != info_head(0, false)) {
                 violation(&c, "order-0 stack holds no allocated frame",
                           pfn < b->nframes ? frame_addr(b, pfn) : 0);
                 continue;
@@ -699,7 +781,7 @@ size_t buddy_check(const struct buddy *b, struct hl_violation *first)
         for (size_t p = 0; p < pairs; p++) {
             size_t lo = p << (o + 1), hi = lo + order_frames(o);
             bool want = block_is_free(b, lo, o) != block_is_free(b, hi, o);
-            bool have = pair_bit(b, (uint32_t)lo, o);
+            bool have = pair_bit_any(b, (uint32_t)lo, o);
             if (want != have)
                 violation(&c, "pair bit is not the XOR of the buddies",
                           frame_addr(b, (uint32_t)lo));

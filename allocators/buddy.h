@@ -58,6 +58,14 @@
 /* Frames the registry's buddy keeps on its order-0 stack (see above). */
 #define BUDDY_PCP_SLOTS 32u
 
+/* Metadata is written a chunk of 2^BUDDY_CHUNK_ORDER frames at a time, when
+ * a block of the chunk is first split below the chunk's order: a region's
+ * frame table and low-order pair bits cost pages only where it is used
+ * (buddy.c, "Chunks"). */
+#define BUDDY_CHUNK_ORDER 10u
+/* Pair bits of orders below this are kept per chunk (whole words). */
+#define BUDDY_LAZY_ORDERS (BUDDY_CHUNK_ORDER - 5u)
+
 /* Index of "no frame" in the free-list links. */
 #define BUDDY_NIL UINT32_MAX
 
@@ -80,6 +88,10 @@ struct buddy {
     uint32_t pcp_cap;          /* its capacity in use, <= BUDDY_PCP_SLOTS */
     uint32_t pcp[BUDDY_PCP_SLOTS]; /* frame indices; pcp[pcp_n - 1] is the
                                    top */
+    uint8_t *chunk_info;       /* per chunk not yet written: the info of its
+                                  first frame (its others are tails) */
+    uint32_t *chunk_ready;     /* per chunk: 1 once its metadata is written */
+    uint32_t nchunks;
     size_t capacity_bytes;
     size_t meta_bytes;
     size_t free_frames;        /* frames on the free lists (not the stack) */

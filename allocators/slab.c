@@ -62,6 +62,49 @@ static const char slab_name[] = "slab";
 #define SLAB_TAG_KIND(t) ((uint8_t)((t) & SLAB_TAG_KIND_BITS))
 #define SLAB_TAG_ORDER(t) ((unsigned)((t) & SLAB_TAG_ORDER_BITS))
 
+/* ---- page tags, a chunk at a time ----------------------------------------
+ * The tags of a chunk of 2^BUDDY_CHUNK_ORDER frames are written (to NONE)
+ * when the first tag in it is set; until then they all read NONE.  The
+ * chunks' ready bits follow the tags in the page-tag block.  So the tag
+ * pages a region costs grow with the part of it in use, as buddy's frame
+ * table does.
+ */
+static inline uint8_t *tag_ready_bits(const struct slab *s)
+{
+    return s->page_tag + s->nframes;
+}
+
+static inline bool tag_chunk_ready(const struct slab *s, size_t pfn)
+{
+    size_t c = pfn >> BUDDY_CHUNK_ORDER;
+    return (tag_ready_bits(s)[c >> 3] >> (c & 7u)) & 1u;
+}
+
+static inline uint8_t tag_get(const struct slab *s, size_t pfn)
+{
+    return tag_chunk_ready(s, pfn) ? s->page_tag[pfn] : SLAB_TAG_NONE;
+}
+
+static void tag_set(struct slab *s, size_t pfn, uint8_t tag)
+{
+    if (!tag_chunk_ready(s, pfn)) {
+        if (tag == SLAB_TAG_NONE)
+            return;
+        size_t c = pfn >> BUDDY_CHUNK_ORDER, start = c << BUDDY_CHUNK_ORDER;
+        size_t n = (size_t)1 << BUDDY_CHUNK_ORDER;
+        hl_memset(s->page_tag + start, SLAB_TAG_NONE,
+                  n < s->nframes - start ? n : s->nframes - start);
+        tag_ready_bits(s)[c >> 3] |= (uint8_t)(1u << (c & 7u));
+    }
+    s->page_tag[pfn] = tag;
+}
+
+/* Bytes of the page-tag block: a tag per frame, a ready bit per chunk. */
+static size_t tag_block_bytes(size_t nframes)
+{
+    return nframes + ((nframes >> BUDDY_CHUNK_ORDER) + 8) / 8;
+}
+
 _Static_assert(BUDDY_MAX_ORDER <= SLAB_TAG_ORDER_BITS,
                "an order must fit in a page tag");
 _Static_assert(SLAB_MAX_ORDER <= BUDDY_MAX_ORDER,
@@ -334,7 +377,7 @@ static struct slab_hdr *slab_new(struct slab *s, struct slab_cache *c)
         f->next = h->free_head;
         h->free_head = f;
     }
-    s->page_tag[pfn_of(s, (uintptr_t)h)] = SLAB_TAG(SLAB_TAG_SLAB, c->slab_order);
+    tag_set(s, pfn_of(s, (uintptr_t)h), SLAB_TAG(SLAB_TAG_SLAB, c->slab_order));
     list_push(c, h, SLAB_EMPTY);
     return h;
 }
@@ -343,7 +386,7 @@ static struct slab_hdr *slab_new(struct slab *s, struct slab_cache *c)
 static void slab_release(struct slab *s, struct slab_cache *c,
                          struct slab_hdr *h)
 {
-    s->page_tag[pfn_of(s, (uintptr_t)h)] = SLAB_TAG_NONE;
+    tag_set(s, pfn_of(s, (uintptr_t)h), SLAB_TAG_NONE);
     enum hl_status st = buddy_free_order(&s->pages, h, c->slab_order);
     HL_ASSERT(st == HL_OK);
     (void)st;
@@ -596,7 +639,7 @@ static uintptr_t owner_of(const struct slab *s, uintptr_t addr, uint8_t *tag)
 {
     for (unsigned o = 0; o <= s->max_order; o++) {
         uintptr_t start = buddy_block_of(&s->pages, addr, o);
-        uint8_t t = s->page_tag[pfn_of(s, start)];
+        uint8_t t = tag_get(s, pfn_of(s, start));
         if (t != SLAB_TAG_NONE &&
             addr - start < order_bytes(SLAB_TAG_ORDER(t))) {
             *tag = t;
@@ -679,15 +722,14 @@ enum hl_status slab_init(struct slab *s, void *base, size_t bytes)
         return HL_E_REGION;
 
     s->mag_cap = SLAB_MAG_SLOTS;
-    s->tag_order = buddy_order_for_bytes(s->nframes);
+    s->tag_order = buddy_order_for_bytes(tag_block_bytes(s->nframes));
     if (s->tag_order > s->max_order)
         return HL_E_REGION;
     s->page_tag = buddy_alloc_order(&s->pages, s->tag_order);
     if (s->page_tag == NULL)
         return HL_E_REGION;
-    hl_memset(s->page_tag, SLAB_TAG_NONE, s->nframes);
-    s->page_tag[pfn_of(s, (uintptr_t)s->page_tag)] =
-        SLAB_TAG(SLAB_TAG_META, s->tag_order);
+    hl_memset(tag_ready_bits(s), 0, tag_block_bytes(s->nframes) - s->nframes);
+    tag_set(s, pfn_of(s, (uintptr_t)s->page_tag), SLAB_TAG(SLAB_TAG_META, s->tag_order));
 
     /* Caches never ask for more than the largest block left now. */
     struct hl_stats b;
@@ -733,7 +775,7 @@ static void *large_alloc(struct slab *s, size_t req)
         if (p == NULL)
             return NULL;
     }
-    s->page_tag[pfn_of(s, (uintptr_t)p)] = SLAB_TAG(SLAB_TAG_LARGE, order);
+    tag_set(s, pfn_of(s, (uintptr_t)p), SLAB_TAG(SLAB_TAG_LARGE, order));
     s->large_blocks++;
     s->large_frames += (size_t)1 << order;
     s->large_live_bytes += req;
@@ -747,7 +789,7 @@ static enum hl_status large_free(struct slab *s, void *ptr, size_t req)
     if (st != HL_OK)
         return st;
     unsigned order = buddy_order_for_bytes(req);
-    s->page_tag[pfn_of(s, (uintptr_t)ptr)] = SLAB_TAG_NONE;
+    tag_set(s, pfn_of(s, (uintptr_t)ptr), SLAB_TAG_NONE);
     s->large_blocks--;
     s->large_frames -= (size_t)1 << order;
     s->large_live_bytes -= req;
@@ -1030,7 +1072,7 @@ static void check_slab(const struct slab *s, const struct slab_cache *c,
 {
     uintptr_t addr = (uintptr_t)h;
     size_t n = c->objs_per_slab;
-    if (s->page_tag[pfn_of(s, addr)] != SLAB_TAG(SLAB_TAG_SLAB, c->slab_order))
+    if (tag_get(s, pfn_of(s, addr)) != SLAB_TAG(SLAB_TAG_SLAB, c->slab_order))
         violation(cx, "slab not tagged as a slab of its order", addr);
     if (h->cache != c)
         violation(cx, "slab header names another cache", addr);
@@ -1092,7 +1134,7 @@ static void check_magazine(const struct slab *s, const struct slab_cache *c,
         const struct slab_hdr *h = (const struct slab_hdr *)buddy_block_of(
             &s->pages, a, c->slab_order);
         uintptr_t obj0 = (uintptr_t)obj0_of(c, h);
-        if (s->page_tag[pfn_of(s, (uintptr_t)h)] !=
+        if (tag_get(s, pfn_of(s, (uintptr_t)h)) !=
                 SLAB_TAG(SLAB_TAG_SLAB, c->slab_order) ||
             h->cache != c || a < obj0 || (a - obj0) % c->stride_bytes != 0 ||
             (a - obj0) / c->stride_bytes >= c->objs_per_slab) {
@@ -1199,7 +1241,7 @@ size_t slab_check(const struct slab *s, struct hl_violation *first)
         !in_frames(s, (uintptr_t)s->page_tag) ||
         !HL_IS_ALIGNED((uintptr_t)s->page_tag - s->frames_addr,
                        (uintptr_t)order_bytes(s->tag_order)) ||
-        s->page_tag[pfn_of(s, (uintptr_t)s->page_tag)] !=
+        tag_get(s, pfn_of(s, (uintptr_t)s->page_tag)) !=
             SLAB_TAG(SLAB_TAG_META, s->tag_order)) {
         violation(&cx, "state header corrupt", 0);
         return cx.count;
@@ -1209,7 +1251,7 @@ size_t slab_check(const struct slab *s, struct hl_violation *first)
     size_t tag_slabs = 0, tag_slab_frames = 0, tag_large = 0,
            tag_large_frames = 0, tag_meta = 0, covered_end = 0;
     for (size_t pfn = 0; pfn < s->nframes; pfn++) {
-        uint8_t t = s->page_tag[pfn];
+        uint8_t t = tag_get(s, pfn);
         if (t == SLAB_TAG_NONE)
             continue;
         uintptr_t addr = s->frames_addr + ((uintptr_t)pfn << HL_FRAME_SHIFT);

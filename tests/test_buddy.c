@@ -932,6 +932,69 @@ static void pcp_check_counts_corruptions(void **state)
     fixture_free(&f);
 }
 
+/* Chunks: init writes no frame-table byte of a region whose blocks are all
+ * chunk-sized or larger; a chunk's table is written when a block in it is
+ * first split; whatever happens, check() agrees and nothing is lost. */
+static void chunks_written_on_first_split(void **state)
+{
+    (void)state;
+    size_t bytes = (size_t)64 << 20;
+    uint8_t *region = tl_region(bytes, FRAME);
+    memset(region, 0xAB, (size_t)1 << 20); /* the metadata lies in front */
+    struct buddy *b = tl_state(&hl_buddy);
+    assert_int_equal(buddy_init(b, region, bytes), HL_OK);
+    size_t chunk = (size_t)1 << BUDDY_CHUNK_ORDER, nchunks = b->nframes / chunk;
+    assert_true(nchunks >= 8);
+    size_t untouched = 0;
+    for (size_t i = 0; i < nchunks * chunk; i++)
+        untouched += b->frame_info[i] == 0xAB;
+    assert_int_equal(untouched, nchunks * chunk); /* none written by init */
+    const char *what;
+    assert_int_equal(check_count(b, &what), 0);
+
+    /* a chunk's worth of frames: the region's partial last chunk (written
+     * by init: it holds small blocks) first, then one whole chunk */
+    void **one = calloc(chunk, sizeof *one);
+    for (size_t i = 0; i < chunk; i++)
+        assert_non_null(one[i] = buddy_alloc_order(b, 0));
+    untouched = 0;
+    for (size_t i = 0; i < nchunks * chunk; i++)
+        untouched += b->frame_info[i] == 0xAB;
+    assert_int_equal(untouched, (nchunks - 1) * chunk); /* one chunk written */
+    assert_int_equal(check_count(b, &what), 0);
+    for (size_t i = 0; i < chunk; i++)
+        assert_int_equal(buddy_free_order(b, one[i], 0), HL_OK);
+    free(one);
+
+    /* random orders 0..BUDDY_CHUNK_ORDER + 2, checked every 256 ops */
+    enum { LIVE = 512 };
+    void *live[LIVE] = {0};
+    unsigned order[LIVE] = {0};
+    uint64_t x = 0x1234567;
+    for (int op = 0; op < 20000; op++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t k = (size_t)(x % LIVE);
+        if (live[k]) {
+            assert_int_equal(buddy_free_order(b, live[k], order[k]), HL_OK);
+            live[k] = NULL;
+        } else {
+            order[k] = (unsigned)((x >> 20) % (BUDDY_CHUNK_ORDER + 3));
+            if (order[k] > 3 && (x >> 40) % 8) /* mostly small blocks */
+                order[k] = (unsigned)((x >> 44) % 4);
+            live[k] = buddy_alloc_order(b, order[k]);
+        }
+        if (op % 256 == 0)
+            assert_int_equal(check_count(b, &what), 0);
+    }
+    for (size_t k = 0; k < LIVE; k++)
+        if (live[k])
+            assert_int_equal(buddy_free_order(b, live[k], order[k]), HL_OK);
+    assert_int_equal(check_count(b, &what), 0);
+    assert_int_equal(b->free_frames, b->nframes);
+    tl_free(b);
+    tl_free(region);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -959,6 +1022,7 @@ int main(void)
         cmocka_unit_test(pcp_pairs_flush_and_reclaim),
         cmocka_unit_test(pcp_in_the_registry),
         cmocka_unit_test(pcp_check_counts_corruptions),
+        cmocka_unit_test(chunks_written_on_first_split),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

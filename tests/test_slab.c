@@ -1083,6 +1083,44 @@ static void check_counts_broken_magazine(void **state)
 
 /* ---- main ---------------------------------------------------------------- */
 
+/* Page tags a chunk at a time: on a 64 MiB region init writes the tags of
+ * one chunk (the page-tag block's own); slabs of every class and large
+ * blocks write only the chunks they land in; check() sees the same
+ * structure; freeing everything leaves it clean. */
+static void page_tags_written_per_chunk(void **state)
+{
+    (void)state;
+    size_t bytes = (size_t)64 << 20;
+    uint8_t *region = tl_region(bytes, HL_FRAME_BYTES);
+    struct slab *s = tl_state(&hl_slab);
+    tl_reports_fail();
+    assert_int_equal(slab_init(s, region, bytes), HL_OK);
+    size_t nchunks = (s->nframes >> BUDDY_CHUNK_ORDER) + 1;
+    const uint8_t *ready = s->page_tag + s->nframes;
+    size_t n = 0;
+    for (size_t c = 0; c < nchunks; c++)
+        n += (ready[c >> 3] >> (c & 7)) & 1;
+    assert_int_equal(n, 1);
+    void *small[64], *large[2];
+    for (int i = 0; i < 64; i++)
+        assert_non_null(small[i] = slab_alloc(s, (size_t)16 << (i % 8)));
+    for (int i = 0; i < 2; i++)
+        assert_non_null(large[i] = slab_alloc(s, (size_t)3 << 20)); /* order 10 */
+    n = 0;
+    for (size_t c = 0; c < nchunks; c++)
+        n += (ready[c >> 3] >> (c & 7)) & 1;
+    assert_true(n >= 2 && n <= 4); /* not one per frame's worth of region */
+    assert_true(n < nchunks);
+    tl_assert_check(&hl_slab, s);
+    for (int i = 0; i < 64; i++)
+        assert_int_equal(slab_free(s, small[i], (size_t)16 << (i % 8)), HL_OK);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(slab_free(s, large[i], (size_t)3 << 20), HL_OK);
+    tl_assert_check(&hl_slab, s);
+    tl_free(s);
+    tl_free(region);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 #define TM(fn) {"mag/" #fn, fn, setup_mag, teardown, NULL}
 
@@ -1114,6 +1152,7 @@ int main(void)
         T(check_counts_bad_inuse_count),
         T(check_counts_slab_on_wrong_list),
         T(check_counts_bad_page_tags_and_bitmap),
+        cmocka_unit_test(page_tags_written_per_chunk),
         TM(magazine_absorbs_pairs_and_churn),
         TM(magazine_refill_and_flush_bounds),
         TM(magazine_of_a_user_cache),
