@@ -16,3 +16,7 @@ if(TARGET hl_core_i386 AND TARGET hl_workloads_i386 AND TARGET hl_allocators_i38
            COMMAND_EXPAND_LISTS)
   set_tests_properties(freestanding_core PROPERTIES LABELS freestanding)
 endif()
+
+# The line protocol: its formatter (bench/core/proto.c) and its one reader
+# (bench/host/lineproto.c).
+hl_unit_test(test_lineproto SOURCES test_lineproto.c LIBS hl_lineproto hl_port_host)
