@@ -104,6 +104,16 @@ static void commit_rep(struct cell_rows *t, const struct lp_line *l)
     t->out->delivered++;
 }
 
+/* "<prefix>key=value\n" in out->probes: one line each, so a line end
+ * inside the value (the protocol allows one) becomes a space. */
+static void take_probe(struct cell_rows *t, const char *key, char *value)
+{
+    for (char *c = value; *c; c++)
+        if (*c == '\r' || *c == '\n')
+            *c = ' ';
+    dbuf_addf(&t->out->probes, "%s%s=%s\n", t->probe_prefix, key, value);
+}
+
 bool cell_rows_take(struct cell_rows *t, const struct lp_line *l)
 {
     static const char *const kinds[] = {"probe", "cell", "lat", "tl", "rep", "done"};
@@ -120,11 +130,10 @@ bool cell_rows_take(struct cell_rows *t, const struct lp_line *l)
     }
     switch (k) {
     case 0:
-        if (l->nfields != 3 || !l->fields[1][0])
+        if (l->nfields != 3 || !l->fields[1][0] || strpbrk(l->fields[1], "=\r\n"))
             cell_rows_bad(t, "malformed probe line", l->text);
         else
-            dbuf_addf(&t->out->probes, "%s%s=%s\n", t->probe_prefix, l->fields[1],
-                      l->fields[2]);
+            take_probe(t, l->fields[1], l->fields[2]);
         break;
     case 1:
         take_cells_row(t, l);
