@@ -16,7 +16,7 @@
  *   for each cell p with qemu_cell_supported(p):
  *       out.reps = calloc(p->reps, ...)
  *       qemu_run_cell(&rc, &q, p, &out);            like spawn_cell
- *       out.probes: "qemu_*=value" lines, as the child's P lines
+ *       out.probes: "qemu_*=value" lines, as a host child's probe lines
  *   (between cells, nothing: every cell is a boot of its own)
  *
  * Rows: env=qemu, accel=tcg|kvm, clock=icount|tsc-tcg|tsc-kvm; every
