@@ -193,6 +193,20 @@ static void test_done_and_after(void **state)
     assert_int_equal(file_lines("cells.csv"), 2);
 }
 
+static void test_chatter_bounded(void **state)
+{
+    (void)state;
+    struct lp_line l = {.cls = LP_TEXT, .text = "a preloaded library says hello", .len = 30};
+    for (int i = 0; i < 10000; i++)
+        cell_rows_log(&F->rows, "stdout", &l);
+    assert_true(F->rows.log.len < CELL_ROWS_LOG_MAX + 128);
+    unsigned long dropped = F->rows.log_dropped;
+    assert_true(dropped > 0);
+    cell_rows_flush_log(&F->rows);
+    /* the lines kept, and one saying how many were not */
+    assert_int_equal(file_lines("cells.log"), 10000 - dropped + 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -200,6 +214,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rep_out_of_order_and_short_row, setup, teardown),
         cmocka_unit_test_setup_teardown(test_done_and_after, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_chatter_bounded, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

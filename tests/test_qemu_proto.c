@@ -132,6 +132,7 @@ static void test_garbage_protocol_lines(void **state)
     assert_string_equal(K.why, "malformed meta line");
     assert_int_equal(parse("@HL meta,a,b,c"), QEMU_L_BAD);
     assert_int_equal(parse("@HL header,cells"), QEMU_L_BAD);
+    assert_int_equal(parse("@HL header,\"cells\",a,b"), QEMU_L_BAD); /* its tail not as sent */
     assert_int_equal(parse("@HL end,0,maybe,"), QEMU_L_BAD);
     assert_int_equal(parse("@HL end,-1,ok,"), QEMU_L_BAD);
     assert_int_equal(parse("@HL end,99999999999,ok,"), QEMU_L_BAD);

@@ -159,8 +159,29 @@ bool cell_rows_take(struct cell_rows *t, const struct lp_line *l)
     return true;
 }
 
+void cell_rows_log(struct cell_rows *t, const char *label, const struct lp_line *l)
+{
+    if (t->log.len >= CELL_ROWS_LOG_MAX) {
+        t->log_dropped++;
+        return;
+    }
+    dbuf_addf(&t->log, "  %s: %s%s\n", label, l->text,
+              l->flags & LP_CUT ? " [cut off]" : l->flags & LP_OVERLONG ? " [overlong]" : "");
+}
+
+void cell_rows_flush_log(struct cell_rows *t)
+{
+    if (t->log_dropped)
+        dbuf_addf(&t->log, "  (%lu more lines not kept)\n", t->log_dropped);
+    if (t->log.len)
+        res_write(t->rc->f.log, t->log.p, t->log.len, "cells.log");
+    t->log.len = 0;
+    t->log_dropped = 0;
+}
+
 void cell_rows_free(struct cell_rows *t)
 {
+    dbuf_free(&t->log);
     dbuf_free(&t->cells);
     dbuf_free(&t->lat);
     dbuf_free(&t->tl);

@@ -40,7 +40,12 @@ struct cell_rows {
     bool bad;                        /* the protocol was violated */
     char bad_why[160];
     double first_row_s;              /* proc_now_s() at the first cells row */
+    struct dbuf log;                 /* chatter for cells.log (bounded) */
+    unsigned long log_dropped;       /* chatter lines beyond the bound */
 };
+
+/* Chatter kept per cell for cells.log; lines beyond it are only counted. */
+#define CELL_ROWS_LOG_MAX (64u * 1024u)
 
 /* Take l if its kind is one of the above (true), else leave it to the
  * caller (false).  Nothing is taken once bad. */
@@ -51,6 +56,13 @@ void cell_rows_bad(struct cell_rows *t, const char *why, const char *text);
 
 /* For proc_sink.give_up: the cell's reader is bad. */
 bool cell_rows_gave_up(void *cell_rows);
+
+/* Keep l for cells.log as "  <label>: <text>" (" [cut off]",
+ * " [overlong]" when so). */
+void cell_rows_log(struct cell_rows *t, const char *label, const struct lp_line *l);
+
+/* Write the kept lines (and how many were dropped) to cells.log. */
+void cell_rows_flush_log(struct cell_rows *t);
 
 void cell_rows_free(struct cell_rows *t);
 

@@ -29,7 +29,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bench/core/proto.h"
 #include "bench/core/runner.h"
 #include "bench/host/cellrows.h"
 #include "bench/host/cli.h"
@@ -101,6 +100,14 @@ static bool parse_u32(const char *s, uint32_t *out)
     return true;
 }
 
+/* Is the field after the kind non-empty and sent as it is (no quotes),
+ * so that the rest of the line after it is the record's tail as sent? */
+static bool plain_first(const struct lp_line *l)
+{
+    size_t n = strlen(l->fields[1]);
+    return n && !strncmp(l->rest, l->fields[1], n) && (l->rest[n] == ',' || !l->rest[n]);
+}
+
 enum qemu_kind qemu_kernel_line(const struct lp_line *l, struct qemu_line *out)
 {
     *out = (struct qemu_line){.kind = QEMU_L_TEXT};
@@ -121,10 +128,10 @@ enum qemu_kind qemu_kernel_line(const struct lp_line *l, struct qemu_line *out)
         out->value = f[2];
         out->kind = QEMU_L_META;
     } else if (KIND_IS("header")) {
-        if (n < 3 || !f[1][0])
+        if (n < 3 || !plain_first(l))
             return bad(out, "malformed header line");
         out->key = f[1];
-        out->value = l->rest + strlen(f[1]) + 1; /* a table name needs no quotes */
+        out->value = l->rest + strlen(f[1]) + 1;
         out->kind = QEMU_L_HEADER;
     } else if (KIND_IS("begin")) {
         if (n != 8 || !parse_u32(f[1], &out->index))
@@ -138,7 +145,7 @@ enum qemu_kind qemu_kernel_line(const struct lp_line *l, struct qemu_line *out)
         out->value = f[3];
         out->kind = QEMU_L_END;
     } else if (KIND_IS("error")) {
-        if (n < 2 || !f[1][0] || hl_proto_needs_quotes(f[1]))
+        if (n < 2 || !plain_first(l))
             return bad(out, "malformed error line");
         out->key = f[1];
         out->value = n > 2 ? l->rest + strlen(f[1]) + 1 : "";
@@ -503,7 +510,6 @@ unsigned qemu_cell_deadline_s(const struct run_ctx *rc, const struct qemu_ctx *q
 struct reader {
     const struct cell_plan *p;
     struct cell_rows rows;     /* probe, cell, lat, tl, rep, done (cellrows.h) */
-    struct dbuf log;
     bool begun, ended, end_ok;
     char end_why[200];
     char error[220];       /* the first "@HL error" line, as a reason */
@@ -529,9 +535,7 @@ static void cell_line(void *ctx, struct lp_line *l)
     enum qemu_kind kind = qemu_kernel_line(l, &k);
     if ((kind == QEMU_L_TEXT && l->len) || kind == QEMU_L_REPORT || kind == QEMU_L_ERROR ||
         kind == QEMU_L_OTHER || (kind == QEMU_L_BAD && (l->flags & LP_CUT)))
-        dbuf_addf(&r->log, "  serial: %s%s\n", l->text,
-                  l->flags & LP_CUT ? " [cut off]"
-                  : l->flags & LP_OVERLONG ? " [overlong]" : "");
+        cell_rows_log(&r->rows, "serial", l);
     if (r->rows.bad)
         return;
     switch (kind) {
@@ -707,8 +711,7 @@ void qemu_run_cell(const struct run_ctx *rc, const struct qemu_ctx *q, const str
     dbuf_addf(&out->probes, "qemu_boot_to_first_row_s=%.3f\n", first_row_s);
     dbuf_addf(&out->probes, "qemu_wall_s=%.3f\n", b.c.wall_s);
     dbuf_addf(&out->probes, "qemu_exit=%s\n", b.c.how == PROC_EXITED ? st : "killed");
-    if (r->log.len)
-        res_write(rc->f.log, r->log.p, r->log.len, "cells.log");
+    cell_rows_flush_log(&r->rows);
     if (b.err.len) {
         struct dbuf e = {0};
         dbuf_addf(&e, "  qemu stderr: %.*s%s", (int)b.err.len, b.err.p,
@@ -721,6 +724,5 @@ void qemu_run_cell(const struct run_ctx *rc, const struct qemu_ctx *q, const str
              b.c.how == PROC_EXITED ? st : "killed", b.c.wall_s, first_row_s);
     dbuf_free(&b.err);
     cell_rows_free(&r->rows);
-    dbuf_free(&r->log);
     free(r);
 }

@@ -115,17 +115,14 @@ static const char *child_argv(const struct run_ctx *rc, const struct cell_plan *
 struct reader {
     const struct run_ctx *rc;
     struct cell_rows rows;
-    struct dbuf chatter;               /* non-protocol stdout, for cells.log */
 };
 
 static void take_line(void *ctx, struct lp_line *l)
 {
     struct reader *r = ctx;
-    if (l->cls == LP_TEXT) {
+    if (l->cls == LP_TEXT) { /* not ours: a preloaded library talking */
         if (l->len)
-            dbuf_addf(&r->chatter, "  stdout: %s%s\n", l->text,
-                      l->flags & LP_CUT ? " [cut off]"
-                      : l->flags & LP_OVERLONG ? " [overlong]" : "");
+            cell_rows_log(&r->rows, "stdout", l);
         return;
     }
     if (r->rows.bad)
@@ -307,12 +304,10 @@ void spawn_cell(const struct run_ctx *rc, const struct cell_plan *p,
                 p->w->name, out->end, out->why, out->delivered, p->reps,
                 out->end);
     }
-    if (r->chatter.len)
-        res_write(rc->f.log, r->chatter.p, r->chatter.len, "cells.log");
+    cell_rows_flush_log(&r->rows);
     run_log_line(rc, "cell %s x %s: %s (%s, %s, %.1f s)", p->ca.a->name,
              p->w->name, out->end, out->why, exit_text, c.wall_s);
     cell_rows_free(&r->rows);
-    dbuf_free(&r->chatter);
     free(lr);
     free(r);
     free(args);
