@@ -52,8 +52,8 @@ unsigned cell_deadline_s(const struct run_ctx *rc, const struct cell_plan *p)
 /* ---- the child ----------------------------------------------------------------- */
 
 /* The argv of the cell child (cell.h), under valgrind for
- * clock=instructions; *exe the program to exec, *cg_var the callgrind
- * variable for its environment ("" for none).  The strings live in b. */
+ * clock=instructions, in b->argv; b->cg_var the callgrind variable for
+ * its environment ("" for none).  Returns the program to exec. */
 struct child_args {
     char seed[24], reps[16], launch[16], min_ticks[24], attempts[16];
     char out_opt[2 * PATH_MAX + 32], cg_var[PATH_MAX + 32];
