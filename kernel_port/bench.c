@@ -9,8 +9,9 @@
  * latency and timeline rows, then the rep's end), and the measuring itself
  * is bench/core/ (hl_cell_pass, hl_format_*), compiled for i386.
  *
- * Protocol lines of one cell (docs/kernel.md has the whole protocol):
- *   @HL begin,<index>,<allocator>,<workload>,<params>,<seed>,<reps>
+ * Protocol lines of one cell, formatted by bench/core/proto.h as the
+ * host's cell child formats its own (docs/kernel.md, "Line protocol"):
+ *   @HL begin,<index>,<allocator>,<workload>,<params>,<sweep>,<seed>,<reps>
  *   @HL probe,<key>,<value>        timer calibration, memory layout
  *   per rep: @HL cell,<cells row>  @HL lat,<row>...  @HL tl,<row>...
  *            @HL rep,<rep>
@@ -26,6 +27,7 @@
 #include "allocators/util.h"
 #include "bench/core/hist.h"
 #include "bench/core/plan.h"
+#include "bench/core/proto.h"
 #include "bench/core/runner.h"
 #include "kernel_port/console.h"
 #include "kernel_port/frames.h"
@@ -111,46 +113,83 @@ static bool kb_parse_u64(const char *s, size_t n, uint64_t min, uint64_t max, ui
     return true;
 }
 
-/* ---- protocol output ----------------------------------------------------------- */
+/* ---- protocol output (bench/core/proto.h: the formatter the host's cell child uses) ---- */
 
-/* One RFC 4180 field (quoted when it holds a comma, a quote, CR or LF). */
-static void put_field(const char *s)
+static char line_buf[KB_ROW_CAP + 128]; /* one protocol line: a row and its kind */
+
+static struct hl_proto_out *line_begin(const char *kind)
 {
-    bool quote = false;
-    for (const char *p = s; *p; p++)
-        if (*p == ',' || *p == '"' || *p == '\r' || *p == '\n')
-            quote = true;
-    if (quote)
-        con_putc('"');
-    for (const char *p = s; *p; p++) {
-        if (*p == '"')
-            con_putc('"');
-        con_putc(*p);
-    }
-    if (quote)
-        con_putc('"');
+    static struct hl_proto_out o;
+    hl_proto_begin(&o, line_buf, sizeof line_buf, kind);
+    return &o;
 }
 
-/* "@HL error,usage,<message>" (message: one field). */
+static void line_send(struct hl_proto_out *o)
+{
+    if (hl_proto_end(o) >= o->cap)
+        KPANIC("a protocol line does not fit in its buffer");
+    con_puts(o->buf);
+}
+
+/* "@HL error,usage,<what 'value'>" (the message one field). */
 static bool usage_error(const char *what, const char *value)
 {
     char msg[256];
     con_snprintf(msg, sizeof msg, "%s '%s'", what, value);
-    con_puts("@HL error,usage,");
-    put_field(msg);
-    con_putc('\n');
+    struct hl_proto_out *o = line_begin("error");
+    hl_proto_field(o, "usage");
+    hl_proto_field(o, msg);
+    line_send(o);
     return false;
 }
 
-static void probe_u64(const char *key, uint64_t v) { con_printf("@HL probe,%s,%llu\n", key, v); }
+static void probe_u64(const char *key, uint64_t v)
+{
+    struct hl_proto_out *o = line_begin("probe");
+    hl_proto_field(o, key);
+    hl_proto_u64(o, v);
+    line_send(o);
+}
 
+static void meta_u64(const char *key, uint64_t v)
+{
+    struct hl_proto_out *o = line_begin("meta");
+    hl_proto_field(o, key);
+    hl_proto_u64(o, v);
+    line_send(o);
+}
+
+/* "@HL <kind>,<row>": a result row as hl_format_* made it. */
 static void put_row(const char *kind, const char *row, size_t len)
 {
     if (len >= KB_ROW_CAP)
         KPANIC("a result row does not fit in KB_ROW_CAP bytes");
-    con_printf("@HL %s,", kind);
-    con_puts(row);
-    con_putc('\n');
+    struct hl_proto_out *o = line_begin(kind);
+    hl_proto_row(o, row, len);
+    line_send(o);
+}
+
+/* "@HL header,<table>,<columns>". */
+static void put_header(const char *table, const char *columns)
+{
+    size_t n = 0;
+    while (columns[n])
+        n++;
+    struct hl_proto_out *o = line_begin("header");
+    hl_proto_field(o, table);
+    hl_proto_row(o, columns, n);
+    line_send(o);
+}
+
+/* What a run says before its first cell: how many cells, the region,
+ * the three tables' columns. */
+static void run_header(unsigned ncells, size_t region_bytes)
+{
+    meta_u64("cells_planned", ncells);
+    meta_u64("region_bytes", region_bytes);
+    put_header("cells", hl_cells_header);
+    put_header("latency", hl_latency_header);
+    put_header("timeline", hl_timeline_header);
 }
 
 /* ---- the run's options: bench/core's planner over the command line --------------- */
@@ -311,9 +350,10 @@ static bool parse_opts(struct kb_opts *o)
         .no_suite = !kb_streq(suite, "on"), .ops = o->ops, .arms = &o->arm, .narms = 1,
         .opt_params = "params=", .opt_sweep = "sweep="};
     if (hl_plan_resolve(&o->plan, &o->popts) != 0) {
-        con_puts("@HL error,usage,");
-        put_field(o->plan.err);
-        con_putc('\n');
+        struct hl_proto_out *out = line_begin("error");
+        hl_proto_field(out, "usage");
+        hl_proto_field(out, o->plan.err);
+        line_send(out);
         return false;
     }
     return true;
@@ -391,7 +431,9 @@ static void emit_rep(const struct kb_cell *c, uint32_t rep, const char *status,
         for (uint32_t i = 0; i < samples.n; i++)
             put_row("tl", row, hl_format_timeline_row(row, sizeof row, &id, &samples.s[i]));
     }
-    con_printf("@HL rep,%u\n", rep);
+    struct hl_proto_out *o = line_begin("rep");
+    hl_proto_u64(o, rep);
+    line_send(o);
 }
 
 /* cell.c's run_reps. */
@@ -437,11 +479,29 @@ static bool add_piece(uintptr_t *at, size_t bytes, uintptr_t *piece)
     return true;
 }
 
+/* "@HL begin,<index>,<allocator>,<workload>,<params>,<sweep>,<seed>,<reps>". */
+static void cell_begin(unsigned index, const struct hl_allocator *a, const struct hl_workload *w,
+                       const char *params_text, const char *sweep, uint64_t seed, uint32_t reps)
+{
+    struct hl_proto_out *o = line_begin("begin");
+    hl_proto_u64(o, index);
+    hl_proto_field(o, a->name);
+    hl_proto_field(o, w->name);
+    hl_proto_field(o, params_text);
+    hl_proto_field(o, sweep);
+    hl_proto_u64(o, seed);
+    hl_proto_u64(o, reps);
+    line_send(o);
+}
+
+/* "@HL end,<index>,ok|error,<why>". */
 static void cell_end(unsigned index, bool ok, const char *why)
 {
-    con_printf("@HL end,%u,%s,", index, ok ? "ok" : "error");
-    put_field(why);
-    con_putc('\n');
+    struct hl_proto_out *o = line_begin("end");
+    hl_proto_u64(o, index);
+    hl_proto_field(o, ok ? "ok" : "error");
+    hl_proto_field(o, why);
+    line_send(o);
 }
 
 static bool run_cell(const struct kb_opts *o, unsigned index, const struct hl_allocator *a,
@@ -450,9 +510,7 @@ static bool run_cell(const struct kb_opts *o, unsigned index, const struct hl_al
 {
     static char params_text[KB_PARAMS_TEXT];
     hl_wl_format(w, params, params_text, sizeof params_text); /* fits: parse_opts */
-    con_printf("@HL begin,%u,%s,%s,", index, a->name, w->name);
-    put_field(params_text);
-    con_printf(",%s,%llu,%u\n", sweep, o->seed, o->reps);
+    cell_begin(index, a, w, params_text, sweep, o->seed, o->reps);
 
     struct hl_clock_cal cal;
     hl_clock_calibrate(&cal, cal_scratch, KB_CAL_SAMPLES);
@@ -542,11 +600,7 @@ bool bench_run(void)
     struct kb_opts *o = &opts;
     if (!parse_opts(o) || !cpu_can_time())
         return false;
-    con_printf("@HL meta,cells_planned,%u\n", (unsigned)o->plan.ncells);
-    con_printf("@HL meta,region_bytes,%llu\n", (uint64_t)o->region_bytes);
-    con_printf("@HL header,cells,%s\n", hl_cells_header);
-    con_printf("@HL header,latency,%s\n", hl_latency_header);
-    con_printf("@HL header,timeline,%s\n", hl_timeline_header);
+    run_header((unsigned)o->plan.ncells, o->region_bytes);
     /* bench/core's plan order: the suite, then the sweep points */
     bool ok = true;
     struct hl_plan_cell c;

@@ -4,6 +4,19 @@
 hl_unit_test(test_stats SOURCES test_stats.c LIBS hl_stats LABELS unit)
 hl_unit_test(test_summary SOURCES test_summary.c LIBS hl_summary LABELS unit)
 
+# The child-process helper (bench/host/proc.c) on real /bin/sh children.
+# Linked like test_qemu_proto (tests/kernel.cmake says why: hl_cli brings
+# the port itself, in order).
+add_executable(test_proc test_proc.c ${PROJECT_SOURCE_DIR}/bench/host/no_test_allocators.c)
+target_link_libraries(test_proc PRIVATE hl_cli PkgConfig::CMOCKA)
+add_test(NAME test_proc COMMAND test_proc)
+set_tests_properties(test_proc PROPERTIES LABELS unit TIMEOUT 120)
+# A child's rows taken rep by rep (bench/host/cellrows.c), into real files.
+add_executable(test_cellrows test_cellrows.c ${PROJECT_SOURCE_DIR}/bench/host/no_test_allocators.c)
+target_link_libraries(test_cellrows PRIVATE hl_cli PkgConfig::CMOCKA)
+add_test(NAME test_cellrows COMMAND test_cellrows)
+set_tests_properties(test_cellrows PROPERTIES LABELS unit)
+
 foreach(t run_csv crash_timeout isolation bad_input smoke clock_sweep launches
         plot plot_bad_input compare_stats big_region)
   add_test(NAME cli_${t}

@@ -17,3 +17,13 @@ if(TARGET hl_core_i386 AND TARGET hl_workloads_i386 AND TARGET hl_allocators_i38
            COMMAND_EXPAND_LISTS)
   set_tests_properties(freestanding_core PROPERTIES LABELS freestanding)
 endif()
+
+# The line protocol: its formatter (bench/core/proto.c) and its one reader
+# (bench/host/lineproto.c).
+# Not hl_unit_test: hl_testlib would put the port library before hl_core
+# on the link line (a checked build's hl_panic unresolved); hl_lineproto
+# brings the port itself, last.
+add_executable(test_lineproto test_lineproto.c)
+target_link_libraries(test_lineproto PRIVATE hl_lineproto PkgConfig::CMOCKA)
+add_test(NAME test_lineproto COMMAND test_lineproto)
+set_tests_properties(test_lineproto PROPERTIES LABELS unit)

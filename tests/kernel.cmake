@@ -12,7 +12,8 @@ set(_kdir ${CMAKE_CURRENT_SOURCE_DIR}/kernel)
 add_test(NAME kernel_image COMMAND ${_kdir}/image_check.sh ${_kelf})
 set_tests_properties(kernel_image PROPERTIES LABELS "kernel")
 
-# The serial line protocol as bench/host/qemu.c parses it (no QEMU needed).
+# The kernel's own kinds of the line protocol as bench/host/qemu.c reads
+# them (no QEMU needed).
 # Not hl_unit_test: hl_testlib's port library would come before hl_cli's
 # allocators on the link line, leaving a checked build's hl_report
 # unresolved; hl_cli brings the port itself, in order.

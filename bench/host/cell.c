@@ -13,6 +13,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include <unistd.h>
 #include <valgrind/callgrind.h>
 
+#include "bench/core/proto.h"
 #include "bench/core/runner.h"
 #include "bench/host/cli.h"
 #include "bench/host/port_host.h"
@@ -79,6 +81,39 @@ static void *cell_map(size_t bytes, bool noreserve)
     return p;
 }
 
+/* ---- the line protocol (bench/core/proto.h) ---------------------------------- */
+
+/* One protocol line: a row and its kind (static: the process's allocator
+ * serves nothing here). */
+static char proto_line[ROW_CAP + 64];
+
+/* Write one finished line to stdout, or exit 1 if it did not fit. */
+static void put_line(struct hl_proto_out *o)
+{
+    size_t n = hl_proto_end(o);
+    if (n >= o->cap)
+        cli_fail("cell: a protocol line does not fit in %zu bytes", o->cap);
+    fwrite(o->buf, 1, n, stdout);
+}
+
+/* "@HL probe,<key>,<value>" (the value quoted if it must be). */
+static void put_probe(const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void put_probe(const char *key, const char *fmt, ...)
+{
+    char value[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(value, sizeof value, fmt, ap);
+    va_end(ap);
+    struct hl_proto_out o;
+    hl_proto_begin(&o, proto_line, sizeof proto_line, "probe");
+    hl_proto_field(&o, key);
+    hl_proto_field(&o, value);
+    put_line(&o);
+}
+
 /* ---- probes: who serves malloc in this process ------------------------------ */
 
 static bool jemalloc_mapped(void)
@@ -100,8 +135,8 @@ static void probe_malloc(void)
     void *m = dlsym(RTLD_DEFAULT, "malloc");
     const char *obj = m && dladdr(m, &info) && info.dli_fname ? info.dli_fname
                                                              : "unknown";
-    printf("P malloc_object=%s\n", obj);
-    printf("P jemalloc_mapped=%s\n", jemalloc_mapped() ? "yes" : "no");
+    put_probe("malloc_object", "%s", obj);
+    put_probe("jemalloc_mapped", "%s", jemalloc_mapped() ? "yes" : "no");
 }
 
 /* ---- arguments --------------------------------------------------------------- */
@@ -191,14 +226,14 @@ static uint64_t cg_read(const struct callgrind *cg, unsigned n)
 static void bind_pu(const char *pu)
 {
     if (strcmp(pu, "none") == 0) {
-        printf("P binding=none\n");
+        put_probe("binding", "none");
         return;
     }
     unsigned os = (unsigned)cli_parse_u64("pu", pu, 0, 1u << 16);
     if (sys_bind_pu(os))
-        printf("P binding=PU %u (sched_setaffinity in the cell child)\n", os);
+        put_probe("binding", "PU %u (sched_setaffinity in the cell child)", os);
     else
-        printf("P binding=failed for PU %u: %s\n", os, strerror(errno));
+        put_probe("binding", "failed for PU %u: %s", os, strerror(errno));
 }
 
 /* ---- one rep ------------------------------------------------------------------ */
@@ -311,19 +346,22 @@ static struct hl_row_ids row_ids(const struct cell_args *a, uint32_t rep,
     };
 }
 
-/* Print one tagged row, or exit 1 if it did not fit. */
-static void put_row(char tag, char *buf, size_t len)
+/* "@HL kind,<row>" for one result row, or exit 1 if it did not fit. */
+static void put_row(const char *kind, char *buf, size_t len)
 {
     if (len >= ROW_CAP)
-        cli_fail("cell: a %c row does not fit in %u bytes", tag, ROW_CAP);
-    printf("%c %.*s\n", tag, (int)len, buf);
+        cli_fail("cell: a %s row does not fit in %u bytes", kind, ROW_CAP);
+    struct hl_proto_out o;
+    hl_proto_begin(&o, proto_line, sizeof proto_line, kind);
+    hl_proto_row(&o, buf, len);
+    put_line(&o);
 }
 
 static void emit_rep(struct cell_run *c, uint32_t rep,
                      const struct hl_row_ids *id,
                      const struct hl_cell_result *r, bool detail)
 {
-    put_row('C', c->row, hl_format_cells_row(c->row, ROW_CAP, id, r));
+    put_row("cell", c->row, hl_format_cells_row(c->row, ROW_CAP, id, r));
     /* Latency and timeline rows come from the TSC suite cells only: their
      * key has no clock or sweep column, and per-op figures under
      * callgrind would time valgrind. */
@@ -331,17 +369,20 @@ static void emit_rep(struct cell_run *c, uint32_t rep,
         const struct hl_hist *h = c->cfg.hist;
         for (unsigned i = hl_hist_next(h, 0); i < HL_HIST_BUCKETS;
              i = hl_hist_next(h, i + 1))
-            put_row('L', c->row,
+            put_row("lat", c->row,
                     hl_format_latency_row(c->row, ROW_CAP, id,
                                           hl_hist_bucket_lo(i),
                                           hl_hist_bucket_hi(i),
                                           h->buckets[i]));
         for (uint32_t i = 0; i < c->samples->n; i++)
-            put_row('T', c->row,
+            put_row("tl", c->row,
                     hl_format_timeline_row(c->row, ROW_CAP, id,
                                            &c->samples->s[i]));
     }
-    printf("R %u\n", rep);
+    struct hl_proto_out o;
+    hl_proto_begin(&o, proto_line, sizeof proto_line, "rep");
+    hl_proto_u64(&o, rep);
+    put_line(&o);
     fflush(stdout);
 }
 
@@ -445,15 +486,14 @@ int cmd_cell(int argc, char **argv)
             cli_usage_fail("cell: clock %s needs callgrind and %s",
                            CELL_CLOCK_INSTRUCTIONS, CELL_CALLGRIND_ENV);
         /* Counted, not timed: nothing to calibrate or subtract. */
-        printf("P counter=callgrind (valgrind %d.%d), BATCH stream only\n",
-               __VALGRIND_MAJOR__, __VALGRIND_MINOR__);
+        put_probe("counter", "callgrind (valgrind %d.%d), BATCH stream only",
+                  __VALGRIND_MAJOR__, __VALGRIND_MINOR__);
     } else {
         uint64_t *cal_scratch =
             cell_map(CAL_SAMPLES * sizeof(uint64_t), false);
         hl_clock_calibrate(&cal, cal_scratch, CAL_SAMPLES);
-        printf("P timer_overhead=%llu\nP timer_resolution=%llu\n",
-               (unsigned long long)cal.overhead,
-               (unsigned long long)cal.resolution);
+        put_probe("timer_overhead", "%llu", (unsigned long long)cal.overhead);
+        put_probe("timer_resolution", "%llu", (unsigned long long)cal.resolution);
     }
 
     const struct hl_allocator *al = a.ca.a;
@@ -512,7 +552,10 @@ int cmd_cell(int argc, char **argv)
         c.cfg.measure_ctx = &c.cg;
     }
     run_reps(&c);
-    printf("D\n");
+    struct hl_proto_out o;
+    hl_proto_begin(&o, proto_line, sizeof proto_line, "done");
+    hl_proto_field(&o, "ok");
+    put_line(&o);
     fflush(stdout);
     return ferror(stdout) ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }

@@ -24,20 +24,25 @@
  * with CELL_CALLGRIND_ENV=PREFIX in its environment; each BATCH pass is
  * collected alone and dumped (PREFIX.<pid>.<n>), and the child reads the
  * dump's "totals:" line: instructions executed in the measured stream).
- * The child writes lines on stdout, each starting with a tag and a space:
+ * The child writes the line protocol the kernel writes too (one
+ * formatter, bench/core/proto.h; one reader, bench/host/lineproto.h;
+ * docs/kernel.md, "Line protocol"): "@HL " and one RFC 4180 record whose
+ * first field is the line's kind.
  *
- *   P key=value     a probe fact (malloc's object, jemalloc mapped, the
- *                   binding, the timer calibration); any number, first
- *   C row           the cells.csv row of the current rep
- *   L row           latency.csv rows of the current rep (0 or more)
- *   T row           timeline.csv rows of the current rep (0 or more)
- *   R rep           the current rep is complete (rep = 0, 1, ...)
- *   D               every rep delivered
+ *   @HL probe,<key>,<value>  a fact (malloc's object, jemalloc mapped, the
+ *                            binding, the timer calibration); first
+ *   @HL cell,<row>           the cells.csv row of the current rep
+ *   @HL lat,<row>            latency.csv rows of the current rep (0 or more)
+ *   @HL tl,<row>             timeline.csv rows of the current rep (0 or more)
+ *   @HL rep,<rep>            the current rep is complete (its number)
+ *   @HL done,ok              every rep delivered
  *
- * The parent keeps a rep's C/L/T lines until its R line arrives and only
- * then appends them to the result files (each file: one write() of whole
- * lines), so a child that dies mid-rep leaves no partial rep behind.  Its
- * stderr goes to cells.log.  Exit status 0 after D; 2 for bad arguments.
+ * The parent (spawn.c, through cellrows.h) keeps a rep's rows until its
+ * rep line arrives and only then appends them to the result files (each
+ * file: one write() of whole lines), so a child that dies mid-rep leaves
+ * no partial rep behind.  Lines not starting with "@HL " (a preloaded
+ * library talking on stdout) go to cells.log, as does the child's stderr.
+ * Exit status 0 after the done line; 2 for bad arguments.
  */
 #ifndef HEAPLAB_CELL_H
 #define HEAPLAB_CELL_H

@@ -50,6 +50,7 @@
 
 #include "bench/host/cli.h"
 #include "bench/host/csvline.h"
+#include "bench/host/proc.h"
 #include "bench/host/ratios.h"
 #include "bench/host/runcells.h"
 #include "workloads/workload.h"
@@ -2410,8 +2411,27 @@ static void pdf_fix_date(const char *path, const char date[15])
         cli_fail("cannot write '%s': %s", path, strerror(errno));
 }
 
-/* Run gnuplot for one figure in one format; exit 1 with its first line of
- * complaint if it fails or says anything. */
+/* gnuplot's stderr: its first 4 KiB (the rest is read and dropped). */
+struct gp_msg {
+    char text[4096];
+    size_t len;
+};
+
+static void keep_msg(void *ctx, const char *data, size_t n)
+{
+    struct gp_msg *m = ctx;
+    size_t room = sizeof m->text - 1 - m->len;
+    size_t k = n < room ? n : room;
+    memcpy(m->text + m->len, data, k);
+    m->len += k;
+}
+
+/* The most one figure may take (then gnuplot is stopped and the plot
+ * fails saying so). */
+#define GNUPLOT_LIMIT_S 600.0
+
+/* Run gnuplot for one figure in one format (a child of proc.h); exit 1
+ * with its last line of complaint if it fails, warn if it says anything. */
 static void draw(const char *gnuplot, const char *plots,
                  const struct figure *fg, enum fmt fmt, const char *date)
 {
@@ -2435,65 +2455,43 @@ static void draw(const char *gnuplot, const char *plots,
     pathf(style, sizeof style, "%s/style.gp", plots);
     pathf(term, sizeof term, "%s/terminal.gp", plots);
     pathf(script, sizeof script, "%s/%s", plots, fg->script);
-    int err[2];
-    if (pipe(err) != 0)
-        cli_fail("pipe: %s", strerror(errno));
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid < 0)
-        cli_fail("fork: %s", strerror(errno));
-    if (pid == 0) {
-        int devnull = open("/dev/null", O_RDWR);
-        if (devnull < 0 || chdir(cwd) != 0)
-            _exit(126);
-        dup2(devnull, 0);
-        dup2(devnull, 1);
-        dup2(err[1], 2);
-        close(err[0]);
-        close(err[1]);
-        /* the same output whoever runs it: no ~/.gnuplot, UTC, C numbers */
-        setenv("HOME", "/nonexistent", 1);
-        setenv("TZ", "UTC", 1);
-        setenv("LC_ALL", "C.UTF-8", 1);
-        unsetenv("GNUPLOT_LIB");
-        execl(gnuplot, "gnuplot", "-e", vars, style, pre, term, script,
-              (char *)NULL);
-        _exit(127);
-    }
-    close(err[1]);
-    char msg[4096];
-    size_t len = 0;
-    ssize_t got;
-    while ((got = read(err[0], msg + len, sizeof msg - 1 - len)) > 0 ||
-           (got < 0 && errno == EINTR))
-        if (got > 0 && (len += (size_t)got) == sizeof msg - 1)
-            break;
+    /* the same output whoever runs it: no ~/.gnuplot, UTC, C numbers */
+    char *set[] = {"HOME=/nonexistent", "TZ=UTC", "LC_ALL=C.UTF-8", NULL};
+    static const char *const unset[] = {"GNUPLOT_LIB", NULL};
+    char **env = proc_env(set, unset);
+    char *argv[] = {"gnuplot", "-e", vars, style, pre, term, script, NULL};
+    struct proc_spec spec = {.path = gnuplot, .argv = argv, .envp = env, .cwd = cwd,
+                             .out = PROC_IO_NULL, .err = PROC_IO_PIPE};
+    struct gp_msg m = {.len = 0};
+    struct proc_sink sink = {.err = keep_msg, .ctx = &m};
+    struct proc c;
+    proc_start(&c, &spec);
+    free(env);
+    proc_wait(&c, GNUPLOT_LIMIT_S, PROC_GRACE_MS, &sink);
+    char *msg = m.text;
+    size_t len = m.len;
     msg[len] = '\0';
-    char sink[4096];
-    while (read(err[0], sink, sizeof sink) > 0) /* drain the rest */
-        ;
-    close(err[0]);
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            cli_fail("waitpid: %s", strerror(errno));
+    int code = -1;
+    bool exited = proc_exit_code(&c, &code);
+    char how[96];
+    proc_describe(&c, how, sizeof how);
     /* gnuplot's complaint: its last non-blank line names the problem */
     char *line = msg;
     for (char *p = strtok(msg, "\n"); p; p = strtok(NULL, "\n"))
         if (strspn(p, " \t^") != strlen(p))
             line = p;
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && len) {
+    if (exited && code == 0 && len) {
         /* drawn, but gnuplot had something to say: pass it on */
         fflush(stdout);
         fprintf(stderr, "heaplab: warning: gnuplot on %s (%s): %s\n",
                 fg->name, fmt_names[fmt], line);
-    } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    } else if (!exited || code != 0)
         cli_fail("gnuplot failed on %s (%s, plots/%s): %s", fg->name,
                  fmt_names[fmt], fg->script,
-                 WIFEXITED(status) && WEXITSTATUS(status) == 127
-                     ? "cannot run gnuplot"
-                 : line[0] ? line
-                           : "no message");
+                 !exited        ? how
+                 : code == 127  ? "cannot run gnuplot"
+                 : line[0]      ? line
+                                : how);
     if (fmt == FMT_PDF || fmt == FMT_TEX) {
         pathf(out, sizeof out, "%s/%s.pdf", cwd, fg->name);
         pdf_fix_date(out, date);

@@ -3,8 +3,8 @@
  * heaplab kernel, choose the accelerator and clock (probing KVM instead
  * of trusting /dev/kvm), boot the kernel once per cell and turn its
  * serial output into rows of the run's files, exactly as spawn.c does
- * for a host cell child (docs/kernel.md, "Benchmark cells" and "Serial
- * line protocol").
+ * for a host cell child: the same line protocol and reader, the same
+ * rows taker (docs/kernel.md, "Benchmark cells" and "Line protocol").
  *
  * How run.c uses it (beside spawn_cell, with the same run_ctx,
  * cell_plan and cell_outcome):
@@ -16,7 +16,7 @@
  *   for each cell p with qemu_cell_supported(p):
  *       out.reps = calloc(p->reps, ...)
  *       qemu_run_cell(&rc, &q, p, &out);            like spawn_cell
- *       out.probes: "qemu_*=value" lines, as the child's P lines
+ *       out.probes: "qemu_*=value" lines, as a host child's probe lines
  *   (between cells, nothing: every cell is a boot of its own)
  *
  * Rows: env=qemu, accel=tcg|kvm, clock=icount|tsc-tcg|tsc-kvm; every
@@ -49,8 +49,6 @@
 #define QEMU_CHECKED_REGION_BYTES KBENCH_CHECKED_REGION_BYTES
 /* The KVM probe boot's limit (each start costs ~6.5 s on this VM). */
 #define QEMU_PROBE_TIMEOUT_S 30u
-/* SIGTERM first; SIGKILL this long after. */
-#define QEMU_KILL_GRACE_MS 2000u
 
 struct qemu_ctx {
     /* qemu_init: */
@@ -132,74 +130,41 @@ unsigned qemu_cell_deadline_s(const struct run_ctx *rc, const struct qemu_ctx *q
 void qemu_run_cell(const struct run_ctx *rc, const struct qemu_ctx *q, const struct cell_plan *p,
                    struct cell_outcome *out);
 
-/* ---- the serial line protocol, as pure functions (tests/test_qemu_proto.c) ---- */
+/* ---- the kernel's own kinds of the line protocol (pure; tests/test_qemu_proto.c) ---- */
 
-/* Longest serial line taken whole (a cells row is < 600 bytes). */
-#define QEMU_LINE_MAX 8192u
-/* Most fields split out of one line (a cells row has CELL_COLUMNS). */
-#define QEMU_MAX_FIELDS 64
-
+/* The serial stream is split by the one reader (bench/host/lineproto.h);
+ * the kinds a host cell child sends too (probe, cell, lat, tl, rep, done)
+ * are taken by bench/host/cellrows.h.  These are the kernel's own. */
 enum qemu_kind {
     QEMU_L_TEXT,   /* not a protocol line: kept for cells.log */
+    QEMU_L_ROWS,   /* probe, cell, lat, tl, rep, done: cellrows.h's */
     QEMU_L_META,   /* @HL meta,<key>,<value> */
     QEMU_L_HEADER, /* @HL header,<table>,<columns...> */
     QEMU_L_BEGIN,  /* @HL begin,<index>,<allocator>,<workload>,<params>,<sweep>,<seed>,
                       <reps> */
-    QEMU_L_PROBE,  /* @HL probe,<key>,<value> */
-    QEMU_L_CELL,   /* @HL cell,<cells.csv row> (CELL_COLUMNS fields) */
-    QEMU_L_LAT,    /* @HL lat,<latency.csv row> (LATENCY_COLUMNS fields) */
-    QEMU_L_TL,     /* @HL tl,<timeline.csv row> (TIMELINE_COLUMNS fields) */
-    QEMU_L_REP,    /* @HL rep,<rep> */
     QEMU_L_END,    /* @HL end,<index>,ok|error,<why> */
     QEMU_L_ERROR,  /* @HL error,<kind>,<detail...> */
     QEMU_L_REPORT, /* @HL report,... (a checked allocator refused a free) */
-    QEMU_L_DONE,   /* @HL done,ok|fail */
     QEMU_L_OTHER,  /* test, fault, skip: self-test lines, not for cells */
-    QEMU_L_BAD,    /* a malformed protocol line: why says how */
+    QEMU_L_BAD,    /* a malformed or unknown protocol line: why says how */
 };
 
-/* Flags of a line handed over by the splitter. */
-#define QEMU_LINE_CUT 0x1u      /* the output ended inside this line */
-#define QEMU_LINE_OVERLONG 0x2u /* longer than QEMU_LINE_MAX: only its start */
-
-/* One parsed line.  Pointers point into the line given to
- * qemu_parse_line (row, key, value) or into fields[] storage here. */
+/* A kernel line, read.  Pointers point into the lp_line given. */
 struct qemu_line {
     enum qemu_kind kind;
     const char *why;      /* QEMU_L_BAD: static text */
-    const char *row;      /* CELL/LAT/TL: the row text, exactly as sent */
-    const char *key;      /* META/PROBE key; HEADER table; ERROR kind */
-    const char *value;    /* META/PROBE value; HEADER columns; ERROR detail
-                             (the rest of the line, as sent); END why */
-    uint32_t rep;         /* REP */
+    const char *key;      /* META key; HEADER table; ERROR kind */
+    const char *value;    /* META value; HEADER columns; ERROR detail, REPORT
+                             and OTHER fields (the rest of the line, as sent);
+                             END why */
     uint32_t index;       /* BEGIN, END */
-    bool ok;              /* DONE, END */
-    int nfields;          /* CELL/LAT/TL/BEGIN/END/META/PROBE: fields */
-    char *fields[QEMU_MAX_FIELDS];
-    char split[QEMU_LINE_MAX + 1]; /* the copy fields[] point into */
+    bool ok;              /* END */
 };
 
-/* Parse one line (no '\n'; a trailing '\r' is ignored) with the
- * splitter's flags.  Rows are validated with csv_split (column count);
- * their key columns are the caller's business.  Returns out->kind.
- * pre: len <= QEMU_LINE_MAX; line[len] == '\0'. */
-enum qemu_kind qemu_parse_line(char *line, size_t len, unsigned flags, struct qemu_line *out);
+struct lp_line;
 
-/* Splits a byte stream into lines. */
-struct qemu_splitter {
-    char buf[QEMU_LINE_MAX + 1];
-    size_t len;
-    bool dropping; /* inside an overlong line, after its start went out */
-};
-
-typedef void (*qemu_line_fn)(void *ctx, char *line, size_t len, unsigned flags);
-
-/* Feed n bytes; fn gets every complete line (without '\n'), and the first
- * QEMU_LINE_MAX bytes of an overlong one with QEMU_LINE_OVERLONG (the rest
- * of it is dropped).  At the end of the stream, qemu_split_end hands over
- * a last line without '\n' with QEMU_LINE_CUT. */
-void qemu_split_feed(struct qemu_splitter *s, const char *data, size_t n, qemu_line_fn fn,
-                     void *ctx);
-void qemu_split_end(struct qemu_splitter *s, qemu_line_fn fn, void *ctx);
+/* Read a line of the reader (lineproto.h) as the kernel means it.
+ * Returns out->kind. */
+enum qemu_kind qemu_kernel_line(const struct lp_line *l, struct qemu_line *out);
 
 #endif /* HEAPLAB_QEMU_H */

@@ -1,32 +1,28 @@
 /*
  * spawn.c — one cell in a child process (cell.h gives the protocol):
- * fork + exec of heaplab itself with the hidden --cell subcommand, the
- * child's stdout read through a pipe under a deadline, each rep's rows
- * validated and appended only once the rep is complete, and whatever the
- * child did not deliver (it crashed, hung, or refused) turned into rows
- * whose status says so.  Nothing already appended is ever lost.
+ * heaplab itself with the hidden --cell subcommand, started and timed
+ * out by proc.h, its stdout split by the line protocol's one reader
+ * (lineproto.h), each rep's rows validated and appended only once the rep
+ * is complete (cellrows.h), and whatever the child did not deliver (it
+ * crashed, hung, or refused) turned into rows whose status says so.
+ * Nothing already appended is ever lost.  Lines that are no protocol
+ * (a preloaded library talking on stdout) go to cells.log.
  */
 #define _GNU_SOURCE
 #include "bench/host/run.h"
 
-#include <errno.h>
-#include <math.h>
-#include <fcntl.h>
 #include <stdarg.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bench/core/runner.h"
 #include "bench/host/cell.h"
-#include "bench/host/csvline.h"
-
-extern char **environ;
+#include "bench/host/cellrows.h"
+#include "bench/host/lineproto.h"
+#include "bench/host/proc.h"
 
 volatile sig_atomic_t run_stop_requested;
 
@@ -53,71 +49,43 @@ unsigned cell_deadline_s(const struct run_ctx *rc, const struct cell_plan *p)
     return s > 86400.0 ? 86400u : (unsigned)s;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* ---- the child ----------------------------------------------------------------- */
 
-/* environ without LD_PRELOAD, plus LD_PRELOAD=preload if non-empty, plus
- * extra (NULL: none). */
-static char **child_env(const char *preload, char *preload_var, size_t cap,
-                        char *extra)
-{
-    size_t n = 0;
-    while (environ[n])
-        n++;
-    char **env = calloc(n + 3, sizeof *env);
-    if (!env)
-        cli_fail("out of memory");
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (strncmp(environ[i], "LD_PRELOAD=", 11) != 0)
-            env[k++] = environ[i];
-    if (preload[0]) {
-        snprintf(preload_var, cap, "LD_PRELOAD=%s", preload);
-        env[k++] = preload_var;
-    }
-    if (extra)
-        env[k++] = extra;
-    env[k] = NULL;
-    return env;
-}
-
-/* Fork and exec the cell child; returns its pid, *out_fd its stdout. */
-static pid_t start_child(const struct run_ctx *rc, const struct cell_plan *p,
-                         const struct cell_outcome *out, int *out_fd)
-{
+/* The argv of the cell child (cell.h), under valgrind for
+ * clock=instructions, in b->argv; b->cg_var the callgrind variable for
+ * its environment ("" for none).  Returns the program to exec. */
+struct child_args {
     char seed[24], reps[16], launch[16], min_ticks[24], attempts[16];
+    char out_opt[2 * PATH_MAX + 32], cg_var[PATH_MAX + 32];
     char preload_var[PATH_MAX + 16];
-    snprintf(seed, sizeof seed, "%llu", (unsigned long long)rc->seed);
-    snprintf(reps, sizeof reps, "%u", p->reps);
-    snprintf(launch, sizeof launch, "%u", out->launch);
-    snprintf(min_ticks, sizeof min_ticks, "%llu",
+    char *argv[7 + 2 + CELL_NARGS + 1];
+};
+
+static const char *child_argv(const struct run_ctx *rc, const struct cell_plan *p,
+                              const struct cell_outcome *out, struct child_args *b)
+{
+    snprintf(b->seed, sizeof b->seed, "%llu", (unsigned long long)rc->seed);
+    snprintf(b->reps, sizeof b->reps, "%u", p->reps);
+    snprintf(b->launch, sizeof b->launch, "%u", out->launch);
+    snprintf(b->min_ticks, sizeof b->min_ticks, "%llu",
              (unsigned long long)rc->min_ticks);
-    snprintf(attempts, sizeof attempts, "%u", rc->max_attempts);
+    snprintf(b->attempts, sizeof b->attempts, "%u", rc->max_attempts);
     char *cell_argv[] = {(char *)rc->self_exe, CELL_FLAG,
                          (char *)p->ca.a->name, (char *)p->w->name,
-                         (char *)p->params_text, seed, reps,
+                         (char *)p->params_text, b->seed, b->reps,
                          (char *)rc->run_id, (char *)rc->pu,
                          (char *)p->clock,
-                         (char *)(p->sweep[0] ? p->sweep : "-"), launch,
-                         min_ticks, attempts, NULL};
+                         (char *)(p->sweep[0] ? p->sweep : "-"), b->launch,
+                         b->min_ticks, b->attempts, NULL};
     _Static_assert(sizeof cell_argv / sizeof cell_argv[0] == 2 + CELL_NARGS + 1,
                    "argv matches the cell protocol");
-    /* clock=instructions: the same child under callgrind (cell.h). */
-    char out_opt[2 * PATH_MAX + 32], cg_var[PATH_MAX + 32];
-    char *vg_argv[7 + sizeof cell_argv / sizeof cell_argv[0]];
-    char **argv = cell_argv;
+    size_t k = 0;
     const char *exe = rc->self_exe;
-    char *extra = NULL;
+    b->cg_var[0] = '\0';
     if (!strcmp(p->clock, CELL_CLOCK_INSTRUCTIONS)) {
-        /* valgrind expands %p, %q{..} and %% in the name: a % of the
-         * folder's own is doubled (CELL_CALLGRIND_ENV keeps it raw, as
-         * valgrind then writes it). */
+        /* the same child under callgrind (cell.h).  valgrind expands %p,
+         * %q{..} and %% in the name: a % of the folder's own is doubled
+         * (CELL_CALLGRIND_ENV keeps it raw, as valgrind then writes it). */
         char esc[2 * PATH_MAX];
         size_t e = 0;
         for (const char *c = rc->callgrind_prefix; *c; c++) {
@@ -126,232 +94,52 @@ static pid_t start_child(const struct run_ctx *rc, const struct cell_plan *p,
             esc[e++] = *c;
         }
         esc[e] = '\0';
-        snprintf(out_opt, sizeof out_opt, "--callgrind-out-file=%s.%%p", esc);
-        snprintf(cg_var, sizeof cg_var, "%s=%s", CELL_CALLGRIND_ENV,
+        snprintf(b->out_opt, sizeof b->out_opt, "--callgrind-out-file=%s.%%p", esc);
+        snprintf(b->cg_var, sizeof b->cg_var, "%s=%s", CELL_CALLGRIND_ENV,
                  rc->callgrind_prefix);
         char *pre[] = {(char *)rc->valgrind, "--tool=callgrind", "-q",
                        "--instr-atstart=no", "--collect-atstart=no",
-                       out_opt};
-        size_t k = 0;
+                       b->out_opt};
         for (size_t i = 0; i < sizeof pre / sizeof pre[0]; i++)
-            vg_argv[k++] = pre[i];
-        for (char **a = cell_argv; *a; a++)
-            vg_argv[k++] = *a;
-        vg_argv[k] = NULL;
-        argv = vg_argv;
+            b->argv[k++] = pre[i];
         exe = rc->valgrind;
-        extra = cg_var;
     }
-    char **env = child_env(p->preload, preload_var, sizeof preload_var, extra);
-
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0)
-        cli_fail("pipe: %s", strerror(errno));
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0)
-        cli_fail("fork: %s", strerror(errno));
-    if (pid == 0) {
-        /* Own process group: a ^C reaches the parent only, which then
-         * stops the child itself. */
-        setpgid(0, 0);
-        dup2(fds[1], STDOUT_FILENO);
-        dup2(rc->f.log, STDERR_FILENO);
-        execve(exe, argv, env);
-        dprintf(STDERR_FILENO, "heaplab: exec %s: %s\n", exe,
-                strerror(errno));
-        _exit(127);
-    }
-    free(env);
-    close(fds[1]);
-    *out_fd = fds[0];
-    return pid;
+    for (char **a = cell_argv; *a; a++)
+        b->argv[k++] = *a;
+    b->argv[k] = NULL;
+    return exe;
 }
 
 /* ---- reading its lines ---------------------------------------------------------- */
 
 struct reader {
     const struct run_ctx *rc;
-    const struct cell_plan *p;
-    struct cell_outcome *out;
-    struct dbuf in;                    /* bytes not yet split into lines */
-    struct dbuf cells, lat, tl;        /* the current rep's rows */
-    bool done;                         /* D seen */
-    bool bad;                          /* protocol violated: stop reading */
-    char bad_why[160];
+    struct cell_rows rows;
 };
 
-static void reader_bad(struct reader *r, const char *why, const char *line)
+static void take_line(void *ctx, struct lp_line *l)
 {
-    if (r->bad)
-        return;
-    r->bad = true;
-    snprintf(r->bad_why, sizeof r->bad_why, "%s: '%.80s'", why, line);
-}
-
-/* Split a copy of a result row into f (ncols fields) if it belongs to this
- * cell's current rep (column count and key columns match).  Returns the
- * copy f points into (the caller frees it), or NULL. */
-static char *row_fields(const struct reader *r, const char *row,
-                        unsigned ncols, unsigned alloc_col, unsigned wl_col,
-                        unsigned rep_col, char **f)
-{
-    char *copy = strdup(row);
-    if (!copy)
-        cli_fail("out of memory");
-    char rep[16];
-    snprintf(rep, sizeof rep, "%u", run_first_rep(r->p, r->out) + r->out->delivered);
-    int n = csv_split(copy, f, (int)ncols + 1);
-    if (n == (int)ncols && strcmp(f[0], r->rc->run_id) == 0 &&
-        strcmp(f[alloc_col], r->p->ca.a->name) == 0 &&
-        strcmp(f[wl_col], r->p->w->name) == 0 && strcmp(f[rep_col], rep) == 0)
-        return copy;
-    free(copy);
-    return NULL;
-}
-
-static void take_cells_row(struct reader *r, const char *row)
-{
-    char *f[CELL_COLUMNS + 1];
-    char *copy = r->cells.len ? NULL
-                              : row_fields(r, row, CELL_COLUMNS, COL_ALLOCATOR,
-                                           COL_WORKLOAD, COL_REP, f);
-    if (!copy) {
-        reader_bad(r, "unexpected cells row", row);
+    struct reader *r = ctx;
+    if (l->cls == LP_TEXT) { /* not ours: a preloaded library talking */
+        if (l->len)
+            cell_rows_log(&r->rows, "stdout", l);
         return;
     }
-    const char *st = f[COL_STATUS];
-    if (strcmp(f[COL_CLOCK], r->p->clock) != 0 ||
-        strcmp(f[COL_SWEEP], r->p->sweep) != 0) {
-        reader_bad(r, "wrong clock or sweep in cells row", row);
-    } else if (strcmp(st, "ok") && strcmp(st, "failed") &&
-               strcmp(st, "error")) {
-        reader_bad(r, "bad status in cells row", row);
-    } else {
-        struct rep_fig *fig =
-            &r->out->reps[run_first_rep(r->p, r->out) + r->out->delivered];
-        snprintf(fig->status, sizeof fig->status, "%s", st);
-        fig->cycles_per_op = strtod(f[COL_CYCLES_PER_OP], NULL);
-        fig->p99 = f[COL_P99][0] ? strtod(f[COL_P99], NULL) : NAN;
-        dbuf_addf(&r->cells, "%s\n", row);
-    }
-    free(copy);
-}
-
-/* latency.csv and timeline.csv rows share their first 7 key columns:
- * run_id,env,allocator,workload,params,seed,rep. */
-static void take_detail_row(struct reader *r, struct dbuf *to,
-                            const char *row, unsigned ncols)
-{
-    char *f[TIMELINE_COLUMNS + 1];
-    _Static_assert((int)LATENCY_COLUMNS <= (int)TIMELINE_COLUMNS, "f holds both");
-    char *copy = row_fields(r, row, ncols, 2, 3, 6, f);
-    if (!copy) {
-        reader_bad(r, "unexpected detail row", row);
+    if (r->rows.bad)
+        return;
+    if (l->cls == LP_BAD) {
+        /* a line cut off by the child's death: its exit says why */
+        if (!(l->flags & LP_CUT))
+            cell_rows_bad(&r->rows, l->why, l->text);
         return;
     }
-    free(copy);
-    dbuf_addf(to, "%s\n", row);
+    if (!cell_rows_take(&r->rows, l))
+        cell_rows_bad(&r->rows, "unknown protocol line kind", l->text);
 }
 
-/* R: the rep is whole; append it to the files (one write each). */
-static void commit_rep(struct reader *r, const char *arg)
+static void take_bytes(void *ctx, const char *data, size_t n)
 {
-    char want[16];
-    snprintf(want, sizeof want, "%u",
-             run_first_rep(r->p, r->out) + r->out->delivered);
-    if (!r->cells.len || strcmp(arg, want) != 0) {
-        reader_bad(r, "rep end out of order", arg);
-        return;
-    }
-    run_append_rep(r->rc, &r->cells, &r->lat, &r->tl);
-    r->out->delivered++;
-}
-
-static void take_line(struct reader *r, char *line)
-{
-    if (r->bad)
-        return;
-    if (r->done || line[0] == '\0' || (line[1] != ' ' && line[1] != '\0')) {
-        reader_bad(r, "unexpected line", line);
-        return;
-    }
-    char *arg = line[1] ? line + 2 : line + 1;
-    bool room = r->out->delivered < r->p->reps;
-    switch (line[0]) {
-    case 'P':
-        dbuf_addf(&r->out->probes, "%s\n", arg);
-        break;
-    case 'C':
-        if (room)
-            take_cells_row(r, arg);
-        else
-            reader_bad(r, "more reps than asked", arg);
-        break;
-    case 'L':
-        take_detail_row(r, &r->lat, arg, LATENCY_COLUMNS);
-        break;
-    case 'T':
-        take_detail_row(r, &r->tl, arg, TIMELINE_COLUMNS);
-        break;
-    case 'R':
-        commit_rep(r, arg);
-        break;
-    case 'D':
-        r->done = true;
-        break;
-    default:
-        reader_bad(r, "unknown tag", line);
-    }
-}
-
-/* Split r->in into lines and take each complete one. */
-static void take_lines(struct reader *r)
-{
-    size_t start = 0;
-    for (;;) {
-        char *nl = memchr(r->in.p + start, '\n', r->in.len - start);
-        if (!nl)
-            break;
-        *nl = '\0';
-        take_line(r, r->in.p + start);
-        start = (size_t)(nl - r->in.p) + 1;
-    }
-    memmove(r->in.p, r->in.p + start, r->in.len - start);
-    r->in.len -= start;
-}
-
-enum read_end { READ_EOF, READ_TIMEOUT, READ_STOP, READ_BAD };
-
-static enum read_end read_child(struct reader *r, int fd, double deadline)
-{
-    char buf[1 << 16];
-    for (;;) {
-        if (r->bad)
-            return READ_BAD;
-        if (run_stop_requested)
-            return READ_STOP;
-        double left = deadline - now_s();
-        if (left <= 0)
-            return READ_TIMEOUT;
-        /* wake at least every 200 ms to notice a stop request */
-        int ms = left > 0.2 ? 200 : (int)(left * 1000) + 1;
-        struct pollfd pfd = {fd, POLLIN, 0};
-        int n = poll(&pfd, 1, ms);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            cli_fail("poll: %s", strerror(errno));
-        if (n == 0)
-            continue;
-        ssize_t got = read(fd, buf, sizeof buf);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            return READ_EOF;
-        dbuf_add(&r->in, buf, (size_t)got);
-        take_lines(r);
-    }
+    lp_feed(ctx, data, n);
 }
 
 /* ---- the outcome ------------------------------------------------------------------ */
@@ -415,16 +203,10 @@ void run_fill_missing(const struct run_ctx *rc, const struct cell_plan *p,
     dbuf_free(&rows);
 }
 
-static void describe_exit(int wstatus, char *buf, size_t cap)
+static bool rows_bad(void *ctx)
 {
-    if (WIFSIGNALED(wstatus)) {
-        const char *abbrev = sigabbrev_np(WTERMSIG(wstatus));
-        snprintf(buf, cap, "signal SIG%s", abbrev ? abbrev : "?");
-    } else if (WIFEXITED(wstatus)) {
-        snprintf(buf, cap, "exit status %d", WEXITSTATUS(wstatus));
-    } else {
-        snprintf(buf, cap, "wait status %d", wstatus);
-    }
+    const struct lp_reader *lr = ctx;
+    return ((const struct reader *)lr->ctx)->rows.bad;
 }
 
 void spawn_cell(const struct run_ctx *rc, const struct cell_plan *p,
@@ -435,52 +217,77 @@ void spawn_cell(const struct run_ctx *rc, const struct cell_plan *p,
                  "%u s%s%s", p->ca.a->name, p->w->name, p->params_text,
                  p->clock, out->launch, limit_s,
                  p->preload[0] ? ", LD_PRELOAD=" : "", p->preload);
-    double t0 = now_s();
-    int fd;
-    pid_t pid = start_child(rc, p, out, &fd);
-    struct reader r = {.rc = rc, .p = p, .out = out};
-    enum read_end how = read_child(&r, fd, now_s() + limit_s);
-    if (how != READ_EOF)
-        kill(pid, SIGKILL);
-    close(fd);
-    int wstatus = 0;
-    while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
-        ;
+    struct child_args *args = calloc(1, sizeof *args);
+    struct reader *r = calloc(1, sizeof *r);
+    struct lp_reader *lr = calloc(1, sizeof *lr);
+    if (!args || !r || !lr)
+        cli_fail("out of memory");
+    const char *exe = child_argv(rc, p, out, args);
+    /* LD_PRELOAD: the cell's own, never ours */
+    char *set[3] = {NULL};
+    size_t nset = 0;
+    if (p->preload[0]) {
+        snprintf(args->preload_var, sizeof args->preload_var, "LD_PRELOAD=%s", p->preload);
+        set[nset++] = args->preload_var;
+    }
+    if (args->cg_var[0])
+        set[nset++] = args->cg_var;
+    static const char *const unset[] = {"LD_PRELOAD", NULL};
+    char **env = proc_env(set, unset);
+
+    r->rc = rc;
+    r->rows = (struct cell_rows){
+        .rc = rc, .p = p, .out = out, .env = CELL_ENV, .accel = CELL_ACCEL,
+        .clock = p->clock, .first_rep = run_first_rep(p, out), .probe_prefix = "",
+    };
+    lp_init(lr, take_line, r);
+    struct proc_spec spec = {
+        .path = exe, .argv = args->argv, .envp = env, .out = PROC_IO_PIPE,
+        .err = PROC_IO_FD, .err_fd = rc->f.log, .own_group = true,
+    };
+    struct proc_sink sink = {.out = take_bytes, .give_up = rows_bad, .ctx = lr,
+                             .stop = &run_stop_requested};
+    struct proc c;
+    proc_start(&c, &spec);
+    free(env);
+    enum proc_end how = proc_wait(&c, limit_s, PROC_GRACE_MS, &sink);
+    if (how == PROC_EXITED)
+        lp_end(lr);
     if (!strcmp(p->clock, CELL_CLOCK_INSTRUCTIONS)) {
         /* callgrind's dump at exit, and any batch dump a child killed
          * or failed between writing and reading it left behind */
         char dump[PATH_MAX + 32];
         snprintf(dump, sizeof dump, "%s.%ld", rc->callgrind_prefix,
-                 (long)pid);
+                 (long)c.pid);
         unlink(dump);
         for (uint32_t n = 1; n <= 2 * p->reps * rc->max_attempts; n++) {
             snprintf(dump, sizeof dump, "%s.%ld.%u", rc->callgrind_prefix,
-                     (long)pid, n);
+                     (long)c.pid, n);
             unlink(dump);
         }
     }
-    char exit_text[64];
-    describe_exit(wstatus, exit_text, sizeof exit_text);
-    bool clean = how == READ_EOF && r.done && WIFEXITED(wstatus) &&
-                 WEXITSTATUS(wstatus) == 0 && out->delivered == p->reps;
+    char exit_text[96];
+    proc_describe(&c, exit_text, sizeof exit_text);
+    int code = -1;
+    bool exited = proc_exit_code(&c, &code);
+    bool clean = exited && code == 0 && r->rows.done && r->rows.done_ok &&
+                 !r->rows.bad && out->delivered == p->reps;
 
     if (clean) {
         out->end = "ok";
         snprintf(out->why, sizeof out->why, "all %u reps", p->reps);
-    } else if (how == READ_STOP) {
+    } else if (how == PROC_STOPPED) {
         out->end = "interrupted";
         snprintf(out->why, sizeof out->why, "interrupted after %u reps",
                  out->delivered);
-    } else if (how == READ_TIMEOUT) {
+    } else if (how == PROC_TIMEOUT) {
         out->end = "timeout";
-        snprintf(out->why, sizeof out->why, "no end after %u s: killed",
-                 limit_s);
-    } else if (how == READ_BAD) {
+        snprintf(out->why, sizeof out->why, "%s", exit_text);
+    } else if (r->rows.bad) {
         out->end = "error";
-        snprintf(out->why, sizeof out->why, "bad output (%s)", r.bad_why);
-    } else if (WIFSIGNALED(wstatus) ||
-               (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) != 0 &&
-                WEXITSTATUS(wstatus) != CLI_EXIT_USAGE)) {
+        snprintf(out->why, sizeof out->why, "bad output (%s)", r->rows.bad_why);
+    } else if (WIFSIGNALED(c.wstatus) ||
+               (exited && code != 0 && code != CLI_EXIT_USAGE)) {
         out->end = "crashed";
         snprintf(out->why, sizeof out->why, "%s", exit_text);
     } else {
@@ -488,7 +295,7 @@ void spawn_cell(const struct run_ctx *rc, const struct cell_plan *p,
         snprintf(out->why, sizeof out->why, "%s after %u of %u reps",
                  exit_text, out->delivered, p->reps);
     }
-    if (!clean && how != READ_STOP) {
+    if (!clean && how != PROC_STOPPED) {
         run_fill_missing(rc, p, CELL_ENV, CELL_ACCEL, p->clock, out, out->end);
         fflush(stdout);
         fprintf(stderr, "%sheaplab: cell %s x %s: %s (%s); %u of %u reps "
@@ -497,10 +304,11 @@ void spawn_cell(const struct run_ctx *rc, const struct cell_plan *p,
                 p->w->name, out->end, out->why, out->delivered, p->reps,
                 out->end);
     }
+    cell_rows_flush_log(&r->rows);
     run_log_line(rc, "cell %s x %s: %s (%s, %s, %.1f s)", p->ca.a->name,
-             p->w->name, out->end, out->why, exit_text, now_s() - t0);
-    dbuf_free(&r.in);
-    dbuf_free(&r.cells);
-    dbuf_free(&r.lat);
-    dbuf_free(&r.tl);
+             p->w->name, out->end, out->why, exit_text, c.wall_s);
+    cell_rows_free(&r->rows);
+    free(lr);
+    free(r);
+    free(args);
 }
