@@ -125,7 +125,7 @@ hl_kernel_test(kernel_cells_bad_sweep "vga=off workloads=lifo sweep=lifo:nosuch=
 # the cell, with the sizes (the host would map it a bigger region).
 hl_kernel_test(kernel_cells_region_too_small
   "vga=off allocators=bitmap-fast workloads=frames-churn params=frames-churn:frames=1048576,occupancy=99,ops=10 sweep=none" 35
-  --want "^@HL end,0,error,\"?the stream holds up to 4252016640 bytes of frames: it needs a [0-9]+-byte region, the kernel's is [0-9]+ bytes")
+  --want "^@HL end,0,error,\"?the stream's frames peak at 4252016640 bytes: it needs a [0-9]+-byte region, the kernel's is [0-9]+ bytes")
 # How QEMU ends when the kernel cannot say: a triple fault exits 0.
 hl_kernel_test(kernel_triple_fault "vga=off test=triple" 0
   --want "^expecting a triple fault")

@@ -46,7 +46,9 @@ static bool has(const struct hl_workload *w, const char *name)
  * alloc only into an empty slot, free only of a filled one, everything
  * freed at the end, free ops carry 0 bytes, sizes inside the declared
  * ranges, frame sizes multiples of 4096, next() stays false at the end,
- * and hl_wl_checksum equals the fold of the ops. */
+ * hl_wl_checksum equals the fold of the ops, hl_wl_peak_live_bytes equals
+ * the peak of the live bytes and, for frame streams, stays within the
+ * workload's bound (peak_frame_bytes). */
 static struct stream record(const struct hl_workload *w,
                             const struct hl_wl_params *p, uint64_t seed)
 {
@@ -59,6 +61,8 @@ static struct stream record(const struct hl_workload *w,
 
     s.ops = malloc((size_t)total * sizeof *s.ops);
     uint8_t *filled = calloc((size_t)s.slots, 1);
+    uint64_t *sizes = calloc((size_t)s.slots, sizeof *sizes);
+    assert_non_null(sizes);
     assert_non_null(s.ops);
     assert_non_null(filled);
 
@@ -81,6 +85,7 @@ static struct stream record(const struct hl_workload *w,
     hl_wl_init(&g, w, p, seed, scratch, sb);
     assert_true(g.total == total);
     uint64_t live = 0, max_slot = 0, h = HL_WL_CHECKSUM0;
+    uint64_t live_bytes = 0, peak_bytes = 0;
     while (w->next(&g, &op)) {
         if (s.n >= total)
             fail_msg("%s: more ops than total_ops() = %llu", w->name,
@@ -93,6 +98,9 @@ static struct stream record(const struct hl_workload *w,
                          op.slot);
             filled[op.slot] = 1;
             live++;
+            sizes[op.slot] = op.bytes;
+            live_bytes += op.bytes;
+            peak_bytes = HL_MAX(peak_bytes, live_bytes);
             if (op.bytes < lo || op.bytes > hi)
                 fail_msg("%s: op %zu asks %llu bytes, outside [%llu, %llu]",
                          w->name, s.n, (unsigned long long)op.bytes,
@@ -107,6 +115,7 @@ static struct stream record(const struct hl_workload *w,
                 fail_msg("%s: op %zu frees empty slot %u", w->name, s.n, op.slot);
             filled[op.slot] = 0;
             live--;
+            live_bytes -= sizes[op.slot];
             assert_true(op.bytes == 0);
         }
         h = hl_wl_checksum_op(h, &op);
@@ -125,6 +134,15 @@ static struct stream record(const struct hl_workload *w,
                  (unsigned long long)max_slot);
     s.checksum = h;
     assert_true(hl_wl_checksum(w, p, seed, scratch, sb) == h);
+    uint64_t peak = hl_wl_peak_live_bytes(w, p, seed, scratch, sb, sizes, s.slots);
+    if (peak != peak_bytes)
+        fail_msg("%s: hl_wl_peak_live_bytes %llu, the stream peaks at %llu",
+                 w->name, (unsigned long long)peak, (unsigned long long)peak_bytes);
+    if (w->peak_frame_bytes && peak > w->peak_frame_bytes(p))
+        fail_msg("%s: peaks at %llu bytes, over its bound peak_frame_bytes %llu",
+                 w->name, (unsigned long long)peak,
+                 (unsigned long long)w->peak_frame_bytes(p));
+    free(sizes);
     free(filled);
     tl_free(scratch);
     return s;

@@ -266,6 +266,29 @@ uint64_t hl_wl_checksum(const struct hl_workload *w,
     return h;
 }
 
+uint64_t hl_wl_peak_live_bytes(const struct hl_workload *w,
+                               const struct hl_wl_params *p, uint64_t seed,
+                               void *scratch, size_t scratch_bytes,
+                               uint64_t *slot_bytes, uint64_t nslots)
+{
+    struct hl_wl_gen g;
+    struct hl_op op;
+    uint64_t live = 0, peak = 0;
+    for (uint64_t i = 0; i < nslots; i++)
+        slot_bytes[i] = 0;
+    hl_wl_init(&g, w, p, seed, scratch, scratch_bytes);
+    while (w->next(&g, &op)) {
+        if (op.slot >= nslots)
+            continue; /* cannot happen for a registered workload */
+        live -= slot_bytes[op.slot];
+        slot_bytes[op.slot] = op.kind == HL_OP_FREE ? 0 : op.bytes;
+        live += slot_bytes[op.slot];
+        if (live > peak)
+            peak = live;
+    }
+    return peak;
+}
+
 void hl_wl_scale_ops(const struct hl_workload *w, struct hl_wl_params *p,
                      uint64_t ops)
 {
@@ -293,6 +316,10 @@ uint64_t hl_wl_region_bytes(const struct hl_workload *w,
 {
     if (!w->peak_frame_bytes)
         return 0;
-    uint64_t peak = w->peak_frame_bytes(p);
+    return hl_wl_region_for(w->peak_frame_bytes(p));
+}
+
+uint64_t hl_wl_region_for(uint64_t peak)
+{
     return peak + peak / 64u + ((uint64_t)16 << 20);
 }

@@ -105,9 +105,11 @@ struct hl_workload {
     /* Total ops in the stream (known up front, for progress and tables). */
     uint64_t (*total_ops)(const struct hl_wl_params *p);
     /* Bytes of frames the stream holds live at its peak, at most (frame
-     * workloads; NULL: small enough for any harness region).  The host
-     * sizes a cell's region from it (hl_wl_region_bytes); the kernel,
-     * whose region is fixed, refuses a cell that needs more. */
+     * workloads; NULL: small enough for any harness region): a bound from
+     * the parameters alone.  The host sizes a cell's region from it
+     * (hl_wl_region_bytes); the kernel, whose region is fixed, checks a
+     * cell whose bound exceeds it against the exact peak
+     * (hl_wl_peak_live_bytes) and refuses it only when that is too big. */
     uint64_t (*peak_frame_bytes)(const struct hl_wl_params *p);
     /* pre: g->w, g->p, g->seed, g->scratch set; resets the stream. */
     void (*start)(struct hl_wl_gen *g);
@@ -148,6 +150,15 @@ void hl_wl_init(struct hl_wl_gen *g, const struct hl_workload *w,
 #define HL_WL_CHECKSUM0 0xcbf29ce484222325ull
 uint64_t hl_wl_checksum_op(uint64_t h, const struct hl_op *op);
 
+/* Run a whole stream (no allocator involved) and return its peak live
+ * bytes: the most it holds at once, as a perfect allocator would.
+ * slot_bytes[0..nslots) is working space (overwritten; nslots is
+ * w->slots(p)). */
+uint64_t hl_wl_peak_live_bytes(const struct hl_workload *w,
+                               const struct hl_wl_params *p, uint64_t seed,
+                               void *scratch, size_t scratch_bytes,
+                               uint64_t *slot_bytes, uint64_t nslots);
+
 /* Run a whole stream and return its checksum (no allocator involved). */
 uint64_t hl_wl_checksum(const struct hl_workload *w,
                         const struct hl_wl_params *p, uint64_t seed,
@@ -161,10 +172,12 @@ uint64_t hl_wl_checksum(const struct hl_workload *w,
 extern const char *const hl_wl_default_sweeps[HL_WL_NDEFAULT_SWEEPS];
 
 /* The region a cell of w with p needs at least: the stream's peak frame
- * bytes plus room for a frame allocator's metadata (1/64 of it, and
- * 16 MiB); 0 when w states none (any region will do). */
+ * bytes (its bound, peak_frame_bytes) plus room for a frame allocator's
+ * metadata (1/64 of it, and 16 MiB); 0 when w states none (any region
+ * will do).  hl_wl_region_for(peak) is that sum for a given peak. */
 uint64_t hl_wl_region_bytes(const struct hl_workload *w,
                             const struct hl_wl_params *p);
+uint64_t hl_wl_region_for(uint64_t peak_frame_bytes);
 
 /* ---- validation and --ops scaling ------------------------------------- */
 
