@@ -28,10 +28,16 @@ if(HL_HAVE_HOSTED_M32)
   add_test(NAME workloads_i386_same_streams
            COMMAND wl_checksums --compare $<TARGET_FILE:wl_checksums32>
                    ${CMAKE_CURRENT_SOURCE_DIR}/test_workloads.c)
-  # 77: this machine's kernel cannot execute 32-bit programs (ctest then
-  # reports the test as skipped, not passed).
+  # Where this machine's kernel cannot execute 32-bit programs, the binary
+  # runs under qemu-i386 (qemu-user); without it, 77 (ctest then reports
+  # the test as skipped, not passed).
+  find_program(HL_QEMU_I386_USER qemu-i386)
   set_tests_properties(workloads_i386_same_streams PROPERTIES LABELS unit
                        SKIP_RETURN_CODE 77)
+  if(HL_QEMU_I386_USER)
+    set_tests_properties(workloads_i386_same_streams PROPERTIES
+                         ENVIRONMENT "HEAPLAB_QEMU_I386_USER=${HL_QEMU_I386_USER}")
+  endif()
 else()
   message(WARNING "gcc -m32 cannot build a hosted program here (gcc-multilib?): "
                   "the i386 == x86-64 op stream test is not registered")
