@@ -9,11 +9,10 @@
 /* Headers and name lists from the column table (columns.h).  A header
  * is the names joined by commas: each name is written with a comma in
  * front, and the header starts after the first one. */
-#define HDR_(name, E) "," #name
 #define NAME_(name, E) #name,
-static const char cells_hdr[] = HL_CELLS_COLUMNS(HDR_);
-static const char latency_hdr[] = HL_LATENCY_COLUMNS(HDR_);
-static const char timeline_hdr[] = HL_TIMELINE_COLUMNS(HDR_);
+static const char cells_hdr[] = HL_HEADER(HL_CELLS_COLUMNS);
+static const char latency_hdr[] = HL_HEADER(HL_LATENCY_COLUMNS);
+static const char timeline_hdr[] = HL_HEADER(HL_TIMELINE_COLUMNS);
 const char *const hl_cells_header = cells_hdr + 1;
 const char *const hl_latency_header = latency_hdr + 1;
 const char *const hl_timeline_header = timeline_hdr + 1;
@@ -22,7 +21,6 @@ const char *const hl_latency_columns[LATENCY_COLUMNS] = {
     HL_LATENCY_COLUMNS(NAME_)};
 const char *const hl_timeline_columns[TIMELINE_COLUMNS] = {
     HL_TIMELINE_COLUMNS(NAME_)};
-#undef HDR_
 #undef NAME_
 
 int hl_column_index(const char *const *names, unsigned n, const char *name)
