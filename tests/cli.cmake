@@ -3,6 +3,7 @@
 # heaplab-testbuild binaries.  Label: cli.
 hl_unit_test(test_stats SOURCES test_stats.c LIBS hl_stats LABELS unit)
 hl_unit_test(test_summary SOURCES test_summary.c LIBS hl_summary LABELS unit)
+hl_unit_test(test_csvread SOURCES test_csvread.c LIBS hl_summary LABELS unit)
 
 foreach(t run_csv crash_timeout isolation bad_input smoke clock_sweep launches
         plot plot_bad_input compare_stats)
