@@ -89,7 +89,8 @@ static const char plot_usage[] =
     "$HEAPLAB_PLOTS_DIR, else the installed share/heaplab/plots, else the\n"
     "source tree's plots/.\n"
     "Exit 0 when every figure was drawn; 2 on bad usage, a missing or\n"
-    "malformed CSV file (one line naming the file, line and value) or a\n"
+    "malformed CSV file (one line naming the file and the line, column or\n"
+    "value; a column name the schema does not know is refused) or a\n"
     "HEAPLAB_PLOTS_DIR without the scripts; 1 when gnuplot or the scripts\n"
     "are missing or gnuplot fails.\n";
 
