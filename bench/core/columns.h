@@ -165,12 +165,4 @@ enum hl_ratios_col { HL_RATIOS_COLUMNS(HL_COL_ENUM_DETAIL_) RATIOS_COLUMNS };
 #define HL_HEADER_PART_(name, E) "," #name
 #define HL_HEADER(LIST) LIST(HL_HEADER_PART_)
 
-/* The column names of each file, in order (csv.c). */
-extern const char *const hl_cells_columns[CELL_COLUMNS];
-extern const char *const hl_latency_columns[LATENCY_COLUMNS];
-extern const char *const hl_timeline_columns[TIMELINE_COLUMNS];
-
-/* The index of column `name` in names[0..n), or -1. */
-int hl_column_index(const char *const *names, unsigned n, const char *name);
-
 #endif /* HEAPLAB_COLUMNS_H */
