@@ -3,6 +3,7 @@
 # heaplab-testbuild binaries.  Label: cli.
 hl_unit_test(test_stats SOURCES test_stats.c LIBS hl_stats LABELS unit)
 hl_unit_test(test_summary SOURCES test_summary.c LIBS hl_summary LABELS unit)
+hl_unit_test(test_csvread SOURCES test_csvread.c LIBS hl_summary LABELS unit)
 
 # The child-process helper (bench/host/proc.c) on real /bin/sh children.
 # Linked like test_qemu_proto (tests/kernel.cmake says why: hl_cli brings
@@ -24,3 +25,10 @@ foreach(t run_csv crash_timeout isolation bad_input smoke clock_sweep launches
                    $<TARGET_FILE:heaplab> $<TARGET_FILE:heaplab-testbuild>)
   set_tests_properties(cli_${t} PROPERTIES LABELS cli TIMEOUT 600)
 endforeach()
+
+# Every reader of a run through the one CSV reader (bench/host/csvread.h):
+# a renamed or missing column refused in one line by each command.
+add_test(NAME cli_renamed_column
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/renamed_column.sh
+                 $<TARGET_FILE:heaplab> $<TARGET_FILE:heaplab-testbuild>)
+set_tests_properties(cli_renamed_column PROPERTIES LABELS cli TIMEOUT 600)

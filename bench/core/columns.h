@@ -1,16 +1,24 @@
 /*
- * columns.h — the one column table of the CSV files a run writes.  Every
- * header line, every column index and every by-name lookup comes from
- * these lists (X-macros), so a header and the code that reads it cannot
- * drift apart.  docs/csv-schema.md defines what each column means.
- * Freestanding.
+ * columns.h — the one column table of the CSV files a run holds: meta,
+ * cells, latency, timeline (written by bench/core, host and kernel alike)
+ * and summary, ratios (written by the host command from cells.csv).
+ * Every header line, every column index and every by-name lookup comes
+ * from these lists (X-macros), so a header and the code that reads it
+ * cannot drift apart: the writers join the names into their header, the
+ * one reader (bench/host/csvread.h) maps a file's header onto the enums
+ * and refuses a name that is not in its file's list.  docs/csv-schema.md
+ * defines what each column means.  Freestanding: macros and enums only
+ * (summary and ratios live here too, although only the host writes them,
+ * so that there is one table, not one per side).
  *
- *   X(name, ENUM)   name: the header text; ENUM: the suffix of COL_*,
- *                   LAT_* or TL_* (the column's 0-based index)
+ *   X(name, ENUM)   name: the header text; ENUM: the column's enum
+ *                   constant (COL_*, LAT_*, TL_*, SUM_*, RAT_*, META_*),
+ *                   its 0-based index in today's header
  *
- * Adding a column: append it to its list (never in the middle: shipped
- * runs are read by name, but older tools read by index), write it in
- * csv.c's formatter, and describe it in docs/csv-schema.md.
+ * Adding a column: append it to its list (readers find columns by name,
+ * so older runs without it stay readable where the reader does not need
+ * it), write it in its writer (csv.c, summary.c, ratios.c), and describe
+ * it in docs/csv-schema.md.
  */
 #ifndef HEAPLAB_COLUMNS_H
 #define HEAPLAB_COLUMNS_H
@@ -80,6 +88,65 @@
     X(largest_free_bytes, TL_LARGEST_FREE_BYTES)                              \
     X(meta_bytes, TL_META_BYTES)
 
+/* meta.csv: one fact per row. */
+#define HL_META_COLUMNS(X)                                                    \
+    X(key, META_KEY)                                                          \
+    X(value, META_VALUE)
+
+/* summary.csv (bench/host/summary.c): one row per cell of cells.csv. */
+#define HL_SUMMARY_COLUMNS(X)                                                 \
+    X(run_id, SUM_RUN_ID)                                                     \
+    X(env, SUM_ENV)                                                           \
+    X(accel, SUM_ACCEL)                                                       \
+    X(clock, SUM_CLOCK)                                                       \
+    X(allocator, SUM_ALLOCATOR)                                               \
+    X(family, SUM_FAMILY)                                                     \
+    X(workload, SUM_WORKLOAD)                                                 \
+    X(params, SUM_PARAMS)                                                     \
+    X(sweep, SUM_SWEEP)                                                       \
+    X(seed, SUM_SEED)                                                         \
+    X(launches, SUM_LAUNCHES)                                                 \
+    X(reps, SUM_REPS)                                                         \
+    X(n, SUM_N)                                                               \
+    X(status, SUM_STATUS)                                                     \
+    X(disturbed, SUM_DISTURBED)                                               \
+    X(cycles_per_op_median, SUM_CYCLES_PER_OP_MEDIAN)                         \
+    X(cycles_per_op_ci_lo, SUM_CYCLES_PER_OP_CI_LO)                           \
+    X(cycles_per_op_ci_hi, SUM_CYCLES_PER_OP_CI_HI)                           \
+    X(cycles_per_op_var_between_share, SUM_CYCLES_PER_OP_VAR_BETWEEN_SHARE)   \
+    X(p99_median, SUM_P99_MEDIAN)                                             \
+    X(p99_ci_lo, SUM_P99_CI_LO)                                               \
+    X(p99_ci_hi, SUM_P99_CI_HI)                                               \
+    X(harness_floor_median, SUM_HARNESS_FLOOR_MEDIAN)                         \
+    X(harness_floor_ci_lo, SUM_HARNESS_FLOOR_CI_LO)                           \
+    X(harness_floor_ci_hi, SUM_HARNESS_FLOOR_CI_HI)                           \
+    X(raw_cycles_per_op_median, SUM_RAW_CYCLES_PER_OP_MEDIAN)                 \
+    X(raw_cycles_per_op_ci_lo, SUM_RAW_CYCLES_PER_OP_CI_LO)                   \
+    X(raw_cycles_per_op_ci_hi, SUM_RAW_CYCLES_PER_OP_CI_HI)                   \
+    X(ci_level, SUM_CI_LEVEL)                                                 \
+    X(target_ci_pct, SUM_TARGET_CI_PCT)                                       \
+    X(ci_met, SUM_CI_MET)
+
+/* ratios.csv (bench/host/ratios.c): one row per (cell, baseline). */
+#define HL_RATIOS_COLUMNS(X)                                                  \
+    X(run_id, RAT_RUN_ID)                                                     \
+    X(env, RAT_ENV)                                                           \
+    X(accel, RAT_ACCEL)                                                       \
+    X(clock, RAT_CLOCK)                                                       \
+    X(workload, RAT_WORKLOAD)                                                 \
+    X(params, RAT_PARAMS)                                                     \
+    X(sweep, RAT_SWEEP)                                                       \
+    X(seed, RAT_SEED)                                                         \
+    X(allocator, RAT_ALLOCATOR)                                               \
+    X(family, RAT_FAMILY)                                                     \
+    X(baseline, RAT_BASELINE)                                                 \
+    X(paired_launches, RAT_PAIRED_LAUNCHES)                                   \
+    X(ratio, RAT_RATIO)                                                       \
+    X(ratio_ci_lo, RAT_RATIO_CI_LO)                                           \
+    X(ratio_ci_hi, RAT_RATIO_CI_HI)                                           \
+    X(ci_level, RAT_CI_LEVEL)                                                 \
+    X(verdict, RAT_VERDICT)
+
 #define HL_COL_ENUM_(name, E) COL_##E,
 #define HL_COL_ENUM_DETAIL_(name, E) E,
 enum hl_cells_col { HL_CELLS_COLUMNS(HL_COL_ENUM_) CELL_COLUMNS };
@@ -87,15 +154,15 @@ enum hl_latency_col { HL_LATENCY_COLUMNS(HL_COL_ENUM_DETAIL_) LATENCY_COLUMNS };
 enum hl_timeline_col {
     HL_TIMELINE_COLUMNS(HL_COL_ENUM_DETAIL_) TIMELINE_COLUMNS
 };
+enum hl_meta_col { HL_META_COLUMNS(HL_COL_ENUM_DETAIL_) META_COLUMNS };
+enum hl_summary_col { HL_SUMMARY_COLUMNS(HL_COL_ENUM_DETAIL_) SUMMARY_COLUMNS };
+enum hl_ratios_col { HL_RATIOS_COLUMNS(HL_COL_ENUM_DETAIL_) RATIOS_COLUMNS };
 #undef HL_COL_ENUM_
 #undef HL_COL_ENUM_DETAIL_
 
-/* The column names of each file, in order (csv.c). */
-extern const char *const hl_cells_columns[CELL_COLUMNS];
-extern const char *const hl_latency_columns[LATENCY_COLUMNS];
-extern const char *const hl_timeline_columns[TIMELINE_COLUMNS];
-
-/* The index of column `name` in names[0..n), or -1. */
-int hl_column_index(const char *const *names, unsigned n, const char *name);
+/* A header line from a list: "," #name per column; the header is the
+ * string from its second character (HL_HEADER(HL_CELLS_COLUMNS) + 1). */
+#define HL_HEADER_PART_(name, E) "," #name
+#define HL_HEADER(LIST) LIST(HL_HEADER_PART_)
 
 #endif /* HEAPLAB_COLUMNS_H */

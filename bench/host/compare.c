@@ -13,13 +13,12 @@
  *       paired-round bootstrap CI and the verdict (ratios.h), as a table
  *       and as RUN/ratios.csv.
  *
- * Both read cells.csv by header name (runcells.h).  Only reps with status
+ * Both read cells.csv by header name (runcells.h, through csvread.h).  Only reps with status
  * ok or failed carry figures.
  */
 #define _GNU_SOURCE
 #include "bench/host/compare.h"
 
-#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +26,7 @@
 #include <sys/stat.h>
 
 #include "bench/host/cli.h"
+#include "bench/host/csvread.h"
 #include "bench/host/ratios.h"
 #include "bench/host/summary.h"
 
@@ -59,16 +59,11 @@ void cmp_load(const char *dir, struct rc_run *run)
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
         cli_usage_fail("'%s' is not a run folder (not a folder)", dir);
     /* A run folder has a meta.csv of key,value rows. */
-    char path[PATH_MAX], line[64] = "";
-    snprintf(path, sizeof path, "%s/meta.csv", dir);
-    FILE *meta = fopen(path, "r");
-    if (!meta)
-        cli_usage_fail("'%s' is not a run folder (no meta.csv)", dir);
-    bool ok = fgets(line, sizeof line, meta) != NULL;
-    fclose(meta);
-    line[strcspn(line, "\r\n")] = '\0';
-    if (!ok || strcmp(line, "key,value"))
-        cli_usage_fail("'%s' has a malformed header: '%.60s'", path, line);
+    struct csvr meta;
+    if (csvr_open(&meta, dir, CSV_META,
+                  CSV_COL(META_KEY) | CSV_COL(META_VALUE)))
+        cli_usage_fail("%s", meta.err);
+    csvr_close(&meta);
     char err[1024];
     if (rc_read(dir, run, err, sizeof err))
         cli_usage_fail("%s", err);

@@ -61,3 +61,14 @@ void csv_put_field(FILE *f, const char *s)
     }
     fputc('"', f);
 }
+
+void csv_put_row(FILE *f, const char *const *v, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (i)
+            fputc(',', f);
+        if (v[i])
+            csv_put_field(f, v[i]);
+    }
+    fputc('\n', f);
+}

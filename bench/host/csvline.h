@@ -19,4 +19,7 @@ int csv_split(char *line, char **fields, int max);
  * holds a comma, a quote or a line end, else as it is. */
 void csv_put_field(FILE *f, const char *s);
 
+/* Write one row: v[0..n) as fields (NULL: empty), then a newline. */
+void csv_put_row(FILE *f, const char *const *v, int n);
+
 #endif /* HEAPLAB_CSVLINE_H */

@@ -5,9 +5,11 @@
  *
  * Three steps, each finished before the next begins:
  *
- *   1. read   meta, cells, summary, latency and timeline.csv, every column
- *             found by its header name (extra columns are ignored, so a
- *             newer schema still reads), every number parsed strictly.
+ *   1. read   meta, cells, summary, latency and timeline.csv through the
+ *             one reader (csvread.h): every column found by its header
+ *             name, a name the column table does not know refused, older
+ *             files without the columns plot does not need read, every
+ *             number parsed strictly.
  *             The first fault exits 2 with one line naming the file, the
  *             line, the column and the value; nothing has been written.
  *   2. write  per figure, OUT/data/NAME.dat (one gnuplot `index` block per
@@ -49,7 +51,7 @@
 #include <unistd.h>
 
 #include "bench/host/cli.h"
-#include "bench/host/csvline.h"
+#include "bench/host/csvread.h"
 #include "bench/host/proc.h"
 #include "bench/host/ratios.h"
 #include "bench/host/runcells.h"
@@ -88,7 +90,8 @@ static const char plot_usage[] =
     "$HEAPLAB_PLOTS_DIR, else the installed share/heaplab/plots, else the\n"
     "source tree's plots/.\n"
     "Exit 0 when every figure was drawn; 2 on bad usage, a missing or\n"
-    "malformed CSV file (one line naming the file, line and value) or a\n"
+    "malformed CSV file (one line naming the file and the line, column or\n"
+    "value; a column name the schema does not know is refused) or a\n"
     "HEAPLAB_PLOTS_DIR without the scripts; 1 when gnuplot or the scripts\n"
     "are missing or gnuplot fails.\n";
 
@@ -182,172 +185,52 @@ static void pool_free(void)
     pool.cap = pool.n = 0;
 }
 
-/* ---- reading a CSV file by its header ----------------------------------- */
+/* ---- reading: the run's files through csvread.h, every fault exits 2 --- */
 
-#define TBL_MAX_COLS 256
-
-struct tbl {
-    char path[PATH_MAX];
-    FILE *f;
-    char *line;
-    size_t cap;
-    unsigned lineno;
-    int ncols;
-    char *hdr_text;
-    char *hdr[TBL_MAX_COLS];
-    char *fld[TBL_MAX_COLS + 1];
-};
-
-/* Open RUN/name and read its header; exit 2 if there is no such file, it
- * is empty, or its header is not a CSV line of distinct names. */
-static void tbl_open(struct tbl *t, const char *run, const char *name)
+static void rd_open(struct csvr *r, const char *dir, enum csv_kind kind,
+                    uint64_t required)
 {
-    memset(t, 0, sizeof *t);
-    pathf(t->path, sizeof t->path, "%s/%s", run, name);
-    t->f = fopen(t->path, "r");
-    if (!t->f)
-        cli_usage_fail("'%s' is not a run folder (no %s)", run, name);
-    ssize_t len = getline(&t->line, &t->cap, t->f);
-    if (len <= 0)
-        cli_usage_fail("'%s' is empty (no header line)", t->path);
-    t->lineno = 1;
-    t->line[strcspn(t->line, "\r\n")] = '\0';
-    t->hdr_text = xstrdup(t->line);
-    char *copy = xstrdup(t->line);
-    t->ncols = csv_split(copy, t->hdr, TBL_MAX_COLS);
-    if (t->ncols < 1)
-        cli_usage_fail("'%s' has a malformed header: '%.60s'", t->path,
-                       t->hdr_text);
-    for (int i = 0; i < t->ncols; i++) {
-        t->hdr[i] = xstrdup(t->hdr[i]);
-        for (int j = 0; j < i; j++)
-            if (!strcmp(t->hdr[i], t->hdr[j]))
-                cli_usage_fail("'%s' has a malformed header: column '%s' "
-                               "named twice", t->path, t->hdr[i]);
-    }
-    free(copy);
+    if (csvr_open(r, dir, kind, required))
+        cli_usage_fail("%s", r->err);
 }
 
-static void tbl_close(struct tbl *t)
+/* The next row; false at the end of the file. */
+static bool rd_next(struct csvr *r)
 {
-    if (t->f)
-        fclose(t->f);
-    for (int i = 0; i < t->ncols; i++)
-        free(t->hdr[i]);
-    free(t->hdr_text);
-    free(t->line);
-    memset(t, 0, sizeof *t);
+    int k = csvr_next(r);
+    if (k < 0)
+        cli_usage_fail("%s", r->err);
+    return k > 0;
 }
 
-/* The index of column name, or -1 if the header has none (then exit 2 if
- * it is required). */
-static int tbl_col(const struct tbl *t, const char *name, bool required)
+/* Column col as a number; false for an empty field (allowed). */
+static bool rd_num_opt(struct csvr *r, int col, double *out)
 {
-    for (int i = 0; i < t->ncols; i++)
-        if (!strcmp(t->hdr[i], name))
-            return i;
-    if (required)
-        cli_usage_fail("'%s' has a malformed header: no column '%s' in "
-                       "'%.60s'", t->path, name, t->hdr_text);
-    return -1;
-}
-
-/* The next row into t->fld; false at the end of the file.  Exit 2 for a
- * line that does not end in a newline (a truncated file), an empty line,
- * malformed quoting or a field count other than the header's. */
-static bool tbl_next(struct tbl *t)
-{
-    errno = 0;
-    ssize_t len = getline(&t->line, &t->cap, t->f);
-    if (len < 0) {
-        if (ferror(t->f))
-            cli_fail("'%s': read error: %s", t->path, strerror(errno));
-        return false;
-    }
-    t->lineno++;
-    if ((size_t)len != strlen(t->line))
-        cli_usage_fail("'%s' line %u: a NUL byte in the line", t->path,
-                       t->lineno);
-    if (t->line[len - 1] != '\n')
-        cli_usage_fail("'%s' line %u: truncated (the last line has no end "
-                       "of line)", t->path, t->lineno);
-    t->line[strcspn(t->line, "\r\n")] = '\0';
-    if (t->line[0] == '\0')
-        cli_usage_fail("'%s' line %u: empty line", t->path, t->lineno);
-    int n = csv_split(t->line, t->fld, TBL_MAX_COLS + 1);
-    if (n < 0)
-        cli_usage_fail("'%s' line %u: malformed CSV (quotes) or more than "
-                       "%d fields", t->path, t->lineno, TBL_MAX_COLS);
-    if (n != t->ncols)
-        cli_usage_fail("'%s' line %u: %d fields, the header has %d "
-                       "(truncated line?)", t->path, t->lineno, n, t->ncols);
-    return true;
-}
-
-static const char *tbl_str(const struct tbl *t, int col)
-{
-    return col < 0 ? NULL : t->fld[col];
-}
-
-/* The field of column col as a finite decimal number; empty is allowed
- * only if empty_ok (then returns false).  Else exit 2 naming the value. */
-static bool tbl_num_opt(const struct tbl *t, int col, double *out,
-                        bool empty_ok)
-{
-    const char *s = t->fld[col];
-    if (s[0] == '\0') {
-        if (empty_ok)
-            return false;
-        cli_usage_fail("'%s' line %u: empty value in column '%s'", t->path,
-                       t->lineno, t->hdr[col]);
-    }
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    /* strtod also takes hex, inf, nan and leading spaces: refuse them. */
-    bool plain = strspn(s, "0123456789.-+eE") == strlen(s);
-    if (*end || errno || !isfinite(v) || !plain)
-        cli_usage_fail("'%s' line %u: bad number '%s' in column '%s'",
-                       t->path, t->lineno, s, t->hdr[col]);
-    *out = v;
-    return true;
-}
-
-static double tbl_num(const struct tbl *t, int col)
-{
-    double v;
-    tbl_num_opt(t, col, &v, false);
-    return v;
+    int k = csvr_num(r, col, out, true);
+    if (k < 0)
+        cli_usage_fail("%s", r->err);
+    return k > 0;
 }
 
 /* A non-negative number (a count, bytes, ticks, a fraction). */
-static double tbl_nonneg(const struct tbl *t, int col)
+static double rd_nonneg(struct csvr *r, int col)
 {
-    double v = tbl_num(t, col);
+    double v;
+    if (csvr_num(r, col, &v, false) < 0)
+        cli_usage_fail("%s", r->err);
     if (v < 0)
         cli_usage_fail("'%s' line %u: bad number '%s' in column '%s' "
-                       "(negative)", t->path, t->lineno, t->fld[col],
-                       t->hdr[col]);
+                       "(negative)", r->path, r->lineno, csvr_str(r, col),
+                       csv_column_name(r->kind, col));
     return v;
 }
 
 /* An unsigned decimal integer. */
-static uint64_t tbl_u64(const struct tbl *t, int col)
+static uint64_t rd_u64(struct csvr *r, int col)
 {
-    const char *s = t->fld[col];
-    uint64_t v = 0;
-    bool ok = s[0] != '\0';
-    for (const char *p = s; ok && *p; p++) {
-        unsigned d = (unsigned)(*p - '0');
-        if (d > 9 || v > (UINT64_MAX - d) / 10)
-            ok = false;
-        else
-            v = v * 10 + d;
-    }
-    if (!ok)
-        cli_usage_fail("'%s' line %u: bad number '%s' in column '%s' "
-                       "(expected an unsigned integer)", t->path, t->lineno,
-                       s, t->hdr[col]);
+    uint64_t v;
+    if (csvr_u64(r, col, &v, false) < 0)
+        cli_usage_fail("%s", r->err);
     return v;
 }
 
@@ -500,23 +383,27 @@ static void set_family(struct inst *in, const char *family)
         in->family = intern(family);
 }
 
-/* The key columns of a file: required env, allocator, workload, params,
- * seed; optional clock and sweep (-1). */
+/* The key columns of a file kind: env, allocator, workload, params, seed
+ * (required); clock and sweep (optional; -1: the kind has none). */
 struct key_cols {
     int env, clock, alloc, wl, params, seed, sweep;
 };
 
-static struct key_cols key_cols(const struct tbl *t)
+static const struct key_cols keys_cells = {
+    COL_ENV, COL_CLOCK, COL_ALLOCATOR, COL_WORKLOAD, COL_PARAMS, COL_SEED,
+    COL_SWEEP};
+static const struct key_cols keys_summary = {
+    SUM_ENV, SUM_CLOCK, SUM_ALLOCATOR, SUM_WORKLOAD, SUM_PARAMS, SUM_SEED,
+    SUM_SWEEP};
+static const struct key_cols keys_latency = {
+    LAT_ENV, -1, LAT_ALLOCATOR, LAT_WORKLOAD, LAT_PARAMS, LAT_SEED, -1};
+static const struct key_cols keys_timeline = {
+    TL_ENV, -1, TL_ALLOCATOR, TL_WORKLOAD, TL_PARAMS, TL_SEED, -1};
+
+static uint64_t key_required(const struct key_cols *k)
 {
-    return (struct key_cols){
-        .env = tbl_col(t, "env", true),
-        .clock = tbl_col(t, "clock", false),
-        .alloc = tbl_col(t, "allocator", true),
-        .wl = tbl_col(t, "workload", true),
-        .params = tbl_col(t, "params", true),
-        .seed = tbl_col(t, "seed", true),
-        .sweep = tbl_col(t, "sweep", false),
-    };
+    return CSV_COL(k->env) | CSV_COL(k->alloc) | CSV_COL(k->wl) |
+           CSV_COL(k->params) | CSV_COL(k->seed);
 }
 
 /* A cached cell for a run of rows with the same keys (the files keep a
@@ -526,33 +413,33 @@ struct row_cache {
     struct cell *c;
 };
 
-/* The cell of the current row of t (detail: a latency or timeline row). */
-static struct cell *cached_cell(struct row_cache *rc, const struct tbl *t,
+/* The cell of the current row of r (detail: a latency or timeline row). */
+static struct cell *cached_cell(struct row_cache *rc, struct csvr *r,
                                 const struct key_cols *k, bool detail)
 {
-    const char *clock = k->clock >= 0 ? t->fld[k->clock] : NULL;
-    const char *sweep = k->sweep >= 0 ? t->fld[k->sweep] : "";
+    const char *clock = csvr_has(r, k->clock) ? csvr_str(r, k->clock) : NULL;
+    const char *sweep = csvr_str(r, k->sweep);
+    const char *env = csvr_str(r, k->env), *alloc = csvr_str(r, k->alloc);
+    const char *wl = csvr_str(r, k->wl), *params = csvr_str(r, k->params);
+    const char *seed = csvr_str(r, k->seed);
     char key[sizeof rc->key];
     int n = snprintf(key, sizeof key, "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s",
-                     t->fld[k->env], clock ? clock : "", t->fld[k->alloc],
-                     t->fld[k->wl], t->fld[k->params], t->fld[k->seed],
-                     sweep);
+                     env, clock ? clock : "", alloc, wl, params, seed, sweep);
     if (n < 0 || (size_t)n >= sizeof key)
-        cli_usage_fail("'%s' line %u: key fields too long", t->path,
-                       t->lineno);
+        cli_usage_fail("'%s' line %u: key fields too long", r->path,
+                       r->lineno);
     if (rc->c && !strcmp(rc->key, key))
         return rc->c;
     const int must[] = {k->env, k->clock, k->alloc, k->wl, k->seed};
     for (size_t i = 0; i < sizeof must / sizeof must[0]; i++)
-        if (must[i] >= 0 && t->fld[must[i]][0] == '\0')
+        if (csvr_has(r, must[i]) && csvr_str(r, must[i])[0] == '\0')
             cli_usage_fail("'%s' line %u: empty value in column '%s'",
-                           t->path, t->lineno, t->hdr[must[i]]);
-    struct inst *in = inst_for(t->fld[k->wl], t->fld[k->params],
-                               t->fld[k->seed], sweep);
-    struct cell *c = detail ? detail_cell(t->fld[k->env], clock,
-                                          t->fld[k->alloc], in)
-                            : cell_find(t->fld[k->env], clock ? clock : "tsc",
-                                        t->fld[k->alloc], in, true);
+                           r->path, r->lineno,
+                           csv_column_name(r->kind, must[i]));
+    struct inst *in = inst_for(wl, params, seed, sweep);
+    struct cell *c = detail ? detail_cell(env, clock, alloc, in)
+                            : cell_find(env, clock ? clock : "tsc", alloc, in,
+                                        true);
     memcpy(rc->key, key, (size_t)n + 1);
     rc->c = c;
     return c;
@@ -565,41 +452,40 @@ static bool has_figures(const char *status)
 
 static void read_meta(void)
 {
-    struct tbl t;
-    tbl_open(&t, R.dir, "meta.csv");
-    if (t.ncols != 2 || strcmp(t.hdr[0], "key") || strcmp(t.hdr[1], "value"))
-        cli_usage_fail("'%s' has a malformed header: '%.60s' (expected "
-                       "'key,value')", t.path, t.hdr_text);
-    while (tbl_next(&t)) {
+    struct csvr t;
+    rd_open(&t, R.dir, CSV_META, CSV_COL(META_KEY) | CSV_COL(META_VALUE));
+    while (rd_next(&t)) {
         GROW(R.meta, R.capmeta, R.nmeta);
-        R.meta[R.nmeta++] = (struct meta_kv){intern(t.fld[0]),
-                                             intern(t.fld[1])};
+        R.meta[R.nmeta++] = (struct meta_kv){
+            intern(csvr_str(&t, META_KEY)), intern(csvr_str(&t, META_VALUE))};
     }
-    tbl_close(&t);
+    csvr_close(&t);
 }
 
 static void read_cells(void)
 {
-    struct tbl t;
-    tbl_open(&t, R.dir, "cells.csv");
-    struct key_cols kc = key_cols(&t);
-    int fam = tbl_col(&t, "family", true);
-    R.sweep_col |= kc.sweep >= 0;
-    int rep = tbl_col(&t, "rep", true), status = tbl_col(&t, "status", true);
-    int fi = tbl_col(&t, "frag_internal", true);
-    int fe = tbl_col(&t, "frag_external", true);
+    const struct key_cols *kc = &keys_cells;
+    struct csvr t;
+    rd_open(&t, R.dir, CSV_CELLS,
+            key_required(kc) | CSV_COL(COL_FAMILY) | CSV_COL(COL_REP) |
+                CSV_COL(COL_STATUS) | CSV_COL(COL_FRAG_INTERNAL) |
+                CSV_COL(COL_FRAG_EXTERNAL));
+    R.sweep_col |= csvr_has(&t, kc->sweep);
     struct row_cache rc = {0};
-    while (tbl_next(&t)) {
-        struct cell *c = cached_cell(&rc, &t, &kc, false);
-        set_family(c->inst, tbl_str(&t, fam));
-        tbl_u64(&t, rep);
-        if (!has_figures(tbl_str(&t, status)))
+    while (rd_next(&t)) {
+        struct cell *c = cached_cell(&rc, &t, kc, false);
+        set_family(c->inst, csvr_str(&t, COL_FAMILY));
+        rd_u64(&t, COL_REP);
+        if (!has_figures(csvr_str(&t, COL_STATUS)))
             continue;
-        double vi = tbl_nonneg(&t, fi), ve = tbl_nonneg(&t, fe);
-        if (vi > 1 || ve > 1)
+        double vi = rd_nonneg(&t, COL_FRAG_INTERNAL);
+        double ve = rd_nonneg(&t, COL_FRAG_EXTERNAL);
+        if (vi > 1 || ve > 1) {
+            int col = vi > 1 ? COL_FRAG_INTERNAL : COL_FRAG_EXTERNAL;
             cli_usage_fail("'%s' line %u: bad number '%s' in column '%s' "
                            "(a fraction 0..1)", t.path, t.lineno,
-                           t.fld[vi > 1 ? fi : fe], t.hdr[vi > 1 ? fi : fe]);
+                           csvr_str(&t, col), csv_column_name(CSV_CELLS, col));
+        }
         if (c->nfrag == c->capfrag) {
             c->capfrag = c->capfrag ? 2 * c->capfrag : 16;
             c->fi = xrealloc(c->fi, c->capfrag * sizeof *c->fi);
@@ -608,42 +494,43 @@ static void read_cells(void)
         c->fi[c->nfrag] = vi;
         c->fe[c->nfrag++] = ve;
     }
-    tbl_close(&t);
+    csvr_close(&t);
 }
 
 static void read_summary(void)
 {
-    struct tbl t;
-    tbl_open(&t, R.dir, "summary.csv");
-    struct key_cols kc = key_cols(&t);
-    int fam = tbl_col(&t, "family", true);
-    R.sweep_col |= kc.sweep >= 0;
-    int n = tbl_col(&t, "n", true), status = tbl_col(&t, "status", true);
-    int med = tbl_col(&t, "cycles_per_op_median", true);
-    int lo = tbl_col(&t, "cycles_per_op_ci_lo", true);
-    int hi = tbl_col(&t, "cycles_per_op_ci_hi", true);
+    const struct key_cols *kc = &keys_summary;
+    struct csvr t;
+    rd_open(&t, R.dir, CSV_SUMMARY,
+            key_required(kc) | CSV_COL(SUM_FAMILY) | CSV_COL(SUM_N) |
+                CSV_COL(SUM_STATUS) | CSV_COL(SUM_CYCLES_PER_OP_MEDIAN) |
+                CSV_COL(SUM_CYCLES_PER_OP_CI_LO) |
+                CSV_COL(SUM_CYCLES_PER_OP_CI_HI));
+    R.sweep_col |= csvr_has(&t, kc->sweep);
     struct row_cache rc = {0};
-    while (tbl_next(&t)) {
-        struct cell *c = cached_cell(&rc, &t, &kc, false);
-        set_family(c->inst, tbl_str(&t, fam));
+    while (rd_next(&t)) {
+        struct cell *c = cached_cell(&rc, &t, kc, false);
+        set_family(c->inst, csvr_str(&t, SUM_FAMILY));
         if (c->has_sum)
             cli_usage_fail("'%s' line %u: a second row for the cell %s %s "
                            "%s %s (%s)", t.path, t.lineno, c->env, c->clock,
                            c->alloc, c->inst->workload, c->inst->params);
-        uint64_t nrep = tbl_u64(&t, n);
-        if (strcmp(tbl_str(&t, status), "ok"))
+        uint64_t nrep = rd_u64(&t, SUM_N);
+        if (strcmp(csvr_str(&t, SUM_STATUS), "ok"))
             R.sum_not_ok++;
         double m, l, h;
-        bool have = tbl_num_opt(&t, med, &m, true);
-        bool have_lo = tbl_num_opt(&t, lo, &l, true);
-        bool have_hi = tbl_num_opt(&t, hi, &h, true);
+        bool have = rd_num_opt(&t, SUM_CYCLES_PER_OP_MEDIAN, &m);
+        bool have_lo = rd_num_opt(&t, SUM_CYCLES_PER_OP_CI_LO, &l);
+        bool have_hi = rd_num_opt(&t, SUM_CYCLES_PER_OP_CI_HI, &h);
         if (have_lo != have_hi)
-            cli_usage_fail("'%s' line %u: only one of %s and %s is given",
-                           t.path, t.lineno, t.hdr[lo], t.hdr[hi]);
+            cli_usage_fail("'%s' line %u: only one of cycles_per_op_ci_lo "
+                           "and cycles_per_op_ci_hi is given", t.path,
+                           t.lineno);
         if (!have && nrep > 0)
-            cli_usage_fail("'%s' line %u: empty value in column '%s' (n = "
-                           "%llu reps with figures)", t.path, t.lineno,
-                           t.hdr[med], (unsigned long long)nrep);
+            cli_usage_fail("'%s' line %u: empty value in column "
+                           "'cycles_per_op_median' (n = %llu reps with "
+                           "figures)", t.path, t.lineno,
+                           (unsigned long long)nrep);
         if (!have || nrep == 0) {
             R.sum_empty++;
             continue;
@@ -652,55 +539,56 @@ static void read_summary(void)
          * bootstrap percentile interval need not hold the median. */
         if (have_lo && l > h)
             cli_usage_fail("'%s' line %u: bad numbers: interval [%s, %s] "
-                           "reversed", t.path, t.lineno, t.fld[lo],
-                           t.fld[hi]);
+                           "reversed", t.path, t.lineno,
+                           csvr_str(&t, SUM_CYCLES_PER_OP_CI_LO),
+                           csvr_str(&t, SUM_CYCLES_PER_OP_CI_HI));
         c->has_sum = true;
         c->med = m;
         c->lo = have_lo ? l : m;
         c->hi = have_lo ? h : m;
     }
-    tbl_close(&t);
+    csvr_close(&t);
 }
 
 static void read_latency(void)
 {
-    struct tbl t;
-    tbl_open(&t, R.dir, "latency.csv");
-    struct key_cols kc = key_cols(&t);
-    int rep = tbl_col(&t, "rep", true);
-    int lo = tbl_col(&t, "bucket_lo", true);
-    int hi = tbl_col(&t, "bucket_hi", true);
-    int count = tbl_col(&t, "count", true);
+    const struct key_cols *kc = &keys_latency;
+    struct csvr t;
+    rd_open(&t, R.dir, CSV_LATENCY,
+            key_required(kc) | CSV_COL(LAT_REP) | CSV_COL(LAT_BUCKET_LO) |
+                CSV_COL(LAT_BUCKET_HI) | CSV_COL(LAT_COUNT));
     struct row_cache rc = {0};
-    while (tbl_next(&t)) {
-        struct cell *c = cached_cell(&rc, &t, &kc, true);
-        tbl_u64(&t, rep);
-        struct bucket b = {(double)tbl_u64(&t, lo), (double)tbl_u64(&t, hi),
-                           (double)tbl_u64(&t, count)};
+    while (rd_next(&t)) {
+        struct cell *c = cached_cell(&rc, &t, kc, true);
+        rd_u64(&t, LAT_REP);
+        struct bucket b = {(double)rd_u64(&t, LAT_BUCKET_LO),
+                           (double)rd_u64(&t, LAT_BUCKET_HI),
+                           (double)rd_u64(&t, LAT_COUNT)};
         if (b.hi < b.lo)
             cli_usage_fail("'%s' line %u: bad numbers: bucket_hi %s below "
-                           "bucket_lo %s", t.path, t.lineno, t.fld[hi],
-                           t.fld[lo]);
+                           "bucket_lo %s", t.path, t.lineno,
+                           csvr_str(&t, LAT_BUCKET_HI),
+                           csvr_str(&t, LAT_BUCKET_LO));
         GROW(c->b, c->capb, c->nb);
         c->b[c->nb++] = b;
     }
-    tbl_close(&t);
+    csvr_close(&t);
 }
 
 static void read_timeline(void)
 {
-    struct tbl t;
-    tbl_open(&t, R.dir, "timeline.csv");
-    struct key_cols kc = key_cols(&t);
-    int rep = tbl_col(&t, "rep", true), op = tbl_col(&t, "op_index", true);
-    int live = tbl_col(&t, "live_bytes", true);
-    int held = tbl_col(&t, "held_bytes", true);
+    const struct key_cols *kc = &keys_timeline;
+    struct csvr t;
+    rd_open(&t, R.dir, CSV_TIMELINE,
+            key_required(kc) | CSV_COL(TL_REP) | CSV_COL(TL_OP_INDEX) |
+                CSV_COL(TL_LIVE_BYTES) | CSV_COL(TL_HELD_BYTES));
     struct row_cache rc = {0};
-    while (tbl_next(&t)) {
-        struct cell *c = cached_cell(&rc, &t, &kc, true);
-        uint64_t r = tbl_u64(&t, rep);
-        struct sample s = {(double)tbl_u64(&t, op), (double)tbl_u64(&t, live),
-                           (double)tbl_u64(&t, held)};
+    while (rd_next(&t)) {
+        struct cell *c = cached_cell(&rc, &t, kc, true);
+        uint64_t r = rd_u64(&t, TL_REP);
+        struct sample s = {(double)rd_u64(&t, TL_OP_INDEX),
+                           (double)rd_u64(&t, TL_LIVE_BYTES),
+                           (double)rd_u64(&t, TL_HELD_BYTES)};
         if (r > c->tl_rep)
             continue;
         if (r < c->tl_rep) {
@@ -710,7 +598,7 @@ static void read_timeline(void)
         GROW(c->s, c->caps, c->ns);
         c->s[c->ns++] = s;
     }
-    tbl_close(&t);
+    csvr_close(&t);
 }
 
 static int cmp_bucket(const void *a, const void *b)
@@ -2063,27 +1951,24 @@ static void figs_frag(void)
 /* ---- figure 7: cost relative to a baseline ----------------------------- */
 
 /* cells.csv as runcells.c reads it (launches, paired rounds), and the
- * baseline; rc_ok false (with why) when it cannot be read that way. */
+ * baseline. */
 static struct {
     struct rc_run run;
-    bool ok;
-    char why[512];
     const char *baseline;
 } RT;
 
-/* Step 1 for figure 7: read cells.csv by the column table.  A file plot
- * itself reads but runcells.c does not (a newer schema) only skips the
- * figure; a --baseline the run does not have is bad usage. */
+/* Step 1 for figure 7: cells.csv again, grouped per cell and launch
+ * (runcells.h, through the same reader as read_cells); a fault in it, or
+ * a --baseline the run does not have, is bad usage. */
 static void read_ratio_run(const char *baseline)
 {
-    RT.ok = rc_read(R.dir, &RT.run, RT.why, sizeof RT.why) == 0;
-    if (baseline && RT.ok && !hl_run_has_allocator(&RT.run, baseline))
+    char why[1024];
+    if (rc_read(R.dir, &RT.run, why, sizeof why))
+        cli_usage_fail("%s", why);
+    if (baseline && !hl_run_has_allocator(&RT.run, baseline))
         cli_usage_fail("bad value for --baseline: no allocator '%s' in "
                        "'%s'", baseline, RT.run.path);
-    if (baseline && !RT.ok)
-        cli_usage_fail("%s", RT.why);
-    RT.baseline = baseline ? baseline : RT.ok ? hl_default_baseline(&RT.run)
-                                              : NULL;
+    RT.baseline = baseline ? baseline : hl_default_baseline(&RT.run);
 }
 
 /* The plot cell of ratio r (its allocator's suite cell), or NULL. */
@@ -2236,10 +2121,6 @@ static void fig_ratio(const char *fam, enum unit u, const struct hl_ratio *r,
 
 static void figs_ratio(void)
 {
-    if (!RT.ok) {
-        printf("  %-44s skipped: %s\n", "fig7-ratio", RT.why);
-        return;
-    }
     struct hl_ratio *r = NULL;
     size_t nr = RT.baseline ? hl_ratios(&RT.run, RT.baseline, &r) : 0;
     if (nr == (size_t)-1)

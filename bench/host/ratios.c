@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench/core/columns.h"
 #include "bench/host/csvline.h"
 #include <unistd.h>
 
@@ -97,19 +98,47 @@ size_t hl_ratios(const struct rc_run *run, const char *baseline,
 }
 
 
-static void put_num(FILE *f, double v)
+/* Text fields of one row, by column. */
+struct row_text {
+    const char *v[RATIOS_COLUMNS];
+    char buf[RATIOS_COLUMNS][330]; /* %.4f of DBL_MAX fits */
+};
+
+static void set_num(struct row_text *t, int col, double v, const char *fmt)
 {
-    fputc(',', f);
-    if (!isnan(v))
-        fprintf(f, "%.4f", v);
+    if (!isnan(v)) {
+        snprintf(t->buf[col], sizeof t->buf[col], fmt, v);
+        t->v[col] = t->buf[col];
+    }
+}
+
+static void put_row(FILE *f, const struct hl_ratio *r)
+{
+    /* ratios.csv's key columns and the cell's, in rc_key order */
+    static const int keys[RC_KEYS] = {
+        [RC_RUN_ID] = RAT_RUN_ID,       [RC_ENV] = RAT_ENV,
+        [RC_ACCEL] = RAT_ACCEL,         [RC_CLOCK] = RAT_CLOCK,
+        [RC_ALLOCATOR] = RAT_ALLOCATOR, [RC_FAMILY] = RAT_FAMILY,
+        [RC_WORKLOAD] = RAT_WORKLOAD,   [RC_PARAMS] = RAT_PARAMS,
+        [RC_SWEEP] = RAT_SWEEP,         [RC_SEED] = RAT_SEED};
+    struct row_text t;
+    memset(t.v, 0, sizeof t.v);
+    for (int k = 0; k < RC_KEYS; k++)
+        t.v[keys[k]] = r->cell->k[k];
+    t.v[RAT_BASELINE] = r->base->k[RC_ALLOCATOR];
+    snprintf(t.buf[RAT_PAIRED_LAUNCHES], sizeof t.buf[0], "%zu", r->pairs);
+    t.v[RAT_PAIRED_LAUNCHES] = t.buf[RAT_PAIRED_LAUNCHES];
+    set_num(&t, RAT_RATIO, r->ratio.est, "%.4f");
+    set_num(&t, RAT_RATIO_CI_LO, r->ratio.lo, "%.4f");
+    set_num(&t, RAT_RATIO_CI_HI, r->ratio.hi, "%.4f");
+    set_num(&t, RAT_CI_LEVEL, HL_SUMMARY_CI_LEVEL, "%.2f");
+    t.v[RAT_VERDICT] = hl_verdict_str(r->verdict);
+    csv_put_row(f, t.v, RATIOS_COLUMNS);
 }
 
 int hl_ratios_write(const char *run_dir, const struct hl_ratio *r, size_t n,
                     char *err, size_t errcap)
 {
-    static const int keys[] = {RC_RUN_ID, RC_ENV,    RC_ACCEL, RC_CLOCK,
-                               RC_WORKLOAD, RC_PARAMS, RC_SWEEP, RC_SEED,
-                               RC_ALLOCATOR, RC_FAMILY};
     char tmp[4200], path[4200];
     snprintf(tmp, sizeof tmp, "%s/ratios.csv.tmp", run_dir);
     snprintf(path, sizeof path, "%s/ratios.csv", run_dir);
@@ -118,24 +147,10 @@ int hl_ratios_write(const char *run_dir, const struct hl_ratio *r, size_t n,
         snprintf(err, errcap, "cannot create '%s': %s", tmp, strerror(errno));
         return -1;
     }
-    fputs("run_id,env,accel,clock,workload,params,sweep,seed,allocator,"
-          "family,baseline,paired_launches,ratio,ratio_ci_lo,ratio_ci_hi,"
-          "ci_level,verdict\n", f);
-    for (size_t i = 0; i < n; i++) {
-        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
-            if (k)
-                fputc(',', f);
-            csv_put_field(f, r[i].cell->k[keys[k]]);
-        }
-        fputc(',', f);
-        csv_put_field(f, r[i].base->k[RC_ALLOCATOR]);
-        fprintf(f, ",%zu", r[i].pairs);
-        put_num(f, r[i].ratio.est);
-        put_num(f, r[i].ratio.lo);
-        put_num(f, r[i].ratio.hi);
-        fprintf(f, ",%.2f,%s\n", HL_SUMMARY_CI_LEVEL,
-                hl_verdict_str(r[i].verdict));
-    }
+    static const char header[] = HL_HEADER(HL_RATIOS_COLUMNS);
+    fprintf(f, "%s\n", header + 1);
+    for (size_t i = 0; i < n; i++)
+        put_row(f, &r[i]);
     bool ok = fflush(f) == 0 && !ferror(f) && fsync(fileno(f)) == 0;
     ok = (fclose(f) == 0) && ok;
     if (!ok || rename(tmp, path) != 0) {

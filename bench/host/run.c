@@ -24,7 +24,7 @@
 #include "bench/core/runner.h"
 #include "bench/host/baselines.h"
 #include "bench/host/cell.h"
-#include "bench/host/csvline.h"
+#include "bench/host/csvread.h"
 #include "bench/host/qemu.h"
 #include "bench/host/summary.h"
 #include "bench/host/sysinfo.h"
@@ -759,53 +759,62 @@ static void ck_free(struct ck_table *t)
     free(t->e);
 }
 
-/* Read cells.csv back and check that every cell of one (workload, params,
- * seed) ran the same op stream — whatever its allocator, environment or
- * clock — and that a frame allocator placed the same frames everywhere
- * (same region size: see meta qemu_region_bytes).  Mismatches are warned
- * on stderr; meta.csv gets the verdict. */
+/* The verdict for a cells.csv the reader refused (err: its one line). */
+static void ck_not_checked(const struct run_ctx *rc, const char *err)
+{
+    char text[1200];
+    snprintf(text, sizeof text, "not checked: %s", err);
+    res_meta(rc->f.meta, "checksums", text);
+    fprintf(stderr, "heaplab: WARNING: checksums %s\n", text);
+}
+
+/* Read cells.csv back (csvread.h) and check that every cell of one
+ * (workload, params, seed) ran the same op stream — whatever its
+ * allocator, environment or clock — and that a frame allocator placed the
+ * same frames everywhere (same region size: see meta qemu_region_bytes).
+ * Mismatches are warned on stderr; meta.csv gets the verdict (or, for a
+ * cells.csv the reader refuses, "not checked" and its one line). */
 static void cross_check(const struct run_ctx *rc, const char *dir,
                         bool same_region)
 {
-    char path[PATH_MAX + 16];
-    snprintf(path, sizeof path, "%s/cells.csv", dir);
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        res_meta(rc->f.meta, "checksums", "not checked: cells.csv unreadable");
+    static const int need[] = {
+        COL_ENV,    COL_CLOCK, COL_ALLOCATOR,         COL_FAMILY,
+        COL_WORKLOAD, COL_PARAMS, COL_SEED, COL_STATUS, COL_WORKLOAD_CHECKSUM,
+        COL_PLACEMENT_CHECKSUM};
+    uint64_t required = 0;
+    for (size_t i = 0; i < sizeof need / sizeof need[0]; i++)
+        required |= CSV_COL(need[i]);
+    struct csvr r;
+    if (csvr_open(&r, dir, CSV_CELLS, required)) {
+        ck_not_checked(rc, r.err);
         return;
     }
     struct ck_table wl = {0}, place = {0};
-    char line[8192];
-    bool first = true;
-    while (fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\r\n")] = '\0';
-        if (first) { /* the header */
-            first = false;
-            continue;
-        }
-        char *fld[CELL_COLUMNS + 1];
-        if (csv_split(line, fld, CELL_COLUMNS + 1) != (int)CELL_COLUMNS)
-            continue;
-        if (strcmp(fld[COL_STATUS], "ok") && strcmp(fld[COL_STATUS], "failed"))
+    int k;
+    while ((k = csvr_next(&r)) > 0) {
+#define F(c) csvr_str(&r, COL_##c)
+        if (strcmp(F(STATUS), "ok") && strcmp(F(STATUS), "failed"))
             continue;
         char key[1024], where[256];
-        snprintf(where, sizeof where, "%s/%s %s", fld[COL_ENV], fld[COL_CLOCK],
-                 fld[COL_ALLOCATOR]);
-        snprintf(key, sizeof key, "%s (%s, seed %s)", fld[COL_WORKLOAD],
-                 fld[COL_PARAMS], fld[COL_SEED]);
-        ck_add(&wl, "workload_checksum", key, fld[COL_WORKLOAD_CHECKSUM],
-               fld[COL_ENV], where);
-        if (!strcmp(fld[COL_FAMILY], "frame") && same_region) {
-            snprintf(key, sizeof key, "%s x %s (%s, seed %s)",
-                     fld[COL_ALLOCATOR], fld[COL_WORKLOAD], fld[COL_PARAMS],
-                     fld[COL_SEED]);
-            ck_add(&place, "placement_checksum", key,
-                   fld[COL_PLACEMENT_CHECKSUM], fld[COL_ENV], where);
+        snprintf(where, sizeof where, "%s/%s %s", F(ENV), F(CLOCK),
+                 F(ALLOCATOR));
+        snprintf(key, sizeof key, "%s (%s, seed %s)", F(WORKLOAD), F(PARAMS),
+                 F(SEED));
+        ck_add(&wl, "workload_checksum", key, F(WORKLOAD_CHECKSUM), F(ENV),
+               where);
+        if (!strcmp(F(FAMILY), "frame") && same_region) {
+            snprintf(key, sizeof key, "%s x %s (%s, seed %s)", F(ALLOCATOR),
+                     F(WORKLOAD), F(PARAMS), F(SEED));
+            ck_add(&place, "placement_checksum", key, F(PLACEMENT_CHECKSUM),
+                   F(ENV), where);
         }
+#undef F
     }
-    fclose(f);
+    csvr_close(&r);
     char text[512];
-    if (wl.mismatches || place.mismatches)
+    if (k < 0)
+        ck_not_checked(rc, r.err);
+    else if (wl.mismatches || place.mismatches)
         snprintf(text, sizeof text, "MISMATCH: %zu of %zu op streams and %zu "
                  "of %zu frame placements differ between cells (see stderr)",
                  wl.mismatches, wl.n, place.mismatches, place.n);
@@ -816,8 +825,9 @@ static void cross_check(const struct run_ctx *rc, const char *dir,
                  wl.n, ck_both(&wl), place.n, ck_both(&place),
                  same_region ? "" : "; placements not compared: the "
                  "kernel's region is not the host's");
-    res_meta(rc->f.meta, "checksums", text);
-    if (wl.mismatches || place.mismatches)
+    if (k >= 0)
+        res_meta(rc->f.meta, "checksums", text);
+    if (k >= 0 && (wl.mismatches || place.mismatches))
         fprintf(stderr, "heaplab: WARNING: %s\n", text);
     ck_free(&wl);
     ck_free(&place);

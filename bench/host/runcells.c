@@ -5,41 +5,26 @@
 #define _GNU_SOURCE
 #include "bench/host/runcells.h"
 
-#include <errno.h>
 #include <math.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "bench/core/columns.h"
-#include "bench/host/csvline.h"
+#include "bench/host/csvread.h"
 
-/* cells.csv's column names from the column table itself (not csv.c's
- * copy: this file links without bench/core's objects). */
-#define NAME_(name, E) #name,
-static const char *const cell_cols[CELL_COLUMNS] = {HL_CELLS_COLUMNS(NAME_)};
-#undef NAME_
-
-static int col_index(const char *name)
-{
-    for (int i = 0; i < CELL_COLUMNS; i++)
-        if (!strcmp(cell_cols[i], name))
-            return i;
-    return -1;
-}
-
-/* The key columns in rc_key order, and whether a row needs them. */
-static const struct {
-    int col;
-    bool required;
-} key_cols[RC_KEYS] = {
-    [RC_RUN_ID] = {COL_RUN_ID, false},     [RC_ENV] = {COL_ENV, true},
-    [RC_ACCEL] = {COL_ACCEL, false},       [RC_CLOCK] = {COL_CLOCK, true},
-    [RC_ALLOCATOR] = {COL_ALLOCATOR, true}, [RC_FAMILY] = {COL_FAMILY, false},
-    [RC_WORKLOAD] = {COL_WORKLOAD, true},  [RC_PARAMS] = {COL_PARAMS, true},
-    [RC_SWEEP] = {COL_SWEEP, false},       [RC_SEED] = {COL_SEED, true},
+/* The key columns in rc_key order. */
+static const int key_cols[RC_KEYS] = {
+    [RC_RUN_ID] = COL_RUN_ID,     [RC_ENV] = COL_ENV,
+    [RC_ACCEL] = COL_ACCEL,       [RC_CLOCK] = COL_CLOCK,
+    [RC_ALLOCATOR] = COL_ALLOCATOR, [RC_FAMILY] = COL_FAMILY,
+    [RC_WORKLOAD] = COL_WORKLOAD, [RC_PARAMS] = COL_PARAMS,
+    [RC_SWEEP] = COL_SWEEP,       [RC_SEED] = COL_SEED,
 };
+
+/* The columns a cell needs; the rest may be missing (older runs). */
+static const uint64_t required =
+    CSV_COL(COL_ENV) | CSV_COL(COL_CLOCK) | CSV_COL(COL_ALLOCATOR) |
+    CSV_COL(COL_WORKLOAD) | CSV_COL(COL_PARAMS) | CSV_COL(COL_SEED) |
+    CSV_COL(COL_REP) | CSV_COL(COL_STATUS) | CSV_COL(COL_CYCLES_PER_OP);
 
 static const int fig_cols[RC_FIGS] = {
     [RC_CYCLES] = COL_CYCLES_PER_OP, [RC_P99] = COL_P99,
@@ -54,116 +39,27 @@ const char *rc_status_str(enum rc_status s)
     return status_names[s];
 }
 
-struct reader {
-    const char *path;
-    unsigned lineno;
-    int pos[CELL_COLUMNS]; /* the file's field index of each column, or -1 */
-    char *err;
-    size_t errcap;
-};
-
-static int fail(struct reader *rd, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static int fail(struct reader *rd, const char *fmt, ...)
+/* An unsigned decimal below 2^32, or 0 for an empty field. */
+static int count(struct csvr *r, int col, uint32_t *out)
 {
-    int k = snprintf(rd->err, rd->errcap, "'%s' ", rd->path);
-    if (rd->lineno > 1 && k >= 0 && (size_t)k < rd->errcap)
-        k += snprintf(rd->err + k, rd->errcap - (size_t)k, "line %u: ",
-                      rd->lineno);
-    if (k >= 0 && (size_t)k < rd->errcap) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(rd->err + k, rd->errcap - (size_t)k, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
-/* Map the header's names to columns. */
-static int read_header(struct reader *rd, char *line)
-{
-    char *f[CELL_COLUMNS + 1];
-    int n = csv_split(line, f, CELL_COLUMNS + 1);
-    if (n < 0)
-        return fail(rd, "has a malformed header (quotes, or more than %u "
-                        "columns)", (unsigned)CELL_COLUMNS);
-    for (int c = 0; c < CELL_COLUMNS; c++)
-        rd->pos[c] = -1;
-    for (int i = 0; i < n; i++) {
-        int c = col_index(f[i]);
-        if (c < 0)
-            return fail(rd, "has an unknown column '%s'", f[i]);
-        if (rd->pos[c] >= 0)
-            return fail(rd, "names column '%s' twice", f[i]);
-        rd->pos[c] = i;
-    }
-    for (int k = 0; k < RC_KEYS; k++)
-        if (key_cols[k].required && rd->pos[key_cols[k].col] < 0)
-            return fail(rd, "has no column '%s'",
-                        cell_cols[key_cols[k].col]);
-    static const int also[] = {COL_REP, COL_STATUS, COL_CYCLES_PER_OP};
-    for (size_t i = 0; i < sizeof also / sizeof also[0]; i++)
-        if (rd->pos[also[i]] < 0)
-            return fail(rd, "has no column '%s'", cell_cols[also[i]]);
-    return n;
-}
-
-static const char *field(const struct reader *rd, char **f, int col)
-{
-    return rd->pos[col] < 0 ? "" : f[rd->pos[col]];
-}
-
-/* A finite decimal (sign allowed), or NaN for an empty field; -1 on a
- * malformed one. */
-static int number(struct reader *rd, char **f, int col, double *out)
-{
-    const char *s = field(rd, f, col);
-    if (!s[0]) {
-        *out = NAN;
-        return 0;
-    }
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (*end || errno || !isfinite(v) ||
-        strspn(s, "0123456789.-+eE") != strlen(s))
-        return fail(rd, "bad number '%s' in column '%s'", s,
-                    cell_cols[col]);
-    *out = v;
-    return 0;
-}
-
-/* An unsigned decimal below 2^32, or `empty` for an empty field. */
-static int count(struct reader *rd, char **f, int col, uint32_t empty,
-                 uint32_t *out)
-{
-    const char *s = field(rd, f, col);
-    if (!s[0]) {
-        *out = empty;
-        return 0;
-    }
-    uint64_t v = 0;
-    for (const char *p = s; *p; p++) {
-        if (*p < '0' || *p > '9' || v > UINT32_MAX / 10)
-            return fail(rd, "bad number '%s' in column '%s'", s,
-                        cell_cols[col]);
-        v = v * 10 + (uint64_t)(*p - '0');
-    }
+    uint64_t v;
+    if (csvr_u64(r, col, &v, true) < 0)
+        return -1;
     if (v > UINT32_MAX)
-        return fail(rd, "bad number '%s' in column '%s'", s,
-                    cell_cols[col]);
+        return csvr_fail(r, "bad number '%s' in column '%s'",
+                         csvr_str(r, col), csv_column_name(CSV_CELLS, col));
     *out = (uint32_t)v;
     return 0;
 }
 
-static char *join_key(struct reader *rd, char **f, bool with_alloc)
+static char *join_key(const struct csvr *r, bool with_alloc)
 {
     static const int order[] = {COL_ENV,    COL_CLOCK,  COL_ALLOCATOR,
                                 COL_WORKLOAD, COL_PARAMS, COL_SWEEP,
                                 COL_SEED};
     size_t len = 1;
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
-        len += strlen(field(rd, f, order[i])) + 1;
+        len += strlen(csvr_str(r, order[i])) + 1;
     char *k = malloc(len), *w = k;
     if (!k)
         return NULL;
@@ -172,20 +68,20 @@ static char *join_key(struct reader *rd, char **f, bool with_alloc)
             continue;
         if (w != k)
             *w++ = '|';
-        size_t n = strlen(field(rd, f, order[i]));
-        memcpy(w, field(rd, f, order[i]), n);
+        size_t n = strlen(csvr_str(r, order[i]));
+        memcpy(w, csvr_str(r, order[i]), n);
         w += n;
     }
     *w = '\0';
     return k;
 }
 
-/* The cell of the row f (a new one if its key is new); NULL if out of
- * memory.  *last caches the previous row's cell. */
-static struct rc_cell *cell_of(struct rc_run *run, struct reader *rd,
-                               char **f, size_t *last)
+/* The cell of the current row (a new one if its key is new); NULL if out
+ * of memory.  *last caches the previous row's cell. */
+static struct rc_cell *cell_of(struct rc_run *run, const struct csvr *r,
+                               size_t *last)
 {
-    char *key = join_key(rd, f, true);
+    char *key = join_key(r, true);
     if (!key)
         return NULL;
     if (*last < run->n && !strcmp(run->cells[*last].key, key)) {
@@ -211,60 +107,56 @@ static struct rc_cell *cell_of(struct rc_run *run, struct reader *rd,
     struct rc_cell *c = &run->cells[run->n++];
     memset(c, 0, sizeof *c);
     c->key = key;
-    c->group = join_key(rd, f, false);
+    c->group = join_key(r, false);
     bool ok = c->group != NULL;
     for (int k = 0; k < RC_KEYS; k++)
-        ok = ok && (c->k[k] = strdup(field(rd, f, key_cols[k].col)));
+        ok = ok && (c->k[k] = strdup(csvr_str(r, key_cols[k])));
     *last = run->n - 1;
     return ok ? c : NULL;
 }
 
-static int add_row(struct rc_run *run, struct reader *rd, char **f,
-                   size_t *last)
+static int add_row(struct rc_run *run, struct csvr *r, size_t *last)
 {
-    struct rc_rep r = {0};
-    const char *st = field(rd, f, COL_STATUS);
+    struct rc_rep rep = {0};
+    const char *st = csvr_str(r, COL_STATUS);
     int s = -1;
     for (int i = 0; i <= RC_CRASHED; i++)
         if (!strcmp(st, status_names[i]))
             s = i;
     if (s < 0)
-        return fail(rd, "bad status '%s'", st);
-    uint32_t rep, disturbed;
-    if (count(rd, f, COL_REP, 0, &rep) || !field(rd, f, COL_REP)[0] ||
-        count(rd, f, COL_LAUNCH, 0, &r.launch) ||
-        count(rd, f, COL_DISTURBED, 0, &disturbed)) {
-        if (!rd->err[0])
-            return fail(rd, "empty value in column 'rep'");
+        return csvr_fail(r, "bad status '%s'", st);
+    uint64_t rep_no;
+    uint32_t disturbed = 0;
+    if (csvr_u64(r, COL_REP, &rep_no, false) < 0 ||
+        count(r, COL_LAUNCH, &rep.launch) || count(r, COL_DISTURBED, &disturbed))
         return -1;
-    }
     if (disturbed > 1)
-        return fail(rd, "bad value '%u' in column 'disturbed' (0 or 1)",
-                    disturbed);
-    r.disturbed = disturbed;
-    r.figures = s == RC_OK || s == RC_FAILED;
+        return csvr_fail(r, "bad value '%u' in column 'disturbed' (0 or 1)",
+                         disturbed);
+    rep.disturbed = disturbed;
+    rep.figures = s == RC_OK || s == RC_FAILED;
     for (int k = 0; k < RC_FIGS; k++) {
-        r.fig[k] = NAN;
-        if (r.figures && number(rd, f, fig_cols[k], &r.fig[k]))
+        rep.fig[k] = NAN;
+        if (rep.figures && csvr_num(r, fig_cols[k], &rep.fig[k], true) < 0)
             return -1;
     }
-    if (r.figures && isnan(r.fig[RC_CYCLES]))
-        return fail(rd, "empty value in column 'cycles_per_op' (status %s)",
-                    st);
-    struct rc_cell *c = cell_of(run, rd, f, last);
+    if (rep.figures && isnan(rep.fig[RC_CYCLES]))
+        return csvr_fail(r, "empty value in column 'cycles_per_op' (status "
+                            "%s)", st);
+    struct rc_cell *c = cell_of(run, r, last);
     if (!c)
-        return fail(rd, "out of memory");
+        return csvr_fail(r, "out of memory");
     if (c->rows == c->cap) {
         size_t cap = c->cap ? 2 * c->cap : 16;
         struct rc_rep *p = realloc(c->reps, cap * sizeof *p);
         if (!p)
-            return fail(rd, "out of memory");
+            return csvr_fail(r, "out of memory");
         c->reps = p;
         c->cap = cap;
     }
-    c->reps[c->rows++] = r;
-    c->n += r.figures;
-    c->disturbed += r.disturbed;
+    c->reps[c->rows++] = rep;
+    c->n += rep.figures;
+    c->disturbed += rep.disturbed;
     if ((enum rc_status)s > c->status)
         c->status = (enum rc_status)s;
     return 0;
@@ -276,63 +168,22 @@ int rc_read(const char *run_dir, struct rc_run *run, char *err,
     memset(run, 0, sizeof *run);
     err[0] = '\0';
     snprintf(run->path, sizeof run->path, "%s/cells.csv", run_dir);
-    struct reader rd = {.path = run->path, .err = err, .errcap = errcap};
-    FILE *fp = fopen(run->path, "r");
-    if (!fp) {
-        if (errno == ENOENT)
-            snprintf(err, errcap, "'%s' is not a run folder (no cells.csv)",
-                     run_dir);
-        else
-            snprintf(err, errcap, "cannot read '%s': %s", run->path,
-                     strerror(errno));
+    struct csvr r;
+    if (csvr_open(&r, run_dir, CSV_CELLS, required)) {
+        snprintf(err, errcap, "%s", r.err);
         return -1;
     }
-    char *line = NULL, **f = NULL;
-    size_t cap = 0;
-    int rc = 0, ncols = 0;
+    int k;
     size_t last = 0;
-    for (;;) {
-        errno = 0;
-        ssize_t len = getline(&line, &cap, fp);
-        if (len < 0) {
-            if (ferror(fp))
-                rc = fail(&rd, "read error: %s", strerror(errno));
-            else if (rd.lineno == 0)
-                rc = fail(&rd, "is empty (no header line)");
+    while ((k = csvr_next(&r)) > 0)
+        if (add_row(run, &r, &last))
             break;
-        }
-        rd.lineno++;
-        if ((size_t)len != strlen(line)) {
-            rc = fail(&rd, "a NUL byte in the line");
-            break;
-        }
-        if (line[len - 1] != '\n') {
-            rc = fail(&rd, "truncated (the last line has no end of line)");
-            break;
-        }
-        line[strcspn(line, "\r\n")] = '\0';
-        if (rd.lineno == 1) {
-            ncols = read_header(&rd, line);
-            if (ncols < 0 || !(f = calloc((size_t)ncols + 1, sizeof *f))) {
-                rc = ncols < 0 ? -1 : fail(&rd, "out of memory");
-                break;
-            }
-            continue;
-        }
-        int n = csv_split(line, f, ncols + 1);
-        if (n != ncols) {
-            rc = fail(&rd, "%d fields, the header has %d (truncated or "
-                           "malformed line?)", n < 0 ? ncols + 1 : n, ncols);
-            break;
-        }
-        if ((rc = add_row(run, &rd, f, &last)) != 0)
-            break;
-    }
-    free(line);
-    free(f);
-    fclose(fp);
-    if (rc)
+    int rc = k == 0 ? 0 : -1;
+    if (rc) {
+        snprintf(err, errcap, "%s", r.err);
         rc_free(run);
+    }
+    csvr_close(&r);
     return rc;
 }
 

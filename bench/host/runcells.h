@@ -1,7 +1,8 @@
 /*
  * runcells.h — a run's cells.csv read back BY HEADER NAME through the
- * column table (bench/core/columns.h), its rows grouped per cell and per
- * launch, for summary.csv, `heaplab compare` and `heaplab repeat`.
+ * one reader (csvread.h) and the column table (bench/core/columns.h),
+ * its rows grouped per cell and per launch, for summary.csv, `heaplab
+ * compare`, `heaplab repeat` and plot's ratio figure.
  *
  * A cell is (env, clock, allocator, workload, params, sweep, seed): all
  * its reps over all launches.  Columns may come in any order; a column
@@ -11,7 +12,7 @@
  * runs without launch, sweep, p99, harness_floor or disturbed are read
  * with launch 0 for every rep (the reps of an old run all ran in one
  * child), sweep empty, and no such figures; an EMPTY launch or disturbed
- * field reads the same way (this branch writes them empty).
+ * field reads the same way.
  *
  * Errors are returned, never exited on: one line of text naming the file
  * (and the line, the column or the value), for the caller to print.

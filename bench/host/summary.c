@@ -14,10 +14,9 @@
 #include "bench/host/csvline.h"
 #include <unistd.h>
 
-static const char summary_header[] =
-#define HDR_(name) "," #name
-    HL_SUMMARY_COLUMNS(HDR_);
-#undef HDR_
+#include "bench/core/columns.h"
+
+static const char summary_header[] = HL_HEADER(HL_SUMMARY_COLUMNS);
 
 bool hl_ci_within(struct hl_ci ci, double target_ci_pct)
 {
@@ -58,34 +57,67 @@ void hl_summarize_cell(const struct rc_cell *c, double target_ci_pct,
 /* ---- writing ------------------------------------------------------------- */
 
 
-static void put_num(FILE *f, double v, const char *fmt)
+/* Text fields of one row, by column. */
+struct row_text {
+    const char *v[SUMMARY_COLUMNS];
+    char buf[SUMMARY_COLUMNS][330]; /* %.3f of DBL_MAX fits */
+};
+
+static void set_num(struct row_text *t, int col, double v, const char *fmt)
 {
-    fputc(',', f);
-    if (!isnan(v))
-        fprintf(f, fmt, v);
+    if (!isnan(v)) {
+        snprintf(t->buf[col], sizeof t->buf[col], fmt, v);
+        t->v[col] = t->buf[col];
+    }
+}
+
+static void set_count(struct row_text *t, int col, size_t v)
+{
+    snprintf(t->buf[col], sizeof t->buf[col], "%zu", v);
+    t->v[col] = t->buf[col];
 }
 
 static void put_row(FILE *f, const struct rc_cell *c,
                     const struct hl_cell_summary *s, double target)
 {
-    for (int k = 0; k < RC_KEYS; k++) {
-        if (k)
-            fputc(',', f);
-        csv_put_field(f, c->k[k]);
-    }
-    fprintf(f, ",%zu,%zu,%zu,%s,%zu", s->launches, c->rows, c->n,
-            rc_status_str(c->status), c->disturbed);
+    /* summary.csv's key columns and the cell's, in rc_key order */
+    static const int keys[RC_KEYS] = {
+        [RC_RUN_ID] = SUM_RUN_ID,       [RC_ENV] = SUM_ENV,
+        [RC_ACCEL] = SUM_ACCEL,         [RC_CLOCK] = SUM_CLOCK,
+        [RC_ALLOCATOR] = SUM_ALLOCATOR, [RC_FAMILY] = SUM_FAMILY,
+        [RC_WORKLOAD] = SUM_WORKLOAD,   [RC_PARAMS] = SUM_PARAMS,
+        [RC_SWEEP] = SUM_SWEEP,         [RC_SEED] = SUM_SEED};
+    /* each figure's median, ci_lo, ci_hi */
+    static const int figs[RC_FIGS][3] = {
+        [RC_CYCLES] = {SUM_CYCLES_PER_OP_MEDIAN, SUM_CYCLES_PER_OP_CI_LO,
+                       SUM_CYCLES_PER_OP_CI_HI},
+        [RC_P99] = {SUM_P99_MEDIAN, SUM_P99_CI_LO, SUM_P99_CI_HI},
+        [RC_FLOOR] = {SUM_HARNESS_FLOOR_MEDIAN, SUM_HARNESS_FLOOR_CI_LO,
+                      SUM_HARNESS_FLOOR_CI_HI},
+        [RC_RAW] = {SUM_RAW_CYCLES_PER_OP_MEDIAN, SUM_RAW_CYCLES_PER_OP_CI_LO,
+                    SUM_RAW_CYCLES_PER_OP_CI_HI}};
+    struct row_text t;
+    memset(t.v, 0, sizeof t.v);
+    for (int k = 0; k < RC_KEYS; k++)
+        t.v[keys[k]] = c->k[k];
+    set_count(&t, SUM_LAUNCHES, s->launches);
+    set_count(&t, SUM_REPS, c->rows);
+    set_count(&t, SUM_N, c->n);
+    t.v[SUM_STATUS] = rc_status_str(c->status);
+    set_count(&t, SUM_DISTURBED, c->disturbed);
     for (int g = 0; g < RC_FIGS; g++) {
-        put_num(f, s->fig[g].est, "%.3f");
-        put_num(f, s->fig[g].lo, "%.3f");
-        put_num(f, s->fig[g].hi, "%.3f");
-        if (g == RC_CYCLES)
-            put_num(f, s->var_between_share, "%.3f");
+        set_num(&t, figs[g][0], s->fig[g].est, "%.3f");
+        set_num(&t, figs[g][1], s->fig[g].lo, "%.3f");
+        set_num(&t, figs[g][2], s->fig[g].hi, "%.3f");
     }
-    fprintf(f, ",%.2f,", HL_SUMMARY_CI_LEVEL);
+    set_num(&t, SUM_CYCLES_PER_OP_VAR_BETWEEN_SHARE, s->var_between_share,
+            "%.3f");
+    set_num(&t, SUM_CI_LEVEL, HL_SUMMARY_CI_LEVEL, "%.2f");
     if (target > 0)
-        fprintf(f, "%g", target);
-    fprintf(f, ",%s\n", s->ci_met < 0 ? "" : s->ci_met ? "yes" : "no");
+        set_num(&t, SUM_TARGET_CI_PCT, target, "%g");
+    if (s->ci_met >= 0)
+        t.v[SUM_CI_MET] = s->ci_met ? "yes" : "no";
+    csv_put_row(f, t.v, SUMMARY_COLUMNS);
 }
 
 static void put_table_head(FILE *t)

@@ -21,16 +21,7 @@
 #include "bench/host/runcells.h"
 #include "bench/host/stats.h"
 
-/* summary.csv's columns, in order (X(name)). */
-#define HL_SUMMARY_COLUMNS(X)                                                 \
-    X(run_id) X(env) X(accel) X(clock) X(allocator) X(family) X(workload)     \
-    X(params) X(sweep) X(seed) X(launches) X(reps) X(n) X(status)             \
-    X(disturbed) X(cycles_per_op_median) X(cycles_per_op_ci_lo)               \
-    X(cycles_per_op_ci_hi) X(cycles_per_op_var_between_share) X(p99_median)   \
-    X(p99_ci_lo) X(p99_ci_hi) X(harness_floor_median) X(harness_floor_ci_lo)  \
-    X(harness_floor_ci_hi) X(raw_cycles_per_op_median)                        \
-    X(raw_cycles_per_op_ci_lo) X(raw_cycles_per_op_ci_hi) X(ci_level)         \
-    X(target_ci_pct) X(ci_met)
+/* summary.csv's columns: HL_SUMMARY_COLUMNS in bench/core/columns.h. */
 
 /* The CI level of every summary, ratio and verdict. */
 #define HL_SUMMARY_CI_LEVEL 0.95

@@ -80,8 +80,8 @@ expect_usage "'$TMP/empty' is not a run folder (no meta.csv)" "$HL" compare "$TM
 mkdir -p "$TMP/nocells"; echo 'key,value' >"$TMP/nocells/meta.csv"
 expect_usage "'$TMP/nocells' is not a run folder (no cells.csv)" "$HL" compare "$TMP/nocells" "$TMP/nocells"
 mkdir -p "$TMP/badhdr"; echo 'key,value' >"$TMP/badhdr/meta.csv"; echo 'run_id,allocator,oops' >"$TMP/badhdr/cells.csv"
-expect_usage "cells.csv' has an unknown column 'oops'" "$HL" compare "$TMP/badhdr" "$TMP/badhdr"
+expect_usage "cells.csv' has a malformed header: unknown column 'oops'" "$HL" compare "$TMP/badhdr" "$TMP/badhdr"
 mkdir -p "$TMP/badmeta"; echo 'k,v' >"$TMP/badmeta/meta.csv"; cp "$TMP/badhdr/cells.csv" "$TMP/badmeta/"
-expect_usage "meta.csv' has a malformed header" "$HL" compare "$TMP/badmeta" "$TMP/badmeta"
+expect_usage "meta.csv' has a malformed header: unknown column 'k'" "$HL" compare "$TMP/badmeta" "$TMP/badmeta"
 check "nothing created in the working folder" [ -z "$(ls -A "$TMP/cwd")" ]
 finish
