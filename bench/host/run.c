@@ -947,8 +947,8 @@ static void ck_free(struct ck_table *t)
  * clock — and that a frame allocator placed the same frames everywhere
  * (same region size: see meta qemu_region_bytes).  Mismatches are warned
  * on stderr; meta.csv gets the verdict. */
-static void cross_check(const struct run_ctx *rc, const char *dir,
-                        bool same_region)
+void cross_check(const struct run_ctx *rc, const char *dir,
+                 bool same_region)
 {
     char path[PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/cells.csv", dir);
