@@ -41,6 +41,7 @@
 #define RUN_DEFAULT_SEED 1u
 #define RUN_DEFAULT_OUT "results"
 #define RUN_MAX_LIST 64u
+#define RUN_MAX_CAND 128u  /* allocators of the binary, every kind */
 #define RUN_MAX_REPS 1000u
 #define RUN_MAX_OPS 1000000000u
 #define RUN_MAX_CPU 4095u
@@ -52,7 +53,7 @@ static const char run_usage[] =
     "usage: heaplab run [--allocators a,b] [--workloads w,x] [--reps N]\n"
     "                   [--launches L] [--min-time SEC] [--retries N]\n"
     "                   [--order-seed S] [--target-ci P] [--budget SEC]\n"
-    "                   [--jobs J]\n"
+    "                   [--jobs J] [--shard I/N]\n"
     "                   [--ops N] [--seed S] [--out DIR] [--cpu PU]\n"
     "                   [--params w:k=v,...] [--sweep w:k=v1,v2,...]\n"
     "                   [--env host|qemu|both] [--clock LIST]\n"
@@ -90,6 +91,11 @@ static const char run_usage[] =
     "                     on load) run J at a time after the rounds, 1..64\n"
     "                     (default: one per online CPU); TSC cells always\n"
     "                     run one at a time\n"
+    "  --shard I/N        plan the whole run, run only the launches of\n"
+    "                     shard I of N (1 <= I <= N <= 1024), balanced by\n"
+    "                     expected time; rep numbers as in the whole run.\n"
+    "                     `heaplab merge` joins the N run folders into one\n"
+    "                     (docs/cluster.md); not with --target-ci\n"
     "  --det-reps N       repetitions of the cells whose clock counts instead\n"
     "                     of timing (instructions, icount): their figures\n"
     "                     repeat exactly, 1..1000 (default 1)\n"
@@ -158,6 +164,7 @@ struct run_opts {
     double min_time_s, target_ci, budget_s;
     uint64_t order_seed;
     unsigned jobs;
+    uint32_t shard, nshards;   /* --shard I/N; nshards 0: the whole plan */
     const char *host_order[2]; /* host clocks in --clock's order */
     size_t nhost_order;
     uint64_t ops, seed;
@@ -169,6 +176,25 @@ struct run_opts {
 };
 
 /* ---- options -------------------------------------------------------------------- */
+
+/* "I/N" with 1 <= I <= N <= HL_PLAN_MAX_SHARDS, digits only. */
+static void parse_shard(const char *opt, const char *v, struct run_opts *o)
+{
+    const char *slash = strchr(v, '/');
+    char i_text[16], n_text[16];
+    if (!slash || slash == v || !slash[1] || (size_t)(slash - v) >= sizeof i_text ||
+        strlen(slash + 1) >= sizeof n_text || strspn(v, "0123456789") != (size_t)(slash - v) ||
+        strspn(slash + 1, "0123456789") != strlen(slash + 1))
+        cli_usage_fail("bad value for %s: '%s' (expected I/N, e.g. 2/4)", opt, v);
+    snprintf(i_text, sizeof i_text, "%.*s", (int)(slash - v), v);
+    snprintf(n_text, sizeof n_text, "%s", slash + 1);
+    unsigned long long i = strtoull(i_text, NULL, 10), n = strtoull(n_text, NULL, 10);
+    if (n < 1 || n > HL_PLAN_MAX_SHARDS || i < 1 || i > n)
+        cli_usage_fail("bad value for %s: '%s' (expected I/N with 1 <= I <= N "
+                       "<= %u)", opt, v, HL_PLAN_MAX_SHARDS);
+    o->shard = (uint32_t)i;
+    o->nshards = (uint32_t)n;
+}
 
 static void parse_opts(int argc, char **argv, struct run_opts *o)
 {
@@ -212,6 +238,8 @@ static void parse_opts(int argc, char **argv, struct run_opts *o)
         } else if (!strcmp(opt, "--jobs")) {
             o->jobs = (unsigned)cli_parse_u64(opt, cli_value(argc, argv, &i),
                                               1, RUN_MAX_JOBS);
+        } else if (!strcmp(opt, "--shard")) {
+            parse_shard(opt, cli_value(argc, argv, &i), o);
         } else if (!strcmp(opt, "--order-seed")) {
             o->order_seed = cli_parse_u64(opt, cli_value(argc, argv, &i), 0,
                                           UINT64_MAX);
@@ -298,6 +326,10 @@ static void parse_opts(int argc, char **argv, struct run_opts *o)
     }
     if (!o->order_seed_given)
         o->order_seed = o->seed;
+    if (o->nshards && o->target_ci > 0)
+        cli_usage_fail("bad value for --shard: '%u/%u' (--target-ci adds "
+                       "rounds from the whole run's intervals: not with "
+                       "--shard)", o->shard, o->nshards);
     if (!o->jobs) { /* default: one per online CPU */
         long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
         o->jobs = ncpu < 1 ? 1u : ncpu > (long)RUN_MAX_JOBS ? RUN_MAX_JOBS
@@ -306,13 +338,6 @@ static void parse_opts(int argc, char **argv, struct run_opts *o)
     /* a counting clock never gets more reps than asked for */
     if (!o->det_reps_given && o->det_reps > o->reps)
         o->det_reps = o->reps;
-    if (o->no_sweep && o->nsweeps)
-        cli_usage_fail("bad value for --sweep: 'none' with other --sweep "
-                       "options");
-    /* The default suite's sweeps (figures 4 and 5 of heaplab plot). */
-    if (!o->nwls && !o->nsweeps && !o->no_sweep)
-        for (size_t k = 0; k < HL_WL_NDEFAULT_SWEEPS; k++)
-            o->sweeps[o->nsweeps++] = (char *)hl_wl_default_sweeps[k];
 }
 
 /* ---- the plan ----------------------------------------------------------------- */
@@ -320,10 +345,13 @@ static void parse_opts(int argc, char **argv, struct run_opts *o)
 struct plan {
     struct cell_plan *cells;
     size_t n;
-    struct cli_alloc allocs[RUN_MAX_LIST];
-    size_t nallocs;
-    const struct hl_workload *wls[RUN_MAX_LIST];
-    size_t nwls;
+    /* bench/core's planner, over every allocator this binary knows */
+    struct cli_alloc cand[RUN_MAX_CAND];
+    struct hl_plan_alloc pcand[RUN_MAX_CAND];
+    size_t ncand;
+    struct hl_plan_arm arms[HL_PLAN_MAX_ARMS];
+    struct hl_plan_opts popts;
+    struct hl_plan hp;
     char skipped[1024]; /* baselines left out of the default suite */
     const char *clocks[4]; /* host clocks, in cell order */
     size_t nclocks;
@@ -332,232 +360,50 @@ struct plan {
     char qemu_skipped[512]; /* why a default run has no QEMU cells */
 };
 
-struct default_ctx {
-    struct plan *pl;
-};
-
-static void add_default_alloc(void *ctx, const struct cli_alloc *ca)
+/* Every allocator of the binary as a candidate of the planner: the default
+ * suite has every one but the test allocators and the baselines that
+ * cannot run here (listed in skipped). */
+static void add_cand(void *ctx, const struct cli_alloc *ca)
 {
-    struct plan *pl = ((struct default_ctx *)ctx)->pl;
-    if (ca->kind == CLI_ALLOC_TEST || pl->nallocs == RUN_MAX_LIST)
-        return;
-    if (ca->kind == CLI_ALLOC_BASELINE &&
-        cli_baseline_unavailable(ca->baseline)) {
+    struct plan *pl = ctx;
+    if (pl->ncand == RUN_MAX_CAND)
+        cli_fail("more than %u allocators in this binary", RUN_MAX_CAND);
+    bool unavailable = ca->kind == CLI_ALLOC_BASELINE &&
+                       cli_baseline_unavailable(ca->baseline);
+    if (unavailable) {
         size_t len = strlen(pl->skipped);
         snprintf(pl->skipped + len, sizeof pl->skipped - len, "%s%s",
                  len ? "," : "", ca->a->name);
-        return;
     }
-    pl->allocs[pl->nallocs++] = *ca;
+    pl->cand[pl->ncand] = *ca;
+    pl->pcand[pl->ncand++] = (struct hl_plan_alloc){
+        .name = ca->a->name, .family = ca->a->family,
+        .deflt = ca->kind != CLI_ALLOC_TEST && !unavailable};
 }
 
-static void pick_allocs(const struct run_opts *o, struct plan *pl)
+/* A named baseline that cannot run here is refused by name. */
+static void check_baselines(const struct run_opts *o)
 {
-    if (!o->nallocs) {
-        struct default_ctx ctx = {pl};
-        cli_alloc_each(add_default_alloc, &ctx);
-        return;
-    }
     for (size_t i = 0; i < o->nallocs; i++) {
         struct cli_alloc ca;
-        if (!cli_alloc_find(o->allocs[i], &ca))
-            cli_usage_fail("unknown allocator '%s' (see heaplab list "
-                           "allocators)", o->allocs[i]);
-        const char *why = ca.kind == CLI_ALLOC_BASELINE
+        const char *why = cli_alloc_find(o->allocs[i], &ca) &&
+                                  ca.kind == CLI_ALLOC_BASELINE
                               ? cli_baseline_unavailable(ca.baseline)
                               : NULL;
         if (why)
             cli_usage_fail("baseline '%s' is %s (see heaplab list "
                            "allocators)", o->allocs[i], why);
-        for (size_t k = 0; k < pl->nallocs; k++)
-            if (pl->allocs[k].a == ca.a)
-                cli_usage_fail("allocator '%s' named twice", o->allocs[i]);
-        pl->allocs[pl->nallocs++] = ca;
     }
 }
 
-static void pick_workloads(const struct run_opts *o, struct plan *pl)
+/* QEMU runs the kernel's registry only: no baselines, no test allocators. */
+static bool admit_cell(void *ctx, size_t a, size_t r)
 {
-    if (!o->nwls) {
-        for (const struct hl_workload *const *w = hl_workloads; *w; w++)
-            if (pl->nwls < RUN_MAX_LIST)
-                pl->wls[pl->nwls++] = *w;
-        return;
-    }
-    for (size_t i = 0; i < o->nwls; i++) {
-        const struct hl_workload *w = hl_workload_find(o->wls[i]);
-        if (!w)
-            cli_usage_fail("unknown workload '%s' (see heaplab list "
-                           "workloads)", o->wls[i]);
-        for (size_t k = 0; k < pl->nwls; k++)
-            if (pl->wls[k] == w)
-                cli_usage_fail("workload '%s' named twice", o->wls[i]);
-        pl->wls[pl->nwls++] = w;
-    }
-}
-
-/* The parameters of w: defaults, scaled to --ops, then every --params
- * option for w applied in order. */
-static void workload_params(const struct run_opts *o,
-                            const struct hl_workload *w,
-                            struct hl_wl_params *p)
-{
-    hl_wl_defaults(w, p);
-    hl_wl_scale_ops(w, p, o->ops);
-    for (size_t i = 0; i < o->nparams; i++) {
-        const char *colon = strchr(o->params[i], ':');
-        size_t name_len = (size_t)(colon - o->params[i]);
-        if (strlen(w->name) != name_len ||
-            strncmp(o->params[i], w->name, name_len) != 0)
-            continue;
-        /* hl_wl_parse starts from the defaults: apply over a copy and
-         * keep only the names this option sets. */
-        const char *err = NULL;
-        size_t at = 0;
-        struct hl_wl_params set;
-        if (hl_wl_parse(w, colon + 1, &set, &err, &at) != 0)
-            cli_usage_fail("bad value for --params: '%s' (%s at '%s')",
-                           o->params[i], err, colon + 1 + at);
-        struct hl_wl_params defaults;
-        hl_wl_defaults(w, &defaults);
-        for (unsigned k = 0; k < w->nparams; k++) {
-            char key[64];
-            snprintf(key, sizeof key, "%s=", w->params[k].name);
-            const char *text = colon + 1;
-            bool named = strncmp(text, key, strlen(key)) == 0;
-            for (const char *c = strchr(text, ','); !named && c;
-                 c = strchr(c + 1, ','))
-                named = strncmp(c + 1, key, strlen(key)) == 0;
-            if (named)
-                p->v[k] = set.v[k];
-        }
-    }
-    const char *err = NULL;
-    int bad = -1;
-    if (hl_wl_validate(w, p, &err, &bad) != 0)
-        cli_usage_fail("bad parameters for workload '%s': %s%s%s (after "
-                       "--ops %llu scaling)", w->name, err,
-                       bad >= 0 ? ": " : "",
-                       bad >= 0 ? w->params[bad].name : "",
-                       (unsigned long long)o->ops);
-}
-
-/* Every --params names a workload of the run, with a colon. */
-static void check_params_opts(const struct run_opts *o, const struct plan *pl)
-{
-    for (size_t i = 0; i < o->nparams; i++) {
-        const char *colon = strchr(o->params[i], ':');
-        if (!colon)
-            cli_usage_fail("bad value for --params: '%s' (expected "
-                           "workload:key=value,...)", o->params[i]);
-        size_t len = (size_t)(colon - o->params[i]);
-        bool found = false;
-        for (size_t k = 0; k < pl->nwls && !found; k++)
-            found = strlen(pl->wls[k]->name) == len &&
-                    !strncmp(pl->wls[k]->name, o->params[i], len);
-        if (!found)
-            cli_usage_fail("bad value for --params: '%s' (no workload "
-                           "'%.*s' in this run)", o->params[i], (int)len,
-                           o->params[i]);
-    }
-}
-
-/* The --sweep option for w, or NULL. */
-static const char *sweep_for(const struct run_opts *o,
-                             const struct hl_workload *w)
-{
-    size_t len = strlen(w->name);
-    for (size_t i = 0; i < o->nsweeps; i++)
-        if (!strncmp(o->sweeps[i], w->name, len) && o->sweeps[i][len] == ':')
-            return o->sweeps[i];
-    return NULL;
-}
-
-/* Every --sweep is W:K=V1,V2,... for a workload W of the run (at most one
- * per W) and a parameter K of W. */
-static void check_sweep_opts(const struct run_opts *o, const struct plan *pl)
-{
-    for (size_t i = 0; i < o->nsweeps; i++) {
-        const char *s = o->sweeps[i], *colon = strchr(s, ':');
-        const char *eq = colon ? strchr(colon, '=') : NULL;
-        if (!colon || !eq || eq == colon + 1 || !eq[1])
-            cli_usage_fail("bad value for --sweep: '%s' (expected "
-                           "workload:key=v1,v2,...)", s);
-        const struct hl_workload *w = NULL;
-        for (size_t k = 0; k < pl->nwls && !w; k++)
-            if (strlen(pl->wls[k]->name) == (size_t)(colon - s) &&
-                !strncmp(pl->wls[k]->name, s, (size_t)(colon - s)))
-                w = pl->wls[k];
-        if (!w)
-            cli_usage_fail("bad value for --sweep: '%s' (no workload "
-                           "'%.*s' in this run)", s, (int)(colon - s), s);
-        if (sweep_for(o, w) != s)
-            cli_usage_fail("bad value for --sweep: '%s' (workload '%s' is "
-                           "swept twice)", s, w->name);
-        bool known = false;
-        for (unsigned k = 0; k < w->nparams && !known; k++)
-            known = strlen(w->params[k].name) == (size_t)(eq - colon - 1) &&
-                    !strncmp(w->params[k].name, colon + 1,
-                             (size_t)(eq - colon - 1));
-        if (!known)
-            cli_usage_fail("bad value for --sweep: '%s' (workload '%s' has "
-                           "no parameter '%.*s')", s, w->name,
-                           (int)(eq - colon - 1), colon + 1);
-    }
-}
-
-/* The sweep points of w: one parameter set per value of its --sweep
- * (each validated), or none.  Returns how many were written to out (at
- * most max); *key_out is the swept parameter's index. */
-static size_t sweep_points(const struct run_opts *o,
-                           const struct hl_workload *w,
-                           struct hl_wl_params *out, size_t max,
-                           unsigned *key_out)
-{
-    struct hl_wl_params base;
-    workload_params(o, w, &base);
-    const char *s = sweep_for(o, w);
-    if (!s)
-        return 0;
-    const char *colon = strchr(s, ':'), *eq = strchr(colon, '=');
-    size_t key_len = (size_t)(eq - colon - 1);
-    unsigned k = 0;
-    while (strlen(w->params[k].name) != key_len ||
-           strncmp(w->params[k].name, colon + 1, key_len))
-        k++; /* check_sweep_opts proved it exists */
-    *key_out = k;
-    size_t n = 0;
-    for (const char *v = eq + 1; *v;) {
-        size_t len = strcspn(v, ",");
-        if (len == 0 || n == max)
-            cli_usage_fail("bad value for --sweep: '%s' (%s)", s,
-                           len ? "too many values" : "empty value");
-        char text[128];
-        snprintf(text, sizeof text, "%s=%.*s", w->params[k].name, (int)len, v);
-        struct hl_wl_params one;
-        const char *err = NULL;
-        size_t at = 0;
-        if (len > 64 || hl_wl_parse(w, text, &one, &err, &at) != 0)
-            cli_usage_fail("bad value for --sweep: '%s' (%.*s: %s)", s,
-                           (int)len, v, err ? err : "too long");
-        out[n] = base;
-        out[n].v[k] = one.v[k];
-        const char *verr = NULL;
-        int bad = -1;
-        if (hl_wl_validate(w, &out[n], &verr, &bad) != 0)
-            cli_usage_fail("bad value for --sweep: '%s' (%.*s: %s%s%s)", s,
-                           (int)len, v, verr, bad >= 0 ? ": " : "",
-                           bad >= 0 ? w->params[bad].name : "");
-        if (v[len] == ',' && !v[len + 1])
-            cli_usage_fail("bad value for --sweep: '%s' (empty value)", s);
-        for (size_t j = 0; j < n; j++)
-            if (out[j].v[k] == out[n].v[k])
-                cli_usage_fail("bad value for --sweep: '%s' (%.*s named "
-                               "twice)", s, (int)len, v);
-        n++;
-        v += len + (v[len] == ',');
-    }
-    return n;
+    const struct plan *pl = ctx;
+    if (strcmp(pl->arms[r].env, RUN_ENV_QEMU))
+        return true;
+    struct cell_plan c = {.ca = pl->cand[a]};
+    return qemu_cell_supported(&c);
 }
 
 /* Reps of a cell with this clock: counting clocks repeat exactly. */
@@ -568,42 +414,19 @@ static uint32_t clock_reps(const struct run_opts *o, const char *clock)
                : o->det_reps;
 }
 
-/* Launches of a cell: the host's TSC cells are spread over --launches
+/* One arm of the planner: the host's TSC cells are spread over --launches
  * child processes; counting clocks repeat exactly and QEMU boots once. */
-static uint32_t clock_launches(const struct run_opts *o, const char *env,
-                               const char *clock)
+static void add_arm(struct plan *pl, const struct run_opts *o, const char *env,
+                    const char *clock)
 {
-    return !strcmp(env, CELL_ENV) && !strcmp(clock, CELL_CLOCK) ? o->launches
-                                                                : 1;
-}
-
-/* One cell per allocator of w's family, for these params and clock. */
-static void add_cells(struct plan *pl, const struct hl_workload *w,
-                      const struct hl_wl_params *params, const char *env,
-                      const char *clock, const char *sweep, uint32_t reps,
-                      uint32_t launches)
-{
-    for (size_t i = 0; i < pl->nallocs; i++) {
-        const struct cli_alloc *ca = &pl->allocs[i];
-        if (ca->a->family != w->family)
-            continue;
-        struct cell_plan *c = &pl->cells[pl->n];
-        c->ca = *ca;
-        c->env = env;
-        if (!strcmp(env, RUN_ENV_QEMU) && !qemu_cell_supported(c))
-            continue; /* baselines and test allocators: host only */
-        pl->n++;
-        c->w = w;
-        c->params = *params;
-        c->clock = clock;
-        c->sweep = sweep;
-        c->reps = reps;
-        c->launches = launches;
-        hl_wl_format(w, params, c->params_text, sizeof c->params_text);
-        c->total_ops = w->total_ops(params);
-        if (ca->kind == CLI_ALLOC_BASELINE)
-            hl_baseline_preload(ca->baseline, c->preload, sizeof c->preload);
-    }
+    bool host = !strcmp(env, CELL_ENV);
+    bool timed = host && !strcmp(clock, CELL_CLOCK);
+    pl->arms[pl->popts.narms++] = (struct hl_plan_arm){
+        .env = env, .clock = clock, .reps = clock_reps(o, clock),
+        .launches = timed ? o->launches : 1, .timed = timed,
+        .cost = !host ? HL_PLAN_COST_EMULATED
+                : timed ? HL_PLAN_COST_NATIVE
+                        : HL_PLAN_COST_CALLGRIND};
 }
 
 /* The environments and clocks of the run.  --clock names clocks, each
@@ -669,56 +492,51 @@ static void pick_clocks(const struct run_opts *o, const char *valgrind,
 static void plan_cells(const struct run_opts *o, const char *valgrind,
                        const char *qemu_why, struct plan *pl)
 {
-    pick_allocs(o, pl);
-    pick_workloads(o, pl);
-    check_params_opts(o, pl);
-    check_sweep_opts(o, pl);
+    cli_alloc_each(add_cand, pl);
+    check_baselines(o);
     pick_clocks(o, valgrind, qemu_why, pl);
-    /* The suite: every workload with its run parameters, every clock;
-     * then the sweep points, with the first clock only. */
-    static struct hl_wl_params points[RUN_MAX_LIST][RUN_MAX_LIST];
-    size_t npoints[RUN_MAX_LIST], total = 0;
-    unsigned swept[RUN_MAX_LIST];
-    for (size_t k = 0; k < pl->nwls; k++) {
-        npoints[k] = sweep_points(o, pl->wls[k], points[k], RUN_MAX_LIST,
-                                  &swept[k]);
-        total += npoints[k];
-    }
-    pl->cells = calloc(pl->nallocs * (pl->nwls * (pl->nclocks + 1) + total) +
-                           1,
-                       sizeof *pl->cells);
-    if (!pl->cells)
-        cli_fail("out of memory");
     /* The suite on the host, every clock; then in QEMU; then the sweep
      * points in the first environment with its first clock. */
-    const char *first_env = pl->host ? CELL_ENV : RUN_ENV_QEMU;
-    const char *first_clock = pl->host ? pl->clocks[0] : pl->qemu_clock;
-    for (size_t k = 0; k < pl->nwls; k++) {
-        struct hl_wl_params params;
-        workload_params(o, pl->wls[k], &params);
-        for (size_t t = 0; pl->host && t < pl->nclocks; t++)
-            add_cells(pl, pl->wls[k], &params, CELL_ENV, pl->clocks[t], "",
-                      clock_reps(o, pl->clocks[t]),
-                      clock_launches(o, CELL_ENV, pl->clocks[t]));
+    for (size_t t = 0; pl->host && t < pl->nclocks; t++)
+        add_arm(pl, o, CELL_ENV, pl->clocks[t]);
+    if (pl->qemu)
+        add_arm(pl, o, RUN_ENV_QEMU, pl->qemu_clock);
+    pl->popts = (struct hl_plan_opts){
+        .cand = pl->pcand, .ncand = pl->ncand,
+        .allocs = (const char *const *)o->allocs, .nallocs = o->nallocs,
+        .wls = (const char *const *)o->wls, .nwls = o->nwls,
+        .params = (const char *const *)o->params, .nparams = o->nparams,
+        .sweeps = (const char *const *)o->sweeps, .nsweeps = o->nsweeps,
+        .sweep_none = o->no_sweep, .ops = o->ops,
+        .arms = pl->arms, .narms = pl->popts.narms,
+        .admit = admit_cell, .admit_ctx = pl,
+        .min_time_us = (uint64_t)(o->min_time_s * 1e6),
+        .opt_params = "--params", .opt_sweep = "--sweep"};
+    if (hl_plan_resolve(&pl->hp, &pl->popts) != 0)
+        cli_usage_fail("%s", pl->hp.err);
+    struct hl_plan_cell *pc = calloc(pl->hp.ncells, sizeof *pc);
+    pl->cells = calloc(pl->hp.ncells, sizeof *pl->cells);
+    if (!pc || !pl->cells)
+        cli_fail("out of memory");
+    pl->n = hl_plan_cells(&pl->hp, pc, pl->hp.ncells);
+    for (size_t i = 0; i < pl->n; i++) {
+        struct cell_plan *c = &pl->cells[i];
+        c->pc = pc[i];
+        c->ca = pl->cand[pc[i].cand];
+        c->w = pc[i].w;
+        c->params = pc[i].params;
+        c->env = pl->arms[pc[i].arm].env;
+        c->clock = pl->arms[pc[i].arm].clock;
+        c->sweep = pc[i].sweep;
+        c->reps = pc[i].reps;
+        c->launches = pc[i].u.launches;
+        hl_wl_format(c->w, &c->params, c->params_text, sizeof c->params_text);
+        c->total_ops = c->w->total_ops(&c->params);
+        if (c->ca.kind == CLI_ALLOC_BASELINE)
+            hl_baseline_preload(c->ca.baseline, c->preload, sizeof c->preload);
     }
-    for (size_t k = 0; pl->qemu && k < pl->nwls; k++) {
-        struct hl_wl_params params;
-        workload_params(o, pl->wls[k], &params);
-        add_cells(pl, pl->wls[k], &params, RUN_ENV_QEMU, pl->qemu_clock, "",
-                  clock_reps(o, pl->qemu_clock), 1);
-    }
-    for (size_t k = 0; k < pl->nwls; k++)
-        for (size_t v = 0; v < npoints[k]; v++)
-            add_cells(pl, pl->wls[k], &points[k][v], first_env, first_clock,
-                      pl->wls[k]->params[swept[k]].name,
-                      clock_reps(o, first_clock),
-                      clock_launches(o, first_env, first_clock));
-    if (pl->n == 0)
-        cli_usage_fail("no cell to run: the allocators and workloads chosen "
-                       "share no family (see heaplab list)");
+    free(pc);
 }
-
-/* ---- the run folder ----------------------------------------------------------- */
 
 static void check_out_dir(const struct run_opts *o)
 {
@@ -855,14 +673,13 @@ static void write_meta_head(const struct run_ctx *rc, const struct plan *pl,
                                      : "not installed: no clock=instructions "
                                        "cells");
     }
-    for (size_t i = 0; i < o->nsweeps; i++) {
-        const char *colon = strchr(o->sweeps[i], ':');
-        const char *eq = strchr(colon, '=');
+    for (size_t k = 0; k < pl->hp.nwls; k++) {
+        if (!pl->hp.sweep_text[k])
+            continue;
+        const struct hl_workload *w = pl->hp.wls[k];
         char key[160];
-        snprintf(key, sizeof key, "sweep.%.*s", (int)(colon - o->sweeps[i]),
-                 o->sweeps[i]);
-        snprintf(text, sizeof text, "%.*s", (int)(eq - colon - 1), colon + 1);
-        res_meta(fd, key, text);
+        snprintf(key, sizeof key, "sweep.%s", w->name);
+        res_meta(fd, key, w->params[pl->hp.swept[k]].name);
     }
     for (const struct hl_baseline *b = hl_baselines; b->a; b++) {
         char key[64], path[PATH_MAX];
@@ -1019,14 +836,23 @@ void cross_check(const struct run_ctx *rc, const char *dir,
  * the rounds, in plan order.
  */
 
-struct launch {
-    size_t cell;
-    uint32_t launch;
-};
-
 static bool cell_timed(const struct cell_plan *c)
 {
-    return !strcmp(c->env, CELL_ENV) && !strcmp(c->clock, CELL_CLOCK);
+    return c->pc.u.timed;
+}
+
+/* What the planner's order and shards need of each cell (launches as
+ * they stand: --target-ci adds some). */
+static struct hl_plan_unit *plan_units(const struct plan *pl)
+{
+    struct hl_plan_unit *u = calloc(pl->n + 1, sizeof *u);
+    if (!u)
+        cli_fail("out of memory");
+    for (size_t i = 0; i < pl->n; i++) {
+        u[i] = pl->cells[i].pc.u;
+        u[i].launches = pl->cells[i].launches;
+    }
+    return u;
 }
 
 static size_t launch_count(const struct plan *pl)
@@ -1037,57 +863,57 @@ static size_t launch_count(const struct plan *pl)
     return n;
 }
 
-/* splitmix64: the shuffle's generator (fixed, so an order repeats). */
-static uint64_t order_next(uint64_t *state)
+/* --shard I/N: keep the launches of order[] that the planner gives shard
+ * I (1-based); returns how many are left, in the order's order.  Writes
+ * meta.csv's shard lines. */
+static size_t shard_filter(const struct run_ctx *rc, const struct plan *pl,
+                           const struct run_opts *o,
+                           struct hl_plan_launch *order, size_t n)
 {
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
+    struct hl_plan_unit *u = plan_units(pl);
+    uint32_t *of = calloc(n + 1, sizeof *of), *scratch = calloc(n + 1, sizeof *of);
+    uint64_t *load = calloc(o->nshards, sizeof *load);
+    if (!of || !scratch || !load)
+        cli_fail("out of memory");
+    hl_plan_shard(u, order, n, o->nshards, of, scratch, load);
+    struct dbuf line = {0};
+    size_t m = 0;
+    for (size_t k = 0; k < n; k++)
+        if (of[k] == o->shard - 1) {
+            dbuf_addf(&line, "%s%u:%u", m ? " " : "", order[k].cell,
+                      order[k].launch);
+            order[m++] = order[k];
+        }
+    res_metaf(rc->f.meta, "shard", "%u/%u", o->shard, o->nshards);
+    res_metaf(rc->f.meta, "shard.expected_s", "%.1f",
+              (double)load[o->shard - 1] / 1e6);
+    res_meta(rc->f.meta, "shard.launches", line.p ? line.p : "");
+    dbuf_free(&line);
+    free(u);
+    free(of);
+    free(scratch);
+    free(load);
+    return m;
 }
 
-/* Round `round` of the timed cells whose launches exceed it (or, with
- * only != NULL, of the cells only[] marks), shuffled; returns how many
- * launches it appended at out. */
-static size_t plan_round(const struct plan *pl, uint32_t round, uint64_t seed,
-                         const bool *only, struct launch *out)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < pl->n; i++)
-        if (cell_timed(&pl->cells[i]) &&
-            (only ? only[i] : pl->cells[i].launches > round))
-            out[n++] = (struct launch){i, round};
-    uint64_t state = seed ^ ((uint64_t)round * 0xd1b54a32d192ed03ull);
-    for (size_t k = n; k > 1; k--) { /* Fisher-Yates */
-        size_t j = (size_t)(order_next(&state) % k);
-        struct launch t = out[k - 1];
-        out[k - 1] = out[j];
-        out[j] = t;
-    }
-    return n;
-}
-
-static size_t plan_order(const struct plan *pl, uint64_t seed,
-                         struct launch *out)
-{
-    uint32_t rounds = 0;
-    for (size_t i = 0; i < pl->n; i++)
-        if (cell_timed(&pl->cells[i]) && pl->cells[i].launches > rounds)
-            rounds = pl->cells[i].launches;
-    size_t n = 0;
-    for (uint32_t r = 0; r < rounds; r++)
-        n += plan_round(pl, r, seed, NULL, out + n);
-    for (size_t i = 0; i < pl->n; i++)
-        if (!cell_timed(&pl->cells[i]))
-            out[n++] = (struct launch){i, 0};
-    return n;
-}
-
-/* meta.csv: the plan's cells by number and the order they ran in. */
+/* meta.csv: the plan's cells by number and the order they ran in; with
+ * cells (o given), the plan's hash (every shard of a plan has it) and its
+ * launch count. */
 static void meta_order(const struct run_ctx *rc, const struct plan *pl,
-                       const struct launch *order, size_t n, bool cells)
+                       const struct run_opts *o,
+                       const struct hl_plan_launch *order, size_t n, bool cells)
 {
     char key[64];
+    uint64_t hash = HL_PLAN_HASH0;
+    if (cells) {
+        char text[256];
+        snprintf(text, sizeof text, "seed=%llu order_seed=%llu min_time_s=%g "
+                 "retries=%u timeout_s=%u",
+                 (unsigned long long)o->seed,
+                 (unsigned long long)o->order_seed, o->min_time_s, o->retries,
+                 o->timeout_s);
+        hash = hl_plan_hash(hash, text);
+    }
     for (size_t i = 0; cells && i < pl->n; i++) {
         const struct cell_plan *c = &pl->cells[i];
         char text[1024];
@@ -1096,11 +922,16 @@ static void meta_order(const struct run_ctx *rc, const struct plan *pl,
                  c->sweep[0] ? " sweep=" : "", c->sweep, c->launches, c->reps);
         snprintf(key, sizeof key, "plan.cell.%zu", i);
         res_meta(rc->f.meta, key, text);
+        hash = hl_plan_hash(hash, text);
+    }
+    if (cells) {
+        res_metaf(rc->f.meta, "plan_hash", "%016llx", (unsigned long long)hash);
+        res_metaf(rc->f.meta, "plan.launches", "%zu", n);
     }
     struct dbuf line = {0};
     for (size_t k = 0; k < n; k++) {
         bool timed = cell_timed(&pl->cells[order[k].cell]);
-        dbuf_addf(&line, "%s%zu", line.len ? " " : "", order[k].cell);
+        dbuf_addf(&line, "%s%u", line.len ? " " : "", order[k].cell);
         bool last = k + 1 == n || order[k + 1].launch != order[k].launch ||
                     cell_timed(&pl->cells[order[k + 1].cell]) != timed;
         if (last) {
@@ -1202,7 +1033,7 @@ static bool run_one(struct run_loop *l, size_t i, uint32_t launch)
     return strcmp(out->end, "interrupted") != 0;
 }
 
-static void run_launches(struct run_loop *l, const struct launch *order,
+static void run_launches(struct run_loop *l, const struct hl_plan_launch *order,
                          size_t n)
 {
     for (size_t k = 0; k < n && !run_stop_requested; k++) {
@@ -1224,7 +1055,7 @@ static void run_launches(struct run_loop *l, const struct launch *order,
  * append to the same files, each rep's rows in one write() per file
  * (O_APPEND).  Returns the launches the workers ran.
  */
-static size_t run_counting(struct run_loop *l, const struct launch *order,
+static size_t run_counting(struct run_loop *l, const struct hl_plan_launch *order,
                            size_t n, unsigned jobs)
 {
     if (jobs < 2 || n < 2) {
@@ -1314,7 +1145,7 @@ static void target_rounds(struct run_loop *l, const struct run_opts *o,
         if (cell_timed(&pl->cells[i]) && pl->cells[i].launches > round)
             round = pl->cells[i].launches;
     bool *only = calloc(pl->n, sizeof *only);
-    struct launch *buf = calloc(pl->n + 1, sizeof *buf);
+    struct hl_plan_launch *buf = calloc(pl->n + 1, sizeof *buf);
     if (!only || !buf)
         cli_fail("out of memory");
     const char *why = "every cell met the target";
@@ -1339,8 +1170,10 @@ static void target_rounds(struct run_loop *l, const struct run_opts *o,
         free(keys);
         if (want == 0)
             break;
-        size_t m = plan_round(pl, round, o->order_seed, only, buf);
-        meta_order(l->rc, pl, buf, m, false);
+        struct hl_plan_unit *u = plan_units(pl);
+        size_t m = hl_plan_round(u, pl->n, round, o->order_seed, only, buf);
+        free(u);
+        meta_order(l->rc, pl, NULL, buf, m, false);
         size_t k = 0;
         for (; k < m && !run_stop_requested; k++) {
             if (loop_elapsed(l) - t0 >= o->budget_s)
@@ -1519,11 +1352,15 @@ int cmd_run(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
 
     struct cell_outcome *outs = calloc(pl.n, sizeof *outs);
-    struct launch *order = calloc(launch_count(&pl) + 1, sizeof *order);
+    struct hl_plan_launch *order = calloc(launch_count(&pl) + 1, sizeof *order);
+    struct hl_plan_unit *units = plan_units(&pl);
     if (!outs || !order)
         cli_fail("out of memory");
-    size_t nlaunches = plan_order(&pl, o.order_seed, order);
-    meta_order(&rc, &pl, order, nlaunches, true);
+    size_t nlaunches = hl_plan_order(units, pl.n, o.order_seed, order);
+    free(units);
+    meta_order(&rc, &pl, &o, order, nlaunches, true);
+    if (o.nshards)
+        nlaunches = shard_filter(&rc, &pl, &o, order, nlaunches);
     struct run_loop loop = {.rc = &rc, .q = &q, .pl = &pl, .outs = outs,
                             .tty = isatty(STDERR_FILENO)};
     clock_gettime(CLOCK_MONOTONIC, &loop.t0);

@@ -9,12 +9,14 @@
 #include <signal.h>
 #include <stdint.h>
 
+#include "bench/core/plan.h"
 #include "bench/host/cli.h"
 #include "bench/host/results.h"
 #include "workloads/workload.h"
 
 /* One cell of the plan. */
 struct cell_plan {
+    struct hl_plan_cell pc;  /* as bench/core's planner gave it */
     struct cli_alloc ca;
     const struct hl_workload *w;
     struct hl_wl_params params;
