@@ -731,8 +731,12 @@ int cmd_merge(int argc, char **argv)
         else if (argv[i][0] == '-')
             cli_usage_fail("unknown option '%s' for merge (see heaplab merge "
                            "--help)", argv[i]);
-        else
+        else {
+            size_t n = strlen(argv[i]); /* "RUN/" names RUN */
+            while (n > 1 && argv[i][n - 1] == '/')
+                argv[i][--n] = '\0';
             dirs[nsh++] = argv[i];
+        }
     }
     if (nsh == 0)
         cli_usage_fail("merge needs the shards' run folders (see heaplab "
