@@ -1,15 +1,13 @@
 /*
  * bench.c — benchmark cells in the kernel (bench.h).
  *
- * This file mirrors two host files and must stay in step with them:
- *   - the plan of bench/host/run.c (plan_cells, workload_params,
- *     check_params_opts): same order of cells, same parameters, same
- *     canonical params text, so the op streams are identical;
- *   - the cell child of bench/host/cell.c (cmd_cell, run_reps, emit_rep):
- *     calibrate; WARMUP; per rep BATCH + PEROP; one cells row, its
- *     latency and timeline rows, then the rep's end.
- * The measuring itself is bench/core/ (hl_cell_pass, hl_format_*), the
- * very code the host runs, compiled for i386.
+ * The cells are planned by bench/core/plan.c from the command line's
+ * options, the very planner `heaplab run` uses (the host hands the kernel
+ * one cell as allocators=, workloads=, params=, sweep=, suite=; a command
+ * line of its own plans the whole suite the same way).  The rep loop is
+ * cell.c's (calibrate; WARMUP; per rep BATCH + PEROP; one cells row, its
+ * latency and timeline rows, then the rep's end), and the measuring itself
+ * is bench/core/ (hl_cell_pass, hl_format_*), compiled for i386.
  *
  * Protocol lines of one cell (docs/kernel.md has the whole protocol):
  *   @HL begin,<index>,<allocator>,<workload>,<params>,<seed>,<reps>
@@ -27,6 +25,7 @@
 #include "allocators/port.h"
 #include "allocators/util.h"
 #include "bench/core/hist.h"
+#include "bench/core/plan.h"
 #include "bench/core/runner.h"
 #include "kernel_port/console.h"
 #include "kernel_port/frames.h"
@@ -37,7 +36,6 @@
 
 #define KB_MAX_LIST 64u      /* as RUN_MAX_LIST */
 #define KB_MAX_PARAMS 64u    /* params= words */
-#define KB_MAX_POINTS 64u    /* values of one sweep= (as RUN_MAX_LIST) */
 #define KB_MAX_REPS 1000u    /* as RUN_MAX_REPS */
 #define KB_MAX_OPS 1000000000u
 #define KB_NAME_BYTES 64u
@@ -155,29 +153,25 @@ static void put_row(const char *kind, const char *row, size_t len)
     con_putc('\n');
 }
 
-/* ---- the run's options ------------------------------------------------------------- */
+/* ---- the run's options: bench/core's planner over the command line --------------- */
 
 struct kb_opts {
-    const struct hl_allocator *allocs[KB_MAX_LIST];
-    size_t nallocs;
-    const struct hl_workload *wls[KB_MAX_LIST];
-    size_t nwls;
-    /* per workload of wls[]: its parameters */
-    struct hl_wl_params params[KB_MAX_LIST];
-    /* per workload of wls[]: its sweep points (sweep=), if any: the
-     * parameter swept and one value per point (the rest as params[]) */
-    unsigned npoints[KB_MAX_LIST];
-    unsigned swept[KB_MAX_LIST];
-    uint64_t points[KB_MAX_LIST][KB_MAX_POINTS];
-    bool suite;          /* suite=on (default): the suite cells too */
+    /* the planner's options, their strings copied out of the command line */
+    struct hl_plan_alloc cand[KB_MAX_LIST];
+    const char *allocs[KB_MAX_LIST], *wls[KB_MAX_LIST];
+    const char *params[KB_MAX_PARAMS], *sweeps[KB_MAX_PARAMS];
+    struct hl_plan_arm arm;
+    struct hl_plan_opts popts;
+    struct hl_plan plan;
+    char pool[2 * KBOOT_CMDLINE_BYTES]; /* NUL-terminated copies */
+    size_t pool_used;
     uint32_t reps;
     uint64_t ops, seed;
     size_t region_bytes;
     char run_id[KB_ID_BYTES], accel[KB_NAME_BYTES], clock[KB_NAME_BYTES];
 };
 
-
-static struct kb_opts opts; /* ~40 KiB: .bss, not the boot stack */
+static struct kb_opts opts; /* ~60 KiB: .bss, not the boot stack */
 
 bool bench_requested(void)
 {
@@ -218,245 +212,60 @@ static bool get_u64(const char *key, uint64_t def, uint64_t min, uint64_t max, u
     return true;
 }
 
-/* Split the comma list `list` into names; look each up with find;
- * "" and "all" mean every entry of table. */
-static bool pick_list(const char *key, const void *const *table,
-                      const void *(*find)(const char *name), const void **out, size_t *nout)
+/* n bytes at s as a NUL-terminated string in o->pool, or NULL. */
+static const char *keep(struct kb_opts *o, const char *s, size_t n)
 {
-    static char list[KBOOT_CMDLINE_BYTES];
+    if (n + 1 > sizeof o->pool - o->pool_used)
+        return NULL;
+    char *out = o->pool + o->pool_used;
+    kb_copy(out, n + 1, s, n);
+    o->pool_used += n + 1;
+    return out;
+}
+
+/* The comma list of the last `key=` as names; "" and "all": none (the
+ * planner's default: every one). */
+static bool get_list(struct kb_opts *o, const char *key, const char **out, size_t *nout)
+{
+    const char *v = NULL;
+    size_t n = 0;
     *nout = 0;
-    if (!get_text(key, list, sizeof list, ""))
-        return false;
-    if (!list[0] || kb_streq(list, "all")) {
-        for (size_t i = 0; table[i] && *nout < KB_MAX_LIST; i++)
-            out[(*nout)++] = table[i];
+    for (unsigned i = 0; kcmd_find(key, i, &v, &n); i++)
+        ;
+    if (!v || n == 0 || (n == 3 && kb_starts(v, n, "all")))
         return true;
-    }
-    const char *s = list;
-    for (;;) {
-        const char *e = s;
-        while (*e && *e != ',')
-            e++;
-        char name[KB_NAME_BYTES];
-        if (e == s) {
-            char what[64];
-            con_snprintf(what, sizeof what, "empty item in %s=", key);
-            return usage_error(what, list);
-        }
-        if (!kb_copy(name, sizeof name, s, (size_t)(e - s)))
-            return usage_error("name too long in", key);
-        const void *x = find(name);
-        if (!x) {
-            char what[64];
-            con_snprintf(what, sizeof what, "unknown name in %s=:", key);
-            return usage_error(what, name);
-        }
-        for (size_t k = 0; k < *nout; k++)
-            if (out[k] == x)
-                return usage_error("named twice:", name);
+    for (size_t at = 0; at <= n;) {
+        size_t len = 0;
+        while (at + len < n && v[at + len] != ',')
+            len++;
+        if (len == 0)
+            return usage_error("an empty name in the list of", key);
         if (*nout == KB_MAX_LIST)
             return usage_error("too many names in", key);
-        out[(*nout)++] = x;
-        if (!*e)
-            return true;
-        s = e + 1;
+        if (!(out[(*nout)++] = keep(o, v + at, len)))
+            return usage_error("command line too long for", key);
+        at += len + 1;
     }
+    return true;
 }
 
-static const void *find_alloc(const char *name) { return hl_allocator_find(name); }
-static const void *find_wl(const char *name) { return hl_workload_find(name); }
-
-/* params=W:k=v,...: every word names a workload of the run, with a colon
- * (run.c's check_params_opts). */
-static bool check_params_words(const struct kb_opts *o)
+/* Every value of the repeatable `key=`, each one word. */
+static bool get_words(struct kb_opts *o, const char *key, const char **out, size_t *nout)
 {
     const char *v;
     size_t n;
-    for (unsigned i = 0; kcmd_find("params", i, &v, &n); i++) {
-        if (i == KB_MAX_PARAMS)
-            return usage_error("too many", "params=");
-        size_t colon = 0;
-        while (colon < n && v[colon] != ':')
-            colon++;
-        char word[KB_PARAMS_TEXT];
-        if (!kb_copy(word, sizeof word, v, n))
-            return usage_error("value too long for", "params=");
-        if (colon == n)
-            return usage_error("bad params= (expected workload:key=value,...):", word);
-        bool found = false;
-        for (size_t k = 0; k < o->nwls && !found; k++)
-            found = kb_strlen(o->wls[k]->name) == colon && kb_starts(v, n, o->wls[k]->name);
-        if (!found)
-            return usage_error("bad params= (no such workload in this run):", word);
+    *nout = 0;
+    for (unsigned i = 0; kcmd_find(key, i, &v, &n); i++) {
+        if (*nout == KB_MAX_PARAMS)
+            return usage_error("too many", key);
+        if (!(out[(*nout)++] = keep(o, v, n)))
+            return usage_error("command line too long for", key);
     }
-    return true;
-}
-
-/* The parameters of w: defaults, scaled to ops, then every params= for w
- * applied in order, each setting only the names it gives (run.c's
- * workload_params). */
-static bool workload_params(const struct kb_opts *o, const struct hl_workload *w,
-                            struct hl_wl_params *p)
-{
-    hl_wl_defaults(w, p);
-    hl_wl_scale_ops(w, p, o->ops);
-    size_t name_len = kb_strlen(w->name);
-    const char *v;
-    size_t n;
-    for (unsigned i = 0; kcmd_find("params", i, &v, &n); i++) {
-        if (n <= name_len || v[name_len] != ':' || !kb_starts(v, n, w->name))
-            continue;
-        char text[KB_PARAMS_TEXT];
-        if (!kb_copy(text, sizeof text, v + name_len + 1, n - name_len - 1))
-            return usage_error("value too long for", "params=");
-        const char *err = NULL;
-        size_t at = 0;
-        struct hl_wl_params set;
-        if (hl_wl_parse(w, text, &set, &err, &at) != 0) {
-            char what[128];
-            con_snprintf(what, sizeof what, "bad params= for %s (%s at '%s'):", w->name, err,
-                         text + at);
-            return usage_error(what, text);
-        }
-        size_t tlen = kb_strlen(text);
-        for (unsigned k = 0; k < w->nparams; k++) {
-            char key[KB_NAME_BYTES];
-            con_snprintf(key, sizeof key, "%s=", w->params[k].name);
-            bool named = kb_starts(text, tlen, key);
-            for (size_t c = 0; !named && c < tlen; c++)
-                if (text[c] == ',')
-                    named = kb_starts(text + c + 1, tlen - c - 1, key);
-            if (named)
-                p->v[k] = set.v[k];
-        }
-    }
-    const char *err = NULL;
-    int bad = -1;
-    if (hl_wl_validate(w, p, &err, &bad) != 0) {
-        char what[160];
-        con_snprintf(what, sizeof what, "bad parameters for workload %s: %s%s%s (after ops=%llu "
-                     "scaling):", w->name, err, bad >= 0 ? ": " : "",
-                     bad >= 0 ? w->params[bad].name : "", o->ops);
-        return usage_error(what, w->name);
-    }
-    return true;
-}
-
-/* Does the canonical text of p fit a row's params field? */
-static bool params_text_fits(const struct hl_workload *w, const struct hl_wl_params *p)
-{
-    static char text[KB_PARAMS_TEXT];
-    if (hl_wl_format(w, p, text, sizeof text) < sizeof text)
-        return true;
-    return usage_error("parameter text too long for", w->name);
-}
-
-/* The workload of the run that text ("W:...") names, or -1. */
-static int workload_of(const struct kb_opts *o, const char *text, size_t name_len)
-{
-    for (size_t k = 0; k < o->nwls; k++)
-        if (kb_strlen(o->wls[k]->name) == name_len && kb_starts(text, name_len, o->wls[k]->name))
-            return (int)k;
-    return -1;
-}
-
-/* One sweep "W:K=v1,v2,..." (run.c's check_sweep_opts + sweep_points):
- * W a workload of the run, swept once; K one of its parameters; each
- * value parsed as K=v over W's run parameters, validated, not twice. */
-static bool add_sweep(struct kb_opts *o, const char *s, size_t n)
-{
-    char text[KB_PARAMS_TEXT];
-    if (!kb_copy(text, sizeof text, s, n))
-        return usage_error("value too long for", "sweep=");
-    size_t colon = 0, eq;
-    while (colon < n && text[colon] != ':')
-        colon++;
-    for (eq = colon; eq < n && text[eq] != '='; eq++)
-        ;
-    if (colon == n || eq == n || eq == colon + 1 || eq + 1 == n)
-        return usage_error("bad sweep= (expected workload:key=v1,v2,...):", text);
-    int k = workload_of(o, text, colon);
-    if (k < 0)
-        return usage_error("bad sweep= (no such workload in this run):", text);
-    if (o->npoints[k])
-        return usage_error("bad sweep= (workload swept twice):", text);
-    const struct hl_workload *w = o->wls[k];
-    int key = -1;
-    for (unsigned i = 0; i < w->nparams && key < 0; i++)
-        if (kb_strlen(w->params[i].name) == eq - colon - 1 &&
-            kb_starts(text + colon + 1, eq - colon - 1, w->params[i].name))
-            key = (int)i;
-    if (key < 0)
-        return usage_error("bad sweep= (no such parameter):", text);
-    o->swept[k] = (unsigned)key;
-    unsigned np = 0;
-    for (size_t v = eq + 1; v <= n;) {
-        size_t len = 0;
-        while (v + len < n && text[v + len] != ',')
-            len++;
-        if (len == 0 || np == KB_MAX_POINTS)
-            return usage_error(len ? "bad sweep= (too many values):"
-                                   : "bad sweep= (empty value):", text);
-        char one_text[128];
-        struct hl_wl_params one, point = o->params[k];
-        const char *err = NULL;
-        size_t at = 0;
-        if (len > 64)
-            return usage_error("bad sweep= (value too long):", text);
-        con_snprintf(one_text, sizeof one_text, "%s=", w->params[key].name);
-        size_t ol = kb_strlen(one_text);
-        kb_copy(one_text + ol, sizeof one_text - ol, text + v, len);
-        if (hl_wl_parse(w, one_text, &one, &err, &at) != 0)
-            return usage_error("bad sweep= value:", one_text);
-        point.v[key] = one.v[key];
-        int bad = -1;
-        if (hl_wl_validate(w, &point, &err, &bad) != 0)
-            return usage_error("bad sweep= value (invalid with the other parameters):", one_text);
-        if (!params_text_fits(w, &point))
-            return false;
-        for (unsigned j = 0; j < np; j++)
-            if (o->points[k][j] == point.v[key])
-                return usage_error("bad sweep= (value named twice):", one_text);
-        o->points[k][np++] = point.v[key];
-        v += len + 1;
-    }
-    o->npoints[k] = np;
-    return true;
-}
-
-/* sweep= words (repeatable; "none": no sweep), else the default sweeps
- * when workloads= was not given. */
-static bool pick_sweeps(struct kb_opts *o)
-{
-    const char *v, *wl;
-    size_t n, wn;
-    bool none = false, any = false;
-    for (unsigned i = 0; kcmd_find("sweep", i, &v, &n); i++) {
-        if (n == 4 && kb_starts(v, n, "none")) {
-            none = true;
-            continue;
-        }
-        any = true;
-        if (!add_sweep(o, v, n))
-            return false;
-    }
-    if (none && any)
-        return usage_error("bad sweep=:", "'none' with other sweep= words");
-    if (!none && !any && !kcmd_find("workloads", 0, &wl, &wn))
-        for (size_t i = 0; i < HL_WL_NDEFAULT_SWEEPS; i++)
-            if (!add_sweep(o, hl_wl_default_sweeps[i],
-                           kb_strlen(hl_wl_default_sweeps[i])))
-                return false;
     return true;
 }
 
 static bool parse_opts(struct kb_opts *o)
 {
-    if (!pick_list("allocators", (const void *const *)hl_allocators, find_alloc,
-                   (const void **)o->allocs, &o->nallocs) ||
-        !pick_list("workloads", (const void *const *)hl_workloads, find_wl,
-                   (const void **)o->wls, &o->nwls))
-        return false;
     uint64_t reps, region_mib;
     if (!get_u64("reps", KBENCH_DEFAULT_REPS, 1, KB_MAX_REPS, &reps) ||
         !get_u64("ops", KBENCH_DEFAULT_OPS, 1, KB_MAX_OPS, &o->ops) ||
@@ -471,19 +280,43 @@ static bool parse_opts(struct kb_opts *o)
         !get_text("accel", o->accel, sizeof o->accel, "unknown") ||
         !get_text("clock", o->clock, sizeof o->clock, "unknown"))
         return false;
-    if (!check_params_words(o))
-        return false;
-    for (size_t k = 0; k < o->nwls; k++)
-        if (!workload_params(o, o->wls[k], &o->params[k]) ||
-            !params_text_fits(o->wls[k], &o->params[k]))
-            return false;
     char suite[8];
     if (!get_text("suite", suite, sizeof suite, "on"))
         return false;
     if (!kb_streq(suite, "on") && !kb_streq(suite, "off"))
         return usage_error("bad value for suite: (on or off)", suite);
-    o->suite = kb_streq(suite, "on");
-    return pick_sweeps(o);
+    size_t ncand = 0, nallocs, nwls, nparams, nsweeps;
+    for (; hl_allocators[ncand] && ncand < KB_MAX_LIST; ncand++)
+        o->cand[ncand] = (struct hl_plan_alloc){.name = hl_allocators[ncand]->name,
+                                                .family = hl_allocators[ncand]->family,
+                                                .deflt = true};
+    if (!get_list(o, "allocators", o->allocs, &nallocs) ||
+        !get_list(o, "workloads", o->wls, &nwls) ||
+        !get_words(o, "params", o->params, &nparams) ||
+        !get_words(o, "sweep", o->sweeps, &nsweeps))
+        return false;
+    bool none = false;
+    for (size_t i = 0; i < nsweeps; i++)
+        if (kb_streq(o->sweeps[i], "none")) {
+            none = true;
+            o->sweeps[i--] = o->sweeps[--nsweeps];
+        }
+    /* The kernel runs its cells in plan order, one boot: one arm. */
+    o->arm = (struct hl_plan_arm){.env = KB_ENV, .clock = o->clock, .reps = o->reps,
+                                  .launches = 1, .cost = HL_PLAN_COST_EMULATED};
+    o->popts = (struct hl_plan_opts){
+        .cand = o->cand, .ncand = ncand, .allocs = o->allocs, .nallocs = nallocs,
+        .wls = o->wls, .nwls = nwls, .params = o->params, .nparams = nparams,
+        .sweeps = o->sweeps, .nsweeps = nsweeps, .sweep_none = none,
+        .no_suite = !kb_streq(suite, "on"), .ops = o->ops, .arms = &o->arm, .narms = 1,
+        .opt_params = "params=", .opt_sweep = "sweep="};
+    if (hl_plan_resolve(&o->plan, &o->popts) != 0) {
+        con_puts("@HL error,usage,");
+        put_field(o->plan.err);
+        con_putc('\n');
+        return false;
+    }
+    return true;
 }
 
 /* ---- the CPU ------------------------------------------------------------------- */
@@ -700,36 +533,15 @@ bool bench_run(void)
     struct kb_opts *o = &opts;
     if (!parse_opts(o) || !cpu_can_time())
         return false;
-    unsigned ncells = 0;
-    for (size_t k = 0; k < o->nwls; k++)
-        for (size_t i = 0; i < o->nallocs; i++)
-            if (o->allocs[i]->family == o->wls[k]->family)
-                ncells += (o->suite ? 1u : 0u) + o->npoints[k];
-    if (ncells == 0)
-        return usage_error("no cell to run: the allocators and workloads share no family",
-                           "allocators=/workloads=");
-    con_printf("@HL meta,cells_planned,%u\n", ncells);
+    con_printf("@HL meta,cells_planned,%u\n", (unsigned)o->plan.ncells);
     con_printf("@HL meta,region_bytes,%llu\n", (uint64_t)o->region_bytes);
     con_printf("@HL header,cells,%s\n", hl_cells_header);
     con_printf("@HL header,latency,%s\n", hl_latency_header);
     con_printf("@HL header,timeline,%s\n", hl_timeline_header);
-
-    /* run.c's order: the suite (every workload, every allocator of its
-     * family), then each workload's sweep points. */
+    /* bench/core's plan order: the suite, then the sweep points */
     bool ok = true;
-    unsigned index = 0;
-    for (size_t k = 0; k < o->nwls && o->suite; k++)
-        for (size_t i = 0; i < o->nallocs; i++)
-            if (o->allocs[i]->family == o->wls[k]->family)
-                ok &= run_cell(o, index++, o->allocs[i], o->wls[k], &o->params[k], "");
-    for (size_t k = 0; k < o->nwls; k++)
-        for (unsigned v = 0; v < o->npoints[k]; v++) {
-            struct hl_wl_params point = o->params[k];
-            point.v[o->swept[k]] = o->points[k][v];
-            for (size_t i = 0; i < o->nallocs; i++)
-                if (o->allocs[i]->family == o->wls[k]->family)
-                    ok &= run_cell(o, index++, o->allocs[i], o->wls[k], &point,
-                                   o->wls[k]->params[o->swept[k]].name);
-        }
+    struct hl_plan_cell c;
+    for (unsigned index = 0; hl_plan_cell_at(&o->plan, index, &c); index++)
+        ok &= run_cell(o, index, hl_allocators[c.cand], c.w, &c.params, c.sweep);
     return ok;
 }

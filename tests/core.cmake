@@ -1,6 +1,7 @@
 # tests/core.cmake — the tests of bench/core/ (included last by
 # tests/CMakeLists.txt, so hl_testlib and hl_unit_test() are defined).
 hl_unit_test(test_hist SOURCES test_hist.c LIBS hl_core)
+hl_unit_test(test_plan SOURCES test_plan.c LIBS hl_core)
 hl_unit_test(test_runner SOURCES test_runner.c
              LIBS hl_core hl_allocators hl_workloads)
 

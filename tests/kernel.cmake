@@ -115,11 +115,11 @@ hl_kernel_test(kernel_cells
   --reject "^@HL error,")
 # A bad command line is refused with a reason, and fails the boot.
 hl_kernel_test(kernel_cells_usage "vga=off allocators=buddy,no-such" 35
-  --want "^@HL error,usage,\"?unknown name in allocators=: 'no-such'")
+  --want "^@HL error,usage,\"?unknown allocator 'no-such'")
 hl_kernel_test(kernel_cells_bad_params "vga=off workloads=lifo params=lifo:n=0" 35
   --want "^@HL error,usage,")
 hl_kernel_test(kernel_cells_bad_sweep "vga=off workloads=lifo sweep=lifo:nosuch=1,2" 35
-  --want "^@HL error,usage,\"?bad sweep= \\(no such parameter\\)")
+  --want "^@HL error,usage,\"?bad value for sweep=: 'lifo:nosuch=1,2' \\(workload 'lifo' has no parameter 'nosuch'\\)")
 # How QEMU ends when the kernel cannot say: a triple fault exits 0.
 hl_kernel_test(kernel_triple_fault "vga=off test=triple" 0
   --want "^expecting a triple fault")
@@ -139,7 +139,8 @@ add_test(NAME qemu_kvm_probe COMMAND $<TARGET_FILE:qemu_cell_main> probe)
 set_tests_properties(qemu_kvm_probe PROPERTIES LABELS "kernel;qemu" TIMEOUT 120
                      ENVIRONMENT "HEAPLAB_QEMU=${HL_QEMU_I386};HEAPLAB_KERNEL=${_kelf}"
                      PASS_REGULAR_EXPRESSION "kvm=(yes|no)")
-# The whole default suite (--ops 30000): the kernel's plan and checksums
+# The whole default suite (--ops 30000), planned by bench/core/plan.c in the
+# kernel and on the host: the kernel's cells and checksums
 # equal the host's, cell for cell (one boot, reps 1, about a minute).
 add_test(NAME kernel_suite_checksums
          COMMAND bash ${_kdir}/suite_checksums.sh ${HL_QEMU_I386} ${_kelf}
