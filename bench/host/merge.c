@@ -378,18 +378,23 @@ static void read_plan(const struct shard *s0, struct plan *pl)
 static void check_partition(const struct shard *sh, size_t nsh,
                             const struct plan *pl)
 {
-    size_t *first = calloc(pl->n + 1, sizeof *first); /* owner offsets */
+    /* static: a refusal exits with them live, and LeakSanitizer must
+     * see them reachable */
+    static size_t *first; /* cell c's launches start at first[c] */
+    static int *owner;
+    static char *copy;
+    first = calloc(pl->n + 1, sizeof *first);
     if (!first)
         cli_fail("out of memory");
     for (size_t c = 0; c < pl->n; c++)
         first[c + 1] = first[c] + pl->cells[c].launches;
-    int *owner = malloc((pl->launches + 1) * sizeof *owner);
+    owner = malloc((pl->launches + 1) * sizeof *owner);
     if (!owner)
         cli_fail("out of memory");
     for (size_t k = 0; k < pl->launches; k++)
         owner[k] = -1;
     for (size_t s = 0; s < nsh; s++) {
-        char *copy = strdup(meta_get(&sh[s].m, "shard.launches"));
+        copy = strdup(meta_get(&sh[s].m, "shard.launches"));
         if (!copy)
             cli_fail("out of memory");
         for (char *save = NULL, *t = strtok_r(copy, " ", &save); t;
@@ -412,6 +417,7 @@ static void check_partition(const struct shard *sh, size_t nsh,
             *o = (int)s;
         }
         free(copy);
+        copy = NULL;
     }
     for (size_t c = 0; c < pl->n; c++)
         for (uint32_t l = 0; l < pl->cells[c].launches; l++)
@@ -528,16 +534,19 @@ static void read_rows(struct shard *s, unsigned si, unsigned k,
     if (!s->files[k])
         cli_usage_fail("'%s' cannot be read: %s", path, strerror(errno));
     char *p = s->files[k], *line;
-    char *tmp = NULL, *f[256];
-    size_t tmp_cap = 0, lineno = 0, last = SIZE_MAX;
+    static char *tmp, *header; /* static: see check_partition */
+    static size_t tmp_cap;
+    char *f[256];
+    size_t lineno = 0, last = SIZE_MAX;
     while ((line = next_line(&p))) {
         lineno++;
         if (lineno == 1) {
-            char *copy = strdup(line);
-            if (!copy)
+            header = strdup(line);
+            if (!header)
                 cli_fail("out of memory");
-            check_header(path, rf, copy);
-            free(copy);
+            check_header(path, rf, header);
+            free(header);
+            header = NULL;
             continue;
         }
         if (!line[0])
@@ -578,6 +587,8 @@ static void read_rows(struct shard *s, unsigned si, unsigned k,
                                          after_first_field(line)};
     }
     free(tmp);
+    tmp = NULL;
+    tmp_cap = 0;
 }
 
 /* ---- writing ----------------------------------------------------------------- */
@@ -710,12 +721,17 @@ static void write_meta(int fd, const struct shard *sh, size_t nsh,
 
 int cmd_merge(int argc, char **argv)
 {
-    struct dbuf cmd = {0};
+    static struct dbuf cmd; /* static: see below */
     for (int i = 0; i < argc; i++)
         dbuf_addf(&cmd, "%s%s", i ? " " : "", argv[i]);
     const char *out = NULL;
     bool allow_mixed = false;
-    const char **dirs = calloc(argc > 0 ? (size_t)argc : 1, sizeof *dirs);
+    /* static: a refusal exits with them live (see check_partition) */
+    static const char **dirs;
+    static struct shard *sh;
+    static struct plan pl;
+    static struct rows rows[3];
+    dirs = calloc(argc > 0 ? (size_t)argc : 1, sizeof *dirs);
     if (!dirs)
         cli_fail("out of memory");
     size_t nsh = 0;
@@ -747,7 +763,7 @@ int cmd_merge(int argc, char **argv)
         cli_usage_fail("too many run folders for merge: %zu (at most %d)",
                        nsh, MERGE_MAX_SHARDS);
 
-    struct shard *sh = calloc(nsh, sizeof *sh);
+    sh = calloc(nsh, sizeof *sh);
     if (!sh)
         cli_fail("out of memory");
     for (size_t s = 0; s < nsh; s++) {
@@ -775,10 +791,8 @@ int cmd_merge(int argc, char **argv)
         cli_usage_fail("shard %u/%u is missing (%zu of %u shards given)",
                        want, sh[0].n, nsh, sh[0].n);
     }
-    struct plan pl;
     read_plan(&sh[0], &pl);
     check_partition(sh, nsh, &pl);
-    struct rows rows[3] = {{0}};
     for (unsigned k = 0; k < 3; k++)
         for (size_t s = 0; s < nsh; s++)
             read_rows(&sh[s], (unsigned)s, k, &pl, &rows[k]);
