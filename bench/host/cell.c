@@ -515,7 +515,7 @@ int cmd_cell(int argc, char **argv)
         region_bytes = (size_t)((need + CELL_REGION_GRAIN - 1) /
                                 CELL_REGION_GRAIN * CELL_REGION_GRAIN);
     }
-    printf("P region_bytes=%zu\n", region_bytes);
+    put_probe("region_bytes", "%zu", region_bytes);
     struct sample_buf *samples = cell_map(sizeof *samples, false);
     struct cell_run c = {
         .args = &a,

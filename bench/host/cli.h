@@ -116,6 +116,7 @@ int cmd_run(int argc, char **argv);
 int cmd_compare(int argc, char **argv); /* compare.c */
 int cmd_repeat(int argc, char **argv);  /* repeat.c */
 int cmd_summary(int argc, char **argv); /* summary_cmd.c */
+int cmd_merge(int argc, char **argv);   /* merge.c */
 int cmd_plot(int argc, char **argv); /* plot.c */
 int cmd_cell(int argc, char **argv); /* hidden: the child of `run` */
 

@@ -2,7 +2,8 @@
  * heaplab.c — the `heaplab` command: dispatch to the subcommands, and the
  * two small ones, `list` and `info`.  `run` is in run.c (with spawn.c and
  * cell.c), `compare` in compare.c, `repeat` in repeat.c, `summary` in
- * summary_cmd.c, `plot` in plot.c.  docs/heaplab.md is the reference.
+ * summary_cmd.c, `merge` in merge.c, `plot` in plot.c.  docs/heaplab.md is
+ * the reference.
  */
 #define _GNU_SOURCE
 #include <limits.h>
@@ -29,6 +30,8 @@ static const char main_usage[] =
     "  summary RUN [--target-ci P]  rewrite RUN/summary.csv from cells.csv\n"
     "  repeat RUN_A RUN_B           how well two runs of one plan agree\n"
     "                               (tools/repeat runs the plan twice)\n"
+    "  merge RUN... --out DIR       join the shards of one plan (run --shard\n"
+    "                               I/N, tools/cluster) into one run folder\n"
     "  plot RUN [--format LIST]     the figures of a run (gnuplot) into\n"
     "                               RUN/figures/\n";
 
@@ -200,6 +203,8 @@ int main(int argc, char **argv)
         return cmd_summary(argc, argv);
     if (!strcmp(cmd, "repeat"))
         return cmd_repeat(argc, argv);
+    if (!strcmp(cmd, "merge"))
+        return cmd_merge(argc, argv);
     if (!strcmp(cmd, "plot"))
         return cmd_plot(argc, argv);
     cli_usage_fail("unknown command '%s' (see heaplab --help)", cmd);

@@ -774,8 +774,8 @@ static void ck_not_checked(const struct run_ctx *rc, const char *err)
  * same frames everywhere (same region size: see meta qemu_region_bytes).
  * Mismatches are warned on stderr; meta.csv gets the verdict (or, for a
  * cells.csv the reader refuses, "not checked" and its one line). */
-static void cross_check(const struct run_ctx *rc, const char *dir,
-                        bool same_region)
+void cross_check(const struct run_ctx *rc, const char *dir,
+                 bool same_region)
 {
     static const int need[] = {
         COL_ENV,    COL_CLOCK, COL_ALLOCATOR,         COL_FAMILY,

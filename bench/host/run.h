@@ -110,4 +110,11 @@ void run_fill_missing(const struct run_ctx *rc, const struct cell_plan *p,
 /* The deadline of a cell, in seconds. */
 unsigned cell_deadline_s(const struct run_ctx *rc, const struct cell_plan *p);
 
+/* Read dir/cells.csv back and check that every cell of one (workload,
+ * params, seed) ran the same op stream and that a frame allocator placed
+ * the same frames everywhere (same_region: the kernel's region is the
+ * host's); appends meta.csv's `checksums` row to rc->f.meta, warns on
+ * stderr.  run.c; also called by `heaplab merge` (merge.c). */
+void cross_check(const struct run_ctx *rc, const char *dir, bool same_region);
+
 #endif /* HEAPLAB_RUN_H */
