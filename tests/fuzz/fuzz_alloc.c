@@ -33,8 +33,9 @@
  *     end; after freeing everything (and reclaim) the stats are back to
  *     those right after init (unless HL_F_NO_REUSE);
  *   - valid operations produce no report;
- *   - invalid frees return the exact status (a double free: "double free"
- *     or, once its block has merged with a neighbour, "interior pointer"),
+ *   - invalid frees return the exact status (a double free: "double free";
+ *     or, once its block has merged with a neighbour, "interior pointer";
+ *     or, once slab has reused its pages for another class, "wrong size"),
  *     report exactly once and change nothing (stats compared whole, then
  *     check()).  A free whose size is slightly wrong (same class, order or
  *     frame count) must be refused as HL_E_SIZE by an allocator with
@@ -315,9 +316,12 @@ static void op_invalid(struct fz *f, struct run *r)
         const struct blk *b = &r->freed[fz_u8(f) % n];
         if (overlap(r, b->p, b->bytes))
             return;
+        /* Its memory may have merged into a bigger free block ("interior
+         * pointer") or, in slab, gone back to the buddy and come back as
+         * a slab of another class ("wrong size"). */
         static const enum hl_status want[] = {HL_E_DOUBLE_FREE,
-                                              HL_E_INTERIOR};
-        expect_refused("double", b->p, b->bytes, want, 2);
+                                              HL_E_INTERIOR, HL_E_SIZE};
+        expect_refused("double", b->p, b->bytes, want, 3);
         return;
     }
     case 1: { /* foreign: just outside the region, either side */
