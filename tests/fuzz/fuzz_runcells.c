@@ -1,4 +1,3 @@
-#define _GNU_SOURCE /* mkdtemp */
 /*
  * fuzz_runcells.c — the cells.csv reader behind `heaplab compare`,
  * `heaplab summary` and `heaplab repeat` (rc_read, bench/host/runcells.h):
@@ -10,6 +9,7 @@
  * returns cells whose reps are counted consistently, whose keys are
  * found again by rc_find, and whose figures' levels build and free.
  */
+#define _GNU_SOURCE /* mkdtemp */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
