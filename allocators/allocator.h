@@ -113,6 +113,12 @@ static inline void hl_violation_add(size_t *count, struct hl_violation *first,
 
 /* Flags describing an allocator's contract. */
 #define HL_F_NO_REUSE 0x1u /* free never makes memory reusable (bump) */
+/* Checked builds (HL_CHECK_LEVEL >= 1) record each block's asked size and
+ * free refuses any other (HL_E_SIZE).  Without the flag, free refuses only
+ * a size of another class, order or frame count: a slightly wrong size
+ * that rounds the same is accepted and skews live_bytes by the difference
+ * (docs/allocators.md, "Sized free"). */
+#define HL_F_FREE_SIZE_EXACT 0x2u
 
 struct hl_allocator {
     const char *name;    /* registry name, e.g. "firstfit-seed" */

@@ -227,6 +227,8 @@ void *ffh_alloc(struct ffh_heap *h, size_t bytes)
         if (h->policy == FFH_NEXT_FIT)
             h->rover = b->next; /* the search resumes after b */
         b->magic = FFH_MAGIC_USED;
+        if (HL_CHECK_LEVEL >= 1)
+            b->asked_bytes = bytes;
         h->used_bytes += FFH_HEADER_BYTES + b->size_bytes;
         h->live_bytes += bytes;
         h->live_blocks++;
@@ -279,13 +281,9 @@ static enum hl_status validate_free(const struct ffh_heap *h, void *ptr,
         hl_report(h->name, "double free", ptr, bytes);
         return HL_E_DOUBLE_FREE;
     }
-    /* A block granted for `bytes` is round16(bytes) plus less than one
-     * header and minimum payload (the unsplit rest). */
-    size_t want_bytes;
-    if (!hl_align_up_checked(bytes, HL_HEAP_ALIGN, &want_bytes) ||
-        found->size_bytes < want_bytes ||
-        found->size_bytes - want_bytes >=
-            FFH_HEADER_BYTES + FFH_MIN_PAYLOAD_BYTES) {
+    /* Checked builds record the asked size in the header (firstfit.h), so
+     * a size that rounds the same but differs is refused too. */
+    if (found->asked_bytes != bytes) {
         hl_report(h->name, "wrong size", ptr, bytes);
         return HL_E_SIZE;
     }
@@ -308,6 +306,8 @@ enum hl_status ffh_free(struct ffh_heap *h, void *ptr, size_t bytes)
     HL_ASSERT(b->magic == FFH_MAGIC_USED);
 
     b->magic = FFH_MAGIC_FREE;
+    if (HL_CHECK_LEVEL >= 1)
+        b->free_next = NULL; /* it held asked_bytes */
     h->used_bytes -= FFH_HEADER_BYTES + b->size_bytes;
     h->live_bytes -= bytes;
     h->live_blocks--;
@@ -552,7 +552,7 @@ const struct hl_allocator hl_firstfit_seed = {
     .summary = "the seed's first-fit kernel heap: one address-ordered list "
                "of all blocks, O(n) alloc and free",
     .family = HL_FAMILY_HEAP,
-    .flags = 0,
+    .flags = HL_F_FREE_SIZE_EXACT,
     .state_bytes = sizeof(struct ffh_heap),
     .align_bytes = HL_HEAP_ALIGN,
     .init = v_init,

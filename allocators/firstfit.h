@@ -75,10 +75,16 @@ struct ffh_block {
     alignas(HL_HEAP_ALIGN) size_t size_bytes; /* payload; multiple of 16 */
     struct ffh_block *next; /* next block in address order, NULL at the end */
     uint32_t magic;         /* FFH_MAGIC_FREE or FFH_MAGIC_USED */
-    /* FFH_FIRST_LIFO only, free blocks only: the next block on the LIFO
-     * free list (NULL at its end).  In the header's padding: 12..15 on
-     * ILP32, 24..31 on LP64. */
-    struct ffh_block *free_next;
+    /* In the header's padding: 12..15 on ILP32, 24..31 on LP64. */
+    union {
+        /* Free blocks (FFH_FIRST_LIFO only; NULL otherwise): the next
+         * block on the LIFO free list (NULL at its end). */
+        struct ffh_block *free_next;
+        /* Used blocks, checked builds (HL_CHECK_LEVEL >= 1): the size
+         * alloc was asked for (0 counted as 1), so that free refuses any
+         * other (HL_F_FREE_SIZE_EXACT); release builds leave it alone. */
+        size_t asked_bytes;
+    };
 };
 
 #define FFH_HEADER_BYTES (sizeof(struct ffh_block))

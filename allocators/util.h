@@ -82,13 +82,34 @@ static inline unsigned hl_popcount32(uint32_t w)
 }
 
 /* Checked builds: fill and verify poison.  Return the address of the first
- * byte that is not `byte`, or NULL if all are. */
+ * byte that is not `byte`, or NULL if all are.  Eight words at a time,
+ * one test per 32 or 64 bytes: alloc verifies the poison of whole free
+ * blocks (TLSF's first block is the arena), so a byte loop made checked
+ * builds, and their fuzzing (which traces every comparison), slow. */
 static inline const uint8_t *hl_find_not(const void *p, uint8_t byte, size_t n)
 {
-    const uint8_t *b = (const uint8_t *)p;
-    for (size_t i = 0; i < n; i++)
-        if (b[i] != byte)
-            return b + i;
+    const uint8_t *b = (const uint8_t *)p, *end = b + n;
+    const uintptr_t pattern = (uintptr_t)-1 / 0xFF * byte;
+    const size_t chunk = 8 * sizeof(uintptr_t);
+    while (b < end && !HL_IS_ALIGNED((uintptr_t)b, sizeof(uintptr_t))) {
+        if (*b != byte)
+            return b;
+        b++;
+    }
+    while ((size_t)(end - b) >= chunk) {
+        uintptr_t diff = 0;
+        for (unsigned i = 0; i < 8; i++) { /* unrolled: aligned loads */
+            uintptr_t w;
+            hl_memcpy(&w, b + i * sizeof w, sizeof w);
+            diff |= w ^ pattern;
+        }
+        if (diff != 0)
+            break; /* the byte loop below finds which */
+        b += chunk;
+    }
+    for (; b < end; b++)
+        if (*b != byte)
+            return b;
     return NULL;
 }
 
