@@ -2,7 +2,7 @@
  * heaplab.c — the `heaplab` command: dispatch to the subcommands, and the
  * two small ones, `list` and `info`.  `run` is in run.c (with spawn.c and
  * cell.c), `compare` in compare.c, `repeat` in repeat.c, `summary` in
- * summary_cmd.c, `plot` in plot.c.  docs/heaplab.md is the reference.
+ * summary_cmd.c, `plot` in plot.c, `record` and `trace` in trace_cmd.c.  docs/heaplab.md is the reference.
  */
 #define _GNU_SOURCE
 #include <limits.h>
@@ -30,7 +30,10 @@ static const char main_usage[] =
     "  repeat RUN_A RUN_B           how well two runs of one plan agree\n"
     "                               (tools/repeat runs the plan twice)\n"
     "  plot RUN [--format LIST]     the figures of a run (gnuplot) into\n"
-    "                               RUN/figures/\n";
+    "                               RUN/figures/\n"
+    "  record [-o FILE] -- CMD ...  run CMD, record its malloc calls as a trace\n"
+    "  trace info FILE              a trace's counts, sizes, lifetimes, peak\n"
+    "  trace import --mtrace FILE   a glibc MALLOC_TRACE file as a trace\n";
 
 /* ---- list ------------------------------------------------------------------- */
 
@@ -202,5 +205,9 @@ int main(int argc, char **argv)
         return cmd_repeat(argc, argv);
     if (!strcmp(cmd, "plot"))
         return cmd_plot(argc, argv);
+    if (!strcmp(cmd, "record"))
+        return cmd_record(argc, argv);
+    if (!strcmp(cmd, "trace"))
+        return cmd_trace(argc, argv);
     cli_usage_fail("unknown command '%s' (see heaplab --help)", cmd);
 }
