@@ -33,6 +33,7 @@ static const char main_usage[] =
     "                               RUN/figures/\n"
     "  record [-o FILE] -- CMD ...  run CMD, record its malloc calls as a trace\n"
     "  trace info FILE              a trace's counts, sizes, lifetimes, peak\n"
+    "  trace ops FILE               a trace's ops, one per line\n"
     "  trace import --mtrace FILE   a glibc MALLOC_TRACE file as a trace\n";
 
 /* ---- list ------------------------------------------------------------------- */

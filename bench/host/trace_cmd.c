@@ -421,6 +421,7 @@ int cmd_record(int argc, char **argv)
 
 static const char trace_usage[] =
     "usage: heaplab trace info FILE\n"
+    "       heaplab trace ops FILE\n"
     "       heaplab trace import --mtrace FILE [-o OUT]\n"
     "\n"
     "info: validate trace FILE completely (xz, gzip or zstd compressed files\n"
@@ -429,6 +430,10 @@ static const char trace_usage[] =
     "blocks, blocks never freed, the size histogram (requested bytes in\n"
     "powers of two) and the lifetime histogram (in ops, from a block's alloc\n"
     "to its free; a realloc keeps the block).\n"
+    "\n"
+    "ops: validate FILE and print one op per line: index, kind (alloc, free,\n"
+    "realloc, calloc, aligned), thread, slot, bytes, and log2 of the\n"
+    "alignment for an aligned alloc.\n"
     "\n"
     "import --mtrace: convert glibc's MALLOC_TRACE output into a trace OUT\n"
     "(default: FILE.hltrace).  One thread; calloc and memalign look like\n"
@@ -559,6 +564,29 @@ static int trace_info(const char *path)
     return CLI_EXIT_OK;
 }
 
+static int trace_ops(const char *path)
+{
+    static const char *const kind_names[HL_OP_NKINDS] = {
+        "alloc", "free", "realloc", "calloc", "aligned"};
+    struct hl_trace t;
+    size_t n;
+    const char *how;
+    uint8_t *f = open_trace(path, &t, &n, &how);
+    for (uint64_t i = 0; i < t.nops; i++) {
+        const struct hl_op *op = &t.ops[i];
+        if (op->kind == HL_OP_ALIGNED)
+            printf("%llu %s %u %u %llu %u\n", (unsigned long long)i,
+                   kind_names[op->kind], op->thread, op->slot,
+                   (unsigned long long)op->bytes, op->align_log2);
+        else
+            printf("%llu %s %u %u %llu\n", (unsigned long long)i,
+                   kind_names[op->kind], op->thread, op->slot,
+                   (unsigned long long)op->bytes);
+    }
+    free(f);
+    return CLI_EXIT_OK;
+}
+
 static int trace_import(const char *in, const char *out)
 {
     char err[PATH_MAX + 256];
@@ -612,7 +640,7 @@ static int trace_import(const char *in, const char *out)
 int cmd_trace(int argc, char **argv)
 {
     if (argc < 3)
-        cli_usage_fail("missing trace subcommand (info or import; see heaplab "
+        cli_usage_fail("missing trace subcommand (info, ops or import; see heaplab "
                        "trace --help)");
     if (cli_is_help(argv[2])) {
         fputs(trace_usage, stdout);
@@ -621,8 +649,8 @@ int cmd_trace(int argc, char **argv)
     const char *sub = argv[2];
     const char *file = NULL, *out = NULL;
     bool mtrace = false;
-    if (strcmp(sub, "info") && strcmp(sub, "import"))
-        cli_usage_fail("unknown trace subcommand '%s' (expected info or "
+    if (strcmp(sub, "info") && strcmp(sub, "ops") && strcmp(sub, "import"))
+        cli_usage_fail("unknown trace subcommand '%s' (expected info, ops or "
                        "import)", sub);
     for (int i = 3; i < argc; i++) {
         if (cli_is_help(argv[i])) {
@@ -648,10 +676,10 @@ int cmd_trace(int argc, char **argv)
             cli_usage_fail("unexpected argument '%s' for trace %s", argv[i], sub);
         file = argv[i];
     }
-    if (!strcmp(sub, "info")) {
+    if (strcmp(sub, "import")) {
         if (!file)
-            cli_usage_fail("missing FILE for trace info");
-        return trace_info(file);
+            cli_usage_fail("missing FILE for trace %s", sub);
+        return !strcmp(sub, "info") ? trace_info(file) : trace_ops(file);
     }
     if (!mtrace)
         cli_usage_fail("trace import needs --mtrace FILE (the one format it "

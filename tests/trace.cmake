@@ -1,0 +1,21 @@
+# tests/trace.cmake — trace files: the reader, builder, importers and fuzz
+# entry points (cmocka), heaplab record on our own test program, real
+# glibc mtrace files, bad input.  Label: trace.
+hl_unit_test(test_trace SOURCES test_trace.c LIBS hl_trace LABELS "unit;trace")
+
+# The recorded programs: never sanitized (the recorder is preloaded into
+# them), and -fno-builtin so that GCC keeps every malloc/free pair.
+foreach(p record_prog mtrace_prog)
+  add_executable(${p} trace/${p}.c)
+  target_compile_options(${p} PRIVATE -O1 -fno-builtin -Wall -Wextra -Werror)
+  target_link_libraries(${p} PRIVATE pthread)
+endforeach()
+
+foreach(t record mtrace bad_input)
+  add_test(NAME trace_${t}
+           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/trace/${t}.sh
+                   $<TARGET_FILE:heaplab> $<TARGET_FILE:heaplab-testbuild>
+                   $<TARGET_FILE:record_prog> $<TARGET_FILE:mtrace_prog>)
+  set_tests_properties(trace_${t} PROPERTIES LABELS "cli;trace" TIMEOUT 600
+                       SKIP_RETURN_CODE 77)
+endforeach()
