@@ -19,3 +19,23 @@ foreach(t record mtrace bad_input)
   set_tests_properties(trace_${t} PROPERTIES LABELS "cli;trace" TIMEOUT 600
                        SKIP_RETURN_CODE 77)
 endforeach()
+
+# The shipped traces (workloads/traces/*.hltrace.xz) read, and agree with
+# their PROVENANCE.md (ops, peak live bytes, threads, unknown frees).
+add_test(NAME trace_shipped
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/trace/shipped.sh
+                 $<TARGET_FILE:heaplab> $<TARGET_FILE:heaplab-testbuild>
+                 ${PROJECT_SOURCE_DIR}/workloads/traces)
+set_tests_properties(trace_shipped PROPERTIES LABELS "cli;trace" TIMEOUT 600)
+
+# The fuzz entry points as libFuzzer targets (clang), 10 s each from the
+# seed corpus.  Built with their own flags (ASan + UBSan + libFuzzer), so
+# the preset does not matter: registered in the unsanitized, unchecked
+# build only.  77: no clang/libFuzzer here (skipped, not passed).
+if(NOT HEAPLAB_SANITIZE AND HEAPLAB_CHECK_LEVEL EQUAL 0)
+  add_test(NAME trace_fuzz_smoke
+           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/trace/fuzz_smoke.sh
+                   ${PROJECT_SOURCE_DIR} ${CMAKE_BINARY_DIR} 10)
+  set_tests_properties(trace_fuzz_smoke PROPERTIES LABELS "fuzz;trace"
+                       TIMEOUT 600 SKIP_RETURN_CODE 77)
+endif()

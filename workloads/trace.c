@@ -20,7 +20,8 @@ int hl_trace_header(const void *file, uint64_t file_bytes,
                     struct hl_opbuf_header *h, struct hl_trace_error *e)
 {
     hl_memset(h, 0, sizeof *h);
-    hl_memcpy(h, file, file_bytes < sizeof *h ? (size_t)file_bytes : sizeof *h);
+    if (file_bytes)
+        hl_memcpy(h, file, file_bytes < sizeof *h ? (size_t)file_bytes : sizeof *h);
     const char *why = NULL;
     size_t at = 0;
     if (hl_opbuf_header_check(h, file_bytes, &why, &at) != 0)

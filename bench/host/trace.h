@@ -112,10 +112,11 @@ uint8_t *trace_load(const char *path, uint64_t max_bytes, size_t *bytes,
 int trace_import_mtrace(const char *text, size_t n, struct trace_builder *b,
                         uint64_t *line, const char **why);
 
-/* The recorder's raw records (bench/record/raw.h) -> b, in seq order.
- * 0, or -1 with a static reason (the raw file is ours: this is a bug or a
- * disk problem, not user input). */
-int trace_merge_raw(const void *raw, size_t raw_bytes, struct trace_builder *b,
+/* The recorder's raw records (bench/record/raw.h) -> b, in seq order
+ * (raw is sorted in place: 16-aligned, raw_bytes long).  0, or -1 with a
+ * static reason (the raw file is ours: this is a bug or a disk problem,
+ * not user input). */
+int trace_merge_raw(void *raw, size_t raw_bytes, struct trace_builder *b,
                     const char **why);
 
 /* ---- fuzz entry points (tests/fuzz wraps them; docs/traces.md) ------------- */

@@ -343,8 +343,10 @@ uint8_t *trace_file_build(const char *meta, size_t meta_bytes,
     }
     memset(f, 0, h.header_bytes);
     memcpy(f, &h, sizeof h);
-    memcpy(f + sizeof h, meta, meta_bytes);
-    memcpy(f + h.header_bytes, ops, (size_t)nops * sizeof *ops);
+    if (meta_bytes)
+        memcpy(f + sizeof h, meta, meta_bytes);
+    if (nops)
+        memcpy(f + h.header_bytes, ops, (size_t)nops * sizeof *ops);
     struct hl_trace t;
     struct hl_trace_error e;
     if (hl_trace_open(f, n, scratch, nslots * sizeof *scratch, &t, &e) != 0) {
@@ -405,11 +407,16 @@ int trace_file_write(const char *path, const char *meta, size_t meta_bytes,
     return 0;
 }
 
-/* Read everything from fd, at most max bytes (more: *over set). */
-static uint8_t *read_fd(int fd, uint64_t max, size_t *n, bool *over, int *eno)
+/* Read everything from fd, at most max bytes (more: *over set); hint:
+ * the size if known (a regular file), else 0.  The result is 16-aligned
+ * with one spare NUL byte after the data (for text readers). */
+static uint8_t *read_fd(int fd, uint64_t max, uint64_t hint, size_t *n,
+                        bool *over, int *eno)
 {
-    size_t cap = 1 << 16, len = 0;
-    uint8_t *buf = malloc(cap);
+    size_t cap = hint && hint <= max ? (size_t)HL_ALIGN_UP(hint + 1, (uint64_t)16)
+                                     : (size_t)1 << 16;
+    size_t len = 0;
+    uint8_t *buf = aligned_alloc(16, cap);
     *over = false;
     *eno = 0;
     if (!buf) {
@@ -423,7 +430,12 @@ static uint8_t *read_fd(int fd, uint64_t max, size_t *n, bool *over, int *eno)
                 break;
             }
             size_t ncap = cap * 2 > max + 1 ? (size_t)max + 1 : cap * 2;
-            uint8_t *nb = realloc(buf, ncap);
+            ncap = HL_ALIGN_UP(ncap, (size_t)16);
+            uint8_t *nb = aligned_alloc(16, ncap);
+            if (nb) {
+                memcpy(nb, buf, len);
+                free(buf);
+            }
             if (!nb) {
                 free(buf);
                 *eno = ENOMEM;
@@ -448,18 +460,20 @@ static uint8_t *read_fd(int fd, uint64_t max, size_t *n, bool *over, int *eno)
             break;
         }
     }
-    /* 8-aligned and one spare byte (a NUL for text readers) */
-    uint8_t *out = aligned_alloc(16, HL_ALIGN_UP(len + 1, (size_t)16));
-    if (!out) {
+    if (len == cap) { /* room for the NUL */
+        uint8_t *nb = aligned_alloc(16, HL_ALIGN_UP(len + 1, (size_t)16));
+        if (!nb) {
+            free(buf);
+            *eno = ENOMEM;
+            return NULL;
+        }
+        memcpy(nb, buf, len);
         free(buf);
-        *eno = ENOMEM;
-        return NULL;
+        buf = nb;
     }
-    memcpy(out, buf, len);
-    out[len] = 0;
-    free(buf);
+    buf[len] = 0;
     *n = len;
-    return out;
+    return buf;
 }
 
 uint8_t *trace_load(const char *path, uint64_t max_bytes, size_t *bytes,
@@ -522,7 +536,8 @@ uint8_t *trace_load(const char *path, uint64_t max_bytes, size_t *bytes,
     }
     bool over;
     int eno;
-    uint8_t *buf = read_fd(in_fd, max_bytes, bytes, &over, &eno);
+    uint8_t *buf = read_fd(in_fd, max_bytes, in_fd == fd ? (uint64_t)sb.st_size : 0,
+                           bytes, &over, &eno);
     if (in_fd != fd)
         close(in_fd);
     close(fd);

@@ -23,29 +23,30 @@ struct pending {
     uint64_t addr, slot;
 };
 
-int trace_merge_raw(const void *raw, size_t raw_bytes, struct trace_builder *b,
+int trace_merge_raw(void *raw, size_t raw_bytes, struct trace_builder *b,
                     const char **why)
 {
     size_t n = raw_bytes / sizeof(struct hl_raw_rec);
-    struct hl_raw_rec *r = malloc(n ? n * sizeof *r : 1);
+    struct hl_raw_rec *r = raw;
     struct pending *pend = calloc(UINT16_MAX + 1, sizeof *pend);
-    if (!r || !pend) {
-        free(r);
-        free(pend);
+    if (!pend) {
         *why = "out of memory";
         return -1;
     }
-    memcpy(r, raw, n * sizeof *r);
     if (raw_bytes % sizeof *r)
         b->c.lost_records++; /* a torn last write */
-    qsort(r, n, sizeof *r, by_seq);
+    /* one thread's records are already in order: no sort */
+    size_t i0 = 1;
+    while (i0 < n && r[i0 - 1].seq < r[i0].seq)
+        i0++;
+    if (i0 < n)
+        qsort(r, n, sizeof *r, by_seq);
     uint64_t expect = 0;
     for (size_t i = 0; i < n && !b->oom; i++) {
         const struct hl_raw_rec *x = &r[i];
         if (x->seq != expect) {
             if (x->seq < expect) { /* a duplicate: not ours */
                 *why = "two raw records with one sequence number";
-                free(r);
                 free(pend);
                 return -1;
             }
@@ -97,12 +98,10 @@ int trace_merge_raw(const void *raw, size_t raw_bytes, struct trace_builder *b,
             break;
         default:
             *why = "a raw record of an unknown kind";
-            free(r);
             free(pend);
             return -1;
         }
     }
-    free(r);
     free(pend);
     if (b->oom) {
         *why = "out of memory (or more than 2^32 live blocks)";
