@@ -1,7 +1,9 @@
 # tests/trace.cmake — trace files: the reader, builder, importers and fuzz
 # entry points (cmocka), heaplab record on our own test program, real
 # glibc mtrace files, bad input.  Label: trace.
-hl_unit_test(test_trace SOURCES test_trace.c LIBS hl_trace LABELS "unit;trace")
+# (hl_port_host again after hl_workloads: the workloads call hl_panic)
+hl_unit_test(test_trace SOURCES test_trace.c
+             LIBS hl_trace hl_workloads hl_port_host LABELS "unit;trace")
 
 # The recorded programs: never sanitized (the recorder is preloaded into
 # them), and -fno-builtin so that GCC keeps every malloc/free pair.

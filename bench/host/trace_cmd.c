@@ -394,6 +394,9 @@ int cmd_record(int argc, char **argv)
     remove_dir(dir);
     if (failed) {
         free(kids);
+        free(env);
+        free(pre);
+        free(dvar);
         return CLI_EXIT_FAIL;
     }
     char peak[32];
@@ -477,15 +480,21 @@ static uint8_t *open_trace(const char *path, struct hl_trace *t, size_t *n,
         cli_usage_fail("%s", err);
     struct hl_opbuf_header h;
     struct hl_trace_error e;
-    if (hl_trace_header(f, *n, &h, &e) != 0)
+    int rc = hl_trace_header(f, *n, &h, &e);
+    if (rc == 0) {
+        uint64_t sb = hl_trace_scratch_bytes(&h);
+        void *scratch = malloc(sb ? sb : 8);
+        if (!scratch) {
+            free(f);
+            cli_fail("out of memory for %llu slots", (unsigned long long)h.nslots);
+        }
+        rc = hl_trace_open(f, *n, scratch, sb, t, &e);
+        free(scratch);
+    }
+    if (rc != 0) {
+        free(f); /* (no leak reports from a sanitized build) */
         cli_usage_fail("%s: byte %llu: %s", path, (unsigned long long)e.at, e.why);
-    uint64_t sb = hl_trace_scratch_bytes(&h);
-    void *scratch = malloc(sb ? sb : 8);
-    if (!scratch)
-        cli_fail("out of memory for %llu slots", (unsigned long long)h.nslots);
-    if (hl_trace_open(f, *n, scratch, sb, t, &e) != 0)
-        cli_usage_fail("%s: byte %llu: %s", path, (unsigned long long)e.at, e.why);
-    free(scratch);
+    }
     return f;
 }
 
@@ -599,8 +608,11 @@ static int trace_import(const char *in, const char *out)
     trace_builder_init(&b);
     uint64_t line;
     const char *why;
-    if (trace_import_mtrace((const char *)text, n, &b, &line, &why) != 0)
+    if (trace_import_mtrace((const char *)text, n, &b, &line, &why) != 0) {
+        free(text);
+        trace_builder_free(&b);
         cli_usage_fail("%s: line %llu: %s", in, (unsigned long long)line, why);
+    }
     char *meta = malloc(META_CAP);
     if (!meta)
         cli_fail("out of memory");
@@ -624,8 +636,12 @@ static int trace_import(const char *in, const char *out)
     if (l2 >= 0)
         len = (size_t)l2;
     if (trace_file_write(out, meta, len, b.ops, b.nops, b.nslots, b.nthreads,
-                         err, sizeof err) != 0)
+                         err, sizeof err) != 0) {
+        free(text);
+        free(meta);
+        trace_builder_free(&b);
         cli_fail("%s", err);
+    }
     fprintf(stderr, "heaplab trace import: %s: %llu ops, %llu slots, %llu "
             "unknown frees, %llu failed allocs\n", out,
             (unsigned long long)b.nops, (unsigned long long)b.nslots,
