@@ -381,6 +381,7 @@ int cmd_record(int argc, char **argv)
     }
     if (d)
         closedir(d);
+    bool never_loaded = !root_seen;
     if (!root_seen && !failed) {
         /* the recorder never ran in CMD (static, setuid): an empty trace */
         char empty[64];
@@ -405,6 +406,9 @@ int cmd_record(int argc, char **argv)
             "%llu unknown frees",
             out, (unsigned long long)root.nops, root.threads,
             root.threads == 1 ? "" : "s", peak, (unsigned long long)root.unknown);
+    if (never_loaded)
+        fprintf(stderr, " (the recorder never ran in %s: statically linked "
+                "or setuid?)", argv[i]);
     if (nkids) {
         uint64_t kops = 0;
         for (size_t j = 0; j < nkids; j++)
