@@ -27,6 +27,9 @@
  *     files under its own pid; `heaplab record` turns them into FILE.<pid>.
  *     exec: the new image loads the recorder again (LD_PRELOAD is
  *     inherited) and writes <pid>.<gen+1>.
+ *   - The raw file's descriptor is moved to 900 or above, out of the way of
+ *     a program's own numbering, and closed on exec.  A program that
+ *     closes every descriptor loses the rest of its records.
  *   - Exit: the process destructor writes every buffer out and switches to
  *     writing each record at once (late destructors still allocate).  A
  *     process that ends by _exit or a signal loses its unwritten records
@@ -220,6 +223,13 @@ static void open_files(bool forked)
             if (errno == EEXIST)
                 continue;
             return;
+        }
+        /* out of the way of a program's own numbering (a shell's `exec
+         * 3>file` would otherwise write into our file, or we into its) */
+        int high = fcntl(fd, F_DUPFD_CLOEXEC, 900);
+        if (high >= 0) {
+            close(fd);
+            fd = high;
         }
         raw_fd = fd;
         t.n = stem;
