@@ -75,8 +75,8 @@ static const char record_usage[] =
     "  -o FILE   the trace of CMD itself (default: CMD's name + .hltrace in\n"
     "            the current directory)\n"
     "\n"
-    "The recorder is found as $HEAPLAB_RECORD_LIB, next to heaplab, or in\n"
-    "../lib/heaplab/ from it.  Statically linked and setuid programs cannot\n"
+    "The recorder is found as $HEAPLAB_RECORD_LIB, next to heaplab, or where\n"
+    "cmake --install put it (LIBDIR/heaplab/).  Statically linked and setuid programs cannot\n"
     "be recorded (their trace has 0 ops).\n";
 
 static bool find_recorder(char *out, size_t cap)
@@ -95,15 +95,17 @@ static bool find_recorder(char *out, size_t cap)
     if (!slash)
         return false;
     *slash = '\0';
+    /* the build tree (next to heaplab), the install relative to the
+     * binary (a moved prefix), the install as configured */
     static const char *const rel[] = {"libheaplab-record.so",
-                                      "../lib/heaplab/libheaplab-record.so",
-                                      "../lib64/heaplab/libheaplab-record.so"};
+                                      "../" HEAPLAB_RECORD_RELDIR "/libheaplab-record.so"};
     for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
         int n2 = snprintf(out, cap, "%s/%s", exe, rel[i]);
         if (n2 > 0 && (size_t)n2 < cap && access(out, R_OK) == 0)
             return true;
     }
-    return false;
+    snprintf(out, cap, "%s", HEAPLAB_RECORD_INSTALL_DIR "/libheaplab-record.so");
+    return access(out, R_OK) == 0;
 }
 
 /* Is name executable (as execvp would find it)? */
