@@ -58,7 +58,10 @@ _Static_assert(sizeof(struct hl_opbuf_header) == 64, "the header is 64 bytes");
 size_t hl_opbuf_fill(struct hl_wl_gen *g, struct hl_op *ops, size_t cap,
                      uint64_t *checksum);
 
-/* 0 if every op of ops[0..n) is well formed — a known kind, slot below
+/* Stateless: a FREE of an empty slot is legal here (replayed as nothing;
+ * in a recorded trace, an unknown free), and the slots' states are
+ * checked by the trace reader (workloads/trace.h).
+ * 0 if every op of ops[0..n) is well formed — a known kind, slot below
  * nslots, thread below nthreads, align_log2 only on ALIGNED and at most
  * HL_OPBUF_MAX_ALIGN_LOG2, bytes 0 on FREE — else -1 with the first bad
  * op's index in *bad and a static reason in *why. */

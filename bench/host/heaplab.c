@@ -2,8 +2,8 @@
  * heaplab.c — the `heaplab` command: dispatch to the subcommands, and the
  * two small ones, `list` and `info`.  `run` is in run.c (with spawn.c and
  * cell.c), `compare` in compare.c, `repeat` in repeat.c, `summary` in
- * summary_cmd.c, `merge` in merge.c, `plot` in plot.c.  docs/heaplab.md is
- * the reference.
+ * summary_cmd.c, `merge` in merge.c, `plot` in plot.c, `record` and `trace`
+ * in trace_cmd.c.  docs/heaplab.md is the reference.
  */
 #define _GNU_SOURCE
 #include <limits.h>
@@ -33,7 +33,11 @@ static const char main_usage[] =
     "  merge RUN... --out DIR       join the shards of one plan (run --shard\n"
     "                               I/N, tools/cluster) into one run folder\n"
     "  plot RUN [--format LIST]     the figures of a run (gnuplot) into\n"
-    "                               RUN/figures/\n";
+    "                               RUN/figures/\n"
+    "  record [-o FILE] -- CMD ...  run CMD, record its malloc calls as a trace\n"
+    "  trace info FILE              a trace's counts, sizes, lifetimes, peak\n"
+    "  trace ops FILE               a trace's ops, one per line\n"
+    "  trace import --mtrace FILE   a glibc MALLOC_TRACE file as a trace\n";
 
 /* ---- list ------------------------------------------------------------------- */
 
@@ -207,5 +211,9 @@ int main(int argc, char **argv)
         return cmd_merge(argc, argv);
     if (!strcmp(cmd, "plot"))
         return cmd_plot(argc, argv);
+    if (!strcmp(cmd, "record"))
+        return cmd_record(argc, argv);
+    if (!strcmp(cmd, "trace"))
+        return cmd_trace(argc, argv);
     cli_usage_fail("unknown command '%s' (see heaplab --help)", cmd);
 }

@@ -1,0 +1,43 @@
+# tests/trace.cmake — trace files: the reader, builder, importers and fuzz
+# entry points (cmocka), heaplab record on our own test program, real
+# glibc mtrace files, bad input.  Label: trace.
+# (hl_port_host again after hl_workloads: the workloads call hl_panic)
+hl_unit_test(test_trace SOURCES test_trace.c
+             LIBS hl_trace hl_workloads hl_port_host LABELS "unit;trace")
+
+# The recorded programs: never sanitized (the recorder is preloaded into
+# them), and -fno-builtin so that GCC keeps every malloc/free pair.
+foreach(p record_prog mtrace_prog)
+  add_executable(${p} trace/${p}.c)
+  target_compile_options(${p} PRIVATE -O1 -fno-builtin -Wall -Wextra -Werror)
+  target_link_libraries(${p} PRIVATE pthread)
+endforeach()
+
+foreach(t record mtrace bad_input)
+  add_test(NAME trace_${t}
+           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/trace/${t}.sh
+                   $<TARGET_FILE:heaplab> $<TARGET_FILE:heaplab-testbuild>
+                   $<TARGET_FILE:record_prog> $<TARGET_FILE:mtrace_prog>)
+  set_tests_properties(trace_${t} PROPERTIES LABELS "cli;trace" TIMEOUT 600
+                       SKIP_RETURN_CODE 77)
+endforeach()
+
+# The shipped traces (workloads/traces/*.hltrace.xz) read, and agree with
+# their PROVENANCE.md (ops, peak live bytes, threads, unknown frees).
+add_test(NAME trace_shipped
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/trace/shipped.sh
+                 $<TARGET_FILE:heaplab> $<TARGET_FILE:heaplab-testbuild>
+                 ${PROJECT_SOURCE_DIR}/workloads/traces)
+set_tests_properties(trace_shipped PROPERTIES LABELS "cli;trace" TIMEOUT 600)
+
+# The fuzz entry points as libFuzzer targets (clang), 10 s each from the
+# seed corpus.  Built with their own flags (ASan + UBSan + libFuzzer), so
+# the preset does not matter: registered in the unsanitized, unchecked
+# build only.  77: no clang/libFuzzer here (skipped, not passed).
+if(NOT HEAPLAB_SANITIZE AND HEAPLAB_CHECK_LEVEL EQUAL 0)
+  add_test(NAME trace_fuzz_smoke
+           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/trace/fuzz_smoke.sh
+                   ${PROJECT_SOURCE_DIR} ${CMAKE_BINARY_DIR} 10)
+  set_tests_properties(trace_fuzz_smoke PROPERTIES LABELS "fuzz;trace"
+                       TIMEOUT 600 SKIP_RETURN_CODE 77)
+endif()
