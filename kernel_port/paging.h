@@ -203,7 +203,8 @@ void vm_init(void);
 bool vm_map(struct vm_space *vm, uintptr_t va, uintptr_t pa, unsigned flags);
 /* Map the 4 MiB page at va to the 4 MiB frame at pa with one PDE (PS = 1);
  * flags as vm_map (VM_OWNED: unmap gives pa back to the huge pool).
- * Replaces an existing 4 MiB mapping (invlpg); an EMPTY page table there
+ * Replaces an existing 4 MiB mapping (no frame is freed) and invalidates
+ * it (invlpg: the `tlb` test fails without it); an EMPTY page table there
  * is freed first.  false without PSE, or when va's table still maps a
  * 4 KiB page.  pre: va and pa are 4 MiB-aligned. */
 bool vm_map_huge(struct vm_space *vm, uintptr_t va, uintptr_t pa, unsigned flags);
