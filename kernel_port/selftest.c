@@ -762,6 +762,15 @@ static void test_cow(void)
     CHECK(child->dir->entries[VM_DEVICE_BASE / VM_PDE_SPAN_BYTES].table ==
           kvm->dir->entries[VM_DEVICE_BASE / VM_PDE_SPAN_BYTES].table);
 
+    /* The parent's own TLB held its pages writable (it wrote them just
+     * before): the clone must have flushed it, so this write faults and
+     * copies, and the child keeps the old word. */
+    vm_cow_stats(&c0);
+    poke(cow_page(3) + 4, 0x9A9A9A9Au);
+    vm_cow_stats(&c1);
+    CHECK(c1.copies == c0.copies + 1);
+    CHECK(frame_of(kvm, cow_page(3)) != frame_of(child, cow_page(3)));
+
     /* In the child: reads share, the first write copies. */
     vm_cow_stats(&c0);
     vm_switch(child);
@@ -782,7 +791,7 @@ static void test_cow(void)
     poke(cow_page(0) + 12, 1); /* now private: no second fault */
     vm_cow_stats(&c1);
     CHECK(c1.faults == c0.faults + 1);
-    CHECK(frames_used() == used1 + 1);
+    CHECK(frames_used() == used1 + 2); /* page 3 (the parent's copy), page 0 */
     /* A read-only shared page stays read-only: a real protection fault. */
     CHECK(kernel_write("cow-ro-write", cow_page(COW_PAGES), &r) &&
           is_pf(&r, 1, 1, 0, 0, 0, cow_page(COW_PAGES)));
@@ -800,6 +809,7 @@ static void test_cow(void)
     CHECK(frame_of(kvm, cow_page(0)) == old0);
     vm_switch(child);
     CHECK(peek(cow_page(1) + 8) != 0xA1A1A1A1u && peek(cow_page(0) + 8) == 0xC1C1C1C1u);
+    CHECK(peek(cow_page(3) + 4) != 0x9A9A9A9Au);
     vm_switch(kvm);
 
     /* Ring 3 in the user clone: a write to the user page copies it. */
@@ -948,6 +958,8 @@ static void test_cowbench(void)
         for (unsigned i = 0; i < npages; i++) {
             uintptr_t pa;
             CHECK(frames_alloc(&pa) && vm_map(kvm, cow_page(i), pa, VM_WRITE | VM_OWNED));
+            hl_memset((void *)cow_page(i), 0, VM_PAGE_BYTES); /* fresh frames hold poison
+                                                                 in checked builds */
             poke(cow_page(i), i);
         }
         uint64_t c0 = hl_clock_start();
