@@ -24,8 +24,13 @@
  *   0xE0000000  +------------------------------+  VM_DEVICE_BASE
  *               | device window: MMIO, PCD|PWT |  (VGA text buffer first)
  *   0xF0000000  +------------------------------+  VM_SCRATCH_BASE
- *               | self-test scratch            |
+ *               | self-test scratch (cow window|  0xF4000000 cow, 0xF8000000
+ *               |  huge, tlb, kheap pages)     |  huge, 0xFC000000 tlb
  *   0xFFFFFFFF  +------------------------------+
+ *
+ * Any of the windows above VM_IDENTITY_TOP may hold 4 MiB pages
+ * (vm_map_huge, VM_HUGE demand ranges) beside 4 KiB ones, one kind per
+ * 4 MiB directory entry.
  *
  * Identity mapping the RAM the kernel manages means a frame's physical
  * address is also where the kernel reads and writes it (page tables too).
