@@ -110,6 +110,7 @@ static uintptr_t huge_lo, huge_hi; /* the huge frames: [huge_lo, huge_hi) */
 static size_t huge_total;
 
 size_t frames_huge_total(void) { return huge_total; }
+uintptr_t frames_huge_base(void) { return huge_lo; }
 
 size_t frames_huge_free_count(void)
 {

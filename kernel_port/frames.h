@@ -76,6 +76,8 @@ void frames_huge_free(uintptr_t phys);
 /* Huge frames in the pool, and free now. */
 size_t frames_huge_total(void);
 size_t frames_huge_free_count(void);
+/* Address of the pool's first huge frame (0 without a pool). */
+uintptr_t frames_huge_base(void);
 /* Is phys inside the pool's huge frames? */
 bool frames_is_huge(uintptr_t phys);
 

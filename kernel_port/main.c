@@ -130,8 +130,10 @@ void kernel_main(uint32_t magic, uint32_t mbi_phys)
     meta_uint("smep", vm_has_smep());
     meta_uint("pse", vm_has_pse());
     meta_str("kheap", kheap_allocator()->name);
+    meta_uint("kheap_base", kheap_arena_base());
     meta_uint("kheap_bytes", kheap_arena_bytes());
     meta_uint("huge_frames", frames_huge_total());
+    meta_uint("huge_base", frames_huge_base());
 
     /* test=<list>: self-tests; allocators=/workloads=: benchmark cells
      * (bench.h).  Both may be asked for (tests first); neither: a clean
