@@ -54,8 +54,8 @@
 
 /* Start bitmap-seed over the RAM, then (huge_pool_bytes > 0) the huge
  * pool: huge_pool_bytes rounded down to 4 MiB.  false, with the frames
- * of bitmap-seed ready but no pool, when the pool does not fit in one
- * available range above the kernel image.
+ * of bitmap-seed ready (nothing reserved for the pool) but no pool, when
+ * the pool does not fit in one available range above the kernel image.
  * pre: boot_info_copy() ran; paging is off. */
 bool frames_init(size_t huge_pool_bytes);
 

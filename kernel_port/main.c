@@ -100,12 +100,11 @@ void kernel_main(uint32_t magic, uint32_t mbi_phys)
     char kheap_name[32];
     if (!kcmd_get("kheap", kheap_name, sizeof kheap_name))
         hl_memcpy(kheap_name, KHEAP_DEFAULT, sizeof KHEAP_DEFAULT);
-    if (!frames_init((size_t)huge_mib << 20)) {
-        char v[16] = "8 (the default)";
-        _Static_assert(FRAMES_HUGE_POOL_DEFAULT_MIB == 8u, "the message names the default");
-        kcmd_get("hugepool_mib", v, sizeof v);
-        refuse("hugepool_mib=", v, "no room for that many 4 MiB frames above the kernel");
-    }
+    /* The default pool is a wish (a small -m boots without one); an
+     * explicit hugepool_mib= that does not fit is refused. */
+    char hv[16];
+    if (!frames_init((size_t)huge_mib << 20) && kcmd_get("hugepool_mib", hv, sizeof hv))
+        refuse("hugepool_mib=", hv, "no room for that many 4 MiB frames above the kernel");
     vm_init();
     char why[96];
     if (!kheap_init(kheap_name, kheap_mib, why, sizeof why))

@@ -582,10 +582,9 @@ static bool cow_fault(uintptr_t cr2, bool user)
 /* Clone table i of src into dst (own table): share owned frames, make
  * writable ones cow in both.  false (dst's table holds what was done so
  * far, with its references) when a count cannot be had. */
-static bool clone_table(struct vm_space *dst, const struct vm_space *src, unsigned i)
+static bool clone_table(struct vm_space *dst, struct vm_space *src, unsigned i)
 {
-    const struct page_table *st = src->tables[i];
-    if (!st)
+    if (!src->tables[i])
         return true;
     uintptr_t base = (uintptr_t)i * VM_PDE_SPAN_BYTES;
     if (!vm_ensure_table(dst, base))

@@ -116,6 +116,11 @@ hl_kernel_test(kernel_huge "vga=off test=huge" 33
   --want "^@HL fault,huge-ro-write,#PF,err=0x3,p=1,w=1,"
   --want "^@HL meta,huge_demand_faults,2$"
   --want "^@HL test,huge,pass$")
+# No pool: 4 KiB pages only, the huge cases skipped; a small -m (the
+# qemu_cell oom case boots -m 16) boots without the default pool.
+hl_kernel_test(kernel_huge_none "vga=off hugepool_mib=0 test=huge,tlb" 33
+  --want "^@HL meta,huge_frames,0$" --want "^@HL skip,huge,all,no huge pool"
+  --want "^@HL test,tlb,pass$" --reject "^@HL meta,tlb_remap_4m,")
 # The TLB: a remap (4 KiB and 4 MiB) is seen only through invlpg.
 hl_kernel_test(kernel_tlb "vga=off test=tlb" 33
   --want "^@HL meta,tlb_remap_4k,new$" --want "^@HL meta,tlb_remap_4m,new$"
