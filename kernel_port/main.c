@@ -11,6 +11,7 @@
 #include "kernel_port/frames.h"
 #include "kernel_port/gdt.h"
 #include "kernel_port/kernel.h"
+#include "kernel_port/kheap.h"
 #include "kernel_port/multiboot.h"
 #include "kernel_port/paging.h"
 #include "kernel_port/selftest.h"
@@ -50,6 +51,39 @@ static void meta_str(const char *key, const char *value)
 
 static void meta_uint(const char *key, uint64_t v) { con_printf("@HL meta,%s,%llu\n", key, v); }
 
+/* A boot option that the kernel cannot run with: one line naming it, and
+ * the failure status. */
+_Noreturn static void refuse(const char *what, const char *value, const char *why)
+{
+    con_printf("@HL error,usage,bad value for %s: '%s' (%s)\n", what, value, why);
+    kernel_exit(false);
+}
+
+/* key=N (decimal, lo..hi) or dflt when absent; refuses anything else. */
+static unsigned option_uint(const char *key, unsigned dflt, unsigned lo, unsigned hi)
+{
+    char v[16];
+    if (!kcmd_get(key, v, sizeof v))
+        return dflt;
+    uint64_t n = 0;
+    bool ok = v[0] != '\0';
+    for (const char *p = v; *p && ok; p++) {
+        ok = *p >= '0' && *p <= '9';
+        n = n * 10u + (uint64_t)(*p - '0');
+        ok = ok && n <= hi;
+    }
+    if (!ok || n < lo) {
+        char what[24];
+        unsigned k = 0;
+        for (const char *p = key; *p && k + 2 < sizeof what; p++)
+            what[k++] = *p;
+        what[k++] = '=';
+        what[k] = '\0';
+        refuse(what, v, "not a whole number in range");
+    }
+    return (unsigned)n;
+}
+
 void kernel_main(uint32_t magic, uint32_t mbi_phys)
 {
     serial_init();
@@ -59,8 +93,22 @@ void kernel_main(uint32_t magic, uint32_t mbi_phys)
     boot_info_copy(mbi_phys);
     gdt_init();
     idt_init();
-    frames_init();
+    /* The frame layer's huge pool and the kernel heap (docs/kernel.md,
+     * "Command line"). */
+    unsigned huge_mib = option_uint("hugepool_mib", FRAMES_HUGE_POOL_DEFAULT_MIB, 0, 512);
+    unsigned kheap_mib = option_uint("kheap_mib", KHEAP_DEFAULT_MIB, 1, KHEAP_MAX_MIB);
+    char kheap_name[32];
+    if (!kcmd_get("kheap", kheap_name, sizeof kheap_name))
+        hl_memcpy(kheap_name, KHEAP_DEFAULT, sizeof KHEAP_DEFAULT);
+    /* The default pool is a wish (a small -m boots without one); an
+     * explicit hugepool_mib= that does not fit is refused. */
+    char hv[16];
+    if (!frames_init((size_t)huge_mib << 20) && kcmd_get("hugepool_mib", hv, sizeof hv))
+        refuse("hugepool_mib=", hv, "no room for that many 4 MiB frames above the kernel");
     vm_init();
+    char why[96];
+    if (!kheap_init(kheap_name, kheap_mib, why, sizeof why))
+        refuse("kheap=", kheap_name, why);
 
     char opt[64];
     if (!kcmd_get("vga", opt, sizeof opt) || !streq(opt, "off")) {
@@ -80,6 +128,11 @@ void kernel_main(uint32_t magic, uint32_t mbi_phys)
     meta_uint("frames_free", st.free_bytes / 4096u);
     meta_uint("smep", vm_has_smep());
     meta_uint("pse", vm_has_pse());
+    meta_str("kheap", kheap_allocator()->name);
+    meta_uint("kheap_base", kheap_arena_base());
+    meta_uint("kheap_bytes", kheap_arena_bytes());
+    meta_uint("huge_frames", frames_huge_total());
+    meta_uint("huge_base", frames_huge_base());
 
     /* test=<list>: self-tests; allocators=/workloads=: benchmark cells
      * (bench.h).  Both may be asked for (tests first); neither: a clean

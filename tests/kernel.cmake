@@ -91,12 +91,71 @@ hl_kernel_test(kernel_device "test=device" 33 --vga --want "^@HL test,device,pas
 hl_kernel_test(kernel_frames "test=frames" 33
   --want "^@HL meta,frames_used,[1-9][0-9]*$"
   --want "^@HL test,frames,pass$")
+# The kernel's own heap (kheap=, default buddy): blocks of every size and
+# alignment, page tables made after boot from it.  Every registry
+# allocator can be it (heap ones pad page tables to 4 KiB alignment);
+# cow and huge run on it too (counts, tables, clones).
+hl_kernel_test(kernel_kheap "vga=off test=kheap" 33
+  --want "^@HL meta,kheap,buddy$" --want "^@HL meta,kheap_bytes,4194304$"
+  --want "^@HL test,kheap,pass$")
+foreach(_ka bitmap-seed bitmap-fast firstfit-seed nextfit bestfit firstfit-lifo slab tlsf bump)
+  hl_kernel_test(kernel_kheap_${_ka} "vga=off kheap=${_ka} kheap_mib=2 test=kheap,cow,huge,tlb" 33
+    --want "^@HL meta,kheap,${_ka}$" --want "^@HL test,kheap,pass$" --want "^@HL test,cow,pass$")
+endforeach()
+hl_kernel_test(kernel_kheap_bad "vga=off kheap=no-such test=boot" 35
+  --want "^@HL error,usage,bad value for kheap=: 'no-such' \\(unknown allocator 'no-such' for kheap=\\)$"
+  --reject "^@HL test,")
+hl_kernel_test(kernel_kheap_bad_size "vga=off kheap_mib=65" 35
+  --want "^@HL error,usage,bad value for kheap_mib=: '65' ")
+hl_kernel_test(kernel_hugepool_too_big "vga=off hugepool_mib=128" 35
+  --want "^@HL error,usage,bad value for hugepool_mib=: '128' \\(no room")
+# Huge pages: 4 MiB PSE mappings from buddy order-10 frames beside 4 KiB
+# ones; walk, unmap and fault paths; 4 MiB demand paging.
+hl_kernel_test(kernel_huge "vga=off test=huge" 33
+  --want "^@HL meta,huge_frames,2$"
+  --want "^@HL fault,huge-unmapped,#PF,err=0x0,p=0,"
+  --want "^@HL fault,huge-ro-write,#PF,err=0x3,p=1,w=1,"
+  --want "^@HL meta,huge_demand_faults,2$"
+  --want "^@HL test,huge,pass$")
+# No pool: 4 KiB pages only, the huge cases skipped; a small -m (the
+# qemu_cell oom case boots -m 16) boots without the default pool.
+hl_kernel_test(kernel_huge_none "vga=off hugepool_mib=0 test=huge,tlb" 33
+  --want "^@HL meta,huge_frames,0$" --want "^@HL skip,huge,all,no huge pool"
+  --want "^@HL test,tlb,pass$" --reject "^@HL meta,tlb_remap_4m,")
+# The TLB: a remap (4 KiB and 4 MiB) is seen only through invlpg.
+hl_kernel_test(kernel_tlb "vga=off test=tlb" 33
+  --want "^@HL meta,tlb_remap_4k,new$" --want "^@HL meta,tlb_remap_4m,new$"
+  --want "^@HL fault,tlb-protect,#PF,err=0x3," --want "^@HL fault,tlb-unmapped,#PF,err=0x0,"
+  --want "^@HL test,tlb,pass$")
+# Copy-on-write: counts, isolation both ways, ring 3, freeing.
+hl_kernel_test(kernel_cow "vga=off test=cow" 33
+  --want "^@HL fault,cow-ro-write,#PF,err=0x3,p=1,w=1,"
+  --want "^@HL fault,cow-user-write,#UD,.*ring=3,"
+  --want "^@HL test,cow,pass$")
+# The fork-like experiment as a smoke test (TCG's TSC), and under icount
+# twice (exact, repeatable counts).
+hl_kernel_test(kernel_cowbench "vga=off test=cowbench cow_pages=40" 33
+  --want "^@HL vm,cow,pages=40,written_pct=10,faults=4,copies=4,"
+  --want "^@HL vm,cow,pages=40,written_pct=50,faults=20,copies=20,"
+  --want "^@HL vm,cow,pages=40,written_pct=100,faults=40,copies=40,"
+  --want "^@HL test,cowbench,pass$")
+hl_kernel_test(kernel_cowbench_bad "vga=off test=cowbench cow_pages=5000" 35
+  --want "^@HL error,usage,bad value for cow_pages=: '5000' \\(1..4096\\)$")
+add_test(NAME kernel_cowbench_icount COMMAND ${_kdir}/cow_bench.sh ${HL_QEMU_I386} ${_kelf} 64)
+set_tests_properties(kernel_cowbench_icount PROPERTIES LABELS "kernel;qemu" TIMEOUT 240)
+# kernel_panic reached on a real path (frames_free of a foreign address).
+hl_kernel_test(kernel_panic_line "vga=off test=kpanic" 35
+  --want "^PANIC .*kernel_port/frames\\.c:[0-9]+: frames_free: address outside the managed frames$"
+  --want "^@HL error,panic,frames_free: address outside the managed frames$"
+  --reject "^@HL test,kpanic,")
 # Everything in one boot.
 hl_kernel_test(kernel_all "test=all" 33 --vga
   --want "^@HL test,boot,pass$" --want "^@HL test,exceptions,pass$"
   --want "^@HL test,paging,pass$" --want "^@HL test,protect,pass$"
   --want "^@HL test,demand,pass$" --want "^@HL test,device,pass$"
-  --want "^@HL test,frames,pass$")
+  --want "^@HL test,frames,pass$" --want "^@HL test,kheap,pass$"
+  --want "^@HL test,huge,pass$" --want "^@HL test,tlb,pass$"
+  --want "^@HL test,cow,pass$")
 
 # ---- benchmark cells (kernel_port/bench.c) -------------------------------------------------
 
