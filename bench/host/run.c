@@ -83,7 +83,7 @@ static const char run_usage[] =
     "                     (default 2)\n"
     "  --order-seed S     the seed of the launch order (default: --seed)\n"
     "  --target-ci P      after the rounds, add rounds to the TSC cells whose\n"
-    "                     95%% CI half-width exceeds P %% of their median,\n"
+    "                     95% CI half-width exceeds P % of their median,\n"
     "                     until each holds or --budget is spent, 0.01..100\n"
     "  --budget SEC       seconds --target-ci may add, 1..604800 (default\n"
     "                     600)\n"
