@@ -594,7 +594,7 @@ static void read_rows(struct shard *s, unsigned si, unsigned k,
 
 /* ---- writing ----------------------------------------------------------------- */
 
-/* Create out/<date>-<time>-<pid>[-k] (the form of run.c's run ids). */
+/* out, created if missing, and a new run folder in it (run.c's form). */
 static void make_merged_dir(const char *out, char *dir, size_t cap, char *id,
                             size_t id_cap)
 {
@@ -602,25 +602,7 @@ static void make_merged_dir(const char *out, char *dir, size_t cap, char *id,
     if (stat(out, &st) != 0 && (errno != ENOENT || cli_mkdir_p(out) != 0))
         cli_usage_fail("output folder '%s' cannot be created: %s", out,
                        strerror(errno));
-    time_t now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    char stamp[32];
-    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-    for (unsigned k = 0; k < 100; k++) {
-        if (k == 0)
-            snprintf(id, id_cap, "%s-%05d", stamp, (int)getpid() % 100000);
-        else
-            snprintf(id, id_cap, "%s-%05d-%u", stamp, (int)getpid() % 100000,
-                     k);
-        snprintf(dir, cap, "%s/%s", out, id);
-        if (mkdir(dir, 0755) == 0)
-            return;
-        if (errno != EEXIST)
-            cli_usage_fail("output folder '%s' is not writable (%s)", out,
-                           strerror(errno));
-    }
-    cli_fail("cannot create a run folder in '%s'", out);
+    make_run_dir(out, dir, cap, id, id_cap);
 }
 
 static void write_rows(const char *dir, const struct rowfile *rf,

@@ -553,9 +553,8 @@ static void check_out_dir(const struct run_opts *o)
         cli_usage_fail("output folder '%s' is not writable", o->out);
 }
 
-/* Create out/<date>-<time>-<pid>[-k]; writes its path and id. */
-static void make_run_dir(const char *out, char *dir, size_t cap, char *id,
-                         size_t id_cap)
+void make_run_dir(const char *out, char *dir, size_t cap, char *id,
+                  size_t id_cap)
 {
     time_t now = time(NULL);
     struct tm tm;

@@ -117,4 +117,9 @@ unsigned cell_deadline_s(const struct run_ctx *rc, const struct cell_plan *p);
  * stderr.  run.c; also called by `heaplab merge` (merge.c). */
 void cross_check(const struct run_ctx *rc, const char *dir, bool same_region);
 
+/* Create out/<date>-<time>-<pid>[-k] (out must exist); writes its path
+ * and id (exits with one line when it cannot). */
+void make_run_dir(const char *out, char *dir, size_t cap, char *id,
+                  size_t id_cap);
+
 #endif /* HEAPLAB_RUN_H */
