@@ -6,7 +6,7 @@
  *
  * Input: byte 0 seeds how the stream is cut into lp_feed calls; the rest
  * is the stream, except that 0xFF starts a run: 0xFF, u16 count, byte c
- * appends c count times (count % 20000), so that lines longer than
+ * appends c count times (count % 12000), so that lines longer than
  * LP_LINE_MAX (8191) are reachable from inputs of a few bytes (libFuzzer's
  * inputs stay under 4 KiB).  0xFF, 1, 0, 0xFF is a plain 0xFF.
  *
@@ -34,9 +34,9 @@
 #include "bench/host/lineproto.h"
 #include "tests/fuzz/fuzz.h"
 
-#define STREAM_MAX (64u << 10)
+#define STREAM_MAX (32u << 10)
 #define LOG_MAX (32 * STREAM_MAX) /* > 20 bytes a line + 3 a byte */
-#define RUN_MAX 20000u
+#define RUN_MAX 12000u
 
 static uint8_t *stream;      /* the decoded stream */
 static size_t stream_len;
