@@ -1,8 +1,8 @@
 /*
- * fuzz_csvread.c — the one reader of a run's CSV files
- * (bench/host/csvread.h: csvr_open_path, csvr_next, csvr_str, csvr_num,
- * csvr_u64), behind compare, plot, summary, repeat and merge.  The input
- * is a whole file of any kind, CSV_META .. CSV_RATIOS.
+ * fuzz_csvread.c — the reader of a run's CSV files (bench/host/csvread.h:
+ * csvr_open_path, csvr_next, csvr_str, csvr_num, csvr_u64), behind
+ * compare, plot, summary and repeat (merge has a reader of its own).  The
+ * input is a whole file of any kind, CSV_META .. CSV_RATIOS.
  *
  * Input: byte 0 picks the kind (bits 0..2, modulo CSV_KINDS) and the
  * `required` mask (bits 3..4: none, every column, one column named by
