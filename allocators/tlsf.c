@@ -228,15 +228,23 @@ void *tlsf_alloc(struct tlsf *t, size_t bytes)
         return NULL;
     }
     list_remove(t, b);
+    size_t rest_bytes = size_of(b) - size_bytes;
+    bool split = rest_bytes >= TLSF_HEADER_BYTES + TLSF_MIN_PAYLOAD_BYTES;
     if (HL_CHECK_LEVEL >= 2) {
+        /* Verify only the freed poison that changes hands: the block's
+         * payload and, on a split, the rest's header and links about to
+         * be written.  The rest's payload stays poisoned and is verified
+         * when it is handed out, so the check is whole but costs
+         * O(request), not O(free block) (the first block is the arena). */
+        size_t checked = split ? size_bytes + TLSF_HEADER_BYTES + TLSF_LINK_BYTES
+                               : size_of(b);
         const uint8_t *bad = hl_find_not(payload_of(b) + TLSF_LINK_BYTES,
                                          HL_POISON_FREED,
-                                         size_of(b) - TLSF_LINK_BYTES);
+                                         checked - TLSF_LINK_BYTES);
         if (bad != NULL)
             hl_report(tlsf_name, "write after free", bad, req);
     }
-    size_t rest_bytes = size_of(b) - size_bytes;
-    if (rest_bytes >= TLSF_HEADER_BYTES + TLSF_MIN_PAYLOAD_BYTES) {
+    if (split) {
         /* Split: the rest becomes a free block after b. */
         struct tlsf_block *rest =
             (struct tlsf_block *)(payload_of(b) + size_bytes);

@@ -30,14 +30,6 @@ add_test(NAME trace_shipped
                  ${PROJECT_SOURCE_DIR}/workloads/traces)
 set_tests_properties(trace_shipped PROPERTIES LABELS "cli;trace" TIMEOUT 600)
 
-# The fuzz entry points as libFuzzer targets (clang), 10 s each from the
-# seed corpus.  Built with their own flags (ASan + UBSan + libFuzzer), so
-# the preset does not matter: registered in the unsanitized, unchecked
-# build only.  77: no clang/libFuzzer here (skipped, not passed).
-if(NOT HEAPLAB_SANITIZE AND HEAPLAB_CHECK_LEVEL EQUAL 0)
-  add_test(NAME trace_fuzz_smoke
-           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/trace/fuzz_smoke.sh
-                   ${PROJECT_SOURCE_DIR} ${CMAKE_BINARY_DIR} 10)
-  set_tests_properties(trace_fuzz_smoke PROPERTIES LABELS "fuzz;trace"
-                       TIMEOUT 600 SKIP_RETURN_CODE 77)
-endif()
+# The fuzz entry points (bench/host/trace_fuzz.c) are libFuzzer targets of
+# tests/fuzz (fuzz_trace, fuzz_mtrace: checked preset, label fuzz,
+# docs/fuzzing.md); test_trace runs them over every single-byte corruption.
