@@ -350,7 +350,10 @@ static size_t stream_fill(struct stream *s)
     s->n = hl_opbuf_fill(&s->g, c->ops, c->ops_cap, &s->checksum);
     size_t bad = 0;
     const char *why = NULL;
-    if (hl_opbuf_validate(c->ops, s->n, c->nslots, 1, &bad, &why) != 0)
+    /* Any thread: a recorded trace keeps each op's thread, and the runner
+     * replays them all on this one, in the recorded global order. */
+    if (hl_opbuf_validate(c->ops, s->n, c->nslots, (uint32_t)UINT16_MAX + 1u, &bad,
+                          &why) != 0)
         hl_panic(__FILE__, __LINE__, why);
     s->plain = true;
     for (size_t i = 0; i < s->n && s->plain; i++)
