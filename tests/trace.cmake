@@ -41,3 +41,12 @@ if(NOT HEAPLAB_SANITIZE AND HEAPLAB_CHECK_LEVEL EQUAL 0)
   set_tests_properties(trace_fuzz_smoke PROPERTIES LABELS "fuzz;trace"
                        TIMEOUT 600 SKIP_RETURN_CODE 77)
 endif()
+
+# Traces as a workload (trace:PATH) on the host: a shipped trace on several
+# allocators and a baseline with the header's checksum, the whole folder,
+# bad paths and corrupt files.
+add_test(NAME trace_replay
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/trace/replay.sh
+                 $<TARGET_FILE:heaplab> $<TARGET_FILE:heaplab-testbuild>
+                 ${PROJECT_SOURCE_DIR}/workloads/traces)
+set_tests_properties(trace_replay PROPERTIES LABELS "cli;trace" TIMEOUT 600)
