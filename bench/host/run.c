@@ -1352,6 +1352,13 @@ int cmd_run(int argc, char **argv)
         for (size_t i = 0; i < pl.n; i++)
             if (!strcmp(pl.cells[i].env, RUN_ENV_QEMU))
                 pl.cells[i].clock = q.clock;
+        /* The traces' modules, written once here: the QEMU cells run in
+         * forked workers, which share them (replay_cleanup removes them). */
+        for (size_t k = 0; k < pl.hp.nwls; k++) {
+            char why[300];
+            if (hl_wl_is_replay(pl.hp.wls[k]) && !replay_module(pl.hp.wls[k], why, sizeof why))
+                fprintf(stderr, "heaplab: WARNING: %s\n", why); /* its cells will say so */
+        }
     }
     if (pl.qemu_skipped[0])
         fprintf(stderr, "heaplab: note: no QEMU cells: %s\n", pl.qemu_skipped);
