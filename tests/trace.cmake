@@ -5,6 +5,12 @@
 hl_unit_test(test_trace SOURCES test_trace.c
              LIBS hl_trace hl_workloads hl_port_host LABELS "unit;trace")
 
+# A trace as a workload (workloads/replay.c) through the runner on every
+# heap allocator.
+hl_unit_test(test_replay SOURCES test_replay.c
+             LIBS hl_trace hl_core hl_allocators hl_workloads hl_port_host
+             LABELS "unit;trace")
+
 # The recorded programs: never sanitized (the recorder is preloaded into
 # them), and -fno-builtin so that GCC keeps every malloc/free pair.
 foreach(p record_prog mtrace_prog)
