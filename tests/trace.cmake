@@ -55,7 +55,7 @@ add_test(NAME trace_replay
          COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/trace/replay.sh
                  $<TARGET_FILE:heaplab> $<TARGET_FILE:heaplab-testbuild>
                  ${PROJECT_SOURCE_DIR}/workloads/traces)
-set_tests_properties(trace_replay PROPERTIES LABELS "cli;trace" TIMEOUT 600)
+set_tests_properties(trace_replay PROPERTIES LABELS "cli;trace" TIMEOUT 1200)
 
 # A trace replayed in the i386 kernel too (a multiboot module): host and
 # kernel checksums equal; a trace too big for the guest is an error row.
@@ -66,7 +66,7 @@ if(HEAPLAB_BUILD_I386)
              COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/kernel/replay_env.sh
                      $<TARGET_FILE:heaplab> ${PROJECT_SOURCE_DIR}/workloads/traces)
     set_tests_properties(trace_replay_kernel PROPERTIES LABELS "kernel;qemu;trace"
-      TIMEOUT 600 ENVIRONMENT
+      TIMEOUT 1200 ENVIRONMENT
       "HEAPLAB_QEMU=${HL_QEMU_I386};HEAPLAB_KERNEL=${PROJECT_BINARY_DIR}/kernel_port/heaplab-kernel.elf")
   endif()
 endif()
