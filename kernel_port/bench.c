@@ -34,6 +34,8 @@
 #include "kernel_port/kernel.h"
 #include "kernel_port/paging.h"
 #include "kernel_port/x86.h"
+#include "workloads/replay.h"
+#include "workloads/trace.h"
 #include "workloads/workload.h"
 
 #define KB_MAX_LIST 64u      /* as RUN_MAX_LIST */
@@ -304,6 +306,77 @@ static bool get_words(struct kb_opts *o, const char *key, const char **out, size
     return true;
 }
 
+/* ---- recorded traces: multiboot modules ------------------------------------------
+ *
+ * `workloads=trace:NAME` replays the trace of the multiboot module whose
+ * file name has the stem NAME (QEMU -initrd DIR/NAME.hltrace: the host
+ * hands each trace cell its uncompressed trace; docs/traces.md,
+ * "Replay").  The module is read in place (identity-mapped, its frames
+ * reserved: frames.c) and validated completely by the reader the host
+ * uses (workloads/trace.c) when the plan names it, before any cell. */
+
+static struct hl_wl_replay kb_traces[KBOOT_MAX_MODULES];
+static bool kb_trace_ready[KBOOT_MAX_MODULES];
+
+/* Validate module m; the slot scratch lives in the demand window for
+ * the while.  false after "@HL error,usage,..." naming the byte. */
+static bool kb_open_trace(const struct boot_module *m, struct hl_wl_replay *r, const char *stem,
+                          size_t stem_len)
+{
+    const void *file = (const void *)m->start_phys;
+    struct hl_opbuf_header h;
+    struct hl_trace_error e;
+    struct hl_trace t;
+    char msg[200];
+    int rc = hl_trace_header(file, m->bytes, &h, &e);
+    size_t span = 0;
+    if (rc == 0) {
+        uint64_t sb = hl_trace_scratch_bytes(&h);
+        if (sb > VM_DEVICE_BASE - VM_DEMAND_BASE ||
+            !hl_align_up_checked((size_t)sb, VM_PAGE_BYTES, &span) ||
+            !vm_demand_add(VM_DEMAND_BASE, span ? span / VM_PAGE_BYTES : 1, VM_WRITE)) {
+            con_snprintf(msg, sizeof msg, "the trace's %llu slots need more scratch than "
+                         "the demand window holds: module", h.nslots);
+            return usage_error(msg, m->name);
+        }
+        rc = hl_trace_open(file, m->bytes, (void *)VM_DEMAND_BASE, sb, &t, &e);
+        vm_demand_release(VM_DEMAND_BASE);
+    }
+    if (rc != 0) {
+        con_snprintf(msg, sizeof msg, "byte %llu: %s: trace module", e.at, e.why);
+        return usage_error(msg, m->name);
+    }
+    hl_wl_replay_init(r, stem, stem_len, &t);
+    return true;
+}
+
+/* The planner's find_workload (plan.h). */
+static const struct hl_workload *kb_find_trace(void *ctx, const char *name)
+{
+    (void)ctx;
+    if (!hl_wl_replay_named(name))
+        return NULL;
+    const char *want = name + sizeof HL_WL_REPLAY_PREFIX - 1;
+    size_t want_len = kb_strlen(want);
+    for (unsigned i = 0; i < kboot.nmodules; i++) {
+        const struct boot_module *m = &kboot.modules[i];
+        size_t len = 0; /* the file name: up to the first space */
+        while (m->name[len] && m->name[len] != ' ')
+            len++;
+        size_t start, n = hl_wl_replay_stem(m->name, len, &start);
+        if (n != want_len || hl_memcmp(m->name + start, want, n) != 0)
+            continue;
+        if (!kb_trace_ready[i]) {
+            if (!kb_open_trace(m, &kb_traces[i], want, want_len))
+                return NULL;
+            kb_trace_ready[i] = true;
+        }
+        return &kb_traces[i].pub;
+    }
+    usage_error("no multiboot module (QEMU -initrd) holds the trace of workload", name);
+    return NULL;
+}
+
 static bool parse_opts(struct kb_opts *o)
 {
     uint64_t reps, region_mib;
@@ -349,6 +422,7 @@ static bool parse_opts(struct kb_opts *o)
         .wls = o->wls, .nwls = nwls, .params = o->params, .nparams = nparams,
         .sweeps = o->sweeps, .nsweeps = nsweeps, .sweep_none = none,
         .no_suite = !kb_streq(suite, "on"), .ops = o->ops, .arms = &o->arm, .narms = 1,
+        .find_workload = kb_find_trace,
         .opt_params = "params=", .opt_sweep = "sweep="};
     if (hl_plan_resolve(&o->plan, &o->popts) != 0) {
         struct hl_proto_out *out = line_begin("error");
@@ -458,7 +532,10 @@ static void run_reps(const struct kb_cell *c)
             emit_rep(c, rep, "error", &r, 0, false);
             continue;
         }
-        bool bad = r.failed_allocs || r.leaks || kernel_reports() != reports0;
+        /* A trace's blocks its program never freed are live at the end:
+         * the program's, not the allocator's leaks (cell.c's rep_status). */
+        uint64_t expected = hl_wl_is_replay(c->w) ? hl_wl_replay_of(c->w)->st.end_live_blocks : 0;
+        bool bad = r.failed_allocs || r.leaks > expected || kernel_reports() != reports0;
         emit_rep(c, rep, bad ? "failed" : "ok", &r, vm_demand_faults() - faults0, true);
     }
 }
@@ -549,9 +626,28 @@ static bool run_cell(const struct kb_opts *o, unsigned index, const struct hl_al
         cell_end(index, false, "vm_demand_add refused the region");
         return false;
     }
+    /* A trace whose peak live bytes do not fit in the region or in the
+     * frames the guest has free is refused before it runs out of memory
+     * mid-stream (the trace's peak is exact: the header's, checked). */
+    if (hl_wl_is_replay(w)) {
+        struct hl_stats fs;
+        bmp_seed_stats(frames_allocator(), &fs);
+        uint64_t peak = params->v[HL_WL_REPLAY_PEAK], need = hl_wl_region_for(peak);
+        if (need > o->region_bytes || need > fs.free_bytes) {
+            char why[200];
+            con_snprintf(why, sizeof why, "the trace's live bytes peak at %llu: it needs a "
+                         "%llu-byte region, the kernel's is %llu bytes with %llu bytes of "
+                         "frames free", peak, need, (uint64_t)o->region_bytes,
+                         (uint64_t)fs.free_bytes);
+            vm_demand_release(VM_CELL_BASE);
+            vm_demand_release(VM_DEMAND_BASE);
+            cell_end(index, false, why);
+            return false;
+        }
+    }
     /* A frame stream whose bound (peak_frame_bytes) exceeds the region may
      * still fit: its exact peak decides (one generator pass, untimed). */
-    if (hl_wl_region_bytes(w, params) > o->region_bytes) {
+    else if (hl_wl_region_bytes(w, params) > o->region_bytes) {
         uint64_t peak = hl_wl_peak_live_bytes(w, params, o->seed, (void *)ws.scratch,
                                               scratch_bytes, (uint64_t *)ws.slots, nslots);
         uint64_t need = hl_wl_region_for(peak);

@@ -8,7 +8,9 @@
  * value; a later word wins except for params=, which accumulates):
  *
  *   allocators=a,b      registry names (default, or "all": every one)
- *   workloads=w,x       workload names (default, or "all": every one)
+ *   workloads=w,x       workload names (default, or "all": every one);
+ *                       trace:NAME: the trace in the multiboot module
+ *                       named NAME.hltrace (QEMU -initrd; bench.c)
  *   reps=N ops=N seed=S as `heaplab run --reps/--ops/--seed`
  *   params=W:k=v,k=v    as `--params W:k=v,k=v`, repeatable, in order
  *   run_id=ID accel=A clock=C   copied into every row (the host passes

@@ -25,6 +25,27 @@ void boot_info_copy(uint32_t mbi_phys)
         kboot.cmdline_truncated = s[i] != '\0';
     }
 
+    kboot.nmodules = 0;
+    if (mbi->flags & MB_INFO_MODS) {
+        const struct mb_module *m = (const struct mb_module *)(uintptr_t)mbi->mods_phys;
+        for (uint32_t i = 0; i < mbi->mods_count; i++) {
+            if (kboot.nmodules == KBOOT_MAX_MODULES) {
+                kboot.modules_truncated = true;
+                break;
+            }
+            struct boot_module *b = &kboot.modules[kboot.nmodules++];
+            b->start_phys = m[i].mod_start;
+            b->bytes = m[i].mod_end > m[i].mod_start ? m[i].mod_end - m[i].mod_start : 0;
+            const char *s = (const char *)(uintptr_t)m[i].string_phys;
+            size_t n = 0;
+            while (s && s[n] && n + 1 < KBOOT_MODULE_NAME_BYTES) {
+                b->name[n] = s[n];
+                n++;
+            }
+            b->name[n] = '\0';
+        }
+    }
+
     if (mbi->flags & MB_INFO_MMAP) {
         uintptr_t p = mbi->mmap_phys, end = p + mbi->mmap_bytes;
         while (p < end) {

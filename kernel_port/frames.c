@@ -57,6 +57,18 @@ bool frames_init(size_t huge_pool_bytes)
     n += bmp_seed_reserve_range(&kframes, 0, FRAMES_LOW_MEMORY_END);
     n += bmp_seed_reserve_range(&kframes, (uintptr_t)kernel_image_start,
                                 (size_t)(kernel_image_end - kernel_image_start));
+    /* Multiboot modules (recorded traces for the bench) stay where the
+     * loader put them, for as long as the kernel runs. */
+    for (unsigned i = 0; i < kboot.nmodules; i++) {
+        const struct boot_module *m = &kboot.modules[i];
+        uintptr_t lo = HL_ALIGN_DOWN(m->start_phys, (uintptr_t)HL_FRAME_BYTES);
+        if (!m->bytes || lo >= region_top)
+            continue;
+        uint64_t hi = HL_ALIGN_UP((uint64_t)m->start_phys + m->bytes, (uint64_t)HL_FRAME_BYTES);
+        if (hi > region_top)
+            hi = region_top;
+        n += bmp_seed_reserve_range(&kframes, lo, (size_t)(hi - lo));
+    }
     /* Holes: walk the available ranges in address order (insertion sort
      * of at most KBOOT_MAX_RANGES entries) and reserve what lies between. */
     struct phys_range sorted[KBOOT_MAX_RANGES];

@@ -24,6 +24,17 @@ extern char kernel_image_end[];
  * touches low memory (the frame allocator's bitmap lives there). */
 #define KBOOT_CMDLINE_BYTES 4096u
 #define KBOOT_MAX_RANGES 32u
+#define KBOOT_MAX_MODULES 8u
+#define KBOOT_MODULE_NAME_BYTES 256u
+
+/* A multiboot module (QEMU -initrd): bytes the loader placed in RAM,
+ * identity-mapped once paging is on, reserved from the frame allocator.
+ * The bench reads recorded traces from them (bench.c). */
+struct boot_module {
+    uintptr_t start_phys;
+    size_t bytes;
+    char name[KBOOT_MODULE_NAME_BYTES]; /* the loader's string, cut to fit */
+};
 
 struct phys_range {
     uint64_t base_addr;
@@ -37,6 +48,9 @@ struct boot_info {
     unsigned nranges;
     bool ranges_truncated; /* the map had more entries than fit */
     bool cmdline_truncated;
+    struct boot_module modules[KBOOT_MAX_MODULES];
+    unsigned nmodules;
+    bool modules_truncated; /* the loader gave more than fit */
 };
 
 extern struct boot_info kboot;

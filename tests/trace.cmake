@@ -5,6 +5,12 @@
 hl_unit_test(test_trace SOURCES test_trace.c
              LIBS hl_trace hl_workloads hl_port_host LABELS "unit;trace")
 
+# A trace as a workload (workloads/replay.c) through the runner on every
+# heap allocator.
+hl_unit_test(test_replay SOURCES test_replay.c
+             LIBS hl_trace hl_core hl_allocators hl_workloads hl_port_host
+             LABELS "unit;trace")
+
 # The recorded programs: never sanitized (the recorder is preloaded into
 # them), and -fno-builtin so that GCC keeps every malloc/free pair.
 foreach(p record_prog mtrace_prog)
@@ -33,3 +39,26 @@ set_tests_properties(trace_shipped PROPERTIES LABELS "cli;trace" TIMEOUT 600)
 # The fuzz entry points (bench/host/trace_fuzz.c) are libFuzzer targets of
 # tests/fuzz (fuzz_trace, fuzz_mtrace: checked preset, label fuzz,
 # docs/fuzzing.md); test_trace runs them over every single-byte corruption.
+
+# Traces as a workload (trace:PATH) on the host: a shipped trace on several
+# allocators and a baseline with the header's checksum, the whole folder,
+# bad paths and corrupt files.
+add_test(NAME trace_replay
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/trace/replay.sh
+                 $<TARGET_FILE:heaplab> $<TARGET_FILE:heaplab-testbuild>
+                 ${PROJECT_SOURCE_DIR}/workloads/traces)
+set_tests_properties(trace_replay PROPERTIES LABELS "cli;trace" TIMEOUT 1200)
+
+# A trace replayed in the i386 kernel too (a multiboot module): host and
+# kernel checksums equal; a trace too big for the guest is an error row.
+if(HEAPLAB_BUILD_I386)
+  find_program(HL_QEMU_I386 qemu-system-i386)
+  if(HL_QEMU_I386)
+    add_test(NAME trace_replay_kernel
+             COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/kernel/replay_env.sh
+                     $<TARGET_FILE:heaplab> ${PROJECT_SOURCE_DIR}/workloads/traces)
+    set_tests_properties(trace_replay_kernel PROPERTIES LABELS "kernel;qemu;trace"
+      TIMEOUT 1200 ENVIRONMENT
+      "HEAPLAB_QEMU=${HL_QEMU_I386};HEAPLAB_KERNEL=${PROJECT_BINARY_DIR}/kernel_port/heaplab-kernel.elf")
+  endif()
+endif()

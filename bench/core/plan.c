@@ -121,6 +121,8 @@ static int pick_workloads(struct hl_plan *p)
         return fail(p, "too many workloads named (at most 64)", (const char *)NULL);
     for (size_t i = 0; i < o->nwls; i++) {
         const struct hl_workload *w = hl_workload_find(o->wls[i]);
+        if (!w && o->find_workload)
+            w = o->find_workload(o->find_ctx, o->wls[i]);
         if (!w)
             return fail(p, "unknown workload '", o->wls[i], "' (see heaplab list workloads)",
                         (const char *)NULL);
@@ -190,7 +192,8 @@ static int workload_params(struct hl_plan *p, size_t k)
     const struct hl_workload *w = p->wls[k];
     struct hl_wl_params *wp = &p->params[k];
     hl_wl_defaults(w, wp);
-    hl_wl_scale_ops(w, wp, o->ops);
+    if (hl_workload_find(w->name) == w) /* a caller's workload is not scaled */
+        hl_wl_scale_ops(w, wp, o->ops);
     size_t name_len = str_len(w->name);
     for (size_t i = 0; i < o->nparams; i++) {
         const char *s = o->params[i], *colon = find_char(s, ':'); /* check_params */

@@ -80,6 +80,12 @@ struct hl_plan_opts {
     uint64_t ops;   /* each workload's stream scaled to about this */
     const struct hl_plan_arm *arms;
     size_t narms;
+    /* A workload name the registry does not know ("trace:NAME", a
+     * recorded trace: workloads/replay.h): the caller's workload of that
+     * name, or NULL (an unknown workload).  NULL: the registry only.
+     * Such a workload is never scaled to --ops. */
+    const struct hl_workload *(*find_workload)(void *ctx, const char *name);
+    void *find_ctx;
     /* May cand[a] run in arms[r]?  NULL: always. */
     bool (*admit)(void *ctx, size_t a, size_t r);
     void *admit_ctx;

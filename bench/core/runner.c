@@ -336,7 +336,10 @@ struct stream {
     const struct hl_cell_config *c;
     struct hl_wl_gen g;
     size_t n;        /* ops in the buffer now */
-    bool plain;      /* ... all of them ALLOC or FREE */
+    bool plain;      /* ... all of them ALLOC or FREE, and no earlier chunk
+                        of this run had an ALIGNED op (a FREE of its
+                        over-aligned block needs op_slow) */
+    bool aligned_seen; /* an ALIGNED op in this run of the stream so far */
     bool whole;
     uint64_t checksum;
     uint64_t ops;    /* ops in one run of the stream */
@@ -350,11 +353,16 @@ static size_t stream_fill(struct stream *s)
     s->n = hl_opbuf_fill(&s->g, c->ops, c->ops_cap, &s->checksum);
     size_t bad = 0;
     const char *why = NULL;
-    if (hl_opbuf_validate(c->ops, s->n, c->nslots, 1, &bad, &why) != 0)
+    /* Any thread: a recorded trace keeps each op's thread, and the runner
+     * replays them all on this one, in the recorded global order. */
+    if (hl_opbuf_validate(c->ops, s->n, c->nslots, (uint32_t)UINT16_MAX + 1u, &bad,
+                          &why) != 0)
         hl_panic(__FILE__, __LINE__, why);
-    s->plain = true;
-    for (size_t i = 0; i < s->n && s->plain; i++)
-        s->plain = c->ops[i].kind <= HL_OP_FREE;
+    s->plain = !s->aligned_seen;
+    for (size_t i = 0; i < s->n; i++) {
+        s->plain &= c->ops[i].kind <= HL_OP_FREE;
+        s->aligned_seen |= c->ops[i].kind == HL_OP_ALIGNED;
+    }
     return s->n;
 }
 
@@ -363,6 +371,7 @@ static void stream_restart(struct stream *s)
     const struct hl_cell_config *c = s->c;
     hl_wl_init(&s->g, c->w, &c->params, c->seed, c->scratch, c->scratch_bytes);
     s->checksum = HL_WL_CHECKSUM0;
+    s->aligned_seen = false;
     stream_fill(s);
 }
 

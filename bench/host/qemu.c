@@ -34,6 +34,7 @@
 #include "bench/host/cli.h"
 #include "bench/host/lineproto.h"
 #include "bench/host/proc.h"
+#include "bench/host/replay.h"
 #include "kernel_port/bench.h"
 
 _Static_assert(KBENCH_REGION_BYTES == CELL_REGION_BYTES,
@@ -235,6 +236,7 @@ struct boot {
     const char *accel;  /* "tcg" or "kvm" */
     bool icount;
     const char *append;
+    const char *initrd; /* a module for the kernel (a trace), or NULL */
     unsigned limit_s;   /* wall-clock limit of the boot */
     lp_line_fn on_line;
     void *ctx;
@@ -285,6 +287,10 @@ static void boot_run(struct boot *b)
     argv[n++] = b->q->kernel;
     argv[n++] = "-append";
     argv[n++] = b->append;
+    if (b->initrd) { /* a multiboot module: QEMU splits the list at commas */
+        argv[n++] = "-initrd";
+        argv[n++] = b->initrd;
+    }
     argv[n++] = "-m";
     argv[n++] = mem;
     argv[n++] = "-accel";
@@ -618,10 +624,15 @@ static bool cell_append(const struct run_ctx *rc, const struct qemu_ctx *q,
         snprintf(sweep, sizeof sweep, "suite=off sweep=%s:%s=%llu", p->w->name, p->sweep,
                  (unsigned long long)p->params.v[k]);
     }
+    /* A trace's params are the trace's own (fixed): the kernel's plan
+     * gives them from the module, and its begin line must match them. */
+    char params[HL_PLAN_PARAMS_TEXT + 80] = "";
+    if (!hl_wl_is_replay(p->w))
+        snprintf(params, sizeof params, " params=%s:%s", p->w->name, p->params_text);
     int n = snprintf(buf, cap,
-                     "vga=off allocators=%s workloads=%s params=%s:%s %s reps=%u seed=%llu "
+                     "vga=off allocators=%s workloads=%s%s %s reps=%u seed=%llu "
                      "run_id=%s accel=%s clock=%s region_mib=%zu%s%s",
-                     p->ca.a->name, p->w->name, p->w->name, p->params_text, sweep, p->reps,
+                     p->ca.a->name, p->w->name, params, sweep, p->reps,
                      (unsigned long long)rc->seed, rc->run_id, accel, clock,
                      q->region_bytes >> 20, q->extra_append ? " " : "",
                      q->extra_append ? q->extra_append : "");
@@ -645,6 +656,27 @@ void qemu_run_cell(const struct run_ctx *rc, const struct qemu_ctx *q, const str
         run_log_line(rc, "cell %s x %s: error (%s)", p->ca.a->name, p->w->name, out->why);
         return;
     }
+    /* A trace goes in as a multiboot module, uncompressed; one that could
+     * not fit in the guest's RAM beside the kernel is refused here. */
+    const char *initrd = NULL;
+    if (hl_wl_is_replay(p->w)) {
+        char why[300];
+        size_t bytes = replay_file_bytes(p->w);
+        if (bytes > ((size_t)q->mem_mib << 20) / 2)
+            say(why, sizeof why, "the trace file is %zu bytes: more than half the guest's "
+                "%u MiB", bytes, q->mem_mib);
+        else
+            initrd = replay_module(p->w, why, sizeof why);
+        if (!initrd) {
+            out->end = "error";
+            say(out->why, sizeof out->why, "%s", why);
+            run_fill_missing(rc, p, QEMU_ENV, accel, clock, out, out->end);
+            run_log_line(rc, "cell %s x %s: error (%s)", p->ca.a->name, p->w->name, out->why);
+            fprintf(stderr, "heaplab: qemu cell %s x %s: error (%s)\n", p->ca.a->name,
+                    p->w->name, out->why);
+            return;
+        }
+    }
     struct reader *r = calloc(1, sizeof *r);
     if (!r)
         cli_fail("out of memory");
@@ -652,7 +684,8 @@ void qemu_run_cell(const struct run_ctx *rc, const struct qemu_ctx *q, const str
     r->rows = (struct cell_rows){.rc = rc, .p = p, .out = out, .env = QEMU_ENV, .accel = accel,
                                  .clock = clock, .first_rep = 0, .probe_prefix = "qemu_"};
     struct boot b = {.q = q, .accel = accel, .icount = !strcmp(clock, "icount"),
-                     .append = append, .limit_s = limit_s, .on_line = cell_line, .ctx = r,
+                     .append = append, .initrd = initrd, .limit_s = limit_s,
+                     .on_line = cell_line, .ctx = r,
                      .give_up = reader_gave_up, .honour_stop = true};
     boot_run(&b);
 

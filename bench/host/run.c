@@ -26,6 +26,7 @@
 #include "bench/host/cell.h"
 #include "bench/host/csvread.h"
 #include "bench/host/qemu.h"
+#include "bench/host/replay.h"
 #include "bench/host/summary.h"
 #include "bench/host/sysinfo.h"
 
@@ -72,7 +73,10 @@ static const char run_usage[] =
     "  --allocators LIST  comma list (default: every project allocator and\n"
     "                     every installed baseline; see heaplab list;\n"
     "                     baselines run on the host only)\n"
-    "  --workloads LIST   comma list (default: every workload)\n"
+    "  --workloads LIST   comma list (default: every workload); trace:FILE\n"
+    "                     replays a recorded trace (xz/gzip/zstd or plain),\n"
+    "                     trace:FOLDER every *.hltrace* file in it, each as\n"
+    "                     the heap workload trace:NAME (docs/traces.md)\n"
     "  --reps N           repetitions per launch, 1..1000 (default 2)\n"
     "  --launches L       launches (child processes) per TSC cell, 1..1000\n"
     "                     (default 5)\n"
@@ -324,6 +328,9 @@ static void parse_opts(int argc, char **argv, struct run_opts *o)
                            "run --help)", opt);
         }
     }
+    /* trace:FILE and trace:FOLDER: every trace loaded and validated now
+     * (replay.h); the words become trace:NAME, one per trace */
+    o->nwls = replay_expand("--workloads", o->wls, o->nwls, RUN_MAX_LIST);
     if (!o->order_seed_given)
         o->order_seed = o->seed;
     if (o->nshards && o->target_ci > 0)
@@ -510,6 +517,7 @@ static void plan_cells(const struct run_opts *o, const char *valgrind,
         .sweep_none = o->no_sweep, .ops = o->ops,
         .arms = pl->arms, .narms = pl->popts.narms,
         .admit = admit_cell, .admit_ctx = pl,
+        .find_workload = replay_find,
         .min_time_us = (uint64_t)(o->min_time_s * 1e6),
         .opt_params = "--params", .opt_sweep = "--sweep"};
     if (hl_plan_resolve(&pl->hp, &pl->popts) != 0)
@@ -583,6 +591,36 @@ static void iso_now(char *buf, size_t cap)
     struct tm tm;
     localtime_r(&now, &tm);
     strftime(buf, cap, "%Y-%m-%dT%H:%M:%S%z", &tm);
+}
+
+/* meta.csv rows of a replayed trace (docs/traces.md, "Replay"): where it
+ * came from, and what it asks of the harness beyond alloc and free —
+ * reallocs (alloc + copy + free: no allocator has realloc), callocs
+ * (alloc + zero), aligned allocs (over-allocated when the alignment is
+ * above the allocator's), frees of blocks the trace never saw allocated
+ * (replayed as nothing), and the recorded threads replayed on one. */
+static void replay_write_meta(int fd, const struct hl_wl_replay *r)
+{
+    char key[160];
+#define TRACE_META(k, fmt, v)                                                          \
+    do {                                                                               \
+        snprintf(key, sizeof key, "%s.%s", r->pub.name, k);                            \
+        res_metaf(fd, key, fmt, v);                                                    \
+    } while (0)
+    TRACE_META("file", "%s", replay_cell_arg(&r->pub) + strlen(HL_WL_REPLAY_PREFIX));
+    TRACE_META("checksum", "%016llx",
+               (unsigned long long)r->pub.params[HL_WL_REPLAY_CHECKSUM].def);
+    TRACE_META("ops", "%llu", (unsigned long long)r->nops);
+    TRACE_META("peak_live_bytes", "%llu", (unsigned long long)r->st.peak_live_bytes);
+    TRACE_META("reallocs_as_alloc_copy_free", "%llu",
+               (unsigned long long)r->st.ops_by_kind[HL_OP_REALLOC]);
+    TRACE_META("callocs", "%llu", (unsigned long long)r->st.ops_by_kind[HL_OP_CALLOC]);
+    TRACE_META("aligned_allocs", "%llu",
+               (unsigned long long)r->st.ops_by_kind[HL_OP_ALIGNED]);
+    TRACE_META("unknown_frees", "%llu", (unsigned long long)r->st.unknown_frees);
+    TRACE_META("threads_replayed_on_one", "%u", r->st.threads_used);
+    TRACE_META("end_live_blocks", "%llu", (unsigned long long)r->st.end_live_blocks);
+#undef TRACE_META
 }
 
 static void write_meta_head(const struct run_ctx *rc, const struct plan *pl,
@@ -680,6 +718,9 @@ static void write_meta_head(const struct run_ctx *rc, const struct plan *pl,
         snprintf(key, sizeof key, "sweep.%s", w->name);
         res_meta(fd, key, w->params[pl->hp.swept[k]].name);
     }
+    for (size_t k = 0; k < pl->hp.nwls; k++)
+        if (hl_wl_is_replay(pl->hp.wls[k]))
+            replay_write_meta(fd, hl_wl_replay_of(pl->hp.wls[k]));
     for (const struct hl_baseline *b = hl_baselines; b->a; b++) {
         char key[64], path[PATH_MAX];
         snprintf(key, sizeof key, "baseline.%s", b->a->name);
@@ -1313,6 +1354,13 @@ int cmd_run(int argc, char **argv)
         for (size_t i = 0; i < pl.n; i++)
             if (!strcmp(pl.cells[i].env, RUN_ENV_QEMU))
                 pl.cells[i].clock = q.clock;
+        /* The traces' modules, written once here: the QEMU cells run in
+         * forked workers, which share them (replay_cleanup removes them). */
+        for (size_t k = 0; k < pl.hp.nwls; k++) {
+            char why[300];
+            if (hl_wl_is_replay(pl.hp.wls[k]) && !replay_module(pl.hp.wls[k], why, sizeof why))
+                fprintf(stderr, "heaplab: WARNING: %s\n", why); /* its cells will say so */
+        }
     }
     if (pl.qemu_skipped[0])
         fprintf(stderr, "heaplab: note: no QEMU cells: %s\n", pl.qemu_skipped);
@@ -1412,6 +1460,7 @@ int cmd_run(int argc, char **argv)
     }
     free(outs);
     free(pl.cells);
+    replay_cleanup();
     if (run_stop_requested) {
         fprintf(stderr, "heaplab: interrupted: the rows of finished reps "
                 "are in %s\n", dir);

@@ -23,6 +23,7 @@
 #include "bench/host/cellrows.h"
 #include "bench/host/lineproto.h"
 #include "bench/host/proc.h"
+#include "bench/host/replay.h"
 
 volatile sig_atomic_t run_stop_requested;
 
@@ -71,7 +72,7 @@ static const char *child_argv(const struct run_ctx *rc, const struct cell_plan *
              (unsigned long long)rc->min_ticks);
     snprintf(b->attempts, sizeof b->attempts, "%u", rc->max_attempts);
     char *cell_argv[] = {(char *)rc->self_exe, CELL_FLAG,
-                         (char *)p->ca.a->name, (char *)p->w->name,
+                         (char *)p->ca.a->name, (char *)replay_cell_arg(p->w),
                          (char *)p->params_text, b->seed, b->reps,
                          (char *)rc->run_id, (char *)rc->pu,
                          (char *)p->clock,
