@@ -99,7 +99,7 @@ static int setup(void **state)
     /* Dirty memory: an allocator must not rely on a zeroed region. */
     memset(c->region, 0x5A, c->region_bytes);
     tl_reports_fail();
-    assert_int_equal(a->init(c->state, c->region, c->region_bytes), HL_OK);
+    assert_int_equal(hl_al_init(a, c->state, c->region, c->region_bytes, NULL), HL_OK);
     *state = c;
     return 0;
 }
@@ -146,9 +146,9 @@ static void init_rejects_tiny_regions(void **state)
     struct ctx *c = *state;
     void *st = tl_state(c->a);
     static alignas(4096) uint8_t tiny[4096 * 2];
-    assert_int_equal(c->a->init(st, tiny, 0), HL_E_REGION);
-    assert_int_equal(c->a->init(st, tiny, 1), HL_E_REGION);
-    assert_int_equal(c->a->init(st, tiny + 4095, 2), HL_E_REGION);
+    assert_int_equal(hl_al_init(c->a, st, tiny, 0, NULL), HL_E_REGION);
+    assert_int_equal(hl_al_init(c->a, st, tiny, 1, NULL), HL_E_REGION);
+    assert_int_equal(hl_al_init(c->a, st, tiny + 4095, 2, NULL), HL_E_REGION);
     tl_free(st);
 }
 

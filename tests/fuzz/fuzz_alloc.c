@@ -438,7 +438,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                   r->region_bytes);
     fz_reports_reset();
 
-    enum hl_status st = A->init(state, r->region, r->region_bytes);
+    enum hl_status st = hl_al_init(A, state, r->region, r->region_bytes, NULL);
     FZ_REQUIRE(st == HL_OK,
                "%s: init(%p, %zu) returned '%s' on a region of 64 KiB or "
                "more",
