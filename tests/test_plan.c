@@ -19,7 +19,7 @@ static size_t registry_cand(struct hl_plan_alloc *cand)
     size_t n = 0;
     for (; hl_allocators[n]; n++)
         cand[n] = (struct hl_plan_alloc){hl_allocators[n]->name, hl_allocators[n]->family,
-                                         true};
+                                         true, hl_allocators[n]};
     return n;
 }
 
