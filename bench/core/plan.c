@@ -530,17 +530,27 @@ static void walk_cells(struct walk *wk)
                       NULL))
                 return;
         }
-    /* The allocator sweep points, in the first arm: every workload of the
-     * allocator's family at its run parameters. */
-    for (size_t i = 0; i < p->nallocs; i++)
-        for (unsigned v = 0; v < p->anpoints[i]; v++) {
-            const struct hl_allocator *a = o->cand[p->allocs[i]].a;
-            struct hl_al_params point = p->aparams[i];
-            point.v[p->aswept[i]] = p->apoints[i][v];
-            for (size_t k = 0; k < p->nwls; k++)
-                if (!emit(wk, k, &p->params[k], 0, a->params[p->aswept[i]].name, i, &point))
-                    return;
-        }
+    /* The allocator sweep points, in the first arm of every environment
+     * (a variant's placement and footprint are the allocator's, so both
+     * worlds run it): every workload of the allocator's family at its run
+     * parameters. */
+    for (size_t e = 0; e < o->narms; e++) {
+        bool first = true;
+        for (size_t r = 0; r < e && first; r++)
+            first = !str_eq(o->arms[r].env, o->arms[e].env);
+        if (!first)
+            continue;
+        for (size_t i = 0; i < p->nallocs; i++)
+            for (unsigned v = 0; v < p->anpoints[i]; v++) {
+                const struct hl_allocator *a = o->cand[p->allocs[i]].a;
+                struct hl_al_params point = p->aparams[i];
+                point.v[p->aswept[i]] = p->apoints[i][v];
+                for (size_t k = 0; k < p->nwls; k++)
+                    if (!emit(wk, k, &p->params[k], e, a->params[p->aswept[i]].name, i,
+                              &point))
+                        return;
+            }
+    }
 }
 
 int hl_plan_resolve(struct hl_plan *p, const struct hl_plan_opts *o)

@@ -12,8 +12,9 @@
  *             every workload, every arm of that environment, every
  *             allocator of the workload's family), then every sweep point
  *             in the first arm: a workload's (every allocator of the
- *             family), then an allocator's (every workload of its family,
- *             at the workload's run parameters)
+ *             family); then an allocator's, in the first arm of every
+ *             environment (every workload of its family, at the
+ *             workload's run parameters)
  *   launches  hl_plan_order: the timed cells' launches in rounds (round r
  *             holds every timed cell's launch r, shuffled with splitmix64
  *             from the order seed), then the counting cells' one launch

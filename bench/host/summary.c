@@ -144,13 +144,12 @@ static void put_table_row(FILE *t, const struct rc_cell *c,
     if (!isnan(p->est))
         snprintf(tail, sizeof tail, "%.0f", p->est);
     fprintf(t, "%-16s %-15s %-4s %-12s %3zu %3zu %-8s %12s %23s %5s %10s  "
-               "%s%s%s\n",
+               "%s%s%s%s%s%s\n",
             c->k[RC_ALLOCATOR], c->k[RC_WORKLOAD], c->k[RC_ENV],
             c->k[RC_CLOCK], s->launches, c->n, rc_status_str(c->status), med,
             ci, betw, tail, c->k[RC_PARAMS], c->k[RC_SWEEP][0] ? " sweep=" : "",
-            c->k[RC_SWEEP]);
-    if (c->k[RC_ALLOC_PARAMS][0])
-        fprintf(t, "%-16s   [%s]\n", "", c->k[RC_ALLOC_PARAMS]);
+            c->k[RC_SWEEP], c->k[RC_ALLOC_PARAMS][0] ? " [" : "",
+            c->k[RC_ALLOC_PARAMS], c->k[RC_ALLOC_PARAMS][0] ? "]" : "");
 }
 
 int run_summary_write(const char *run_dir, double target_ci_pct, FILE *table)
