@@ -854,7 +854,8 @@ const struct hl_allocator hl_buddy = {
                                "largest block: 2^max_order frames (larger "
                                "requests fail; init covers the region with "
                                "blocks of at most this order)",
-                               BUDDY_MAX_ORDER, 0, BUDDY_MAX_ORDER},
+                               BUDDY_MAX_ORDER, BUDDY_MIN_MAX_ORDER,
+                               BUDDY_MAX_ORDER},
         [BUDDY_P_PCP] = {"pcp", "frames",
                          "capacity of the order-0 stack (0: every order-0 "
                          "alloc and free goes to the lists)",

@@ -104,6 +104,11 @@ struct buddy {
 
 extern const struct hl_allocator hl_buddy;
 
+/* The smallest max_order parameter the registry's buddy accepts: a frame
+ * allocator serves runs of frames (the conformance suite asks for up to
+ * 16), not single frames only.  buddy_init_limit itself takes any order. */
+#define BUDDY_MIN_MAX_ORDER 4u
+
 /* Take over [base, base + bytes).  pre: b points to a struct buddy. */
 enum hl_status buddy_init(struct buddy *b, void *base, size_t bytes);
 /* The same with no block above order_limit (<= BUDDY_MAX_ORDER, else
