@@ -366,8 +366,8 @@ static int add_sweep(struct hl_plan *p, const char *s)
             return add_alloc_sweep(p, s, (size_t)i, colon, eq);
         if (!copy_span(name, sizeof name, s, (size_t)(colon - s)))
             copy_span(name, sizeof name, "...", 3);
-        return fail(p, "bad value for ", opt, ": '", s, "' (no workload or allocator '", name,
-                    "' in this run)", (const char *)NULL);
+        return fail(p, "bad value for ", opt, ": '", s, "' (no workload '", name,
+                    "' in this run, nor an allocator)", (const char *)NULL);
     }
     const struct hl_workload *w = p->wls[k];
     if (p->sweep_text[k])

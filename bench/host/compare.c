@@ -160,10 +160,10 @@ static double fig_median(const struct rc_cell *c, enum rc_fig fig)
 
 const char *cmp_where(const struct rc_cell *c, char *buf, size_t cap)
 {
+    bool dflt = rc_alloc_params_default(c);
     snprintf(buf, cap, "%s/%s%s%s%s%s%s", c->k[RC_ENV], c->k[RC_CLOCK],
              c->k[RC_SWEEP][0] ? " sweep=" : "", c->k[RC_SWEEP],
-             c->k[RC_ALLOC_PARAMS][0] ? " [" : "", c->k[RC_ALLOC_PARAMS],
-             c->k[RC_ALLOC_PARAMS][0] ? "]" : "");
+             dflt ? "" : " [", dflt ? "" : c->k[RC_ALLOC_PARAMS], dflt ? "" : "]");
     return buf;
 }
 

@@ -987,10 +987,11 @@ static void meta_order(const struct run_ctx *rc, const struct plan *pl,
     for (size_t i = 0; cells && i < pl->n; i++) {
         const struct cell_plan *c = &pl->cells[i];
         char text[2048];
-        snprintf(text, sizeof text, "%s %s %s%s%s %s %s%s%s launches=%u reps=%u",
-                 c->env, c->clock, c->ca.a->name, c->aparams_text[0] ? ":" : "",
-                 c->aparams_text, c->w->name, c->params_text,
-                 c->sweep[0] ? " sweep=" : "", c->sweep, c->launches, c->reps);
+        snprintf(text, sizeof text, "%s %s %s %s %s%s%s%s%s launches=%u reps=%u",
+                 c->env, c->clock, c->ca.a->name, c->w->name, c->params_text,
+                 c->sweep[0] ? " sweep=" : "", c->sweep,
+                 c->aparams_text[0] ? " aparams=" : "", c->aparams_text,
+                 c->launches, c->reps);
         snprintf(key, sizeof key, "plan.cell.%zu", i);
         res_meta(rc->f.meta, key, text);
         hash = hl_plan_hash(hash, text);

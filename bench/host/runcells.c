@@ -54,6 +54,18 @@ static const int fig_cols[RC_FIGS] = {
     [RC_CYCLES] = COL_CYCLES_PER_OP, [RC_P99] = COL_P99,
     [RC_FLOOR] = COL_HARNESS_FLOOR, [RC_RAW] = COL_RAW_CYCLES_PER_OP};
 
+bool rc_alloc_params_default(const struct rc_cell *c)
+{
+    const struct hl_allocator *a = hl_allocator_find(c->k[RC_ALLOCATOR]);
+    if (!a || !a->nparams)
+        return true;
+    struct hl_al_params p;
+    char text[512];
+    hl_al_defaults(a, &p);
+    hl_al_format(a, &p, text, sizeof text);
+    return !strcmp(text, c->k[RC_ALLOC_PARAMS]);
+}
+
 static const char *const status_names[] = {
     [RC_OK] = "ok", [RC_FAILED] = "failed", [RC_ERROR] = "error",
     [RC_TIMEOUT] = "timeout", [RC_CRASHED] = "crashed"};

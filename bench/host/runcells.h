@@ -75,6 +75,11 @@ int rc_read(const char *run_dir, struct rc_run *run, char *err,
             size_t errcap);
 void rc_free(struct rc_run *run);
 
+/* Does c's allocator run at its defaults (the registry's canonical text;
+ * true for an allocator without parameters or not in the registry)?
+ * Tables name a cell's alloc_params only when it does not. */
+bool rc_alloc_params_default(const struct rc_cell *c);
+
 /* The cell whose key is `key`, or NULL. */
 const struct rc_cell *rc_find(const struct rc_run *run, const char *key);
 

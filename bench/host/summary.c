@@ -148,8 +148,9 @@ static void put_table_row(FILE *t, const struct rc_cell *c,
             c->k[RC_ALLOCATOR], c->k[RC_WORKLOAD], c->k[RC_ENV],
             c->k[RC_CLOCK], s->launches, c->n, rc_status_str(c->status), med,
             ci, betw, tail, c->k[RC_PARAMS], c->k[RC_SWEEP][0] ? " sweep=" : "",
-            c->k[RC_SWEEP], c->k[RC_ALLOC_PARAMS][0] ? " [" : "",
-            c->k[RC_ALLOC_PARAMS], c->k[RC_ALLOC_PARAMS][0] ? "]" : "");
+            c->k[RC_SWEEP], rc_alloc_params_default(c) ? "" : " [",
+            rc_alloc_params_default(c) ? "" : c->k[RC_ALLOC_PARAMS],
+            rc_alloc_params_default(c) ? "" : "]");
 }
 
 int run_summary_write(const char *run_dir, double target_ci_pct, FILE *table)
