@@ -32,6 +32,17 @@
  * free" through hl_report() if a byte changed, then fills the requested
  * bytes with HL_POISON_FRESH.
  *
+ * Parameters (allocator variants): an allocator declares named integer
+ * parameters (name, unit, default, range, one-line summary) exactly as a
+ * workload does; init receives a parameter set (struct hl_al_params, one
+ * uint64_t per parameter, by declaration index), validated by the caller
+ * (hl_al_validate).  Every parameter at its default is the allocator as it
+ * always was.  An allocator reads its parameters once, in init, into its
+ * state: never on the fast path.  A preset is a registered allocator that
+ * is another with some parameters fixed (bestfit = the seed heap with
+ * policy=2), so that common variants keep short names.  Canonical text:
+ * "name=value,..." in declaration order, every parameter ("" if none).
+ *
  * Adding an allocator: one file pair in allocators/, one line in
  * registry.c.  The conformance suite (tests/test_conformance.c) runs
  * against every registered allocator automatically.
@@ -43,6 +54,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 
+#include "allocators/param.h"
 #include "allocators/port.h"
 
 enum hl_family {
@@ -120,6 +132,14 @@ static inline void hl_violation_add(size_t *count, struct hl_violation *first,
  * (docs/allocators.md, "Sized free"). */
 #define HL_F_FREE_SIZE_EXACT 0x2u
 
+/* The most parameters an allocator declares. */
+#define HL_AL_MAX_PARAMS HL_PARAM_MAX
+
+/* A parameter set: v[i] is the value of the allocator's params[i]. */
+struct hl_al_params {
+    uint64_t v[HL_AL_MAX_PARAMS];
+};
+
 struct hl_allocator {
     const char *name;    /* registry name, e.g. "firstfit-seed" */
     const char *summary; /* one line for `heaplab list` */
@@ -127,11 +147,15 @@ struct hl_allocator {
     unsigned flags;
     size_t state_bytes; /* size of the caller-given state block */
     size_t align_bytes; /* every returned block is aligned to this */
+    unsigned nparams;   /* parameters declared in params[] */
+    struct hl_param params[HL_AL_MAX_PARAMS];
 
-    /* Take over [base, base + bytes).  pre: state is state_bytes bytes
-     * aligned to HL_STATE_ALIGN.  Returns HL_E_REGION if the region cannot
-     * hold the allocator's metadata plus at least one block. */
-    enum hl_status (*init)(void *state, void *base, size_t bytes);
+    /* Take over [base, base + bytes) with parameters p.  pre: state is
+     * state_bytes bytes aligned to HL_STATE_ALIGN; p is non-NULL and valid
+     * (hl_al_validate).  Returns HL_E_REGION if the region cannot hold the
+     * allocator's metadata plus at least one block. */
+    enum hl_status (*init)(void *state, void *base, size_t bytes,
+                           const struct hl_al_params *p);
     /* A block of at least `bytes` bytes, or NULL. */
     void *(*alloc)(void *state, size_t bytes);
     /* Give back a block; bytes is what was asked of alloc.  free(NULL, _)
@@ -153,6 +177,29 @@ extern const struct hl_allocator *const hl_allocators[];
 
 /* The registered allocator called name, or NULL. */
 const struct hl_allocator *hl_allocator_find(const char *name);
+
+/* ---- parameters (allocators/param.c does the text) -------------------- */
+
+/* Every parameter of a at its default (unused entries 0). */
+void hl_al_defaults(const struct hl_allocator *a, struct hl_al_params *p);
+/* Index of a's parameter `name`, or -1. */
+int hl_al_param_index(const struct hl_allocator *a, const char *name);
+/* Parse "k=v,k=v" (any subset, any order; "" or NULL: all defaults) over
+ * the defaults.  0, or -1 with a static message in *err and the offending
+ * text's offset in *err_at (either may be NULL). */
+int hl_al_parse(const struct hl_allocator *a, const char *text,
+                struct hl_al_params *p, const char **err, size_t *err_at);
+/* 0 if every value is in its range; else -1, *err and *bad_index. */
+int hl_al_validate(const struct hl_allocator *a, const struct hl_al_params *p,
+                   const char **err, int *bad_index);
+/* Canonical text ("" for an allocator without parameters); returns the
+ * length, writes at most cap bytes (NUL included), like snprintf. */
+size_t hl_al_format(const struct hl_allocator *a, const struct hl_al_params *p,
+                    char *buf, size_t cap);
+/* a->init with p, or with the defaults when p is NULL. */
+enum hl_status hl_al_init(const struct hl_allocator *a, void *state,
+                          void *base, size_t bytes,
+                          const struct hl_al_params *p);
 
 const char *hl_status_str(enum hl_status st);
 const char *hl_family_str(enum hl_family f);

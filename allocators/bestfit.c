@@ -7,9 +7,12 @@
  */
 #include "allocators/bestfit.h"
 
-static enum hl_status vt_init(void *state, void *base, size_t bytes)
+/* A preset: firstfit-seed with policy=FFH_BEST_FIT fixed; split_bytes stays a
+ * parameter. */
+static enum hl_status vt_init(void *state, void *base, size_t bytes,
+                              const struct hl_al_params *p)
 {
-    return ffh_init_policy(state, base, bytes, FFH_BEST_FIT);
+    return ffh_vt_init_policy(state, base, bytes, p, FFH_BEST_FIT, 0);
 }
 
 const struct hl_allocator hl_bestfit = {
@@ -19,6 +22,8 @@ const struct hl_allocator hl_bestfit = {
     .flags = HL_F_FREE_SIZE_EXACT,
     .state_bytes = sizeof(struct ffh_heap),
     .align_bytes = HL_HEAP_ALIGN,
+    .nparams = 1,
+    .params = {FFH_SPLIT_PARAM},
     .init = vt_init,
     .alloc = ffh_vt_alloc,
     .free = ffh_vt_free,

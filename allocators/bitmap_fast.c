@@ -291,8 +291,10 @@ size_t bmp_fast_check(const struct bmp_fast *b, struct hl_violation *first)
 
 /* ---- the registry's view -------------------------------------------------- */
 
-static enum hl_status vt_init(void *s, void *base, size_t bytes)
+static enum hl_status vt_init(void *s, void *base, size_t bytes,
+                              const struct hl_al_params *p)
 {
+    (void)p;
     return bmp_fast_init(s, base, bytes);
 }
 static void *vt_alloc(void *s, size_t bytes) { return bmp_fast_alloc(s, bytes); }

@@ -173,8 +173,10 @@ size_t bmp_seed_check(const struct bmp_seed *b, struct hl_violation *first)
 
 /* ---- the registry's view -------------------------------------------------- */
 
-static enum hl_status vt_init(void *s, void *base, size_t bytes)
+static enum hl_status vt_init(void *s, void *base, size_t bytes,
+                              const struct hl_al_params *p)
 {
+    (void)p;
     return bmp_seed_init(s, base, bytes);
 }
 static void *vt_alloc(void *s, size_t bytes) { return bmp_seed_alloc(s, bytes); }

@@ -121,9 +121,10 @@ static inline unsigned floor_log2(size_t n)
     return order;
 }
 
-static inline unsigned max_order_for(size_t nframes)
+/* pre: limit <= BUDDY_MAX_ORDER (the max_order parameter). */
+static inline unsigned max_order_for(size_t nframes, unsigned limit)
 {
-    return HL_MIN(floor_log2(nframes), BUDDY_MAX_ORDER);
+    return HL_MIN(floor_log2(nframes), limit);
 }
 
 /* ---- pair bits ---------------------------------------------------------- */
@@ -240,11 +241,12 @@ static void list_remove(struct buddy *b, uint32_t pfn, unsigned order)
 /* Metadata layout for nframes frames starting at meta_addr: returns the
  * metadata's byte count (frame table, then the 4-byte-aligned link arrays
  * and pair words).  Never wraps for nframes <= BUDDY_MAX_FRAMES. */
-static size_t meta_layout_bytes(uintptr_t meta_addr, size_t nframes)
+static size_t meta_layout_bytes(uintptr_t meta_addr, size_t nframes,
+                                unsigned limit)
 {
     uintptr_t links = HL_ALIGN_UP(meta_addr + nframes, (uintptr_t)4);
     size_t words = 2 * nframes;
-    unsigned max_order = max_order_for(nframes);
+    unsigned max_order = max_order_for(nframes, limit);
     for (unsigned o = 0; o < max_order; o++)
         words += pair_words(nframes, o);
     size_t nchunks = (nframes >> BUDDY_CHUNK_ORDER) + 1;
@@ -256,9 +258,9 @@ static size_t meta_layout_bytes(uintptr_t meta_addr, size_t nframes)
 /* Does a buddy of nframes frames fit in [meta_addr, end)?  Sets *frames_out
  * to the first frame's address when it does. */
 static bool layout_fits(uintptr_t meta_addr, uintptr_t end, size_t nframes,
-                        uintptr_t *frames_out)
+                        unsigned limit, uintptr_t *frames_out)
 {
-    size_t meta = meta_layout_bytes(meta_addr, nframes);
+    size_t meta = meta_layout_bytes(meta_addr, nframes, limit);
     if (meta > end - meta_addr)
         return false;
     uintptr_t frames;
@@ -273,8 +275,16 @@ static bool layout_fits(uintptr_t meta_addr, uintptr_t end, size_t nframes,
 
 enum hl_status buddy_init(struct buddy *b, void *base, size_t bytes)
 {
+    return buddy_init_limit(b, base, bytes, BUDDY_MAX_ORDER);
+}
+
+enum hl_status buddy_init_limit(struct buddy *b, void *base, size_t bytes,
+                                unsigned order_limit)
+{
     uintptr_t start = (uintptr_t)base, end;
     hl_memset(b, 0, sizeof *b);
+    if (order_limit > BUDDY_MAX_ORDER)
+        return HL_E_REGION;
     if (base == NULL || __builtin_add_overflow(start, bytes, &end))
         return HL_E_REGION;
     uintptr_t meta_addr = HL_ALIGN_UP(start, (uintptr_t)4);
@@ -288,17 +298,18 @@ enum hl_status buddy_init(struct buddy *b, void *base, size_t bytes)
     if (nframes > BUDDY_MAX_FRAMES)
         return HL_E_REGION;
     uintptr_t frames = 0;
-    while (nframes > 0 && !layout_fits(meta_addr, end, nframes, &frames))
+    while (nframes > 0 && !layout_fits(meta_addr, end, nframes, order_limit, &frames))
         nframes--;
     while (nframes < BUDDY_MAX_FRAMES &&
-           layout_fits(meta_addr, end, nframes + 1, &frames))
+           layout_fits(meta_addr, end, nframes + 1, order_limit, &frames))
         nframes++;
-    if (nframes == 0 || !layout_fits(meta_addr, end, nframes, &frames))
+    if (nframes == 0 || !layout_fits(meta_addr, end, nframes, order_limit, &frames))
         return HL_E_REGION;
 
     b->frames_addr = frames;
     b->nframes = (uint32_t)nframes;
-    b->max_order = max_order_for(nframes);
+    b->order_limit = order_limit;
+    b->max_order = max_order_for(nframes, order_limit);
     b->frame_info = (uint8_t *)meta_addr;
     uint32_t *words = (uint32_t *)HL_ALIGN_UP(meta_addr + nframes,
                                               (uintptr_t)4);
@@ -689,7 +700,8 @@ size_t buddy_check(const struct buddy *b, struct hl_violation *first)
         first->what = NULL;
         first->addr = 0;
     }
-    if (b->nframes == 0 || b->max_order != max_order_for(b->nframes)) {
+    if (b->nframes == 0 || b->order_limit > BUDDY_MAX_ORDER ||
+        b->max_order != max_order_for(b->nframes, b->order_limit)) {
         violation(&c, "state header corrupt", 0);
         return c.count;
     }
@@ -793,11 +805,16 @@ size_t buddy_check(const struct buddy *b, struct hl_violation *first)
 /* ---- the registry's view ------------------------------------------------- */
 
 /* The registry's buddy keeps an order-0 stack (buddy.h). */
-static enum hl_status vt_init(void *state, void *base, size_t bytes)
+/* Parameters, by index (hl_buddy.params). */
+enum { BUDDY_P_MAX_ORDER, BUDDY_P_PCP };
+
+static enum hl_status vt_init(void *state, void *base, size_t bytes,
+                              const struct hl_al_params *p)
 {
-    enum hl_status st = buddy_init(state, base, bytes);
+    enum hl_status st = buddy_init_limit(state, base, bytes,
+                                         (unsigned)p->v[BUDDY_P_MAX_ORDER]);
     if (st == HL_OK)
-        buddy_set_pcp(state, BUDDY_PCP_SLOTS);
+        buddy_set_pcp(state, (unsigned)p->v[BUDDY_P_PCP]);
     return st;
 }
 
@@ -831,6 +848,19 @@ const struct hl_allocator hl_buddy = {
     .flags = 0,
     .state_bytes = sizeof(struct buddy),
     .align_bytes = HL_FRAME_BYTES,
+    .nparams = 2,
+    .params = {
+        [BUDDY_P_MAX_ORDER] = {"max_order", "order",
+                               "largest block: 2^max_order frames (larger "
+                               "requests fail; init covers the region with "
+                               "blocks of at most this order)",
+                               BUDDY_MAX_ORDER, BUDDY_MIN_MAX_ORDER,
+                               BUDDY_MAX_ORDER},
+        [BUDDY_P_PCP] = {"pcp", "frames",
+                         "capacity of the order-0 stack (0: every order-0 "
+                         "alloc and free goes to the lists)",
+                         BUDDY_PCP_SLOTS, 0, BUDDY_PCP_SLOTS},
+    },
     .init = vt_init,
     .alloc = vt_alloc,
     .free = vt_free,

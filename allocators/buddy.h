@@ -74,7 +74,9 @@
 struct buddy {
     uintptr_t frames_addr;     /* address of managed frame 0 */
     uint32_t nframes;          /* managed frames */
-    uint32_t max_order;        /* largest order any block can have here */
+    uint32_t max_order;        /* largest order any block can have here:
+                                  min(floor(log2 nframes), order_limit) */
+    uint32_t order_limit;      /* the max_order parameter, <= BUDDY_MAX_ORDER */
     uint8_t *frame_info;       /* per frame: order and state (buddy.c) */
     uint32_t *link_next;       /* per frame: free-list links, by frame index */
     uint32_t *link_prev;
@@ -102,8 +104,18 @@ struct buddy {
 
 extern const struct hl_allocator hl_buddy;
 
+/* The smallest max_order parameter the registry's buddy accepts: a frame
+ * allocator serves runs of frames (the conformance suite asks for up to
+ * 16), not single frames only.  buddy_init_limit itself takes any order. */
+#define BUDDY_MIN_MAX_ORDER 4u
+
 /* Take over [base, base + bytes).  pre: b points to a struct buddy. */
 enum hl_status buddy_init(struct buddy *b, void *base, size_t bytes);
+/* The same with no block above order_limit (<= BUDDY_MAX_ORDER, else
+ * HL_E_REGION): the registry's max_order parameter.  buddy_init is
+ * buddy_init_limit(b, base, bytes, BUDDY_MAX_ORDER). */
+enum hl_status buddy_init_limit(struct buddy *b, void *base, size_t bytes,
+                                unsigned order_limit);
 
 /* A block of 2^order frames, or NULL.  pre: order <= BUDDY_MAX_ORDER. */
 void *buddy_alloc_order(struct buddy *b, unsigned order);

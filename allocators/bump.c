@@ -222,8 +222,10 @@ size_t bump_check(const struct bump *b, struct hl_violation *first)
 
 /* ---- the registry's view ---------------------------------------------- */
 
-static enum hl_status v_init(void *state, void *base, size_t bytes)
+static enum hl_status v_init(void *state, void *base, size_t bytes,
+                             const struct hl_al_params *p)
 {
+    (void)p;
     return bump_init((struct bump *)state, base, bytes);
 }
 static void *v_alloc(void *state, size_t bytes)

@@ -88,6 +88,7 @@ enum hl_status ffh_init_policy(struct ffh_heap *h, void *base, size_t bytes,
     h->head->magic = FFH_MAGIC_FREE;
     h->head->free_next = NULL;
     h->policy = (uint32_t)policy;
+    h->split_min_bytes = FFH_HEADER_BYTES + FFH_MIN_PAYLOAD_BYTES;
     h->name = policy_names[policy];
     if (policy == FFH_FIRST_LIFO)
         h->free_head = h->head;
@@ -195,7 +196,7 @@ void *ffh_alloc(struct ffh_heap *h, size_t bytes)
     if (b != NULL) {
         size_t rest_bytes = b->size_bytes - size_bytes;
         /* Split only if the rest can be a block of its own. */
-        bool split = rest_bytes >= FFH_HEADER_BYTES + FFH_MIN_PAYLOAD_BYTES;
+        bool split = rest_bytes >= h->split_min_bytes;
         if (HL_CHECK_LEVEL >= 2)
             verify_freed_poison(h, payload_of(b),
                                 split ? size_bytes + FFH_HEADER_BYTES
@@ -526,9 +527,30 @@ size_t ffh_check(const struct ffh_heap *h, struct hl_violation *first)
 
 /* ---- the registry's view ---------------------------------------------- */
 
-static enum hl_status v_init(void *state, void *base, size_t bytes)
+void ffh_set_split(struct ffh_heap *h, size_t split_bytes)
 {
-    return ffh_init((struct ffh_heap *)state, base, bytes);
+    h->split_min_bytes = FFH_HEADER_BYTES + HL_MAX(split_bytes, FFH_MIN_PAYLOAD_BYTES);
+}
+
+enum hl_status ffh_vt_init_policy(void *state, void *base, size_t bytes,
+                                  const struct hl_al_params *p, unsigned policy,
+                                  unsigned split_index)
+{
+    struct ffh_heap *h = state;
+    enum hl_status st = ffh_init_policy(h, base, bytes, (enum ffh_policy)policy);
+    if (st == HL_OK)
+        ffh_set_split(h, (size_t)p->v[split_index]);
+    return st;
+}
+
+/* Parameters of firstfit-seed, by index. */
+enum { FFH_P_POLICY, FFH_P_SPLIT_BYTES };
+
+static enum hl_status v_init(void *state, void *base, size_t bytes,
+                             const struct hl_al_params *p)
+{
+    return ffh_vt_init_policy(state, base, bytes, p, (unsigned)p->v[FFH_P_POLICY],
+                              FFH_P_SPLIT_BYTES);
 }
 void *ffh_vt_alloc(void *state, size_t bytes)
 {
@@ -555,6 +577,15 @@ const struct hl_allocator hl_firstfit_seed = {
     .flags = HL_F_FREE_SIZE_EXACT,
     .state_bytes = sizeof(struct ffh_heap),
     .align_bytes = HL_HEAP_ALIGN,
+    .nparams = 2,
+    .params = {
+        [FFH_P_POLICY] = {"policy", "0..3",
+                          "fit policy: 0 first fit, 1 next fit, 2 best fit, "
+                          "3 first fit on a LIFO free list (presets: "
+                          "nextfit, bestfit, firstfit-lifo)",
+                          FFH_FIRST_FIT, 0, FFH_NPOLICIES - 1},
+        [FFH_P_SPLIT_BYTES] = FFH_SPLIT_PARAM,
+    },
     .init = v_init,
     .alloc = ffh_vt_alloc,
     .free = ffh_vt_free,

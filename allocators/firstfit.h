@@ -6,7 +6,8 @@
  * algorithm is kept as it is: ONE singly linked list of ALL blocks, used
  * and free, in address order; alloc walks it from the start and takes the
  * first free block that fits (O(n) in blocks), splitting off the rest when
- * the rest can hold a header plus FFH_MIN_PAYLOAD_BYTES; free merges with
+ * the rest can hold a header plus split_bytes (a parameter, default
+ * FFH_MIN_PAYLOAD_BYTES); free merges with
  * the next block directly and finds the previous block by walking from the
  * start (O(n)).  check() and stats() walk the list too (O(n)).
  *
@@ -109,6 +110,9 @@ enum ffh_policy {
 struct ffh_heap {
     struct ffh_block *head; /* first block, == arena_addr */
     uint32_t policy;        /* enum ffh_policy */
+    size_t split_min_bytes; /* a block is split when the rest is at least
+                               this (header included): FFH_HEADER_BYTES +
+                               the split_bytes parameter */
     const char *name;       /* the registry name, for reports */
     struct ffh_block *rover; /* FFH_NEXT_FIT: where the next search starts
                                 (a block header, or NULL for the head) */
@@ -148,6 +152,25 @@ void ffh_stats(const struct ffh_heap *h, struct hl_stats *out);
  * being the address-ordered tiling of the arena, free neighbours being
  * coalesced, and the counters agreeing with the list.  O(blocks). */
 size_t ffh_check(const struct ffh_heap *h, struct hl_violation *first);
+
+/* Split a block only when the rest has at least split_bytes of payload
+ * (at least FFH_MIN_PAYLOAD_BYTES; the default).  The split_bytes
+ * parameter of every fit-policy descriptor. */
+void ffh_set_split(struct ffh_heap *h, size_t split_bytes);
+
+/* The split_bytes parameter, as every fit-policy descriptor declares it. */
+#define FFH_SPLIT_BYTES_MAX ((uint64_t)1 << 16)
+#define FFH_SPLIT_PARAM                                                       \
+    {"split_bytes", "bytes",                                                  \
+     "split a free block only if the rest keeps this much payload (else "     \
+     "the whole block is used)",                                              \
+     FFH_MIN_PAYLOAD_BYTES, FFH_MIN_PAYLOAD_BYTES, FFH_SPLIT_BYTES_MAX}
+
+/* A descriptor's init: ffh_init_policy(policy), then ffh_set_split with
+ * p->v[split_index]. */
+enum hl_status ffh_vt_init_policy(void *state, void *base, size_t bytes,
+                                  const struct hl_al_params *p, unsigned policy,
+                                  unsigned split_index);
 
 /* The vtable's functions on a struct ffh_heap, for the fit-policy
  * descriptors (each supplies only its init). */

@@ -7,9 +7,12 @@
  */
 #include "allocators/firstfit_lifo.h"
 
-static enum hl_status vt_init(void *state, void *base, size_t bytes)
+/* A preset: firstfit-seed with policy=FFH_FIRST_LIFO fixed; split_bytes stays a
+ * parameter. */
+static enum hl_status vt_init(void *state, void *base, size_t bytes,
+                              const struct hl_al_params *p)
 {
-    return ffh_init_policy(state, base, bytes, FFH_FIRST_LIFO);
+    return ffh_vt_init_policy(state, base, bytes, p, FFH_FIRST_LIFO, 0);
 }
 
 const struct hl_allocator hl_firstfit_lifo = {
@@ -19,6 +22,8 @@ const struct hl_allocator hl_firstfit_lifo = {
     .flags = HL_F_FREE_SIZE_EXACT,
     .state_bytes = sizeof(struct ffh_heap),
     .align_bytes = HL_HEAP_ALIGN,
+    .nparams = 1,
+    .params = {FFH_SPLIT_PARAM},
     .init = vt_init,
     .alloc = ffh_vt_alloc,
     .free = ffh_vt_free,

@@ -13,7 +13,7 @@
  *   - A slab's free list holds exactly objs_per_slab - inuse objects, each
  *     inside the slab on an object boundary, no object twice.  In checked
  *     builds the used bitmap has exactly the in-use objects set.
- *   - A cache keeps at most SLAB_KEEP_EMPTY empty slabs.
+ *   - A cache keeps at most keep_empty (default SLAB_KEEP_EMPTY) empty slabs.
  *   - A cache's magazine holds mag_n <= mag_cap <= SLAB_MAG_SLOTS distinct
  *     objects, each an object of one of its slabs that is not on that
  *     slab's free list (in checked builds: marked in the used bitmap).
@@ -503,7 +503,7 @@ static void cache_put(struct slab *s, struct slab_cache *c, struct slab_hdr *h,
     if (want == (enum slab_list)h->list)
         return;
     list_remove(c, h);
-    if (want == SLAB_EMPTY && c->nslabs[SLAB_EMPTY] >= SLAB_KEEP_EMPTY)
+    if (want == SLAB_EMPTY && c->nslabs[SLAB_EMPTY] >= s->keep_empty)
         slab_release(s, c, h);
     else
         list_push(c, h, want);
@@ -709,10 +709,19 @@ static enum hl_status validate_free(const struct slab *s,
 
 enum hl_status slab_init(struct slab *s, void *base, size_t bytes)
 {
+    return slab_init_tuned(s, base, bytes, SLAB_KEEP_EMPTY, SLAB_MAX_ORDER);
+}
+
+enum hl_status slab_init_tuned(struct slab *s, void *base, size_t bytes,
+                               size_t keep_empty, unsigned max_slab_order)
+{
     hl_memset(s, 0, sizeof *s);
+    if (max_slab_order > SLAB_MAX_ORDER)
+        return HL_E_REGION;
     enum hl_status st = buddy_init(&s->pages, base, bytes);
     if (st != HL_OK)
         return st;
+    s->keep_empty = keep_empty;
     s->base_addr = (uintptr_t)base;
     s->capacity_bytes = bytes;
     s->frames_addr = s->pages.frames_addr;
@@ -736,7 +745,8 @@ enum hl_status slab_init(struct slab *s, void *base, size_t bytes)
     buddy_stats(&s->pages, &b);
     if (b.largest_free_bytes == 0)
         return HL_E_REGION;
-    s->cache_max_order = floor_log2(b.largest_free_bytes >> HL_FRAME_SHIFT);
+    s->cache_max_order = HL_MIN(floor_log2(b.largest_free_bytes >> HL_FRAME_SHIFT),
+                                max_slab_order);
 
     for (unsigned i = 0; i < SLAB_NCLASSES; i++) {
         bool ok = cache_setup(s, &s->classes[i], class_names[i],
@@ -1215,7 +1225,7 @@ static void check_cache(const struct slab *s, const struct slab_cache *c,
         return;
     }
     size_t held = cache_inuse(c);
-    if (c->nslabs[SLAB_EMPTY] > SLAB_KEEP_EMPTY)
+    if (c->nslabs[SLAB_EMPTY] > s->keep_empty)
         violation(cx, "more empty slabs than the policy keeps", caddr);
     if (c->live_bytes < held || c->live_bytes > held * c->obj_bytes ||
         (!c->is_builtin && c->live_bytes != held * c->obj_bytes))
@@ -1329,9 +1339,18 @@ size_t slab_check(const struct slab *s, struct hl_violation *first)
 
 /* ---- the registry's view ------------------------------------------------- */
 
-static enum hl_status vt_init(void *state, void *base, size_t bytes)
+/* Parameters, by index (hl_slab.params). */
+enum { SLAB_P_KEEP_EMPTY, SLAB_P_MAGAZINE, SLAB_P_MAX_SLAB_ORDER };
+
+static enum hl_status vt_init(void *state, void *base, size_t bytes,
+                              const struct hl_al_params *p)
 {
-    return slab_init(state, base, bytes);
+    enum hl_status st =
+        slab_init_tuned(state, base, bytes, (size_t)p->v[SLAB_P_KEEP_EMPTY],
+                        (unsigned)p->v[SLAB_P_MAX_SLAB_ORDER]);
+    if (st == HL_OK && p->v[SLAB_P_MAGAZINE] != SLAB_MAG_SLOTS)
+        slab_set_magazine(state, (unsigned)p->v[SLAB_P_MAGAZINE]);
+    return st;
 }
 
 static void *vt_alloc(void *state, size_t bytes)
@@ -1364,6 +1383,21 @@ const struct hl_allocator hl_slab = {
     .flags = 0,
     .state_bytes = sizeof(struct slab),
     .align_bytes = HL_HEAP_ALIGN,
+    .nparams = 3,
+    .params = {
+        [SLAB_P_KEEP_EMPTY] = {"keep_empty", "slabs",
+                               "empty slabs a cache keeps before it returns "
+                               "them to buddy",
+                               SLAB_KEEP_EMPTY, 0, SLAB_KEEP_EMPTY_MAX},
+        [SLAB_P_MAGAZINE] = {"magazine", "objects",
+                             "magazine capacity per cache (0: every alloc "
+                             "and free reaches the slabs)",
+                             SLAB_MAG_SLOTS, 0, SLAB_MAG_SLOTS},
+        [SLAB_P_MAX_SLAB_ORDER] = {"max_slab_order", "order",
+                                   "largest slab a size class may use: "
+                                   "2^max_slab_order frames",
+                                   SLAB_MAX_ORDER, 0, SLAB_MAX_ORDER},
+    },
     .init = vt_init,
     .alloc = vt_alloc,
     .free = vt_free,

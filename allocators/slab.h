@@ -49,7 +49,8 @@
  * fills the partial head and moves it back; with 10^5 live 64 B objects
  * the 1600 headers do not stay in cache, so cost grew with the live set.
  *
- * Policy: a cache keeps at most SLAB_KEEP_EMPTY empty slabs; further
+ * Policy: a cache keeps at most keep_empty (a parameter; default
+ * SLAB_KEEP_EMPTY) empty slabs; further
  * empty slabs go back to the buddy at once.  slab_cache_reap() and the
  * vtable's reclaim() empty the magazines and give back the kept slabs too
  * (Bonwick's kmem_cache_reap); an allocation that finds the buddy
@@ -71,8 +72,11 @@
 #include "allocators/buddy.h"
 #include "allocators/util.h"
 
-/* Empty slabs a cache keeps for reuse before it returns them to buddy. */
+/* Empty slabs a cache keeps for reuse before it returns them to buddy:
+ * the default of the registry's keep_empty parameter, and its largest
+ * value. */
 #define SLAB_KEEP_EMPTY 1u
+#define SLAB_KEEP_EMPTY_MAX 4096u
 /* Magazine slots per cache (see above); slab_set_magazine() may lower the
  * capacity in use. */
 #define SLAB_MAG_SLOTS 64u
@@ -164,6 +168,7 @@ struct slab {
     uint64_t retired_allocs;     /* allocs of destroyed user caches */
     uint64_t failed_allocs;
     unsigned mag_cap;            /* magazine capacity of new caches */
+    size_t keep_empty;           /* empty slabs a cache keeps (policy) */
     /* live_*, allocs and frees are sums over the caches (slab_stats), so
      * the fast path updates one cache's counters only. */
 };
@@ -172,6 +177,12 @@ extern const struct hl_allocator hl_slab;
 
 /* Take over [base, base + bytes).  pre: s points to a struct slab. */
 enum hl_status slab_init(struct slab *s, void *base, size_t bytes);
+/* The same with another empty-slab policy (keep_empty slabs per cache)
+ * and no slab above 2^max_slab_order frames (<= SLAB_MAX_ORDER, else
+ * HL_E_REGION): the registry's parameters.  slab_init is
+ * slab_init_tuned(s, base, bytes, SLAB_KEEP_EMPTY, SLAB_MAX_ORDER). */
+enum hl_status slab_init_tuned(struct slab *s, void *base, size_t bytes,
+                               size_t keep_empty, unsigned max_slab_order);
 
 /* Heap view: a 16-aligned block of at least `bytes` bytes, or NULL. */
 void *slab_alloc(struct slab *s, size_t bytes);

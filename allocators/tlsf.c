@@ -497,8 +497,10 @@ size_t tlsf_check(const struct tlsf *t, struct hl_violation *first)
 
 /* ---- the registry's view ------------------------------------------------- */
 
-static enum hl_status vt_init(void *state, void *base, size_t bytes)
+static enum hl_status vt_init(void *state, void *base, size_t bytes,
+                              const struct hl_al_params *p)
 {
+    (void)p;
     return tlsf_init(state, base, bytes);
 }
 static void *vt_alloc(void *state, size_t bytes)

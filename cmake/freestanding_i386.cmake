@@ -3,7 +3,8 @@
 # stddef.h/stdint.h/stdbool.h/stdalign.h), no PIC.  A test
 # (tests/freestanding_i386.sh) links them with `ld -m elf_i386 -r` and
 # checks that they reference nothing but the port hooks, mem* and libgcc.
-set(_srcs ${PROJECT_SOURCE_DIR}/allocators/registry.c)
+set(_srcs ${PROJECT_SOURCE_DIR}/allocators/registry.c
+          ${PROJECT_SOURCE_DIR}/allocators/param.c)
 foreach(a IN LISTS HL_ALLOCATOR_NAMES)
   list(APPEND _srcs ${PROJECT_SOURCE_DIR}/allocators/${a}.c)
 endforeach()

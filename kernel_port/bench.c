@@ -3,7 +3,9 @@
  *
  * The cells are planned by bench/core/plan.c from the command line's
  * options, the very planner `heaplab run` uses (the host hands the kernel
- * one cell as allocators=, workloads=, params=, sweep=, suite=; a command
+ * one cell as allocators=, aparams=, workloads=, params=, sweep=, suite=;
+ * aparams=A:k=v,... sets allocator A's parameters as params= sets a
+ * workload's, and sweep=A:K=v1,... sweeps one; a command
  * line of its own plans the whole suite the same way).  The rep loop is
  * cell.c's (calibrate; WARMUP; per rep BATCH + PEROP; one cells row, its
  * latency and timeline rows, then the rep's end), and the measuring itself
@@ -202,6 +204,7 @@ struct kb_opts {
     struct hl_plan_alloc cand[KB_MAX_LIST];
     const char *allocs[KB_MAX_LIST], *wls[KB_MAX_LIST];
     const char *params[KB_MAX_PARAMS], *sweeps[KB_MAX_PARAMS];
+    const char *aparams[KB_MAX_PARAMS];
     struct hl_plan_arm arm;
     struct hl_plan_opts popts;
     struct hl_plan plan;
@@ -398,14 +401,15 @@ static bool parse_opts(struct kb_opts *o)
         return false;
     if (!kb_streq(suite, "on") && !kb_streq(suite, "off"))
         return usage_error("bad value for suite: (on or off)", suite);
-    size_t ncand = 0, nallocs, nwls, nparams, nsweeps;
+    size_t ncand = 0, nallocs, nwls, nparams, nsweeps, naparams;
     for (; hl_allocators[ncand] && ncand < KB_MAX_LIST; ncand++)
         o->cand[ncand] = (struct hl_plan_alloc){.name = hl_allocators[ncand]->name,
                                                 .family = hl_allocators[ncand]->family,
-                                                .deflt = true};
+                                                .deflt = true, .a = hl_allocators[ncand]};
     if (!get_list(o, "allocators", o->allocs, &nallocs) ||
         !get_list(o, "workloads", o->wls, &nwls) ||
         !get_words(o, "params", o->params, &nparams) ||
+        !get_words(o, "aparams", o->aparams, &naparams) ||
         !get_words(o, "sweep", o->sweeps, &nsweeps))
         return false;
     bool none = false;
@@ -421,9 +425,10 @@ static bool parse_opts(struct kb_opts *o)
         .cand = o->cand, .ncand = ncand, .allocs = o->allocs, .nallocs = nallocs,
         .wls = o->wls, .nwls = nwls, .params = o->params, .nparams = nparams,
         .sweeps = o->sweeps, .nsweeps = nsweeps, .sweep_none = none,
+        .aparams = o->aparams, .naparams = naparams,
         .no_suite = !kb_streq(suite, "on"), .ops = o->ops, .arms = &o->arm, .narms = 1,
         .find_workload = kb_find_trace,
-        .opt_params = "params=", .opt_sweep = "sweep="};
+        .opt_params = "params=", .opt_sweep = "sweep=", .opt_aparams = "aparams="};
     if (hl_plan_resolve(&o->plan, &o->popts) != 0) {
         struct hl_proto_out *out = line_begin("error");
         hl_proto_field(out, "usage");
@@ -472,6 +477,7 @@ struct kb_cell {
     const struct hl_allocator *a;
     const struct hl_workload *w;
     const char *params_text;
+    const char *aparams_text; /* the allocator's canonical parameters */
     const char *sweep; /* "" for a suite cell, else the swept parameter */
     struct hl_cell_config cfg;
 };
@@ -486,6 +492,7 @@ static struct hl_row_ids row_ids(const struct kb_cell *c, uint32_t rep, const ch
         .status = status, .timer_overhead = c->cfg.timer_overhead, .faults = faults,
         .no_perop = false, .sweep = c->sweep,
         .launch = 0, .attempts = 1, /* the kernel runs alone: never disturbed */
+        .alloc_params = c->aparams_text,
     };
 }
 
@@ -583,11 +590,12 @@ static void cell_end(unsigned index, bool ok, const char *why)
 }
 
 static bool run_cell(const struct kb_opts *o, unsigned index, const struct hl_allocator *a,
-                     const struct hl_workload *w, const struct hl_wl_params *params,
-                     const char *sweep)
+                     const struct hl_al_params *aparams, const struct hl_workload *w,
+                     const struct hl_wl_params *params, const char *sweep)
 {
-    static char params_text[KB_PARAMS_TEXT];
+    static char params_text[KB_PARAMS_TEXT], aparams_text[KB_PARAMS_TEXT];
     hl_wl_format(w, params, params_text, sizeof params_text); /* fits: parse_opts */
+    hl_al_format(a, aparams, aparams_text, sizeof aparams_text); /* 8 numbers: fits */
     cell_begin(index, a, w, params_text, sweep, o->seed, o->reps);
 
     struct hl_clock_cal cal;
@@ -667,9 +675,10 @@ static bool run_cell(const struct kb_opts *o, unsigned index, const struct hl_al
     probe_u64("workspace_bytes", ws.end - VM_DEMAND_BASE);
 
     struct kb_cell c = {
-        .o = o, .a = a, .w = w, .params_text = params_text, .sweep = sweep,
+        .o = o, .a = a, .w = w, .params_text = params_text, .aparams_text = aparams_text,
+        .sweep = sweep,
         .cfg = {
-            .a = a, .w = w, .params = *params, .seed = o->seed,
+            .a = a, .alloc_params = aparams, .w = w, .params = *params, .seed = o->seed,
             .state = (void *)ws.state,
             .region = (void *)VM_CELL_BASE,
             .region_bytes = o->region_bytes,
@@ -710,6 +719,6 @@ bool bench_run(void)
     bool ok = true;
     struct hl_plan_cell c;
     for (unsigned index = 0; hl_plan_cell_at(&o->plan, index, &c); index++)
-        ok &= run_cell(o, index, hl_allocators[c.cand], c.w, &c.params, c.sweep);
+        ok &= run_cell(o, index, hl_allocators[c.cand], &c.aparams, c.w, &c.params, c.sweep);
     return ok;
 }

@@ -61,7 +61,7 @@ bool kheap_init(const char *name, size_t arena_mib, char *why, size_t why_bytes)
         return false;
     }
     uintptr_t base = bmp_seed_frame_addr(frames_allocator(), run);
-    if (a->init(kheap_state, (void *)base, nframes * HL_FRAME_BYTES) != HL_OK) {
+    if (hl_al_init(a, kheap_state, (void *)base, nframes * HL_FRAME_BYTES, NULL) != HL_OK) {
         bmp_seed_free_run_pfn(frames_allocator(), run, nframes);
         why_set(why, why_bytes, "allocator '", name, "' refused the kernel heap's arena");
         return false;

@@ -33,10 +33,13 @@ if [ -n "$bad" ]; then
   echo "$bad" >&2
   exit 1
 fi
+# (nm's whole output first: `nm | grep -q` under pipefail fails when grep
+# quits before nm has written everything)
+syms=$(nm "$out/core.o")
 for sym in hl_cell_pass hl_clock_calibrate hl_format_cells_row hl_hist_quantile; do
-  nm "$out/core.o" | grep -q " T $sym\$" || { echo "FAIL: $sym not defined" >&2; exit 1; }
+  grep -q " T $sym\$" <<<"$syms" || { echo "FAIL: $sym not defined" >&2; exit 1; }
 done
-nm "$out/core.o" | grep -q ' [DR] hl_cells_header$' || { echo "FAIL: no hl_cells_header" >&2; exit 1; }
+grep -q ' [DR] hl_cells_header$' <<<"$syms" || { echo "FAIL: no hl_cells_header" >&2; exit 1; }
 echo "ok: ${#core[@]} i386 core objects; undefined:"
 nm -u "$out/core.o" | awk '{print "  " $2}'
 

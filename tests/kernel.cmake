@@ -169,10 +169,23 @@ hl_kernel_test(kernel_cells
   --want "^@HL begin,1,slab,churn-fixed,\"live=100,ops=[0-9]+,size=48\",,1,2$"
   --want "^@HL begin,2,slab,churn-fixed,\"live=7,ops=[0-9]+,size=48\",live,1,2$"
   --want "^@HL cell,K,qemu,tcg,tsc-tcg,buddy,frame,frames-churn,\"frames=506,occupancy=99,ops=500\",1,1,ok,2000,1bbb9372b4d9ea29,[0-9a-f]{16},"
-  --want "^@HL cell,K,qemu,tcg,tsc-tcg,slab,heap,churn-fixed,\"live=7,.*,live,0,[0-9.]*,[0-9.]*,1,0,0,0,1,0$"
+  --want "^@HL cell,K,qemu,tcg,tsc-tcg,slab,heap,churn-fixed,\"live=7,.*,live,0,[0-9.]*,[0-9.]*,1,0,0,0,1,0,\"keep_empty=1,magazine=64,max_slab_order=6\"$"
   --reject "^@HL (lat|tl),K,qemu,slab,churn-fixed,\"live=7,"
   --want "^@HL rep,1$" --want "^@HL end,2,ok,$"
   --reject "^@HL error,")
+# Allocator parameters (aparams=) and an allocator's sweep: every row says
+# the parameters it ran with; the sweep points after the suite.
+hl_kernel_test(kernel_cells_aparams
+  "vga=off allocators=slab workloads=lifo,churn-fixed ops=2000 reps=1 run_id=K accel=tcg clock=tsc-tcg aparams=slab:magazine=8 sweep=slab:keep_empty=0,16" 33
+  --want "^@HL meta,cells_planned,6$"
+  --want "^@HL cell,K,qemu,tcg,tsc-tcg,slab,heap,lifo,.*,,0,[0-9.]*,[0-9.]*,1,0,0,0,1,0,\"keep_empty=1,magazine=8,max_slab_order=6\"$"
+  --want "^@HL cell,K,qemu,tcg,tsc-tcg,slab,heap,lifo,.*,keep_empty,0,[0-9.]*,[0-9.]*,1,0,0,0,1,0,\"keep_empty=0,magazine=8,max_slab_order=6\"$"
+  --want "^@HL cell,K,qemu,tcg,tsc-tcg,slab,heap,churn-fixed,.*,keep_empty,0,[0-9.]*,[0-9.]*,1,0,0,0,1,0,\"keep_empty=16,magazine=8,max_slab_order=6\"$"
+  --want "^@HL end,5,ok,$"
+  --reject "^@HL error,")
+hl_kernel_test(kernel_cells_bad_aparams
+  "vga=off allocators=slab workloads=lifo aparams=slab:keep_empty=99999" 35
+  --want "^@HL error,usage,\"?bad value for aparams=: 'slab:keep_empty=99999' \\(value out of range at '99999'")
 # A bad command line is refused with a reason, and fails the boot.
 hl_kernel_test(kernel_cells_usage "vga=off allocators=buddy,no-such" 35
   --want "^@HL error,usage,\"?unknown allocator 'no-such'")
@@ -216,5 +229,12 @@ set_tests_properties(kernel_suite_checksums PROPERTIES LABELS "kernel;qemu" TIME
 # streams, the run's own checksum cross-check, three identical icount
 # runs, a missing QEMU.
 add_test(NAME cli_run_env COMMAND bash ${_kdir}/run_env.sh $<TARGET_FILE:heaplab>)
+# Allocator variants (issue 16): slab's keep_empty swept over two
+# workloads and buddy's max_order over a frame workload, --env both: the
+# same streams (and frames) in both worlds, rows keyed by alloc_params,
+# the sweep figure, the refusals.
+add_test(NAME cli_variants COMMAND bash ${_kdir}/variants.sh $<TARGET_FILE:heaplab>)
+set_tests_properties(cli_variants PROPERTIES LABELS "kernel;qemu;cli" TIMEOUT 600
+                     ENVIRONMENT "HEAPLAB_QEMU=${HL_QEMU_I386};HEAPLAB_KERNEL=${_kelf}")
 set_tests_properties(cli_run_env PROPERTIES LABELS "kernel;qemu;cli" TIMEOUT 600
                      ENVIRONMENT "HEAPLAB_QEMU=${HL_QEMU_I386};HEAPLAB_KERNEL=${_kelf}")

@@ -40,7 +40,7 @@ static struct inst inst_make(const struct hl_allocator *a, size_t bytes)
     struct inst in = {a, tl_state(a), NULL, bytes};
     in.region = tl_region(bytes, HL_FRAME_BYTES);
     memset(in.region, 0x5A, bytes);
-    assert_int_equal(a->init(in.state, in.region, bytes), HL_OK);
+    assert_int_equal(hl_al_init(a, in.state, in.region, bytes, NULL), HL_OK);
     return in;
 }
 
@@ -388,11 +388,11 @@ static void init_refuses_regions_without_a_frame(void **state)
     for (size_t i = 0; i < 2; i++) {
         void *st = tl_state(both[i]);
         uint8_t *r = tl_region(3 * HL_FRAME_BYTES, HL_FRAME_BYTES);
-        assert_int_equal(both[i]->init(st, r, 0), HL_E_REGION);
-        assert_int_equal(both[i]->init(st, r, HL_FRAME_BYTES), HL_E_REGION);
+        assert_int_equal(hl_al_init(both[i], st, r, 0, NULL), HL_E_REGION);
+        assert_int_equal(hl_al_init(both[i], st, r, HL_FRAME_BYTES, NULL), HL_E_REGION);
         /* Misaligned by one byte: the first frame boundary is r + 4096. */
-        assert_int_equal(both[i]->init(st, r + 1, 2 * HL_FRAME_BYTES - 2), HL_E_REGION);
-        assert_int_equal(both[i]->init(st, r + 1, 2 * HL_FRAME_BYTES - 1), HL_OK);
+        assert_int_equal(hl_al_init(both[i], st, r + 1, 2 * HL_FRAME_BYTES - 2, NULL), HL_E_REGION);
+        assert_int_equal(hl_al_init(both[i], st, r + 1, 2 * HL_FRAME_BYTES - 1, NULL), HL_OK);
         assert_int_equal(((struct bmp_core *)st)->nframes, 1);
         assert_true(((struct bmp_core *)st)->frames_addr == (uintptr_t)r + HL_FRAME_BYTES);
         struct hl_stats s;

@@ -867,7 +867,7 @@ static void pcp_in_the_registry(void **state)
     (void)state;
     struct buddy *b = tl_state(&hl_buddy);
     uint8_t *r = tl_region(64 * FRAME, FRAME);
-    assert_int_equal(hl_buddy.init(b, r, 64 * FRAME), HL_OK);
+    assert_int_equal(hl_al_init(&hl_buddy, b, r, 64 * FRAME, NULL), HL_OK);
     assert_int_equal(b->pcp_cap, BUDDY_PCP_SLOTS);
     struct hl_stats s0, s;
     hl_buddy.stats(b, &s0);

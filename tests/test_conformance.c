@@ -18,6 +18,11 @@
  *     wrongly sized frees without changing state; poison fresh memory and
  *     catch a write after free when the block is reused.
  *
+ * Every allocator runs at its parameters' defaults and, if it declares
+ * parameters, at their bounds: every parameter at its minimum, then every
+ * one at its maximum (groups "NAME[min]" and "NAME[max]"; the random test
+ * runs a tenth of the ops there, at least 10^4).
+ *
  * Usage: test_conformance [--ops N] [allocator ...]   (default: 10^6 ops,
  * every registered allocator)
  */
@@ -40,8 +45,16 @@
 
 static unsigned long property_ops = 1000000;
 
+/* An allocator at one parameter set. */
+struct variant {
+    const struct hl_allocator *a;
+    struct hl_al_params p;
+    const char *label; /* "" (defaults), "min" or "max" */
+};
+
 struct ctx {
     const struct hl_allocator *a;
+    const struct variant *v;
     void *state;
     uint8_t *region;
     size_t region_bytes;
@@ -89,17 +102,19 @@ static size_t region_bytes_for(const struct hl_allocator *a)
 
 static int setup(void **state)
 {
-    const struct hl_allocator *a = *state;
+    const struct variant *v = *state;
+    const struct hl_allocator *a = v->a;
     struct ctx *c = calloc(1, sizeof *c);
     assert_non_null(c);
     c->a = a;
+    c->v = v;
     c->state = tl_state(a);
     c->region_bytes = region_bytes_for(a);
     c->region = tl_region(c->region_bytes, HL_FRAME_BYTES);
     /* Dirty memory: an allocator must not rely on a zeroed region. */
     memset(c->region, 0x5A, c->region_bytes);
     tl_reports_fail();
-    assert_int_equal(a->init(c->state, c->region, c->region_bytes), HL_OK);
+    assert_int_equal(hl_al_init(a, c->state, c->region, c->region_bytes, &v->p), HL_OK);
     *state = c;
     return 0;
 }
@@ -146,9 +161,9 @@ static void init_rejects_tiny_regions(void **state)
     struct ctx *c = *state;
     void *st = tl_state(c->a);
     static alignas(4096) uint8_t tiny[4096 * 2];
-    assert_int_equal(c->a->init(st, tiny, 0), HL_E_REGION);
-    assert_int_equal(c->a->init(st, tiny, 1), HL_E_REGION);
-    assert_int_equal(c->a->init(st, tiny + 4095, 2), HL_E_REGION);
+    assert_int_equal(hl_al_init(c->a, st, tiny, 0, &c->v->p), HL_E_REGION);
+    assert_int_equal(hl_al_init(c->a, st, tiny, 1, &c->v->p), HL_E_REGION);
+    assert_int_equal(hl_al_init(c->a, st, tiny + 4095, 2, &c->v->p), HL_E_REGION);
     tl_free(st);
 }
 
@@ -637,24 +652,47 @@ static const struct test_def defs[] = {
 };
 #define NDEFS (sizeof defs / sizeof defs[0])
 
-static int run_allocator(const struct hl_allocator *a)
+static int run_variant(const struct variant *v)
 {
     struct CMUnitTest tests[NDEFS];
-    char names[NDEFS][96];
+    char names[NDEFS][128], who[64];
+    snprintf(who, sizeof who, "%s%s%s%s", v->a->name, v->label[0] ? "[" : "",
+             v->label, v->label[0] ? "]" : "");
     for (size_t i = 0; i < NDEFS; i++) {
-        snprintf(names[i], sizeof names[i], "%s/%s", a->name, defs[i].name);
+        snprintf(names[i], sizeof names[i], "%s/%s", who, defs[i].name);
         tests[i] = (struct CMUnitTest){
             .name = names[i],
             .test_func = defs[i].fn,
             .setup_func = setup,
             .teardown_func = teardown,
-            .initial_state = (void *)a,
+            .initial_state = (void *)v,
         };
     }
-    char group[80];
-    snprintf(group, sizeof group, "conformance %s (check level %d)", a->name,
-             HL_CHECK_LEVEL);
+    char group[512], text[256];
+    hl_al_format(v->a, &v->p, text, sizeof text);
+    snprintf(group, sizeof group, "conformance %s%s%s (check level %d)", who,
+             text[0] ? " " : "", text, HL_CHECK_LEVEL);
     return _cmocka_run_group_tests(group, tests, NDEFS, NULL, NULL);
+}
+
+/* a at its defaults, then (if it has parameters) at their bounds. */
+static int run_allocator(const struct hl_allocator *a)
+{
+    struct variant v = {.a = a, .label = ""};
+    hl_al_defaults(a, &v.p);
+    int failed = run_variant(&v);
+    if (a->nparams == 0)
+        return failed;
+    unsigned long ops = property_ops;
+    property_ops = ops / 10 > 10000 ? ops / 10 : (ops < 10000 ? ops : 10000);
+    for (int hi = 0; hi <= 1; hi++) {
+        for (unsigned i = 0; i < a->nparams; i++)
+            v.p.v[i] = hi ? a->params[i].max : a->params[i].min;
+        v.label = hi ? "max" : "min";
+        failed += run_variant(&v);
+    }
+    property_ops = ops;
+    return failed;
 }
 
 int main(int argc, char **argv)

@@ -29,7 +29,7 @@ static struct fx fx_new(const struct hl_allocator *a)
 {
     struct fx f = {a, tl_state(a), tl_region(REGION_BYTES, HL_HEAP_ALIGN)};
     tl_reports_fail();
-    assert_int_equal(a->init(f.h, f.region, REGION_BYTES), HL_OK);
+    assert_int_equal(hl_al_init(a, f.h, f.region, REGION_BYTES, NULL), HL_OK);
     return f;
 }
 

@@ -19,7 +19,7 @@ static size_t registry_cand(struct hl_plan_alloc *cand)
     size_t n = 0;
     for (; hl_allocators[n]; n++)
         cand[n] = (struct hl_plan_alloc){hl_allocators[n]->name, hl_allocators[n]->family,
-                                         true};
+                                         true, hl_allocators[n]};
     return n;
 }
 
@@ -162,6 +162,54 @@ static void expect_refused(struct hl_plan_opts o, const char *needle)
     assert_null(strchr(P.err, '\n'));
 }
 
+/* Allocator parameters: defaults in every cell, "A:k=v" words over them
+ * in order; an allocator sweep gives one cell per (point, workload of the
+ * family) in the first arm of each environment, after the workload
+ * sweeps. */
+static void allocator_params_and_sweep(void **st)
+{
+    (void)st;
+    struct hl_plan_opts o = base_opts();
+    const char *allocs[] = {"slab", "buddy"}, *wls[] = {"lifo", "fifo", "frames-churn"};
+    const char *ap[] = {"slab:keep_empty=3", "slab:magazine=8"};
+    const char *sw[] = {"slab:keep_empty=0,4,16"};
+    struct hl_plan_arm arms[2] = {{"host", "tsc", 2, 3, true, HL_PLAN_COST_NATIVE},
+                                  {"qemu", "icount", 1, 1, false, HL_PLAN_COST_EMULATED}};
+    o.arms = arms, o.narms = 2;
+    o.allocs = allocs, o.nallocs = 2, o.wls = wls, o.nwls = 3;
+    o.aparams = ap, o.naparams = 2, o.sweeps = sw, o.nsweeps = 1;
+    assert_int_equal(hl_plan_resolve(&P, &o), 0);
+    /* suite: 3 workloads x 1 allocator of its family x 2 envs; sweep:
+     * 3 points x 2 heap workloads x 2 envs */
+    assert_int_equal(P.ncells, 6 + 12);
+    struct hl_plan_cell c[18];
+    hl_plan_cells(&P, c, 18);
+    char text[256];
+    int slab = index_of("slab");
+    for (size_t i = 0; i < 6; i++) {
+        assert_string_equal(c[i].sweep, "");
+        assert_false(c[i].sweep_alloc);
+        const struct hl_allocator *a = hl_allocators[c[i].cand];
+        hl_al_format(a, &c[i].aparams, text, sizeof text);
+        assert_string_equal(text, (int)c[i].cand == slab
+                                      ? "keep_empty=3,magazine=8,max_slab_order=6"
+                                      : "max_order=18,pcp=32");
+    }
+    static const char *const want_env[] = {"host", "qemu"};
+    static const uint64_t want_k[] = {0, 4, 16};
+    for (size_t i = 6; i < 18; i++) {
+        size_t j = i - 6; /* env, point, workload */
+        assert_int_equal((int)c[i].cand, slab);
+        assert_true(c[i].sweep_alloc);
+        assert_string_equal(c[i].sweep, "keep_empty");
+        assert_string_equal(arms[c[i].arm].env, want_env[j / 6]);
+        assert_string_equal(c[i].w->name, wls[j % 2]);
+        assert_int_equal(c[i].aparams.v[0], want_k[(j / 2) % 3]);
+        assert_int_equal(c[i].aparams.v[1], 8); /* magazine=8 kept */
+    }
+    assert_int_equal(P.anpoints[0], 3);
+}
+
 static void refusals(void **st)
 {
     (void)st;
@@ -172,6 +220,28 @@ static void refusals(void **st)
     struct hl_plan_opts t = o;
     t.allocs = bad_alloc, t.nallocs = 2;
     expect_refused(t, "unknown allocator 'nosuch'");
+    /* allocator parameters and sweeps */
+    const char *ap_unknown[] = {"slab:keep_emty=0"}, *ap_range[] = {"slab:keep_empty=99999"};
+    const char *ap_none[] = {"bump:x=1"}, *ap_absent[] = {"tlsf:x=1"};
+    const char *bump[] = {"slab", "bump"};
+    t = o, t.allocs = bump, t.nallocs = 2, t.aparams = ap_unknown, t.naparams = 1;
+    expect_refused(t, "'slab:keep_emty=0' (unknown parameter at 'keep_emty=0'");
+    t.aparams = ap_range;
+    expect_refused(t, "'slab:keep_empty=99999' (value out of range at '99999'");
+    t.aparams = ap_none;
+    expect_refused(t, "allocator 'bump' has no parameters");
+    t.aparams = ap_absent;
+    expect_refused(t, "(no allocator 'tlsf' in this run)");
+    const char *sw_key[] = {"slab:nosuch=1,2"}, *sw_range[] = {"slab:keep_empty=1,5000"};
+    const char *sw_twice[] = {"slab:keep_empty=1,1"}, *sw_none[] = {"bump:x=1,2"};
+    t = o, t.allocs = bump, t.nallocs = 2, t.sweeps = sw_key, t.nsweeps = 1;
+    expect_refused(t, "(allocator 'slab' has no parameter 'nosuch'");
+    t.sweeps = sw_range;
+    expect_refused(t, "(5000: value out of range)");
+    t.sweeps = sw_twice;
+    expect_refused(t, "(1 named twice)");
+    t.sweeps = sw_none;
+    expect_refused(t, "(allocator 'bump' has no parameter 'x'");
     t = o, t.allocs = twice, t.nallocs = 2;
     expect_refused(t, "allocator 'slab' named twice");
     t = o, t.wls = bad_wl, t.nwls = 1;
@@ -349,6 +419,7 @@ int main(void)
         cmocka_unit_test(default_suite),
         cmocka_unit_test(named_params_and_sweep),
         cmocka_unit_test(arms_and_admission),
+        cmocka_unit_test(allocator_params_and_sweep),
         cmocka_unit_test(refusals),
         cmocka_unit_test(sweeps_default_none_and_suite_off),
         cmocka_unit_test(order_holds_every_launch_once),

@@ -126,7 +126,7 @@ static uint64_t replay_placement(const struct hl_cell_config *c)
     static struct hl_slot slots[1 << 16];
     assert_true(c->nslots <= sizeof slots / sizeof slots[0]);
     memset(slots, 0, sizeof slots);
-    assert_int_equal(c->a->init(c->state, c->region, c->region_bytes), HL_OK);
+    assert_int_equal(hl_al_init(c->a, c->state, c->region, c->region_bytes, NULL), HL_OK);
     struct hl_wl_gen g;
     hl_wl_init(&g, c->w, &c->params, c->seed, c->scratch, c->scratch_bytes);
     uint64_t h = 0xcbf29ce484222325ull;
@@ -748,9 +748,9 @@ static void cells_header_is_exact(void **st)
         "max,timer_overhead,peak_live_bytes,peak_footprint_bytes,frag_internal,"
         "frag_external,failed_allocs,leaks,faults,sweep,launch,"
         "raw_cycles_per_op,harness_floor,stream_repeats,invol_switches,"
-        "migrations,steal_ticks,attempts,disturbed");
+        "migrations,steal_ticks,attempts,disturbed,alloc_params");
     assert_int_equal(COL_LAUNCH, 29); /* enums: today's indexes */
-    assert_int_equal(COL_DISTURBED, CELL_COLUMNS - 1);
+    assert_int_equal(COL_ALLOC_PARAMS, COL_DISTURBED + 1);
     assert_string_equal(
         hl_latency_header,
         "run_id,env,allocator,workload,params,seed,rep,bucket_lo,bucket_hi,count");
@@ -857,6 +857,7 @@ static const struct hl_row_ids IDS = {
     .family = "heap",
     .workload = "churn-fixed",
     .params = "live=1000,size=64",
+    .alloc_params = "policy=0,split_bytes=16",
     .seed = 12345678901ull,
     .rep = 3,
     .status = "ok",
@@ -906,7 +907,8 @@ static void cells_row_parses_back(void **st)
         "churn-fixed", "live=1000,size=64", "12345678901", "3", "ok", "220000",
         "0123456789abcdef", "0000000000000000", "41.250", "24", "48", "96",
         "1000", "123456", "49", "64000", "98304", "0.250000", "0.000007", "2",
-        "1", "0", "", "2", "52.500", "11.250", "7", "5", "1", "3", "2", "1"};
+        "1", "0", "", "2", "52.500", "11.250", "7", "5", "1", "3", "2", "1",
+        "policy=0,split_bytes=16"};
     for (int i = 0; i < CELL_COLUMNS; i++)
         assert_string_equal(f[i], want[i]);
     /* Field count matches the header's. */

@@ -56,7 +56,7 @@ static void slightly_wrong_free(void **state)
         skip();
     struct ctx c = {a, tl_state(a), tl_region(REGION_BYTES, HL_FRAME_BYTES)};
     tl_reports_fail();
-    assert_int_equal(a->init(c.state, c.region, REGION_BYTES), HL_OK);
+    assert_int_equal(hl_al_init(a, c.state, c.region, REGION_BYTES, NULL), HL_OK);
     size_t asked, wrong;
     sizes_for(a, &asked, &wrong);
     void *p = a->alloc(c.state, asked), *q = a->alloc(c.state, asked);

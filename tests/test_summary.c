@@ -125,7 +125,7 @@ static void two_cells_by_hand(void **state)
               "p99_ci_hi,harness_floor_median,harness_floor_ci_lo,"
               "harness_floor_ci_hi,raw_cycles_per_op_median,"
               "raw_cycles_per_op_ci_lo,raw_cycles_per_op_ci_hi,ci_level,"
-              "target_ci_pct,ci_met");
+              "target_ci_pct,ci_met,alloc_params");
     /* slab: 2 launches, 6 reps, 6 with figures, worst status failed, 1
      * disturbed, median 16; the interval lies inside [10, 22], the
      * extremes of the launches */
@@ -180,13 +180,13 @@ static void target_ci(void **state)
     free(s);
     char **keys;
     assert_int_equal(run_summary_over_target(dir, 1, &keys), 2);
-    assert_string_equal(keys[0], "host|tsc|slab|lifo|n=5,size=64||1");
-    assert_string_equal(keys[1], "host|tsc|glibc|lifo|n=5,size=64||1");
+    assert_string_equal(keys[0], "host|tsc|slab|keep_empty=1,magazine=64,max_slab_order=6|lifo|n=5,size=64||1");
+    assert_string_equal(keys[1], "host|tsc|glibc||lifo|n=5,size=64||1");
     free(keys[0]);
     free(keys[1]);
     free(keys);
     assert_int_equal(run_summary_over_target(dir, 20, &keys), 1);
-    assert_string_equal(keys[0], "host|tsc|slab|lifo|n=5,size=64||1");
+    assert_string_equal(keys[0], "host|tsc|slab|keep_empty=1,magazine=64,max_slab_order=6|lifo|n=5,size=64||1");
     free(keys[0]);
     free(keys);
     assert_int_equal(run_summary_over_target(dir, 1000, &keys), 0);

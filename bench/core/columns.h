@@ -61,7 +61,8 @@
     X(migrations, MIGRATIONS)                                                 \
     X(steal_ticks, STEAL_TICKS)                                               \
     X(attempts, ATTEMPTS)                                                     \
-    X(disturbed, DISTURBED)
+    X(disturbed, DISTURBED)                                                   \
+    X(alloc_params, ALLOC_PARAMS)
 
 /* latency.csv and timeline.csv share cells.csv's seven key columns. */
 #define HL_DETAIL_KEY_COLUMNS(X, P)                                           \
@@ -125,7 +126,8 @@
     X(raw_cycles_per_op_ci_hi, SUM_RAW_CYCLES_PER_OP_CI_HI)                   \
     X(ci_level, SUM_CI_LEVEL)                                                 \
     X(target_ci_pct, SUM_TARGET_CI_PCT)                                       \
-    X(ci_met, SUM_CI_MET)
+    X(ci_met, SUM_CI_MET)                                                     \
+    X(alloc_params, SUM_ALLOC_PARAMS)
 
 /* ratios.csv (bench/host/ratios.c): one row per (cell, baseline). */
 #define HL_RATIOS_COLUMNS(X)                                                  \
@@ -145,7 +147,8 @@
     X(ratio_ci_lo, RAT_RATIO_CI_LO)                                           \
     X(ratio_ci_hi, RAT_RATIO_CI_HI)                                           \
     X(ci_level, RAT_CI_LEVEL)                                                 \
-    X(verdict, RAT_VERDICT)
+    X(verdict, RAT_VERDICT)                                                   \
+    X(alloc_params, RAT_ALLOC_PARAMS)
 
 #define HL_COL_ENUM_(name, E) COL_##E,
 #define HL_COL_ENUM_DETAIL_(name, E) E,

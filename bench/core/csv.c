@@ -250,6 +250,7 @@ size_t hl_format_cells_row(char *buf, size_t cap, const struct hl_row_ids *id,
     row_u64(&w, id->steal_ticks);
     row_u64(&w, id->attempts);
     row_u64(&w, id->disturbed);
+    row_text(&w, id->alloc_params ? id->alloc_params : "");
     return row_end(&w);
 }
 

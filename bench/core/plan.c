@@ -225,6 +225,130 @@ static int workload_params(struct hl_plan *p, size_t k)
     return 0;
 }
 
+/* ---- allocator parameters --------------------------------------------------------- */
+
+static const char *opt_aparams(const struct hl_plan *p)
+{
+    return p->o->opt_aparams ? p->o->opt_aparams : "--allocators";
+}
+
+/* The allocator of the run that the `len` bytes at name name (allocs[]
+ * index), or -1. */
+static int allocator_of(const struct hl_plan *p, const char *name, size_t len)
+{
+    for (size_t i = 0; i < p->nallocs; i++)
+        if (span_eq(name, len, p->o->cand[p->allocs[i]].name))
+            return (int)i;
+    return -1;
+}
+
+/* The declared parameters of run allocator i (NULL: it has none). */
+static const struct hl_allocator *al_of(const struct hl_plan *p, size_t i)
+{
+    const struct hl_allocator *a = p->o->cand[p->allocs[i]].a;
+    return a && a->nparams ? a : NULL;
+}
+
+/* The parameters of every allocator of the run: its defaults, then every
+ * "A:k=v,..." word for it applied in order, each setting only the names it
+ * gives; validated. */
+static int allocator_params(struct hl_plan *p)
+{
+    const struct hl_plan_opts *o = p->o;
+    const char *opt = opt_aparams(p);
+    if (o->naparams > HL_PLAN_MAX_LIST)
+        return fail(p, "too many ", opt, " parameter words (at most 64)", (const char *)NULL);
+    for (size_t i = 0; i < p->nallocs; i++) {
+        const struct hl_allocator *a = al_of(p, i);
+        if (a)
+            hl_al_defaults(a, &p->aparams[i]);
+    }
+    for (size_t w = 0; w < o->naparams; w++) {
+        const char *s = o->aparams[w], *colon = find_char(s, ':');
+        if (!colon)
+            return fail_value(p, opt, s, "expected allocator:key=value,...", NULL);
+        int i = allocator_of(p, s, (size_t)(colon - s));
+        char name[64];
+        if (!copy_span(name, sizeof name, s, (size_t)(colon - s)))
+            copy_span(name, sizeof name, "...", 3);
+        if (i < 0)
+            return fail(p, "bad value for ", opt, ": '", s, "' (no allocator '", name,
+                        "' in this run)", (const char *)NULL);
+        const struct hl_allocator *a = al_of(p, (size_t)i);
+        const char *err = NULL;
+        size_t at = 0;
+        if (!a && colon[1])
+            return fail(p, "bad value for ", opt, ": '", s, "' (allocator '", name,
+                        "' has no parameters)", (const char *)NULL);
+        if (a && hl_param_parse(a->params, a->nparams, colon + 1, p->aparams[i].v, &err,
+                                &at) != 0)
+            return fail(p, "bad value for ", opt, ": '", s, "' (", err, " at '",
+                        colon + 1 + at, "'; see heaplab list allocators)", (const char *)NULL);
+    }
+    return 0;
+}
+
+/* One sweep "A:K=v1,v2,...": A an allocator of the run (allocs[] index i),
+ * swept once; K one of its parameters; each value in range, none twice. */
+static int add_alloc_sweep(struct hl_plan *p, const char *s, size_t i, const char *colon,
+                           const char *eq)
+{
+    const char *opt = p->o->opt_sweep;
+    const char *aname = p->o->cand[p->allocs[i]].name;
+    const struct hl_allocator *a = al_of(p, i);
+    char name[64];
+    if (p->asweep_text[i])
+        return fail(p, "bad value for ", opt, ": '", s, "' (allocator '", aname,
+                    "' is swept twice)", (const char *)NULL);
+    int key = a ? hl_param_index(a->params, a->nparams, colon + 1, (size_t)(eq - colon - 1))
+                : -1;
+    if (key < 0) {
+        if (!copy_span(name, sizeof name, colon + 1, (size_t)(eq - colon - 1)))
+            copy_span(name, sizeof name, "...", 3);
+        return fail(p, "bad value for ", opt, ": '", s, "' (allocator '", aname,
+                    "' has no parameter '", name, "'; see heaplab list allocators)",
+                    (const char *)NULL);
+    }
+    unsigned np = 0;
+    for (const char *v = eq + 1;;) {
+        size_t len = 0;
+        while (v[len] && v[len] != ',')
+            len++;
+        if (len == 0)
+            return fail_value(p, opt, s, "empty value", NULL);
+        if (np == HL_PLAN_MAX_POINTS)
+            return fail_value(p, opt, s, "too many values", NULL);
+        char one_text[160], value[72];
+        if (!copy_span(value, sizeof value, v, len > 64 ? 64 : len) || len > 64)
+            return fail_value(p, opt, s, "a value is too long", NULL);
+        size_t n = 0; /* one_text = "K=value" */
+        for (const char *c = a->params[key].name; *c && n < 63; c++)
+            one_text[n++] = *c;
+        one_text[n++] = '=';
+        for (size_t k = 0; k < len; k++) /* len <= 64 */
+            one_text[n++] = v[k];
+        one_text[n] = '\0';
+        struct hl_al_params point = p->aparams[i];
+        const char *err = NULL;
+        size_t at = 0;
+        if (hl_param_parse(a->params, a->nparams, one_text, point.v, &err, &at) != 0)
+            return fail(p, "bad value for ", opt, ": '", s, "' (", value, ": ", err, ")",
+                        (const char *)NULL);
+        for (unsigned j = 0; j < np; j++)
+            if (p->apoints[i][j] == point.v[key])
+                return fail(p, "bad value for ", opt, ": '", s, "' (", value, " named twice)",
+                            (const char *)NULL);
+        p->apoints[i][np++] = point.v[key];
+        if (!v[len])
+            break;
+        v += len + 1;
+    }
+    p->asweep_text[i] = s;
+    p->aswept[i] = (unsigned)key;
+    p->anpoints[i] = np;
+    return 0;
+}
+
 /* ---- sweeps ----------------------------------------------------------------------- */
 
 /* One sweep "W:K=v1,v2,...": W a workload of the run, swept once; K one of
@@ -240,10 +364,13 @@ static int add_sweep(struct hl_plan *p, const char *s)
     int k = workload_of(p, s, (size_t)(colon - s));
     char name[64];
     if (k < 0) {
+        int i = allocator_of(p, s, (size_t)(colon - s));
+        if (i >= 0)
+            return add_alloc_sweep(p, s, (size_t)i, colon, eq);
         if (!copy_span(name, sizeof name, s, (size_t)(colon - s)))
             copy_span(name, sizeof name, "...", 3);
         return fail(p, "bad value for ", opt, ": '", s, "' (no workload '", name,
-                    "' in this run)", (const char *)NULL);
+                    "' in this run, nor an allocator)", (const char *)NULL);
     }
     const struct hl_workload *w = p->wls[k];
     if (p->sweep_text[k])
@@ -341,16 +468,18 @@ static bool admitted(const struct hl_plan_opts *o, size_t a, size_t r)
     return !o->admit || o->admit(o->admit_ctx, a, r);
 }
 
-/* One cell per allocator of w's family admitted to arm r; false once the
- * wanted cell is found. */
+/* One cell per allocator of w's family admitted to arm r (only allocs[]
+ * index `only`, at parameters ap, unless only is SIZE_MAX: each at its run
+ * parameters); false once the wanted cell is found. */
 static bool emit(struct walk *wk, size_t k, const struct hl_wl_params *params, size_t r,
-                 const char *sweep)
+                 const char *sweep, size_t only, const struct hl_al_params *ap)
 {
     const struct hl_plan *p = wk->p;
     const struct hl_plan_opts *o = p->o;
     for (size_t i = 0; i < p->nallocs; i++) {
         size_t a = p->allocs[i];
-        if (o->cand[a].family != p->wls[k]->family || !admitted(o, a, r))
+        if ((only != SIZE_MAX && i != only) || o->cand[a].family != p->wls[k]->family ||
+            !admitted(o, a, r))
             continue;
         struct hl_plan_cell *c = NULL;
         if (wk->want == SIZE_MAX && wk->n < wk->cap)
@@ -363,7 +492,9 @@ static bool emit(struct walk *wk, size_t k, const struct hl_wl_params *params, s
             c->arm = r;
             c->w = p->wls[k];
             c->sweep = sweep;
+            c->sweep_alloc = only != SIZE_MAX;
             c->params = *params;
+            c->aparams = ap ? *ap : p->aparams[i];
             c->reps = o->arms[r].reps;
             c->u.launches = o->arms[r].launches;
             c->u.timed = o->arms[r].timed;
@@ -390,7 +521,7 @@ static void walk_cells(struct walk *wk)
         for (size_t k = 0; k < p->nwls; k++)
             for (size_t r = e; r < o->narms; r++)
                 if (str_eq(o->arms[r].env, o->arms[e].env) &&
-                    !emit(wk, k, &p->params[k], r, ""))
+                    !emit(wk, k, &p->params[k], r, "", SIZE_MAX, NULL))
                     return;
     }
     /* The sweep points, in the first arm. */
@@ -398,9 +529,31 @@ static void walk_cells(struct walk *wk)
         for (unsigned v = 0; v < p->npoints[k]; v++) {
             struct hl_wl_params point = p->params[k];
             point.v[p->swept[k]] = p->points[k][v];
-            if (!emit(wk, k, &point, 0, p->wls[k]->params[p->swept[k]].name))
+            if (!emit(wk, k, &point, 0, p->wls[k]->params[p->swept[k]].name, SIZE_MAX,
+                      NULL))
                 return;
         }
+    /* The allocator sweep points, in the first arm of every environment
+     * (a variant's placement and footprint are the allocator's, so both
+     * worlds run it): every workload of the allocator's family at its run
+     * parameters. */
+    for (size_t e = 0; e < o->narms; e++) {
+        bool first = true;
+        for (size_t r = 0; r < e && first; r++)
+            first = !str_eq(o->arms[r].env, o->arms[e].env);
+        if (!first)
+            continue;
+        for (size_t i = 0; i < p->nallocs; i++)
+            for (unsigned v = 0; v < p->anpoints[i]; v++) {
+                const struct hl_allocator *a = o->cand[p->allocs[i]].a;
+                struct hl_al_params point = p->aparams[i];
+                point.v[p->aswept[i]] = p->apoints[i][v];
+                for (size_t k = 0; k < p->nwls; k++)
+                    if (!emit(wk, k, &p->params[k], e, a->params[p->aswept[i]].name, i,
+                              &point))
+                        return;
+            }
+    }
 }
 
 int hl_plan_resolve(struct hl_plan *p, const struct hl_plan_opts *o)
@@ -409,7 +562,7 @@ int hl_plan_resolve(struct hl_plan *p, const struct hl_plan_opts *o)
     p->o = o;
     if (o->narms == 0 || o->narms > HL_PLAN_MAX_ARMS)
         return fail(p, "no environment and clock to run in", (const char *)NULL);
-    if (pick_allocs(p) || pick_workloads(p) || check_params(p))
+    if (pick_allocs(p) || pick_workloads(p) || check_params(p) || allocator_params(p))
         return -1;
     for (size_t k = 0; k < p->nwls; k++)
         if (workload_params(p, k))

@@ -6,11 +6,15 @@
  * means, their order, or their canonical parameters.  Freestanding.
  *
  *   options   allocator and workload names, --params and --sweep words,
- *             --ops, and the arms (environment + clock) the caller runs
+ *             allocator parameter words ("A:k=v,..."), --ops, and the arms
+ *             (environment + clock) the caller runs
  *   cells     hl_plan_resolve + hl_plan_cells: the suite (per environment:
  *             every workload, every arm of that environment, every
  *             allocator of the workload's family), then every sweep point
- *             (every allocator of the family) in the first arm
+ *             in the first arm: a workload's (every allocator of the
+ *             family); then an allocator's, in the first arm of every
+ *             environment (every workload of its family, at the
+ *             workload's run parameters)
  *   launches  hl_plan_order: the timed cells' launches in rounds (round r
  *             holds every timed cell's launch r, shuffled with splitmix64
  *             from the order seed), then the counting cells' one launch
@@ -51,6 +55,7 @@ struct hl_plan_alloc {
     const char *name;
     enum hl_family family;
     bool deflt; /* in the run when no allocator is named */
+    const struct hl_allocator *a; /* its declared parameters; NULL: none */
 };
 
 /* An environment and clock the suite runs in. */
@@ -71,8 +76,10 @@ struct hl_plan_opts {
     size_t nwls;
     const char *const *params; /* "W:k=v,...", applied in order */
     size_t nparams;
-    const char *const *sweeps; /* "W:K=v1,v2,..." */
+    const char *const *sweeps; /* "W:K=v1,v2,..." or "A:K=v1,v2,..." */
     size_t nsweeps;
+    const char *const *aparams; /* "A:k=v,...", applied in order */
+    size_t naparams;
     /* no sweeps named: none at all (--sweep none), else the default
      * sweeps (hl_wl_default_sweeps) when no workload is named either */
     bool sweep_none;
@@ -90,11 +97,12 @@ struct hl_plan_opts {
     bool (*admit)(void *ctx, size_t a, size_t r);
     void *admit_ctx;
     uint64_t min_time_us; /* --min-time, for hl_plan_cost */
-    /* The options' names in messages, e.g. "--params" or "params=". */
-    const char *opt_params, *opt_sweep;
+    /* The options' names in messages, e.g. "--params" or "params=";
+     * opt_aparams NULL: "--allocators". */
+    const char *opt_params, *opt_sweep, *opt_aparams;
 };
 
-/* The options resolved (hl_plan_resolve).  About 40 KiB. */
+/* The options resolved (hl_plan_resolve).  About 80 KiB. */
 struct hl_plan {
     const struct hl_plan_opts *o;
     size_t allocs[HL_PLAN_MAX_LIST]; /* cand[] indexes, in run order */
@@ -106,6 +114,13 @@ struct hl_plan {
     unsigned swept[HL_PLAN_MAX_LIST];             /* the swept parameter */
     unsigned npoints[HL_PLAN_MAX_LIST];
     uint64_t points[HL_PLAN_MAX_LIST][HL_PLAN_MAX_POINTS];
+    /* per allocator of the run (allocs[] index): its parameters, and its
+     * sweep (as for workloads above) */
+    struct hl_al_params aparams[HL_PLAN_MAX_LIST];
+    const char *asweep_text[HL_PLAN_MAX_LIST];
+    unsigned aswept[HL_PLAN_MAX_LIST];
+    unsigned anpoints[HL_PLAN_MAX_LIST];
+    uint64_t apoints[HL_PLAN_MAX_LIST][HL_PLAN_MAX_POINTS];
     size_t ncells;
     char err[HL_PLAN_ERR_BYTES];
 };
@@ -123,7 +138,9 @@ struct hl_plan_cell {
     size_t arm;   /* opts.arms[] index */
     const struct hl_workload *w;
     const char *sweep; /* "" or the swept parameter's name */
+    bool sweep_alloc;  /* the swept parameter is the allocator's */
     struct hl_wl_params params;
+    struct hl_al_params aparams; /* the allocator's (cand[].a's) */
     uint32_t reps;
     struct hl_plan_unit u;
 };

@@ -388,7 +388,7 @@ static void stream_open(struct stream *s, const struct hl_cell_config *c)
 static enum hl_status start_alloc(const struct hl_cell_config *c)
 {
     hl_memset(c->slots, 0, (size_t)c->nslots * sizeof c->slots[0]);
-    return c->a->init(c->state, c->region, c->region_bytes);
+    return hl_al_init(c->a, c->state, c->region, c->region_bytes, c->alloc_params);
 }
 
 static uint64_t minus_overhead(uint64_t ticks, uint64_t overhead)

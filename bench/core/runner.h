@@ -78,6 +78,8 @@ typedef void (*hl_measure_fn)(void *ctx);
 
 struct hl_cell_config {
     const struct hl_allocator *a;
+    const struct hl_al_params *alloc_params; /* a's parameters (valid);
+                                                NULL: its defaults */
     const struct hl_workload *w;
     struct hl_wl_params params;
     uint64_t seed;
@@ -205,6 +207,8 @@ struct hl_row_ids {
                                  (USER_HZ ticks of the bound CPU) */
     uint32_t attempts;        /* 1 + times the rep was re-run as disturbed */
     bool disturbed;           /* still disturbed after the last attempt */
+    const char *alloc_params; /* the allocator's canonical parameter text
+                                 (hl_al_format), NULL/"" if it has none */
 };
 
 /* Format into buf (cap bytes incl. NUL), no newline; returns the length,

@@ -337,7 +337,7 @@ static void report_run(struct hl_gb_state *st, const struct subject *sub,
 static const char *project_setup(const struct hl_allocator *a,
                                  struct arena *ar, size_t bytes, size_t live)
 {
-    if (a->init(ar->state, ar->region, ar->region_bytes) != HL_OK)
+    if (hl_al_init(a, ar->state, ar->region, ar->region_bytes, NULL) != HL_OK)
         return "init refused the region";
     for (size_t k = 0; k < live; k++)
         if (!(ar->held[k] = a->alloc(ar->state, bytes)))

@@ -114,8 +114,10 @@ static size_t bl_check(const void *state, struct hl_violation *first)
 
 /* ---- glibc ------------------------------------------------------------------ */
 
-static enum hl_status glibc_init(void *state, void *base, size_t bytes)
+static enum hl_status glibc_init(void *state, void *base, size_t bytes,
+                              const struct hl_al_params *p)
 {
+    (void)p;
     (void)base;
     (void)bytes;
     struct bl_state *s = state;
@@ -170,8 +172,10 @@ static const struct hl_allocator bl_glibc = {
 
 /* ---- jemalloc --------------------------------------------------------------- */
 
-static enum hl_status jemalloc_init(void *state, void *base, size_t bytes)
+static enum hl_status jemalloc_init(void *state, void *base, size_t bytes,
+                              const struct hl_al_params *p)
 {
+    (void)p;
     (void)base;
     (void)bytes;
     struct bl_state *s = state;
@@ -241,8 +245,10 @@ static const struct hl_allocator bl_jemalloc = {
 
 /* ---- mimalloc ----------------------------------------------------------- */
 
-static enum hl_status mimalloc_init(void *state, void *base, size_t bytes)
+static enum hl_status mimalloc_init(void *state, void *base, size_t bytes,
+                              const struct hl_al_params *p)
 {
+    (void)p;
     (void)base;
     (void)bytes;
     struct bl_state *s = state;
@@ -302,8 +308,10 @@ static const struct hl_allocator bl_mimalloc = {
 
 /* ---- tcmalloc (gperftools) -------------------------------------------------- */
 
-static enum hl_status tcmalloc_init(void *state, void *base, size_t bytes)
+static enum hl_status tcmalloc_init(void *state, void *base, size_t bytes,
+                              const struct hl_al_params *p)
 {
+    (void)p;
     (void)base;
     (void)bytes;
     struct bl_state *s = state;

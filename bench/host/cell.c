@@ -45,6 +45,8 @@ struct cell_args {
     const struct hl_workload *w;
     struct hl_wl_params params;
     const char *params_text;
+    struct hl_al_params aparams; /* the allocator's parameters */
+    char aparams_text[512];      /* canonical, "" if it has none */
     uint64_t seed;
     uint32_t reps;
     const char *run_id;
@@ -147,8 +149,15 @@ static void parse_args(int argc, char **argv, struct cell_args *a)
     if (argc != 2 + CELL_NARGS)
         cli_usage_fail("cell: expected %d arguments", CELL_NARGS);
     char **v = argv + 2;
+    char *colon = strchr(v[0], ':');
+    if (colon)
+        *colon = '\0';
     if (!cli_alloc_find(v[0], &a->ca))
         cli_usage_fail("cell: unknown allocator '%s'", v[0]);
+    const char *aerr = NULL;
+    if (hl_al_parse(a->ca.a, colon ? colon + 1 : "", &a->aparams, &aerr, NULL) != 0)
+        cli_usage_fail("cell: bad allocator params '%s': %s", colon + 1, aerr);
+    hl_al_format(a->ca.a, &a->aparams, a->aparams_text, sizeof a->aparams_text);
     if (hl_wl_replay_named(v[1]))
         a->w = replay_open_cell(v[1]); /* trace:PATH (replay.h) */
     else if (!(a->w = hl_workload_find(v[1])))
@@ -346,6 +355,7 @@ static struct hl_row_ids row_ids(const struct cell_args *a, uint32_t rep,
         .launch = a->launch, .invol_switches = x->invol,
         .migrations = x->migrations, .steal_ticks = x->steal,
         .attempts = attempts, .disturbed = disturbed,
+        .alloc_params = a->aparams_text,
     };
 }
 
@@ -531,6 +541,7 @@ int cmd_cell(int argc, char **argv)
         .row = cell_map(ROW_CAP, false),
         .cfg = {
             .a = al,
+            .alloc_params = &a.aparams,
             .w = a.w,
             .params = a.params,
             .seed = a.seed,

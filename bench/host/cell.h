@@ -7,6 +7,9 @@
  *   heaplab --cell ALLOCATOR WORKLOAD PARAMS SEED REPS RUN_ID PU CLOCK SWEEP
  *                  LAUNCH MIN_TICKS ATTEMPTS
  *
+ * (ALLOCATOR: its name, or NAME:K=V,... with its parameters (canonical
+ * text, allocator.h); the rows' alloc_params is the canonical text of
+ * the parameters it ran with, every parameter at its default if none.)
  * (LAUNCH: this child's launch l; its reps are numbered l * REPS ...
  * l * REPS + REPS - 1 and its rows say launch=l.  MIN_TICKS: the BATCH
  * pass repeats the stream until the allocator's timed ticks reach it (0:

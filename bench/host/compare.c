@@ -160,8 +160,10 @@ static double fig_median(const struct rc_cell *c, enum rc_fig fig)
 
 const char *cmp_where(const struct rc_cell *c, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "%s/%s%s%s", c->k[RC_ENV], c->k[RC_CLOCK],
-             c->k[RC_SWEEP][0] ? " sweep=" : "", c->k[RC_SWEEP]);
+    bool dflt = rc_alloc_params_default(c);
+    snprintf(buf, cap, "%s/%s%s%s%s%s%s", c->k[RC_ENV], c->k[RC_CLOCK],
+             c->k[RC_SWEEP][0] ? " sweep=" : "", c->k[RC_SWEEP],
+             dflt ? "" : " [", dflt ? "" : c->k[RC_ALLOC_PARAMS], dflt ? "" : "]");
     return buf;
 }
 

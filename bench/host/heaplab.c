@@ -45,7 +45,9 @@ static const char list_usage[] =
     "usage: heaplab list [allocators|workloads]\n"
     "\n"
     "List the allocators (project allocators, baselines with where they were\n"
-    "found) and the workloads with their parameters: unit, default, range.\n";
+    "found) and the workloads, each with its parameters: name, unit,\n"
+    "default, range.  Set an allocator's with --allocators A:K=V,... and\n"
+    "sweep one with --sweep A:K=V1,V2,... (heaplab run --help).\n";
 
 static const char *kind_text(const struct cli_alloc *ca)
 {
@@ -73,12 +75,19 @@ static void list_one_alloc(void *ctx, const struct cli_alloc *ca)
     }
     printf("  %-16s %-6s %-9s %s%s\n", ca->a->name,
            hl_family_str(ca->a->family), kind_text(ca), ca->a->summary, where);
+    for (unsigned k = 0; k < ca->a->nparams; k++) {
+        const struct hl_param *p = &ca->a->params[k];
+        printf("      %-14s %-7s default %-6llu range %llu..%llu  %s\n",
+               p->name, p->unit, (unsigned long long)p->def,
+               (unsigned long long)p->min, (unsigned long long)p->max,
+               p->summary);
+    }
 }
 
 static void list_allocators(void)
 {
-    printf("allocators:\n  %-16s %-6s %-9s %s\n", "NAME", "FAMILY", "KIND",
-           "SUMMARY");
+    printf("allocators (parameters: name, unit, default, range):\n"
+           "  %-16s %-6s %-9s %s\n", "NAME", "FAMILY", "KIND", "SUMMARY");
     cli_alloc_each(list_one_alloc, NULL);
 }
 

@@ -186,14 +186,14 @@ static void meta_free(struct meta *m)
 
 /* ---- the plan, from meta.csv ------------------------------------------------- */
 
-/* plan.cell.K: "env clock allocator workload params[ sweep=S] launches=L
- * reps=R" (run.c's meta_order). */
+/* plan.cell.K: "env clock allocator workload params[ sweep=S][ aparams=T]
+ * launches=L reps=R" (run.c's meta_order). */
 struct pcell {
-    char *f[6]; /* env, clock, allocator, workload, params, sweep */
+    char *f[7]; /* env, clock, allocator, workload, params, sweep, aparams */
     uint32_t launches;
 };
 
-enum { PC_ENV, PC_CLOCK, PC_ALLOC, PC_WORKLOAD, PC_PARAMS, PC_SWEEP };
+enum { PC_ENV, PC_CLOCK, PC_ALLOC, PC_WORKLOAD, PC_PARAMS, PC_SWEEP, PC_APARAMS };
 
 static bool parse_u32(const char *s, uint32_t *out)
 {
@@ -205,14 +205,18 @@ static bool parse_u32(const char *s, uint32_t *out)
 
 static bool parse_pcell(const char *text, struct pcell *c)
 {
-    char *copy = strdup(text), *tok[9], *p = copy;
+    char *copy = strdup(text), *tok[10], *p = copy;
     if (!copy)
         cli_fail("out of memory");
     size_t n = 0;
-    while (p && n < 9)
+    while (p && n < 10)
         tok[n++] = strsep(&p, " ");
-    bool sweep = n == 8 && !strncmp(tok[5], "sweep=", 6);
-    if (p || (n != 7 && !sweep) || strncmp(tok[n - 2], "launches=", 9) ||
+    size_t k = 5; /* the optional words after params */
+    bool sweep = n > k + 2 && !strncmp(tok[k], "sweep=", 6);
+    k += sweep;
+    bool aparams = n > k + 2 && !strncmp(tok[k], "aparams=", 8);
+    k += aparams;
+    if (p || n != k + 2 || strncmp(tok[n - 2], "launches=", 9) ||
         !parse_u32(tok[n - 2] + 9, &c->launches) || c->launches == 0) {
         free(copy);
         return false;
@@ -220,8 +224,9 @@ static bool parse_pcell(const char *text, struct pcell *c)
     for (size_t i = 0; i < 5; i++)
         c->f[i] = strdup(tok[i]);
     c->f[PC_SWEEP] = strdup(sweep ? tok[5] + 6 : "");
+    c->f[PC_APARAMS] = strdup(aparams ? tok[5 + sweep] + 8 : "");
     free(copy);
-    for (size_t i = 0; i < 6; i++)
+    for (size_t i = 0; i < 7; i++)
         if (!c->f[i])
             cli_fail("out of memory");
     return true;
@@ -439,16 +444,18 @@ struct rowfile {
     enum csv_kind kind;
     unsigned ncols;
     int env, clock, alloc, workload, params, sweep, rep; /* -1: none */
+    int aparams; /* -1: none */
 };
 
 static const struct rowfile rowfiles[3] = {
     {"cells.csv", &hl_cells_header, CSV_CELLS, CELL_COLUMNS, COL_ENV,
-     COL_CLOCK, COL_ALLOCATOR, COL_WORKLOAD, COL_PARAMS, COL_SWEEP, COL_REP},
+     COL_CLOCK, COL_ALLOCATOR, COL_WORKLOAD, COL_PARAMS, COL_SWEEP, COL_REP,
+     COL_ALLOC_PARAMS},
     {"latency.csv", &hl_latency_header, CSV_LATENCY, LATENCY_COLUMNS,
-     LAT_ENV, -1, LAT_ALLOCATOR, LAT_WORKLOAD, LAT_PARAMS, -1, LAT_REP},
+     LAT_ENV, -1, LAT_ALLOCATOR, LAT_WORKLOAD, LAT_PARAMS, -1, LAT_REP, -1},
     {"timeline.csv", &hl_timeline_header, CSV_TIMELINE,
      TIMELINE_COLUMNS, TL_ENV, -1, TL_ALLOCATOR, TL_WORKLOAD, TL_PARAMS, -1,
-     TL_REP},
+     TL_REP, -1},
 };
 
 struct mrow {
@@ -503,7 +510,8 @@ static bool cell_matches(const struct pcell *c, const struct rowfile *rf,
            !strcmp(c->f[PC_ALLOC], f[rf->alloc]) &&
            !strcmp(c->f[PC_WORKLOAD], f[rf->workload]) &&
            !strcmp(c->f[PC_PARAMS], f[rf->params]) &&
-           (rf->sweep < 0 || !strcmp(c->f[PC_SWEEP], f[rf->sweep]));
+           (rf->sweep < 0 || !strcmp(c->f[PC_SWEEP], f[rf->sweep])) &&
+           (rf->aparams < 0 || !strcmp(c->f[PC_APARAMS], f[rf->aparams]));
 }
 
 /* The header of path (its first line) against the column table. */
@@ -828,7 +836,7 @@ int cmd_merge(int argc, char **argv)
             free(sh[s].files[k]);
     }
     for (size_t c = 0; c < pl.n; c++)
-        for (size_t i = 0; i < 6; i++)
+        for (size_t i = 0; i < 7; i++)
             free(pl.cells[c].f[i]);
     free(pl.cells);
     free(sh);

@@ -60,7 +60,7 @@ static uint64_t one_rep(const struct hl_allocator *a, void *state,
 {
     uint64_t cycles = 0;
     unsigned long nheld = 0;
-    if (a->init(state, region, REGION_BYTES) != HL_OK)
+    if (hl_al_init(a, state, region, REGION_BYTES, NULL) != HL_OK)
         return 0;
     for (; nheld < live; nheld++)
         if (!(held[nheld] = a->alloc(state, bytes)))

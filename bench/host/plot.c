@@ -253,13 +253,19 @@ struct sample {
     double op, live, held;
 };
 
-/* A cell: one (env, clock, allocator, workload instance). */
+/* A cell: one (env, clock, allocator, alloc_params, workload instance). */
 struct cell {
     const char *env, *clock, *alloc;
+    const char *aparams; /* the allocator's parameters ("" in older runs) */
     struct inst *inst;
     /* summary.csv */
     bool has_sum;
     double med, lo, hi; /* lo = hi = med when there is no CI */
+    bool has_p99;
+    double p99;         /* p99_median */
+    /* cells.csv: peak_footprint_bytes per rep with figures */
+    double *fp;
+    size_t nfp, capfp;
     /* cells.csv: per rep with figures */
     double *fi, *fe;
     size_t nfrag, capfrag;
@@ -329,17 +335,20 @@ static bool in_suite(const struct inst *in)
 }
 
 /* The cell of these keys; created if create, else NULL when none. */
+/* aparams NULL: any allocator parameters (a detail or ratio row, whose
+ * allocator runs once in the suite); created with "". */
 static struct cell *cell_find(const char *env, const char *clock,
-                              const char *alloc, struct inst *in,
-                              bool create)
+                              const char *alloc, const char *aparams,
+                              struct inst *in, bool create)
 {
     env = intern(env);
     clock = intern(clock);
     alloc = intern(alloc);
+    aparams = aparams ? intern(aparams) : NULL;
     for (size_t i = R.ncells; i-- > 0;) {
         struct cell *c = R.cells[i];
         if (c->inst == in && c->alloc == alloc && c->env == env &&
-            c->clock == clock)
+            c->clock == clock && (!aparams || c->aparams == aparams))
             return c;
     }
     if (!create)
@@ -351,6 +360,7 @@ static struct cell *cell_find(const char *env, const char *clock,
     c->env = env;
     c->clock = clock;
     c->alloc = alloc;
+    c->aparams = aparams ? aparams : intern("");
     c->inst = in;
     c->tl_rep = UINT64_MAX;
     R.cells[R.ncells++] = c;
@@ -365,8 +375,8 @@ static struct cell *detail_cell(const char *env, const char *clock,
                                 const char *alloc, struct inst *in)
 {
     if (clock)
-        return cell_find(env, clock, alloc, in, true);
-    struct cell *c = cell_find(env, "tsc", alloc, in, false);
+        return cell_find(env, clock, alloc, NULL, in, true);
+    struct cell *c = cell_find(env, "tsc", alloc, NULL, in, false);
     if (c)
         return c;
     const char *e = intern(env), *a = intern(alloc);
@@ -374,7 +384,7 @@ static struct cell *detail_cell(const char *env, const char *clock,
         if (R.cells[i]->inst == in && R.cells[i]->alloc == a &&
             R.cells[i]->env == e)
             return R.cells[i];
-    return cell_find(env, "tsc", alloc, in, true);
+    return cell_find(env, "tsc", alloc, NULL, in, true);
 }
 
 static void set_family(struct inst *in, const char *family)
@@ -386,19 +396,19 @@ static void set_family(struct inst *in, const char *family)
 /* The key columns of a file kind: env, allocator, workload, params, seed
  * (required); clock and sweep (optional; -1: the kind has none). */
 struct key_cols {
-    int env, clock, alloc, wl, params, seed, sweep;
+    int env, clock, alloc, wl, params, seed, sweep, aparams;
 };
 
 static const struct key_cols keys_cells = {
     COL_ENV, COL_CLOCK, COL_ALLOCATOR, COL_WORKLOAD, COL_PARAMS, COL_SEED,
-    COL_SWEEP};
+    COL_SWEEP, COL_ALLOC_PARAMS};
 static const struct key_cols keys_summary = {
     SUM_ENV, SUM_CLOCK, SUM_ALLOCATOR, SUM_WORKLOAD, SUM_PARAMS, SUM_SEED,
-    SUM_SWEEP};
+    SUM_SWEEP, SUM_ALLOC_PARAMS};
 static const struct key_cols keys_latency = {
-    LAT_ENV, -1, LAT_ALLOCATOR, LAT_WORKLOAD, LAT_PARAMS, LAT_SEED, -1};
+    LAT_ENV, -1, LAT_ALLOCATOR, LAT_WORKLOAD, LAT_PARAMS, LAT_SEED, -1, -1};
 static const struct key_cols keys_timeline = {
-    TL_ENV, -1, TL_ALLOCATOR, TL_WORKLOAD, TL_PARAMS, TL_SEED, -1};
+    TL_ENV, -1, TL_ALLOCATOR, TL_WORKLOAD, TL_PARAMS, TL_SEED, -1, -1};
 
 static uint64_t key_required(const struct key_cols *k)
 {
@@ -422,9 +432,11 @@ static struct cell *cached_cell(struct row_cache *rc, struct csvr *r,
     const char *env = csvr_str(r, k->env), *alloc = csvr_str(r, k->alloc);
     const char *wl = csvr_str(r, k->wl), *params = csvr_str(r, k->params);
     const char *seed = csvr_str(r, k->seed);
+    const char *aparams = csvr_str(r, k->aparams);
     char key[sizeof rc->key];
-    int n = snprintf(key, sizeof key, "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s",
-                     env, clock ? clock : "", alloc, wl, params, seed, sweep);
+    int n = snprintf(key, sizeof key,
+                     "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s", env,
+                     clock ? clock : "", alloc, wl, params, seed, sweep, aparams);
     if (n < 0 || (size_t)n >= sizeof key)
         cli_usage_fail("'%s' line %u: key fields too long", r->path,
                        r->lineno);
@@ -438,8 +450,8 @@ static struct cell *cached_cell(struct row_cache *rc, struct csvr *r,
                            csv_column_name(r->kind, must[i]));
     struct inst *in = inst_for(wl, params, seed, sweep);
     struct cell *c = detail ? detail_cell(env, clock, alloc, in)
-                            : cell_find(env, clock ? clock : "tsc", alloc, in,
-                                        true);
+                            : cell_find(env, clock ? clock : "tsc", alloc,
+                                        aparams, in, true);
     memcpy(rc->key, key, (size_t)n + 1);
     rc->c = c;
     return c;
@@ -493,6 +505,12 @@ static void read_cells(void)
         }
         c->fi[c->nfrag] = vi;
         c->fe[c->nfrag++] = ve;
+        double fpv;
+        if (csvr_has(&t, COL_PEAK_FOOTPRINT_BYTES) &&
+            rd_num_opt(&t, COL_PEAK_FOOTPRINT_BYTES, &fpv)) {
+            GROW(c->fp, c->capfp, c->nfp);
+            c->fp[c->nfp++] = fpv;
+        }
     }
     csvr_close(&t);
 }
@@ -546,6 +564,8 @@ static void read_summary(void)
         c->med = m;
         c->lo = have_lo ? l : m;
         c->hi = have_lo ? h : m;
+        c->has_p99 = csvr_has(&t, SUM_P99_MEDIAN) &&
+                     rd_num_opt(&t, SUM_P99_MEDIAN, &c->p99);
     }
     csvr_close(&t);
 }
@@ -1826,15 +1846,169 @@ static int fig_sweep(const char *w, const char *k, enum unit u)
     return frames ? 5 : 4;
 }
 
+/* The median of a cell's peak_footprint_bytes over its reps; NaN if
+ * none. */
+static double footprint_median(const struct cell *c)
+{
+    if (!c->nfp)
+        return NAN;
+    double *v = xrealloc(NULL, c->nfp * sizeof *v);
+    memcpy(v, c->fp, c->nfp * sizeof *v);
+    qsort(v, c->nfp, sizeof *v, cmp_double);
+    double m = c->nfp % 2 ? v[c->nfp / 2] : (v[c->nfp / 2 - 1] + v[c->nfp / 2]) / 2;
+    free(v);
+    return m;
+}
+
+/* Figure 4 (a heap allocator) or 5 (a frame allocator) for an allocator's
+ * sweep sweep.A,K (heaplab run --sweep A:K=...): cost, p99 and peak
+ * footprint against K, one series per (workload instance, env), from the
+ * sweep's own cells (sweep column K, K in alloc_params).  Returns its
+ * number, or 0 when there is nothing to draw. */
+static int fig_asweep(const char *a, const char *k, enum unit u)
+{
+    struct sweep_pt *pts = xrealloc(NULL, (R.ncells + 1) * sizeof *pts);
+    size_t n = 0;
+    const char *fam = NULL;
+    struct series_set ss = {0};
+    for (size_t i = 0; i < R.ncells; i++) {
+        struct cell *c = R.cells[i];
+        char val[128];
+        double kv;
+        if (!c->has_sum || unit_of(c->clock) != u || strcmp(c->alloc, a) ||
+            strcmp(c->inst->sweep, k) ||
+            !param_value(c->aparams, k, val, sizeof val) || !parse_k(val, &kv))
+            continue;
+        fam = c->inst->family;
+        pts[n++] = (struct sweep_pt){c, kv};
+        /* a series is a workload instance (its label) in an env */
+        const char *label = intern(c->inst->label[0] ? c->inst->label
+                                                      : c->inst->workload);
+        bool seen = false;
+        for (size_t s = 0; s < ss.n && !seen; s++)
+            seen = ss.s[s].alloc == label && ss.s[s].env == c->env;
+        if (!seen) {
+            GROW(ss.s, ss.cap, ss.n);
+            size_t rank;
+            style_of(label, &rank);
+            ss.s[ss.n++] = (struct series){label, c->env, rank};
+        }
+    }
+    bool frames = fam && !strcmp(fam, "frame");
+    const char *tag = u == UNIT_CYCLES ? "" : "-instructions";
+    char name[400];
+    snprintf(name, sizeof name, "fig%d-sweep-%s-%s%s", frames ? 5 : 4, a, k, tag);
+    double kmin = INFINITY, kmax = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        kmin = pts[i].k < kmin ? pts[i].k : kmin;
+        kmax = pts[i].k > kmax ? pts[i].k : kmax;
+    }
+    if (n == 0 || kmin == kmax) {
+        if (u == UNIT_CYCLES || n)
+            printf("  %-44s skipped: meta.csv sweep.%s,%s but summary.csv "
+                   "has %s\n", name, a, k, n ? "one value of it" : "no such cells");
+        free(pts);
+        free(ss.s);
+        return 0;
+    }
+    qsort(pts, n, sizeof *pts, cmp_sweep_pt);
+    series_sort(&ss);
+    struct cell **cells = xrealloc(NULL, n * sizeof *cells);
+    for (size_t i = 0; i < n; i++)
+        cells[i] = pts[i].c;
+    char dat_path[PATH_MAX], pre_path[PATH_MAX];
+    FILE *dat, *pre;
+    fig_begin(name, sizeof name, "asweep.gp", &dat, &pre, dat_path, pre_path,
+              "summary.csv cycles_per_op_median, _ci_lo, _ci_hi and "
+              "p99_median, cells.csv peak_footprint_bytes (median over reps) "
+              "against the allocator's swept parameter; one index block per "
+              "series (workload, env)");
+    fprintf(dat, "# sweep.%s,%s\n# columns: %s, median, ci_lo, ci_hi (NaN: no "
+                 "CI), p99 (NaN: none), peak footprint KiB\n", a, k, k);
+    double vmin = INFINITY, vmax = 0;
+    for (size_t s = 0; s < ss.n; s++) {
+        fprintf(dat, "\n\n# series %zu: %s %s\n", s + 1, ss.s[s].alloc, ss.s[s].env);
+        for (size_t i = 0; i < n; i++) {
+            struct cell *c = pts[i].c;
+            const char *label = intern(c->inst->label[0] ? c->inst->label
+                                                          : c->inst->workload);
+            if (label != ss.s[s].alloc || c->env != ss.s[s].env)
+                continue;
+            put_num(dat, pts[i].k);
+            fputc(' ', dat);
+            put_num(dat, c->med);
+            put_ci(dat, c);
+            fputc(' ', dat);
+            if (c->has_p99)
+                put_num(dat, c->p99);
+            else
+                fputs("NaN", dat);
+            fputc(' ', dat);
+            double fpm = footprint_median(c);
+            if (isnan(fpm))
+                fputs("NaN", dat);
+            else
+                put_num(dat, fpm / 1024.0);
+            fputc('\n', dat);
+            if (c->lo > 0 && c->lo < vmin)
+                vmin = c->lo;
+            vmax = c->hi > vmax ? c->hi : vmax;
+        }
+    }
+    double top = pre_series(pre, &ss, cells, n, NULL, true);
+    const struct hl_allocator *al = hl_allocator_find(a);
+    int pi = al ? hl_al_param_index(al, k) : -1;
+    const char *punit = pi >= 0 ? al->params[pi].unit : NULL;
+    char text[200];
+    if (punit && punit[0])
+        snprintf(text, sizeof text, "%s %s (%s)", a, k, punit);
+    else
+        snprintf(text, sizeof text, "%s %s", a, k);
+    gp_text(pre, "xlabel", text);
+    gp_text(pre, "ylabel", u == UNIT_CYCLES ? "TSC cycles per op"
+                                            : "instructions per op");
+    gp_text(pre, "ylabel2", u == UNIT_CYCLES ? "p99 (TSC cycles)" : "p99");
+    gp_text(pre, "ylabel3", "peak footprint (KiB)");
+    snprintf(text, sizeof text, "%s: cost, p99, footprint against %s", a, k);
+    top += pre_title(pre, text);
+    pre_size(pre, FIG_WIDTH_IN, 3 * LINE_PLOT_IN + top);
+    fprintf(pre, "logx = %d\nlogy = %d\nlogstepx = %d\nkmin = ",
+            kmin > 0 && kmax / kmin >= 10, wants_log(vmin, vmax),
+            log_step(kmin, kmax, 6));
+    put_num(pre, kmin);
+    fputs("\nkmax = ", pre);
+    put_num(pre, kmax);
+    fputc('\n', pre);
+    close_out(dat, dat_path);
+    close_out(pre, pre_path);
+    printf("  %-44s summary.csv, cells.csv: %zu cells of %s x %zu series\n", name,
+           n, k, ss.n);
+    free(ss.s);
+    free(cells);
+    free(pts);
+    return frames ? 5 : 4;
+}
+
+/* Does some cell belong to allocator a? */
+static bool is_allocator_of_run(const char *a)
+{
+    for (size_t i = 0; i < R.ncells; i++)
+        if (!strcmp(R.cells[i]->alloc, a))
+            return true;
+    return false;
+}
+
 static void figs_sweep(void)
 {
     bool drawn[6] = {false};
     for (size_t i = 0; i < R.nmeta; i++) {
         if (strncmp(R.meta[i].key, "sweep.", 6))
             continue;
+        const char *x = R.meta[i].key + 6;
+        bool alloc = !hl_workload_find(x) && is_allocator_of_run(x);
         for (int u = UNIT_CYCLES; u <= UNIT_INSTRUCTIONS; u++)
-            drawn[fig_sweep(R.meta[i].key + 6, R.meta[i].value,
-                            (enum unit)u)] = true;
+            drawn[alloc ? fig_asweep(x, R.meta[i].value, (enum unit)u)
+                        : fig_sweep(x, R.meta[i].value, (enum unit)u)] = true;
     }
     if (!drawn[4])
         printf("  %-44s skipped: no sweep of a heap workload (meta.csv "
@@ -1979,8 +2153,8 @@ static struct cell *ratio_cell(const struct hl_ratio *r)
         return NULL;
     struct inst *in = inst_for(c->k[RC_WORKLOAD], c->k[RC_PARAMS],
                                c->k[RC_SEED], "");
-    return cell_find(c->k[RC_ENV], c->k[RC_CLOCK], c->k[RC_ALLOCATOR], in,
-                     false);
+    return cell_find(c->k[RC_ENV], c->k[RC_CLOCK], c->k[RC_ALLOCATOR], NULL,
+                     in, false);
 }
 
 static bool keep_ratio_of(const struct hl_ratio *r, const char *fam,
@@ -2153,6 +2327,7 @@ static const char *const fmt_names[NFMT] = {"pdf", "svg", "png", "tex"};
 static const char *const scripts[] = {"style.gp", "terminal.gp", "key.gp",
                                       "cost.gp",
                                       "latency.gp", "space.gp", "sweep.gp",
+                                      "asweep.gp",
                                       "frag.gp", "ratio.gp"};
 
 static bool is_file(const char *path)

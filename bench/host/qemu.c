@@ -608,16 +608,26 @@ static void cell_clock(const struct qemu_ctx *q, const struct cell_plan *p, cons
 /* The -append text of a cell: everything the kernel needs, no spaces in
  * any value (docs/kernel.md, "Command line").  The cell's full params go
  * as params= (so the kernel's plan gives exactly them, whatever ops= it
- * would scale from); a sweep point runs as the kernel's only sweep point
- * (suite=off sweep=W:K=v), so its rows say sweep=K. */
+ * would scale from), the allocator's as aparams=A:k=v,...; a sweep point
+ * runs as the kernel's only sweep point (suite=off sweep=W:K=v, or
+ * A:K=v for an allocator's), so its rows say sweep=K. */
 static bool cell_append(const struct run_ctx *rc, const struct qemu_ctx *q,
                         const struct cell_plan *p, const char *accel, const char *clock,
                         char *buf, size_t cap)
 {
-    if (strpbrk(rc->run_id, " \t\"") || strpbrk(p->params_text, " \t"))
+    if (strpbrk(rc->run_id, " \t\"") || strpbrk(p->params_text, " \t") ||
+        strpbrk(p->aparams_text, " \t"))
         return false;
-    char sweep[160] = "sweep=none";
-    if (p->sweep[0]) {
+    char sweep[160] = "sweep=none", aparams[600] = "";
+    if (p->aparams_text[0])
+        snprintf(aparams, sizeof aparams, " aparams=%s:%s", p->ca.a->name, p->aparams_text);
+    if (p->sweep[0] && p->sweep_alloc) {
+        int k = hl_al_param_index(p->ca.a, p->sweep);
+        if (k < 0)
+            return false;
+        snprintf(sweep, sizeof sweep, "suite=off sweep=%s:%s=%llu", p->ca.a->name, p->sweep,
+                 (unsigned long long)p->aparams.v[k]);
+    } else if (p->sweep[0]) {
         int k = hl_wl_param_index(p->w, p->sweep);
         if (k < 0)
             return false;
@@ -630,9 +640,9 @@ static bool cell_append(const struct run_ctx *rc, const struct qemu_ctx *q,
     if (!hl_wl_is_replay(p->w))
         snprintf(params, sizeof params, " params=%s:%s", p->w->name, p->params_text);
     int n = snprintf(buf, cap,
-                     "vga=off allocators=%s workloads=%s%s %s reps=%u seed=%llu "
+                     "vga=off allocators=%s%s workloads=%s%s %s reps=%u seed=%llu "
                      "run_id=%s accel=%s clock=%s region_mib=%zu%s%s",
-                     p->ca.a->name, p->w->name, params, sweep, p->reps,
+                     p->ca.a->name, aparams, p->w->name, params, sweep, p->reps,
                      (unsigned long long)rc->seed, rc->run_id, accel, clock,
                      q->region_bytes >> 20, q->extra_append ? " " : "",
                      q->extra_append ? q->extra_append : "");

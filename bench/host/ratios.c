@@ -120,7 +120,8 @@ static void put_row(FILE *f, const struct hl_ratio *r)
         [RC_ACCEL] = RAT_ACCEL,         [RC_CLOCK] = RAT_CLOCK,
         [RC_ALLOCATOR] = RAT_ALLOCATOR, [RC_FAMILY] = RAT_FAMILY,
         [RC_WORKLOAD] = RAT_WORKLOAD,   [RC_PARAMS] = RAT_PARAMS,
-        [RC_SWEEP] = RAT_SWEEP,         [RC_SEED] = RAT_SEED};
+        [RC_SWEEP] = RAT_SWEEP,         [RC_SEED] = RAT_SEED,
+        [RC_ALLOC_PARAMS] = RAT_ALLOC_PARAMS};
     struct row_text t;
     memset(t.v, 0, sizeof t.v);
     for (int k = 0; k < RC_KEYS; k++)

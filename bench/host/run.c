@@ -51,12 +51,12 @@
 #define RUN_ENV_QEMU "qemu"
 
 static const char run_usage[] =
-    "usage: heaplab run [--allocators a,b] [--workloads w,x] [--reps N]\n"
+    "usage: heaplab run [--allocators a,b:k=v,...] [--workloads w,x] [--reps N]\n"
     "                   [--launches L] [--min-time SEC] [--retries N]\n"
     "                   [--order-seed S] [--target-ci P] [--budget SEC]\n"
     "                   [--jobs J] [--shard I/N]\n"
     "                   [--ops N] [--seed S] [--out DIR] [--cpu PU]\n"
-    "                   [--params w:k=v,...] [--sweep w:k=v1,v2,...]\n"
+    "                   [--params w:k=v,...] [--sweep w|a:k=v1,v2,...]\n"
     "                   [--env host|qemu|both] [--clock LIST]\n"
     "                   [--accel auto|kvm|tcg] [--det-reps N] [--timeout SEC]\n"
     "\n"
@@ -72,7 +72,10 @@ static const char run_usage[] =
     "\n"
     "  --allocators LIST  comma list (default: every project allocator and\n"
     "                     every installed baseline; see heaplab list;\n"
-    "                     baselines run on the host only)\n"
+    "                     baselines run on the host only); an item\n"
+    "                     A:K=V,K=V,... sets allocator A's parameters (see\n"
+    "                     heaplab list allocators), e.g.\n"
+    "                     --allocators slab:keep_empty=0,magazine=8,buddy\n"
     "  --workloads LIST   comma list (default: every workload); trace:FILE\n"
     "                     replays a recorded trace (xz/gzip/zstd or plain),\n"
     "                     trace:FOLDER every *.hltrace* file in it, each as\n"
@@ -117,6 +120,10 @@ static const char run_usage[] =
     "                     value of its parameter K (after --ops and\n"
     "                     --params) in the first environment with its first\n"
     "                     clock; rows say sweep=K; repeatable, one per W.\n"
+    "                     A:K=V1,V2,... sweeps allocator A's parameter K\n"
+    "                     (after --allocators A:...) over every workload of\n"
+    "                     A's family in the run; rows say sweep=K and\n"
+    "                     alloc_params the point\n"
     "                     Default, when neither --workloads nor --sweep is\n"
     "                     given: churn-fixed:live=16,64,256,1024,4096 and\n"
     "                     frames-churn:occupancy=25,50,75,90,99;\n"
@@ -157,6 +164,8 @@ struct run_opts {
     size_t nparams;
     char *sweeps[RUN_MAX_LIST]; /* "w:k=v1,v2,..." */
     size_t nsweeps;
+    char *aparams[RUN_MAX_LIST]; /* "a:k=v,..." from --allocators */
+    size_t naparams;
     bool no_sweep;             /* --sweep none */
     bool clock_given;
     bool clock_tsc, clock_instructions, clock_icount;
@@ -200,6 +209,37 @@ static void parse_shard(const char *opt, const char *v, struct run_opts *o)
     o->nshards = (uint32_t)n;
 }
 
+/* --allocators items "A:k=v,k=v": cli_split cut at every comma, so an item
+ * with '=' but no ':' continues the one before (its comma is put back);
+ * then each "A:..." goes to aparams whole and leaves "A" in allocs. */
+static void split_alloc_params(struct run_opts *o)
+{
+    size_t n = 0;
+    o->naparams = 0;
+    for (size_t i = 0; i < o->nallocs; i++) {
+        char *s = o->allocs[i];
+        if (strchr(s, '=') && !strchr(s, ':')) {
+            if (n == 0)
+                cli_usage_fail("bad value for --allocators: '%s' (expected "
+                               "allocator:key=value,...)", s);
+            s[-1] = ','; /* rejoin with the item before */
+            continue;
+        }
+        o->allocs[n++] = s;
+    }
+    o->nallocs = n;
+    for (size_t i = 0; i < n; i++) {
+        char *colon = strchr(o->allocs[i], ':');
+        if (!colon)
+            continue;
+        char *word = strdup(o->allocs[i]);
+        if (!word)
+            cli_fail("out of memory");
+        o->aparams[o->naparams++] = word;
+        *colon = '\0';
+    }
+}
+
 static void parse_opts(int argc, char **argv, struct run_opts *o)
 {
     *o = (struct run_opts){.accel = "auto", .reps = RUN_DEFAULT_REPS,
@@ -218,6 +258,7 @@ static void parse_opts(int argc, char **argv, struct run_opts *o)
         } else if (!strcmp(opt, "--allocators")) {
             o->nallocs = cli_split(opt, (char *)cli_value(argc, argv, &i),
                                    o->allocs, RUN_MAX_LIST);
+            split_alloc_params(o);
         } else if (!strcmp(opt, "--workloads")) {
             o->nwls = cli_split(opt, (char *)cli_value(argc, argv, &i), o->wls,
                                 RUN_MAX_LIST);
@@ -384,7 +425,7 @@ static void add_cand(void *ctx, const struct cli_alloc *ca)
     }
     pl->cand[pl->ncand] = *ca;
     pl->pcand[pl->ncand++] = (struct hl_plan_alloc){
-        .name = ca->a->name, .family = ca->a->family,
+        .name = ca->a->name, .family = ca->a->family, .a = ca->a,
         .deflt = ca->kind != CLI_ALLOC_TEST && !unavailable};
 }
 
@@ -514,12 +555,14 @@ static void plan_cells(const struct run_opts *o, const char *valgrind,
         .wls = (const char *const *)o->wls, .nwls = o->nwls,
         .params = (const char *const *)o->params, .nparams = o->nparams,
         .sweeps = (const char *const *)o->sweeps, .nsweeps = o->nsweeps,
+        .aparams = (const char *const *)o->aparams, .naparams = o->naparams,
         .sweep_none = o->no_sweep, .ops = o->ops,
         .arms = pl->arms, .narms = pl->popts.narms,
         .admit = admit_cell, .admit_ctx = pl,
         .find_workload = replay_find,
         .min_time_us = (uint64_t)(o->min_time_s * 1e6),
-        .opt_params = "--params", .opt_sweep = "--sweep"};
+        .opt_params = "--params", .opt_sweep = "--sweep",
+        .opt_aparams = "--allocators"};
     if (hl_plan_resolve(&pl->hp, &pl->popts) != 0)
         cli_usage_fail("%s", pl->hp.err);
     struct hl_plan_cell *pc = calloc(pl->hp.ncells, sizeof *pc);
@@ -536,6 +579,11 @@ static void plan_cells(const struct run_opts *o, const char *valgrind,
         c->env = pl->arms[pc[i].arm].env;
         c->clock = pl->arms[pc[i].arm].clock;
         c->sweep = pc[i].sweep;
+        c->sweep_alloc = pc[i].sweep_alloc;
+        c->aparams = pc[i].aparams;
+        if (c->ca.a->nparams)
+            hl_al_format(c->ca.a, &c->aparams, c->aparams_text,
+                         sizeof c->aparams_text);
         c->reps = pc[i].reps;
         c->launches = pc[i].u.launches;
         hl_wl_format(c->w, &c->params, c->params_text, sizeof c->params_text);
@@ -721,6 +769,16 @@ static void write_meta_head(const struct run_ctx *rc, const struct plan *pl,
     for (size_t k = 0; k < pl->hp.nwls; k++)
         if (hl_wl_is_replay(pl->hp.wls[k]))
             replay_write_meta(fd, hl_wl_replay_of(pl->hp.wls[k]));
+    /* an allocator's sweep: sweep.A,K like a workload's (plot.c tells them
+     * apart by the name) */
+    for (size_t i = 0; i < pl->hp.nallocs; i++) {
+        if (!pl->hp.asweep_text[i])
+            continue;
+        const struct hl_allocator *a = pl->pcand[pl->hp.allocs[i]].a;
+        char key[160];
+        snprintf(key, sizeof key, "sweep.%s", a->name);
+        res_meta(fd, key, a->params[pl->hp.aswept[i]].name);
+    }
     for (const struct hl_baseline *b = hl_baselines; b->a; b++) {
         char key[64], path[PATH_MAX];
         snprintf(key, sizeof key, "baseline.%s", b->a->name);
@@ -843,7 +901,9 @@ void cross_check(const struct run_ctx *rc, const char *dir,
         ck_add(&wl, "workload_checksum", key, F(WORKLOAD_CHECKSUM), F(ENV),
                where);
         if (!strcmp(F(FAMILY), "frame") && same_region) {
-            snprintf(key, sizeof key, "%s x %s (%s, seed %s)", F(ALLOCATOR),
+            snprintf(key, sizeof key, "%s%s%s%s x %s (%s, seed %s)",
+                     F(ALLOCATOR), F(ALLOC_PARAMS)[0] ? " [" : "",
+                     F(ALLOC_PARAMS), F(ALLOC_PARAMS)[0] ? "]" : "",
                      F(WORKLOAD), F(PARAMS), F(SEED));
             ck_add(&place, "placement_checksum", key, F(PLACEMENT_CHECKSUM),
                    F(ENV), where);
@@ -966,10 +1026,12 @@ static void meta_order(const struct run_ctx *rc, const struct plan *pl,
     }
     for (size_t i = 0; cells && i < pl->n; i++) {
         const struct cell_plan *c = &pl->cells[i];
-        char text[1024];
-        snprintf(text, sizeof text, "%s %s %s %s %s%s%s launches=%u reps=%u",
+        char text[2048];
+        snprintf(text, sizeof text, "%s %s %s %s %s%s%s%s%s launches=%u reps=%u",
                  c->env, c->clock, c->ca.a->name, c->w->name, c->params_text,
-                 c->sweep[0] ? " sweep=" : "", c->sweep, c->launches, c->reps);
+                 c->sweep[0] ? " sweep=" : "", c->sweep,
+                 c->aparams_text[0] ? " aparams=" : "", c->aparams_text,
+                 c->launches, c->reps);
         snprintf(key, sizeof key, "plan.cell.%zu", i);
         res_meta(rc->f.meta, key, text);
         hash = hl_plan_hash(hash, text);
@@ -1175,10 +1237,10 @@ static size_t cell_by_key(const struct plan *pl, uint64_t seed,
 {
     for (size_t i = 0; i < pl->n; i++) {
         const struct cell_plan *c = &pl->cells[i];
-        char k[1024];
-        snprintf(k, sizeof k, "%s|%s|%s|%s|%s|%s|%llu", c->env, c->clock,
-                 c->ca.a->name, c->w->name, c->params_text, c->sweep,
-                 (unsigned long long)seed);
+        char k[2048];
+        snprintf(k, sizeof k, "%s|%s|%s|%s|%s|%s|%s|%llu", c->env, c->clock,
+                 c->ca.a->name, c->aparams_text, c->w->name, c->params_text,
+                 c->sweep, (unsigned long long)seed);
         if (!strcmp(k, key))
             return i;
     }

@@ -26,6 +26,9 @@ struct cell_plan {
     const char *clock;       /* host: CELL_CLOCK or CELL_CLOCK_INSTRUCTIONS;
                                 qemu: "icount", "tsc-tcg" or "tsc-kvm" */
     const char *sweep;       /* "" or the swept parameter (--sweep) */
+    bool sweep_alloc;        /* the swept parameter is the allocator's */
+    struct hl_al_params aparams; /* the allocator's parameters */
+    char aparams_text[512];  /* canonical "k=v,k=v", "" if it has none */
     uint32_t reps;           /* per launch: --reps, or --det-reps for a
                                 counting clock */
     uint32_t launches;       /* launches planned (--target-ci may add) */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "allocators/allocator.h"
 #include "bench/host/csvread.h"
 
 /* The key columns in rc_key order. */
@@ -18,7 +19,30 @@ static const int key_cols[RC_KEYS] = {
     [RC_ALLOCATOR] = COL_ALLOCATOR, [RC_FAMILY] = COL_FAMILY,
     [RC_WORKLOAD] = COL_WORKLOAD, [RC_PARAMS] = COL_PARAMS,
     [RC_SWEEP] = COL_SWEEP,       [RC_SEED] = COL_SEED,
+    [RC_ALLOC_PARAMS] = COL_ALLOC_PARAMS,
 };
+
+/* The row's alloc_params; in a run older than the column, the registry
+ * allocator's defaults (its cells ran at them), "" for any other. */
+static const char *alloc_params_of(const struct csvr *r, char *buf, size_t cap)
+{
+    if (csvr_has(r, COL_ALLOC_PARAMS))
+        return csvr_str(r, COL_ALLOC_PARAMS);
+    const struct hl_allocator *a = hl_allocator_find(csvr_str(r, COL_ALLOCATOR));
+    buf[0] = '\0';
+    if (a) {
+        struct hl_al_params p;
+        hl_al_defaults(a, &p);
+        hl_al_format(a, &p, buf, cap);
+    }
+    return buf;
+}
+
+/* The key column c of the row (alloc_params as alloc_params_of). */
+static const char *key_str(const struct csvr *r, int c, char *buf, size_t cap)
+{
+    return c == COL_ALLOC_PARAMS ? alloc_params_of(r, buf, cap) : csvr_str(r, c);
+}
 
 /* The columns a cell needs; the rest may be missing (older runs). */
 static const uint64_t required =
@@ -29,6 +53,18 @@ static const uint64_t required =
 static const int fig_cols[RC_FIGS] = {
     [RC_CYCLES] = COL_CYCLES_PER_OP, [RC_P99] = COL_P99,
     [RC_FLOOR] = COL_HARNESS_FLOOR, [RC_RAW] = COL_RAW_CYCLES_PER_OP};
+
+bool rc_alloc_params_default(const struct rc_cell *c)
+{
+    const struct hl_allocator *a = hl_allocator_find(c->k[RC_ALLOCATOR]);
+    if (!a || !a->nparams)
+        return true;
+    struct hl_al_params p;
+    char text[512];
+    hl_al_defaults(a, &p);
+    hl_al_format(a, &p, text, sizeof text);
+    return !strcmp(text, c->k[RC_ALLOC_PARAMS]);
+}
 
 static const char *const status_names[] = {
     [RC_OK] = "ok", [RC_FAILED] = "failed", [RC_ERROR] = "error",
@@ -55,21 +91,24 @@ static int count(struct csvr *r, int col, uint32_t *out)
 static char *join_key(const struct csvr *r, bool with_alloc)
 {
     static const int order[] = {COL_ENV,    COL_CLOCK,  COL_ALLOCATOR,
-                                COL_WORKLOAD, COL_PARAMS, COL_SWEEP,
-                                COL_SEED};
+                                COL_ALLOC_PARAMS, COL_WORKLOAD, COL_PARAMS,
+                                COL_SWEEP, COL_SEED};
+    char ap[512];
     size_t len = 1;
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
-        len += strlen(csvr_str(r, order[i])) + 1;
+        len += strlen(key_str(r, order[i], ap, sizeof ap)) + 1;
     char *k = malloc(len), *w = k;
     if (!k)
         return NULL;
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
-        if (order[i] == COL_ALLOCATOR && !with_alloc)
+        if ((order[i] == COL_ALLOCATOR || order[i] == COL_ALLOC_PARAMS) &&
+            !with_alloc)
             continue;
         if (w != k)
             *w++ = '|';
-        size_t n = strlen(csvr_str(r, order[i]));
-        memcpy(w, csvr_str(r, order[i]), n);
+        const char *s = key_str(r, order[i], ap, sizeof ap);
+        size_t n = strlen(s);
+        memcpy(w, s, n);
         w += n;
     }
     *w = '\0';
@@ -109,8 +148,9 @@ static struct rc_cell *cell_of(struct rc_run *run, const struct csvr *r,
     c->key = key;
     c->group = join_key(r, false);
     bool ok = c->group != NULL;
+    char ap[512];
     for (int k = 0; k < RC_KEYS; k++)
-        ok = ok && (c->k[k] = strdup(csvr_str(r, key_cols[k])));
+        ok = ok && (c->k[k] = strdup(key_str(r, key_cols[k], ap, sizeof ap)));
     *last = run->n - 1;
     return ok ? c : NULL;
 }

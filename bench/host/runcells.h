@@ -4,8 +4,10 @@
  * its rows grouped per cell and per launch, for summary.csv, `heaplab
  * compare`, `heaplab repeat` and plot's ratio figure.
  *
- * A cell is (env, clock, allocator, workload, params, sweep, seed): all
- * its reps over all launches.  Columns may come in any order; a column
+ * A cell is (env, clock, allocator, alloc_params, workload, params, sweep,
+ * seed): all its reps over all launches.  A run older than the
+ * alloc_params column reads as every allocator at its defaults (the
+ * registry's canonical text), so it compares with a newer run.  Columns may come in any order; a column
  * the table does not know is an error (the file is newer than this
  * reader, or not a cells.csv), so is a missing required one (env, clock,
  * allocator, workload, params, seed, rep, status, cycles_per_op).  Older
@@ -29,7 +31,7 @@
 /* The key columns of a cell as summary.csv and ratios.csv write them. */
 enum rc_key {
     RC_RUN_ID, RC_ENV, RC_ACCEL, RC_CLOCK, RC_ALLOCATOR, RC_FAMILY,
-    RC_WORKLOAD, RC_PARAMS, RC_SWEEP, RC_SEED, RC_KEYS
+    RC_WORKLOAD, RC_PARAMS, RC_SWEEP, RC_SEED, RC_ALLOC_PARAMS, RC_KEYS
 };
 
 /* The figures a summary treats with the two-level statistics. */
@@ -48,9 +50,11 @@ struct rc_rep {
 
 struct rc_cell {
     char *k[RC_KEYS];  /* from the cell's first row */
-    char *key;         /* "env|clock|allocator|workload|params|sweep|seed" */
-    char *group;       /* the same without the allocator: the cells one
-                          baseline ratio compares */
+    char *key;         /* "env|clock|allocator|alloc_params|workload|params|
+                          sweep|seed" */
+    char *group;       /* the same without the allocator and its
+                          parameters: the cells one baseline ratio
+                          compares */
     size_t rows;       /* reps recorded (every status) */
     size_t n;          /* reps with figures */
     size_t disturbed;  /* reps flagged disturbed */
@@ -70,6 +74,11 @@ struct rc_run {
 int rc_read(const char *run_dir, struct rc_run *run, char *err,
             size_t errcap);
 void rc_free(struct rc_run *run);
+
+/* Does c's allocator run at its defaults (the registry's canonical text;
+ * true for an allocator without parameters or not in the registry)?
+ * Tables name a cell's alloc_params only when it does not. */
+bool rc_alloc_params_default(const struct rc_cell *c);
 
 /* The cell whose key is `key`, or NULL. */
 const struct rc_cell *rc_find(const struct rc_run *run, const char *key);

@@ -57,6 +57,7 @@ unsigned cell_deadline_s(const struct run_ctx *rc, const struct cell_plan *p)
  * its environment ("" for none).  Returns the program to exec. */
 struct child_args {
     char seed[24], reps[16], launch[16], min_ticks[24], attempts[16];
+    char alloc[640]; /* NAME or NAME:canonical alloc params (cell.h) */
     char out_opt[2 * PATH_MAX + 32], cg_var[PATH_MAX + 32];
     char preload_var[PATH_MAX + 16];
     char *argv[7 + 2 + CELL_NARGS + 1];
@@ -71,8 +72,10 @@ static const char *child_argv(const struct run_ctx *rc, const struct cell_plan *
     snprintf(b->min_ticks, sizeof b->min_ticks, "%llu",
              (unsigned long long)rc->min_ticks);
     snprintf(b->attempts, sizeof b->attempts, "%u", rc->max_attempts);
+    snprintf(b->alloc, sizeof b->alloc, "%s%s%s", p->ca.a->name,
+             p->aparams_text[0] ? ":" : "", p->aparams_text);
     char *cell_argv[] = {(char *)rc->self_exe, CELL_FLAG,
-                         (char *)p->ca.a->name, (char *)replay_cell_arg(p->w),
+                         b->alloc, (char *)replay_cell_arg(p->w),
                          (char *)p->params_text, b->seed, b->reps,
                          (char *)rc->run_id, (char *)rc->pu,
                          (char *)p->clock,

@@ -86,7 +86,8 @@ static void put_row(FILE *f, const struct rc_cell *c,
         [RC_ACCEL] = SUM_ACCEL,         [RC_CLOCK] = SUM_CLOCK,
         [RC_ALLOCATOR] = SUM_ALLOCATOR, [RC_FAMILY] = SUM_FAMILY,
         [RC_WORKLOAD] = SUM_WORKLOAD,   [RC_PARAMS] = SUM_PARAMS,
-        [RC_SWEEP] = SUM_SWEEP,         [RC_SEED] = SUM_SEED};
+        [RC_SWEEP] = SUM_SWEEP,         [RC_SEED] = SUM_SEED,
+        [RC_ALLOC_PARAMS] = SUM_ALLOC_PARAMS};
     /* each figure's median, ci_lo, ci_hi */
     static const int figs[RC_FIGS][3] = {
         [RC_CYCLES] = {SUM_CYCLES_PER_OP_MEDIAN, SUM_CYCLES_PER_OP_CI_LO,
@@ -143,11 +144,13 @@ static void put_table_row(FILE *t, const struct rc_cell *c,
     if (!isnan(p->est))
         snprintf(tail, sizeof tail, "%.0f", p->est);
     fprintf(t, "%-16s %-15s %-4s %-12s %3zu %3zu %-8s %12s %23s %5s %10s  "
-               "%s%s%s\n",
+               "%s%s%s%s%s%s\n",
             c->k[RC_ALLOCATOR], c->k[RC_WORKLOAD], c->k[RC_ENV],
             c->k[RC_CLOCK], s->launches, c->n, rc_status_str(c->status), med,
             ci, betw, tail, c->k[RC_PARAMS], c->k[RC_SWEEP][0] ? " sweep=" : "",
-            c->k[RC_SWEEP]);
+            c->k[RC_SWEEP], rc_alloc_params_default(c) ? "" : " [",
+            rc_alloc_params_default(c) ? "" : c->k[RC_ALLOC_PARAMS],
+            rc_alloc_params_default(c) ? "" : "]");
 }
 
 int run_summary_write(const char *run_dir, double target_ci_pct, FILE *table)

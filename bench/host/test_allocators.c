@@ -23,8 +23,10 @@ struct tc_state {
     unsigned long allocs;
 };
 
-static enum hl_status tc_init(void *state, void *base, size_t bytes)
+static enum hl_status tc_init(void *state, void *base, size_t bytes,
+                              const struct hl_al_params *p)
 {
+    (void)p;
     struct tc_state *s = state;
     /* s->allocs is NOT reset: it counts across passes (the cell's state
      * block is zeroed once, when it is mapped). */

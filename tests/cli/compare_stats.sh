@@ -18,13 +18,13 @@ B=$TMP/fixture-b
 check "summary exits 0" test $? -eq 0
 S=$A/summary.csv
 check "summary.csv header" test "$(head -n 1 "$S")" = \
-  "run_id,env,accel,clock,allocator,family,workload,params,sweep,seed,launches,reps,n,status,disturbed,cycles_per_op_median,cycles_per_op_ci_lo,cycles_per_op_ci_hi,cycles_per_op_var_between_share,p99_median,p99_ci_lo,p99_ci_hi,harness_floor_median,harness_floor_ci_lo,harness_floor_ci_hi,raw_cycles_per_op_median,raw_cycles_per_op_ci_lo,raw_cycles_per_op_ci_hi,ci_level,target_ci_pct,ci_met"
+  "run_id,env,accel,clock,allocator,family,workload,params,sweep,seed,launches,reps,n,status,disturbed,cycles_per_op_median,cycles_per_op_ci_lo,cycles_per_op_ci_hi,cycles_per_op_var_between_share,p99_median,p99_ci_lo,p99_ci_hi,harness_floor_median,harness_floor_ci_lo,harness_floor_ci_hi,raw_cycles_per_op_median,raw_cycles_per_op_ci_lo,raw_cycles_per_op_ci_hi,ci_level,target_ci_pct,ci_met,alloc_params"
 check "summary.csv: 16 cells" test "$(tail -n +2 "$S" | wc -l)" -eq 16
 check "summary.csv: bump fifo tsc: 4 launches, 12 reps, 11 with figures, crashed" \
   grep -q '^fixture-a,host,none,tsc,bump,heap,fifo,"n=100,size=64",,1,4,12,11,crashed,0,' "$S"
 check "summary.csv: instructions cells: 1 launch, exact, floor 12" \
-  grep -q '^fixture-a,host,none,instructions,slab,heap,lifo,"n=100,size=64",,1,1,3,3,ok,0,300.000,300.000,300.000,,,,,12.000,12.000,12.000,312.000,312.000,312.000,0.95,50,yes$' "$S"
-check "summary.csv: every cell meets 50 %" test "$(awk -F, 'NR > 1 && $NF != "yes"' "$S" | wc -l)" -eq 0
+  grep -q '^fixture-a,host,none,instructions,slab,heap,lifo,"n=100,size=64",,1,1,3,3,ok,0,300.000,300.000,300.000,,,,,12.000,12.000,12.000,312.000,312.000,312.000,0.95,50,yes,"keep_empty=1,magazine=64,max_slab_order=6"$' "$S"
+check "summary.csv: every cell meets 50 %" test "$(awk -v c="$(csv_col "$S" ci_met)" "$AWK_CSV"'NR > 1 { split_csv($0); if (f[c] != "yes") print }' "$S" | wc -l)" -eq 0
 check "summary table" grep -Eq '^jemalloc +lifo +host tsc +4 +12 ok' "$TMP/sum.out"
 cp "$S" "$TMP/sum.first"
 "$HL" summary "$A" --target-ci 50 >/dev/null 2>&1
@@ -41,7 +41,7 @@ check "compare --baseline: nothing on stderr" test ! -s "$TMP/cmp.err"
 R=$A/ratios.csv
 check "ratios.csv written" test -f "$R"
 check "ratios.csv header" test "$(head -n 1 "$R")" = \
-  "run_id,env,accel,clock,workload,params,sweep,seed,allocator,family,baseline,paired_launches,ratio,ratio_ci_lo,ratio_ci_hi,ci_level,verdict"
+  "run_id,env,accel,clock,workload,params,sweep,seed,allocator,family,baseline,paired_launches,ratio,ratio_ci_lo,ratio_ci_hi,ci_level,verdict,alloc_params"
 check "ratios.csv: 12 rows (3 allocators x 2 workloads x 2 clocks)" \
   test "$(tail -n +2 "$R" | wc -l)" -eq 12
 check "no ratios.csv.tmp left" test ! -e "$R.tmp"
@@ -63,7 +63,7 @@ cp "$R" "$TMP/ratios.first"
 check "ratios.csv repeats byte for byte" cmp -s "$R" "$TMP/ratios.first"
 # another baseline
 "$HL" compare "$A" --baseline bump >/dev/null 2>&1
-check "--baseline bump: everything slower" test "$(awk -F, 'NR > 1 && $NF != "slower"' "$R" | wc -l)" -eq 0
+check "--baseline bump: everything slower" test "$(awk -v c="$(csv_col "$R" verdict)" "$AWK_CSV"'NR > 1 { split_csv($0); if (f[c] != "slower") print }' "$R" | wc -l)" -eq 0
 
 # ---- compare RUN_A RUN_B --------------------------------------------------------
 "$HL" compare "$A" "$B" >"$TMP/ab.out" 2>"$TMP/ab.err"
@@ -102,7 +102,7 @@ mkdir -p "$TMP/empty"
 expect_usage "'$TMP/empty' is not a run folder" "$HL" repeat "$A" "$TMP/empty"
 # an unknown column, a truncated file, a short line, a bad number
 mkdir -p "$TMP/bad"; cp "$A/meta.csv" "$TMP/bad/"
-sed '1s/,disturbed$/,disturbed,bogus/; 2,$s/$/,0/' "$A/cells.csv" >"$TMP/bad/cells.csv"
+sed '1s/$/,bogus/; 2,$s/$/,0/' "$A/cells.csv" >"$TMP/bad/cells.csv"
 expect_usage "unknown column 'bogus'" "$HL" compare "$TMP/bad" --baseline jemalloc
 expect_usage "unknown column 'bogus'" "$HL" repeat "$A" "$TMP/bad"
 head -c 2000 "$A/cells.csv" >"$TMP/bad/cells.csv"

@@ -11,9 +11,14 @@
  *            block (else zeroed), bits 2..4 region size 64 KiB << k
  *            (k 0, 0, 0, 1, 1, 2, 4, 6: 64 KiB .. 4 MiB, small ones more
  *            often: they fill up sooner, and checked TLSF verifies a whole
- *            free block's poison per alloc), bit 5 an odd region offset
+ *            free block's poison per alloc), bit 5 an odd region offset,
+ *            bit 6 the allocator's parameters from the input (else its
+ *            defaults)
  *   byte 1-2 region offset inside the arena (16-byte steps, or 1-byte
  *            steps with bit 5)
+ *   with bit 6, one byte per parameter of the allocator: low 2 bits 0 its
+ *            minimum, 1 its maximum, 2 its default, 3 a value between
+ *            (the other 6 bits' share of the range)
  *   then ops, one byte each plus operands: alloc (sizes at every
  *            boundary, small, medium, large, impossible), free, check(),
  *            reclaim(); in invalid mode also double, foreign, interior,
@@ -438,11 +443,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                   r->region_bytes);
     fz_reports_reset();
 
-    enum hl_status st = A->init(state, r->region, r->region_bytes);
+    struct hl_al_params ap;
+    hl_al_defaults(A, &ap);
+    for (unsigned i = 0; (mode & 0x40) && i < A->nparams; i++) {
+        const struct hl_param *p = &A->params[i];
+        uint8_t b = fz_u8(&f);
+        uint64_t span = p->max - p->min;
+        ap.v[i] = (b & 3) == 0   ? p->min
+                  : (b & 3) == 1 ? p->max
+                  : (b & 3) == 2 ? p->def
+                                 : p->min + span / 63 * (uint64_t)(b >> 2) +
+                                       span % 63 * (uint64_t)(b >> 2) / 63;
+    }
+    char aptext[256];
+    hl_al_format(A, &ap, aptext, sizeof aptext);
+    enum hl_status st = hl_al_init(A, state, r->region, r->region_bytes, &ap);
     FZ_REQUIRE(st == HL_OK,
-               "%s: init(%p, %zu) returned '%s' on a region of 64 KiB or "
+               "%s [%s]: init(%p, %zu) returned '%s' on a region of 64 KiB or "
                "more",
-               A->name, (void *)r->region, r->region_bytes, hl_status_str(st));
+               A->name, aptext, (void *)r->region, r->region_bytes,
+               hl_status_str(st));
     struct hl_stats s0 = stats_now();
     stats_law(r);
     check_now("after init");

@@ -109,7 +109,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const struct ops *o = &bitmaps[mode & 1];
     size_t region_bytes = ((size_t)64 << 10) << ((mode >> 1) & 7) % 6;
     memset(state, 0xA7, o->a->state_bytes);
-    FZ_REQUIRE(o->a->init(state, region, region_bytes) == HL_OK,
+    FZ_REQUIRE(hl_al_init(o->a, state, region, region_bytes, NULL) == HL_OK,
                "%s: init refused %zu bytes", o->a->name, region_bytes);
     uint32_t nf = o->nframes(state);
     FZ_REQUIRE(nf > 0 && nf <= region_bytes / HL_FRAME_BYTES,
