@@ -61,7 +61,8 @@
     X(migrations, MIGRATIONS)                                                 \
     X(steal_ticks, STEAL_TICKS)                                               \
     X(attempts, ATTEMPTS)                                                     \
-    X(disturbed, DISTURBED)
+    X(disturbed, DISTURBED)                                                   \
+    X(resident_bytes, RESIDENT_BYTES)
 
 /* latency.csv and timeline.csv share cells.csv's seven key columns. */
 #define HL_DETAIL_KEY_COLUMNS(X, P)                                           \
