@@ -128,14 +128,16 @@ static uint64_t host_resident(void *ctx)
     return now > r->rss0_bytes ? now - r->rss0_bytes : 0;
 }
 
-/* Write a zero into every page of [p, p + bytes): the pages are fresh
- * anonymous zero pages, so this changes no content, only residency. */
+/* Write a zero into every page of [p, p + bytes): fresh zero pages, or
+ * buffers whose content no longer matters, so only residency changes. */
 static void prefault(void *p, size_t bytes)
 {
     volatile char *b = p;
     long page = sysconf(_SC_PAGESIZE);
     for (size_t off = 0; off < bytes; off += (size_t)page)
         b[off] = 0;
+    if (bytes) /* p need not be page-aligned: the last page too */
+        b[bytes - 1] = 0;
 }
 
 /* The stack the runner and the probes will use below this frame. */
@@ -318,6 +320,7 @@ static void bind_pu(const char *pu)
     else
         put_probe("binding", "failed for PU %u: %s", os, strerror(errno));
 }
+
 
 /* ---- one rep ------------------------------------------------------------------ */
 
@@ -650,11 +653,15 @@ int cmd_cell(int argc, char **argv)
     prefault(samples, sizeof *samples);
     prefault(c.row, ROW_CAP);
     fflush(stdout); /* nothing buffered left for the zeros to overwrite */
+    prefault(proto_line, sizeof proto_line); /* it may straddle a page */
+    prefault(status_text, sizeof status_text);
     prefault(stdout_buf, sizeof stdout_buf);
     prefault_stack();
     struct interference warm;
     interference_now(a.pu, &warm);
-    rss_anon_bytes(); /* its own buffer resident too */
+    struct timespec now; /* its first call binds it (a GOT page written) */
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    (void)hl_host_report_count(); /* its counter's page, first read here */
     res.rss0_bytes = rss_anon_bytes();
     put_probe("rss0_bytes", "%llu", (unsigned long long)res.rss0_bytes);
     run_reps(&c);
