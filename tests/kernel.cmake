@@ -218,3 +218,9 @@ set_tests_properties(kernel_suite_checksums PROPERTIES LABELS "kernel;qemu" TIME
 add_test(NAME cli_run_env COMMAND bash ${_kdir}/run_env.sh $<TARGET_FILE:heaplab>)
 set_tests_properties(cli_run_env PROPERTIES LABELS "kernel;qemu;cli" TIMEOUT 600
                      ENVIRONMENT "HEAPLAB_QEMU=${HL_QEMU_I386};HEAPLAB_KERNEL=${_kelf}")
+
+# resident_bytes in the kernel: demand faults of the region and state,
+# read back from one short `heaplab run --env qemu`.
+add_test(NAME kernel_resident COMMAND bash ${_kdir}/resident_qemu.sh $<TARGET_FILE:heaplab>)
+set_tests_properties(kernel_resident PROPERTIES LABELS "kernel;qemu;cli" TIMEOUT 300
+                     ENVIRONMENT "HEAPLAB_QEMU=${HL_QEMU_I386};HEAPLAB_KERNEL=${_kelf}")
