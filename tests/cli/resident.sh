@@ -22,6 +22,15 @@ export LC_ALL=C
 PAGE=4096
 BASELINES=glibc
 "$HL" list 2>/dev/null | grep -Eq '^  jemalloc .*\[/' && BASELINES="$BASELINES,jemalloc"
+# What this build can do: a checked build's firstfit-seed and tlsf poison
+# their whole free region at init (all of it resident, and slow), so a
+# checked build tests bump and slab only; a sanitizer's shadow pages are
+# anonymous too, so RssAnon is not the region's under ASan (no
+# cross-check with mincore, glibc the only baseline).
+INFO=$("$HL" info 2>/dev/null | grep '^build')
+HEAPS="firstfit-seed slab tlsf bump"
+case "$INFO" in *HL_CHECK_LEVEL=0,*) ;; *) HEAPS="slab bump" ;; esac
+SANITIZED=0; case "$INFO" in *sanitize=none,*) ;; *) SANITIZED=1; BASELINES=glibc ;; esac
 
 # One workload per run, so that meta's per-allocator probe is this cell's.
 # lifo with blocks of up to two pages and more: touching spans pages.
@@ -31,7 +40,7 @@ run() { # run NAME ALLOCATORS PARAMS
     --params "lifo:$3" --launches 1 --reps 2 --out "$TMP/$1" >"$TMP/$1.out" 2>"$TMP/$1.err"
   check "run $1 exits 0 ($(head -c 300 "$TMP/$1.err"))" [ $? -eq 0 ]
 }
-run mixed "firstfit-seed,slab,tlsf,bump,$BASELINES" "n=3000,min=16,max=9000"
+run mixed "${HEAPS// /,},$BASELINES" "n=3000,min=16,max=9000"
 M=$(run_dir "$TMP/mixed")
 C=$M/cells.csv
 R=$(csv_col "$C" resident_bytes)
@@ -42,7 +51,7 @@ FAM=$(csv_col "$C" family)
 
 # per row: allocator resident live
 rows() { awk "$AWK_CSV"'NR > 1 { split_csv($0); print f[5], f[R], f[L] }' R="$R" L="$L" "$C"; }
-check "10+ rows (5+ allocators x 2 reps)" [ "$(rows | wc -l)" -ge 10 ]
+check "6+ rows (3+ allocators x 2 reps)" [ "$(rows | wc -l)" -ge 6 ]
 bad=$(rows | awk -v p=$PAGE '$2 !~ /^[0-9]+$/ || $2 <= 0 || $2 % p != 0 { print }')
 check "every row: resident_bytes an integer > 0, a multiple of $PAGE: $bad" [ -z "$bad" ]
 
@@ -52,9 +61,10 @@ probe() { # probe ALLOCATOR FIELD(1: rss, 2: region, 3: state)
     sed -E 's/.*RssAnon-rss0 ([0-9]+) bytes, region by mincore ([0-9]+) bytes, state ([0-9]+) bytes.*/\1 \2 \3/' |
     awk -v i="$2" '{ print $i }'
 }
-for a in firstfit-seed slab tlsf bump; do
+for a in $HEAPS; do
   bad=$(rows | awk -v a=$a '$1 == a && $2 < $3 { print }')
   check "$a: resident >= peak live (blocks written): $bad" [ -z "$bad" ]
+  [ $SANITIZED -eq 0 ] || continue
   region=$(probe $a 2); state=$(probe $a 3)
   check "$a: meta has the resident_end probe" [ -n "$region" ]
   [ -n "$region" ] || continue
@@ -64,7 +74,7 @@ for a in firstfit-seed slab tlsf bump; do
   check "$a: RssAnon's resident within [mincore region $lo, + state + 4 pages $hi]: $bad" [ -z "$bad" ]
 done
 for b in ${BASELINES//,/ }; do
-  check "$b: the region untouched (mincore 0)" [ "$(probe "$b" 2)" = 0 ]
+  [ $SANITIZED -eq 1 ] || check "$b: the region untouched (mincore 0)" [ "$(probe "$b" 2)" = 0 ]
   bad=$(rows | awk -v a="$b" '$1 == a && $2 * 10 < $3 * 9 { print }')
   check "$b: resident >= 0.9 x peak live: $bad" [ -z "$bad" ]
 done
@@ -80,7 +90,6 @@ bad=$(awk "$AWK_CSV"'NR > 1 { split_csv($0); f[L] += 0; f[R] += 0
 check "bump, 20000 live blocks: live <= resident <= live + a page per block: $bad" [ -z "$bad" ]
 
 # callgrind's rows: empty (when valgrind can run this build)
-INFO=$("$HL" info 2>/dev/null | grep '^build')
 case "$INFO" in
 *sanitize=none,*)
   if command -v valgrind >/dev/null; then
