@@ -656,8 +656,7 @@ static enum hl_status pass_observed(const struct hl_cell_config *c,
     }
     /* The end, unless the last periodic sample was already there. */
     if (timed && last_sampled != o.ops)
-        take_sample(c, o.ops, o.live, &peak, &have_peak,
-                            &peak_resident);
+        take_sample(c, o.ops, o.live, &peak, &have_peak, &peak_resident);
     count_leaks(c, r);
 
     r->ops = o.ops;
