@@ -169,7 +169,7 @@ hl_kernel_test(kernel_cells
   --want "^@HL begin,1,slab,churn-fixed,\"live=100,ops=[0-9]+,size=48\",,1,2$"
   --want "^@HL begin,2,slab,churn-fixed,\"live=7,ops=[0-9]+,size=48\",live,1,2$"
   --want "^@HL cell,K,qemu,tcg,tsc-tcg,buddy,frame,frames-churn,\"frames=506,occupancy=99,ops=500\",1,1,ok,2000,1bbb9372b4d9ea29,[0-9a-f]{16},"
-  --want "^@HL cell,K,qemu,tcg,tsc-tcg,slab,heap,churn-fixed,\"live=7,.*,live,0,[0-9.]*,[0-9.]*,1,0,0,0,1,0$"
+  --want "^@HL cell,K,qemu,tcg,tsc-tcg,slab,heap,churn-fixed,\"live=7,.*,live,0,[0-9.]*,[0-9.]*,1,0,0,0,1,0,[1-9][0-9]*$"
   --reject "^@HL (lat|tl),K,qemu,slab,churn-fixed,\"live=7,"
   --want "^@HL rep,1$" --want "^@HL end,2,ok,$"
   --reject "^@HL error,")
