@@ -496,6 +496,25 @@ static struct hl_row_ids row_ids(const struct kb_cell *c, uint32_t rep, const ch
     };
 }
 
+/* resident_bytes in the kernel (docs/measurement.md): the region and the
+ * allocator's state are demand-paged, the rest of the workspace is
+ * prefaulted before the count starts, so every demand fault since then
+ * is a page the allocator (or the block it granted, touched by the
+ * runner) really touched; no page is released before the cell ends. */
+static uint64_t kb_resident(void *ctx)
+{
+    const uint64_t *faults0 = ctx;
+    return (vm_demand_faults() - *faults0) * VM_PAGE_BYTES;
+}
+
+/* Write a zero into every page of [va, end) (fresh zeroed demand pages:
+ * only their residency changes). */
+static void prefault(uintptr_t va, uintptr_t end)
+{
+    for (; va < end; va += VM_PAGE_BYTES)
+        *(volatile uint8_t *)va = 0;
+}
+
 /* cell.c's emit_rep: the cells row, then its detail rows, then the end. */
 static void emit_rep(const struct kb_cell *c, uint32_t rep, const char *status,
                      const struct hl_cell_result *r, uint64_t faults, bool detail)
@@ -594,6 +613,7 @@ static bool run_cell(const struct kb_opts *o, unsigned index, const struct hl_al
                      const struct hl_wl_params *params, const char *sweep)
 {
     static char params_text[KB_PARAMS_TEXT], aparams_text[KB_PARAMS_TEXT];
+    static uint64_t resident0; /* demand faults before the first op */
     hl_wl_format(w, params, params_text, sizeof params_text); /* fits: parse_opts */
     hl_al_format(a, aparams, aparams_text, sizeof aparams_text); /* 8 numbers: fits */
     cell_begin(index, a, w, params_text, sweep, o->seed, o->reps);
@@ -693,8 +713,14 @@ static bool run_cell(const struct kb_opts *o, unsigned index, const struct hl_al
             .sample_points = KB_SAMPLE_POINTS,
             .sample = keep_sample,
             .sample_ctx = &samples,
+            .resident = kb_resident,
+            .resident_ctx = &resident0,
+            .touch_blocks = true,
         },
     };
+    /* The workspace after the state is the harness's: resident first. */
+    prefault(ws.slots, ws.end);
+    resident0 = vm_demand_faults();
     uint64_t faults0 = vm_demand_faults();
     run_reps(&c);
     probe_u64("demand_faults", vm_demand_faults() - faults0);

@@ -654,6 +654,91 @@ static void space_samples_and_fragmentation(void **st)
     cell_close(&x);
 }
 
+/* A resident probe for the unit test: the region was filled with
+ * RESIDENT_FILL, so a page with any other byte was written (by the
+ * allocator, its poison, or the runner's touch). */
+#define RESIDENT_FILL 0xa5
+static uint64_t pages_written(void *ctx)
+{
+    const struct cell *x = ctx;
+    const uint8_t *b = x->region;
+    uint64_t pages = 0;
+    for (size_t pg = 0; pg < x->c.region_bytes; pg += HL_FRAME_BYTES)
+        for (size_t i = 0; i < HL_FRAME_BYTES; i++)
+            if (b[pg + i] != RESIDENT_FILL) {
+                pages++;
+                break;
+            }
+    return pages * HL_FRAME_BYTES;
+}
+
+/* resident_bytes is the peak of the probe over PEROP's samples, and with
+ * touch_blocks every page of every block is written: bump, which writes
+ * nothing into its blocks by itself, then has at least its peak live
+ * bytes resident. */
+static void resident_probe_and_touch(void **st)
+{
+    (void)st;
+    struct cell x;
+    cell_open(&x, find_alloc("bump"), find_wl("lifo"), 9);
+    assert_int_equal(hl_wl_parse(x.c.w, "n=500,min=100,max=9000", &x.c.params,
+                                 NULL, NULL), 0);
+    x.c.nslots = x.c.w->slots(&x.c.params);
+    free(x.c.slots);
+    x.c.slots = calloc((size_t)x.c.nslots + 1, sizeof *x.c.slots);
+    x.c.sample = record_sample;
+    x.c.sample_ctx = samples;
+    x.c.sample_points = 8;
+    x.c.resident = pages_written;
+    x.c.resident_ctx = &x;
+
+    /* WARMUP and BATCH never touch; without checks bump writes nothing. */
+    memset(x.region, RESIDENT_FILL, x.c.region_bytes);
+    x.c.touch_blocks = true;
+    struct hl_cell_result r = {0};
+    assert_int_equal(hl_cell_pass(&x.c, HL_PASS_WARMUP, &r), HL_OK);
+    assert_int_equal(hl_cell_pass(&x.c, HL_PASS_BATCH, &r), HL_OK);
+    assert_int_equal(r.resident_bytes, 0);
+    if (HL_CHECK_LEVEL == 0)
+        assert_int_equal(pages_written(&x), 0);
+
+    /* PEROP: the peak of the samples, at least the live bytes. */
+    memset(x.region, RESIDENT_FILL, x.c.region_bytes);
+    nsamples = 0;
+    assert_int_equal(hl_cell_pass(&x.c, HL_PASS_PEROP, &r), HL_OK);
+    assert_true(nsamples >= 9);
+    uint64_t peak = 0;
+    for (unsigned i = 0; i < nsamples; i++) {
+        assert_int_equal(samples[i].resident_bytes % HL_FRAME_BYTES, 0);
+        if (samples[i].resident_bytes > peak)
+            peak = samples[i].resident_bytes;
+    }
+    assert_int_equal(r.resident_bytes, peak);
+    assert_true(r.peak_live_bytes > 1000000);
+    assert_true(r.resident_bytes >= r.peak_live_bytes);
+    /* bump's blocks are contiguous: at most one page more per block. */
+    assert_true(r.resident_bytes <= r.peak_live_bytes + 501 * HL_FRAME_BYTES);
+
+    /* Without touch_blocks (and without checks) bump's pages stay clean. */
+    memset(x.region, RESIDENT_FILL, x.c.region_bytes);
+    x.c.touch_blocks = false;
+    memset(&r, 0, sizeof r);
+    nsamples = 0;
+    assert_int_equal(hl_cell_pass(&x.c, HL_PASS_PEROP, &r), HL_OK);
+    if (HL_CHECK_LEVEL == 0)
+        assert_int_equal(r.resident_bytes, 0);
+
+    /* No probe: 0. */
+    x.c.resident = NULL;
+    x.c.touch_blocks = true;
+    nsamples = 0;
+    assert_int_equal(hl_cell_pass(&x.c, HL_PASS_PEROP, &r), HL_OK);
+    assert_int_equal(r.resident_bytes, 0);
+    for (unsigned i = 0; i < nsamples; i++)
+        assert_int_equal(samples[i].resident_bytes, 0);
+    cell_close(&x);
+}
+
 static unsigned begins, ends, pauses, resumes;
 static void on_begin(void *ctx) { assert_ptr_equal(ctx, &begins); begins++; }
 static void on_end(void *ctx) { assert_ptr_equal(ctx, &begins); ends++; }
@@ -748,9 +833,11 @@ static void cells_header_is_exact(void **st)
         "max,timer_overhead,peak_live_bytes,peak_footprint_bytes,frag_internal,"
         "frag_external,failed_allocs,leaks,faults,sweep,launch,"
         "raw_cycles_per_op,harness_floor,stream_repeats,invol_switches,"
-        "migrations,steal_ticks,attempts,disturbed,alloc_params");
+        "migrations,steal_ticks,attempts,disturbed,resident_bytes,alloc_params");
     assert_int_equal(COL_LAUNCH, 29); /* enums: today's indexes */
-    assert_int_equal(COL_ALLOC_PARAMS, COL_DISTURBED + 1);
+    assert_int_equal(COL_DISTURBED, 37);
+    assert_int_equal(COL_RESIDENT_BYTES, 38);
+    assert_int_equal(COL_ALLOC_PARAMS, COL_RESIDENT_BYTES + 1);
     assert_string_equal(
         hl_latency_header,
         "run_id,env,allocator,workload,params,seed,rep,bucket_lo,bucket_hi,count");
@@ -891,6 +978,7 @@ static void cells_row_parses_back(void **st)
     r.peak_footprint_bytes = 98304;
     r.frag_internal_ppm = 250000;
     r.frag_external_ppm = 7;
+    r.resident_bytes = 131072;
     r.failed_allocs = 2;
     r.leaks = 1;
     char buf[1024];
@@ -908,7 +996,7 @@ static void cells_row_parses_back(void **st)
         "0123456789abcdef", "0000000000000000", "41.250", "24", "48", "96",
         "1000", "123456", "49", "64000", "98304", "0.250000", "0.000007", "2",
         "1", "0", "", "2", "52.500", "11.250", "7", "5", "1", "3", "2", "1",
-        "policy=0,split_bytes=16"};
+        "131072", "policy=0,split_bytes=16"};
     for (int i = 0; i < CELL_COLUMNS; i++)
         assert_string_equal(f[i], want[i]);
     /* Field count matches the header's. */
@@ -983,7 +1071,7 @@ static void latency_and_timeline_rows(void **st)
                              "\"live=1000,size=64\",12345678901,3,1000,1007,42");
     assert_int_equal(parse_csv(buf, f, 20), 10);
 
-    struct hl_space_sample s = {100, 6400, 8192, 1000, 900, 64};
+    struct hl_space_sample s = {100, 6400, 8192, 1000, 900, 64, 12288};
     n = hl_format_timeline_row(buf, sizeof buf, &IDS, &s);
     assert_int_equal(n, strlen(buf));
     assert_int_equal(parse_csv(buf, f, 20), 13);
@@ -1027,6 +1115,7 @@ int main(void)
         cmocka_unit_test(failed_allocs_are_counted_and_their_frees_skipped),
         cmocka_unit_test(percentiles_ordered_and_batch_nonzero),
         cmocka_unit_test(space_samples_and_fragmentation),
+        cmocka_unit_test(resident_probe_and_touch),
         cmocka_unit_test(measure_hooks_wrap_the_batch),
         cmocka_unit_test(init_failure_is_returned),
         cmocka_unit_test(every_op_kind_is_served),

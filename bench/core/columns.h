@@ -62,6 +62,7 @@
     X(steal_ticks, STEAL_TICKS)                                               \
     X(attempts, ATTEMPTS)                                                     \
     X(disturbed, DISTURBED)                                                   \
+    X(resident_bytes, RESIDENT_BYTES)                                         \
     X(alloc_params, ALLOC_PARAMS)
 
 /* latency.csv and timeline.csv share cells.csv's seven key columns. */

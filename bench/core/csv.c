@@ -250,6 +250,10 @@ size_t hl_format_cells_row(char *buf, size_t cap, const struct hl_row_ids *id,
     row_u64(&w, id->steal_ticks);
     row_u64(&w, id->attempts);
     row_u64(&w, id->disturbed);
+    if (id->no_perop) /* counted under callgrind: its RSS is valgrind's */
+        row_empty(&w);
+    else
+        row_u64(&w, r->resident_bytes);
     row_text(&w, id->alloc_params ? id->alloc_params : "");
     return row_end(&w);
 }

@@ -14,7 +14,9 @@
  *           allocator call replaced by a store, timed the same way
  *           (harness_ticks: what the harness alone costs)
  *   PEROP   checksums; each allocator call alone between a clock pair,
- *           raw delta into the histogram; space sampled between ops
+ *           raw delta into the histogram; space (and resident pages)
+ *           sampled between ops; heap blocks written page by page after
+ *           the clock pair when the caller asks (touch_blocks)
  *
  * Whatever a pass does not measure it leaves untouched in the result, so
  * the caller zeroes the result once per repetition and lets BATCH and
@@ -497,7 +499,7 @@ static enum hl_status pass_batch(const struct hl_cell_config *c,
  * footprint. */
 static void take_sample(const struct hl_cell_config *c, uint64_t op_index,
                         uint64_t live, struct hl_space_sample *peak,
-                        bool *have_peak)
+                        bool *have_peak, uint64_t *peak_resident)
 {
     struct hl_stats st;
     c->a->stats(c->state, &st);
@@ -508,7 +510,10 @@ static void take_sample(const struct hl_cell_config *c, uint64_t op_index,
         .free_bytes = st.free_bytes,
         .largest_free_bytes = st.largest_free_bytes,
         .meta_bytes = st.meta_bytes,
+        .resident_bytes = c->resident ? c->resident(c->resident_ctx) : 0,
     };
+    if (s.resident_bytes > *peak_resident)
+        *peak_resident = s.resident_bytes;
     if (c->sample)
         c->sample(c->sample_ctx, &s);
     if (!*have_peak || s.held_bytes > peak->held_bytes) {
@@ -543,11 +548,24 @@ static void fragmentation(const struct hl_space_sample *s,
     r->frag_external_ppm = ppm_of(scattered, s->free_bytes);
 }
 
+/* A program writes the blocks it gets: one byte in each page the block
+ * spans (every HL_FRAME_BYTES from its start, and its last byte), so
+ * that each of those pages is resident.  Volatile: the stores are the
+ * point. */
+static void touch_block(void *p, uint64_t bytes)
+{
+    volatile uint8_t *b = p;
+    for (uint64_t off = 0; off < bytes; off += HL_FRAME_BYTES)
+        b[off] = 0;
+    if (bytes)
+        b[bytes - 1] = 0;
+}
+
 /* One op of an observed pass, the allocator call alone between a clock
  * pair when timed; live bytes and the frame placement hash kept. */
 struct observed {
     const struct hl_cell_config *c;
-    bool timed, frames;
+    bool timed, frames, touch;
     uint64_t ops, failed, live, peak_live, pck;
 };
 
@@ -585,6 +603,8 @@ static void observe_op(struct observed *o, const struct hl_op *op)
     }
     if (called && o->timed && c->hist)
         hl_hist_add(c->hist, t1 - t0);
+    if (o->touch && op->kind != HL_OP_FREE && s->ptr)
+        touch_block(s->ptr, s->bytes & ~SLOT_OVERALIGNED);
     /* Live bytes: the slot's block before and after (a failed realloc
      * keeps the old one). */
     o->live = o->live - live_before + (s->ptr ? live_of(s->bytes) : 0);
@@ -608,12 +628,14 @@ static enum hl_status pass_observed(const struct hl_cell_config *c,
 
     struct observed o = {
         .c = c, .timed = timed, .frames = c->a->family == HL_FAMILY_FRAME,
+        .touch = timed && c->touch_blocks && c->a->family == HL_FAMILY_HEAP,
         .pck = HL_WL_CHECKSUM0,
     };
 
     /* Space samples: at op 0, every `every` ops, and at the end. */
     struct hl_space_sample peak = {0};
     bool have_peak = false;
+    uint64_t peak_resident = 0;
     uint64_t every = UINT64_MAX, next_sample = UINT64_MAX, last_sampled = 0;
     if (timed) {
         if (c->hist)
@@ -625,14 +647,15 @@ static enum hl_status pass_observed(const struct hl_cell_config *c,
                 every = 1;
             next_sample = every;
         }
-        take_sample(c, 0, 0, &peak, &have_peak);
+        take_sample(c, 0, 0, &peak, &have_peak, &peak_resident);
     }
 
     for (;;) {
         for (size_t i = 0; i < st.n; i++) {
             observe_op(&o, &c->ops[i]);
             if (o.ops == next_sample) {
-                take_sample(c, o.ops, o.live, &peak, &have_peak);
+                take_sample(c, o.ops, o.live, &peak, &have_peak,
+                            &peak_resident);
                 last_sampled = o.ops;
                 next_sample += every;
             }
@@ -642,7 +665,7 @@ static enum hl_status pass_observed(const struct hl_cell_config *c,
     }
     /* The end, unless the last periodic sample was already there. */
     if (timed && last_sampled != o.ops)
-        take_sample(c, o.ops, o.live, &peak, &have_peak);
+        take_sample(c, o.ops, o.live, &peak, &have_peak, &peak_resident);
     count_leaks(c, r);
 
     r->ops = o.ops;
@@ -660,6 +683,7 @@ static enum hl_status pass_observed(const struct hl_cell_config *c,
             r->max = minus_overhead(hl_hist_quantile(c->hist, PPM), ov);
         }
         r->peak_footprint_bytes = peak.held_bytes;
+        r->resident_bytes = peak_resident;
         fragmentation(&peak, r);
     }
     return HL_OK;

@@ -62,9 +62,16 @@ struct hl_space_sample {
     uint64_t free_bytes;
     uint64_t largest_free_bytes;
     uint64_t meta_bytes;
+    uint64_t resident_bytes; /* the config's resident probe, 0 without one */
 };
 
 typedef void (*hl_sample_fn)(void *ctx, const struct hl_space_sample *s);
+
+/* Resident bytes of the allocator now: pages it really touched, in bytes
+ * (docs/measurement.md: RssAnon above its level before the first op on
+ * the host, demand faults of the region in the kernel).  Called at each
+ * space sample, outside any timed region. */
+typedef uint64_t (*hl_resident_fn)(void *ctx);
 
 /* Optional hooks around each measured stream (e.g. callgrind's
  * instrumentation on/off on the host).  NULL: none.  begin/end surround
@@ -103,6 +110,13 @@ struct hl_cell_config {
     uint32_t sample_points;   /* PEROP: about this many space samples */
     hl_sample_fn sample;      /* NULL: no timeline */
     void *sample_ctx;
+    hl_resident_fn resident;  /* NULL: resident_bytes stays 0 */
+    void *resident_ctx;
+    bool touch_blocks;        /* PEROP: after each heap block is granted,
+                                 write one byte in each of its pages (as
+                                 the program would), outside the clock
+                                 pair, so that resident pages count the
+                                 blocks, not only the allocator's writes */
     hl_measure_fn measure_begin, measure_end, measure_pause, measure_resume;
     void *measure_ctx;
 };
@@ -147,6 +161,7 @@ struct hl_cell_result {
     uint32_t frag_internal_ppm;    /* at the peak-footprint sample:
                                       (held - meta - live) / (held - meta) */
     uint32_t frag_external_ppm;    /* same sample: 1 - largest_free / free */
+    uint64_t resident_bytes;       /* max of the samples' resident_bytes */
 
     /* every pass */
     uint64_t leaks;                /* slots still filled + allocator's
@@ -163,7 +178,8 @@ struct hl_cell_result {
  *     hashing out of its timed loop);
  *   BATCH: raw_ticks, floor_ticks, stream_repeats, *_cycles_per_op_milli
  *     (hl_cell_set_ticks computes the three from the ticks);
- *   PEROP: resets c->hist, then p50..max, peak_footprint_bytes, frag_*.
+ *   PEROP: resets c->hist, then p50..max, peak_footprint_bytes, frag_*,
+ *     resident_bytes.
  * pre: c->nslots >= c->w->slots(&c->params); c->scratch_bytes >=
  *      c->w->scratch_bytes(&c->params), 8-aligned. */
 enum hl_status hl_cell_pass(const struct hl_cell_config *c, enum hl_pass pass,

@@ -12,6 +12,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -82,6 +83,90 @@ static void *cell_map(size_t bytes, bool noreserve)
     if (p == MAP_FAILED)
         cli_fail("cell: mmap of %zu bytes: %s", bytes, strerror(errno));
     return p;
+}
+
+/* ---- resident pages -------------------------------------------------------------
+ *
+ * resident_bytes (docs/measurement.md): the cell process's anonymous
+ * resident memory (RssAnon of /proc/self/status) at each space sample,
+ * minus rss0, its value before the allocator's first op.  The same
+ * measure for heaplab's allocators (their region and state are anonymous
+ * mappings of this process) and for the baselines (which have no region:
+ * their memory comes from the process's own heap and mmaps).  Everything
+ * else the harness touches after rss0 is prefaulted before it: op
+ * buffer, slot table, generator scratch, histogram, sample and row
+ * buffers, a stretch of stack, and the stdio buffers of the
+ * interference probes.  The files are read with open/read into a static
+ * buffer, so reading them allocates nothing.
+ */
+struct resident {
+    uint64_t rss0_bytes;
+};
+
+static char status_text[8192];
+
+/* RssAnon of this process in bytes, or 0 if it cannot be read. */
+static uint64_t rss_anon_bytes(void)
+{
+    int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, status_text, sizeof status_text - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    status_text[n] = '\0';
+    const char *p = strstr(status_text, "\nRssAnon:");
+    unsigned long long kib = 0;
+    if (!p || sscanf(p + 9, " %llu kB", &kib) != 1)
+        return 0;
+    return (uint64_t)kib * 1024u;
+}
+
+/* The runner's resident probe: RssAnon above rss0, 0 below it. */
+static uint64_t host_resident(void *ctx)
+{
+    const struct resident *r = ctx;
+    uint64_t now = rss_anon_bytes();
+    return now > r->rss0_bytes ? now - r->rss0_bytes : 0;
+}
+
+/* Write a zero into every page of [p, p + bytes): fresh zero pages, or
+ * buffers whose content no longer matters, so only residency changes. */
+static void prefault(void *p, size_t bytes)
+{
+    volatile char *b = p;
+    long page = sysconf(_SC_PAGESIZE);
+    for (size_t off = 0; off < bytes; off += (size_t)page)
+        b[off] = 0;
+    if (bytes) /* p need not be page-aligned: the last page too */
+        b[bytes - 1] = 0;
+}
+
+/* The stack the runner and the probes will use below this frame. */
+static __attribute__((noinline)) void prefault_stack(void)
+{
+    volatile char pad[256 << 10];
+    prefault((void *)pad, sizeof pad);
+}
+
+/* Resident bytes of [p, p + bytes) by mincore (the region's cross-check
+ * of RssAnon); 0 if mincore fails. */
+static uint64_t mincore_bytes(void *p, size_t bytes)
+{
+    static unsigned char vec[1 << 16];
+    size_t page = (size_t)sysconf(_SC_PAGESIZE), pages = 0;
+    for (size_t off = 0; off < bytes;) {
+        size_t len = bytes - off;
+        if (len > sizeof vec * page)
+            len = sizeof vec * page;
+        if (mincore((char *)p + off, len, vec) != 0)
+            return 0;
+        for (size_t i = 0; i < (len + page - 1) / page; i++)
+            pages += vec[i] & 1u;
+        off += len;
+    }
+    return (uint64_t)pages * page;
 }
 
 /* ---- the line protocol (bench/core/proto.h) ---------------------------------- */
@@ -247,6 +332,7 @@ static void bind_pu(const char *pu)
     else
         put_probe("binding", "failed for PU %u: %s", os, strerror(errno));
 }
+
 
 /* ---- one rep ------------------------------------------------------------------ */
 
@@ -492,7 +578,10 @@ int cmd_cell(int argc, char **argv)
 {
     struct cell_args a = {0};
     parse_args(argc, argv, &a);
-    setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+    /* stdout's buffer is ours (not malloc's), so that it can be made
+     * resident before rss0 (see "resident pages"). */
+    static char stdout_buf[1 << 16];
+    setvbuf(stdout, stdout_buf, _IOFBF, sizeof stdout_buf);
     probe_malloc();
     bind_pu(a.pu);
 
@@ -534,6 +623,7 @@ int cmd_cell(int argc, char **argv)
     }
     put_probe("region_bytes", "%zu", region_bytes);
     struct sample_buf *samples = cell_map(sizeof *samples, false);
+    struct resident res = {0};
     struct cell_run c = {
         .args = &a,
         .cg = cg,
@@ -560,6 +650,9 @@ int cmd_cell(int argc, char **argv)
             .sample_points = CELL_SAMPLE_POINTS,
             .sample = keep_sample,
             .sample_ctx = samples,
+            .resident = host_resident,
+            .resident_ctx = &res,
+            .touch_blocks = true,
         },
     };
     if (a.instructions) {
@@ -569,7 +662,34 @@ int cmd_cell(int argc, char **argv)
         c.cfg.measure_resume = cg_toggle;
         c.cfg.measure_ctx = &c.cg;
     }
+    /* rss0: the harness's own memory resident first (see "resident
+     * pages"); the allocator's state and region are not touched yet. */
+    prefault(c.cfg.slots, (size_t)nslots * sizeof(struct hl_slot));
+    prefault(c.cfg.scratch, scratch_bytes);
+    prefault(c.cfg.ops, ops_cap * sizeof(struct hl_op));
+    prefault(c.cfg.hist, sizeof(struct hl_hist));
+    prefault(samples, sizeof *samples);
+    prefault(c.row, ROW_CAP);
+    fflush(stdout); /* nothing buffered left for the zeros to overwrite */
+    prefault(proto_line, sizeof proto_line); /* it may straddle a page */
+    prefault(status_text, sizeof status_text);
+    prefault(stdout_buf, sizeof stdout_buf);
+    prefault_stack();
+    struct interference warm;
+    interference_now(a.pu, &warm);
+    struct timespec now; /* its first call binds it (a GOT page written) */
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    (void)hl_host_report_count(); /* its counter's page, first read here */
+    res.rss0_bytes = rss_anon_bytes();
+    put_probe("rss0_bytes", "%llu", (unsigned long long)res.rss0_bytes);
     run_reps(&c);
+    /* The cross-check: the region's resident pages by mincore, beside
+     * RssAnon's figure now (a baseline's region stays untouched). */
+    uint64_t rss_end = host_resident(&res); /* before mincore's vector */
+    uint64_t region_end = mincore_bytes(c.cfg.region, region_bytes);
+    put_probe("resident_end", "RssAnon-rss0 %llu bytes, region by mincore "
+              "%llu bytes, state %zu bytes", (unsigned long long)rss_end,
+              (unsigned long long)region_end, al->state_bytes);
     struct hl_proto_out o;
     hl_proto_begin(&o, proto_line, sizeof proto_line, "done");
     hl_proto_field(&o, "ok");
