@@ -682,8 +682,7 @@ static void write_meta_head(const struct run_ctx *rc, const struct plan *pl,
     res_meta(fd, "run_id", rc->run_id);
     iso_now(text, sizeof text);
     res_meta(fd, "date", text);
-    sys_git_commit(cli_build.source_dir, text, sizeof text);
-    res_meta(fd, "git_commit", text);
+    res_meta(fd, "git_commit", cli_build.git_commit);
     res_meta(fd, "command_line", cmdline);
     res_meta(fd, "heaplab_version", "0.1.0");
     res_meta(fd, "compiler", cli_build.compiler);
