@@ -110,9 +110,14 @@ struct slab_free {
 struct slab_hdr {
     struct slab_cache *cache;
     struct slab_hdr *next, *prev; /* the cache list named by `list` */
-    struct slab_free *free_head;  /* NULL when the slab is full */
+    struct slab_free *free_head;  /* objects given back (release builds:
+                                   * the never-used tail is not on it) */
     uint32_t inuse;               /* objects handed out */
     uint32_t list;                /* enum slab_list */
+    uint32_t fresh;               /* objects [fresh, objs_per_slab) were
+                                   * never handed out and are on no list
+                                   * (release builds carve them lazily;
+                                   * checked builds list them all at once) */
     uint32_t used_map[];          /* checked builds: bit i = object i in use */
 };
 
