@@ -135,14 +135,26 @@ _Static_assert(HL_IS_POW2(SLAB_MAX_ALIGN_BYTES) &&
                "slab starts are frame-aligned, so any alignment up to a frame "
                "holds");
 
-static const size_t class_bytes[SLAB_NCLASSES] = {
-    16, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048,
-};
-static const char *const class_names[SLAB_NCLASSES] = {
-    "kmalloc-16",  "kmalloc-32",   "kmalloc-48",   "kmalloc-64",
-    "kmalloc-96",  "kmalloc-128",  "kmalloc-192",  "kmalloc-256",
-    "kmalloc-384", "kmalloc-512",  "kmalloc-768",  "kmalloc-1024",
-    "kmalloc-1536", "kmalloc-2048",
+/* Every size class, and the least lg_classes that uses it: 16, 32, 64,
+ * ... 2048 always; 48, 96, ... 1536 from 1 (two per power of two); the
+ * rest from 2 (four, as jemalloc spaces its small classes). */
+static const struct {
+    uint16_t bytes;
+    uint8_t lg;
+    const char *name;
+} class_table[SLAB_NCLASSES] = {
+    {16, 0, "kmalloc-16"},     {32, 0, "kmalloc-32"},
+    {48, 1, "kmalloc-48"},     {64, 0, "kmalloc-64"},
+    {80, 2, "kmalloc-80"},     {96, 1, "kmalloc-96"},
+    {112, 2, "kmalloc-112"},   {128, 0, "kmalloc-128"},
+    {160, 2, "kmalloc-160"},   {192, 1, "kmalloc-192"},
+    {224, 2, "kmalloc-224"},   {256, 0, "kmalloc-256"},
+    {320, 2, "kmalloc-320"},   {384, 1, "kmalloc-384"},
+    {448, 2, "kmalloc-448"},   {512, 0, "kmalloc-512"},
+    {640, 2, "kmalloc-640"},   {768, 1, "kmalloc-768"},
+    {896, 2, "kmalloc-896"},   {1024, 0, "kmalloc-1024"},
+    {1280, 2, "kmalloc-1280"}, {1536, 1, "kmalloc-1536"},
+    {1792, 2, "kmalloc-1792"}, {2048, 0, "kmalloc-2048"},
 };
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -245,7 +257,7 @@ static inline size_t cache_inuse(const struct slab_cache *c)
 static inline struct slab_cache *class_for(struct slab *s, size_t req)
 {
     unsigned i = class_index(s, req);
-    return i < SLAB_NCLASSES ? &s->classes[i] : NULL;
+    return i < s->nclasses ? &s->classes[i] : NULL;
 }
 
 /* Level 3: the whole structure after every operation. */
@@ -423,7 +435,7 @@ static void cache_reap(struct slab *s, struct slab_cache *c)
 
 static void reap_all(struct slab *s)
 {
-    for (unsigned i = 0; i < SLAB_NCLASSES; i++)
+    for (unsigned i = 0; i < s->nclasses; i++)
         cache_reap(s, &s->classes[i]);
     for (struct slab_cache *c = s->user_caches; c != NULL; c = c->next)
         cache_reap(s, c);
@@ -784,14 +796,16 @@ static enum hl_status validate_free(const struct slab *s,
 
 enum hl_status slab_init(struct slab *s, void *base, size_t bytes)
 {
-    return slab_init_tuned(s, base, bytes, SLAB_KEEP_EMPTY, SLAB_MAX_ORDER);
+    return slab_init_tuned(s, base, bytes, SLAB_KEEP_EMPTY, SLAB_MAX_ORDER,
+                           SLAB_LG_CLASSES);
 }
 
 enum hl_status slab_init_tuned(struct slab *s, void *base, size_t bytes,
-                               size_t keep_empty, unsigned max_slab_order)
+                               size_t keep_empty, unsigned max_slab_order,
+                               unsigned lg_classes)
 {
     hl_memset(s, 0, sizeof *s);
-    if (max_slab_order > SLAB_MAX_ORDER)
+    if (max_slab_order > SLAB_MAX_ORDER || lg_classes > SLAB_LG_CLASSES_MAX)
         return HL_E_REGION;
     enum hl_status st = buddy_init(&s->pages, base, bytes);
     if (st != HL_OK)
@@ -823,9 +837,12 @@ enum hl_status slab_init_tuned(struct slab *s, void *base, size_t bytes,
     s->cache_max_order = HL_MIN(floor_log2(b.largest_free_bytes >> HL_FRAME_SHIFT),
                                 max_slab_order);
 
-    for (unsigned i = 0; i < SLAB_NCLASSES; i++) {
-        bool ok = cache_setup(s, &s->classes[i], class_names[i],
-                              class_bytes[i], HL_HEAP_ALIGN, true);
+    for (unsigned t = 0; t < SLAB_NCLASSES; t++) {
+        if (class_table[t].lg > lg_classes)
+            continue;
+        bool ok = cache_setup(s, &s->classes[s->nclasses++],
+                              class_table[t].name, class_table[t].bytes,
+                              HL_HEAP_ALIGN, true);
         HL_ASSERT(ok);
         (void)ok;
     }
@@ -834,7 +851,7 @@ enum hl_status slab_init_tuned(struct slab *s, void *base, size_t bytes,
                    "class offsets fit in 16 bits");
     for (size_t i = 1; i < sizeof s->class_off / sizeof s->class_off[0];
          i++) {
-        while (class_bytes[k] < i * HL_HEAP_ALIGN)
+        while (s->classes[k].obj_bytes < i * HL_HEAP_ALIGN)
             k++;
         s->class_off[i] = (uint16_t)((uint8_t *)&s->classes[k] -
                                      (uint8_t *)s);
@@ -974,7 +991,7 @@ void slab_stats(const struct slab *s, struct hl_stats *out)
     out->live_blocks = s->large_blocks;
     out->live_bytes = s->large_live_bytes;
     out->allocs = s->large_allocs + s->retired_allocs;
-    for (unsigned i = 0; i < SLAB_NCLASSES; i++)
+    for (unsigned i = 0; i < s->nclasses; i++)
         sum_cache(&s->classes[i], out);
     for (const struct slab_cache *c = s->user_caches; c != NULL; c = c->next)
         sum_cache(c, out);
@@ -996,7 +1013,7 @@ void slab_set_magazine(struct slab *s, unsigned slots)
     if (slots > SLAB_MAG_SLOTS)
         slots = SLAB_MAG_SLOTS;
     s->mag_cap = slots;
-    for (unsigned i = 0; i < SLAB_NCLASSES; i++) {
+    for (unsigned i = 0; i < s->nclasses; i++) {
         mag_flush(s, &s->classes[i], 0);
         s->classes[i].mag_cap = slots;
     }
@@ -1010,7 +1027,7 @@ void slab_set_magazine(struct slab *s, unsigned slots)
 const struct slab_cache *slab_class_for(const struct slab *s, size_t bytes)
 {
     unsigned i = class_index(s, bytes ? bytes : 1);
-    return i < SLAB_NCLASSES ? &s->classes[i] : NULL;
+    return i < s->nclasses ? &s->classes[i] : NULL;
 }
 
 size_t slab_cache_obj_bytes(const struct slab_cache *c) { return c->obj_bytes; }
@@ -1373,8 +1390,17 @@ size_t slab_check(const struct slab *s, struct hl_violation *first)
 
     /* Every cache, every slab. */
     struct check_sums sums = {0, 0};
-    for (unsigned i = 0; i < SLAB_NCLASSES; i++)
+    unsigned nclasses = s->nclasses;
+    if (nclasses > SLAB_NCLASSES) {
+        violation(&cx, "class count out of range", (uintptr_t)s);
+        nclasses = SLAB_NCLASSES;
+    }
+    for (unsigned i = 0; i < nclasses; i++) {
+        if (i > 0 && s->classes[i].obj_bytes <= s->classes[i - 1].obj_bytes)
+            violation(&cx, "size classes out of order",
+                      (uintptr_t)&s->classes[i]);
         check_cache(s, &s->classes[i], &sums, &cx);
+    }
     check_cache(s, &s->cache_cache, &sums, &cx);
     size_t ncaches = 0;
     const struct slab_cache *prev = NULL;
@@ -1420,14 +1446,20 @@ size_t slab_check(const struct slab *s, struct hl_violation *first)
 /* ---- the registry's view ------------------------------------------------- */
 
 /* Parameters, by index (hl_slab.params). */
-enum { SLAB_P_KEEP_EMPTY, SLAB_P_MAGAZINE, SLAB_P_MAX_SLAB_ORDER };
+enum {
+    SLAB_P_KEEP_EMPTY,
+    SLAB_P_MAGAZINE,
+    SLAB_P_MAX_SLAB_ORDER,
+    SLAB_P_LG_CLASSES,
+};
 
 static enum hl_status vt_init(void *state, void *base, size_t bytes,
                               const struct hl_al_params *p)
 {
     enum hl_status st =
         slab_init_tuned(state, base, bytes, (size_t)p->v[SLAB_P_KEEP_EMPTY],
-                        (unsigned)p->v[SLAB_P_MAX_SLAB_ORDER]);
+                        (unsigned)p->v[SLAB_P_MAX_SLAB_ORDER],
+                        (unsigned)p->v[SLAB_P_LG_CLASSES]);
     if (st == HL_OK && p->v[SLAB_P_MAGAZINE] != SLAB_MAG_SLOTS)
         slab_set_magazine(state, (unsigned)p->v[SLAB_P_MAGAZINE]);
     return st;
@@ -1463,7 +1495,7 @@ const struct hl_allocator hl_slab = {
     .flags = 0,
     .state_bytes = sizeof(struct slab),
     .align_bytes = HL_HEAP_ALIGN,
-    .nparams = 3,
+    .nparams = 4,
     .params = {
         [SLAB_P_KEEP_EMPTY] = {"keep_empty", "slabs",
                                "empty slabs a cache keeps before it returns "
@@ -1477,6 +1509,11 @@ const struct hl_allocator hl_slab = {
                                    "largest slab a size class may use: "
                                    "2^max_slab_order frames",
                                    SLAB_MAX_ORDER, 0, SLAB_MAX_ORDER},
+        [SLAB_P_LG_CLASSES] = {"lg_classes", "log2",
+                               "size classes per power of two: 2^lg_classes "
+                               "(0: 16, 32, 64..; 1: and 48, 96..; 2: four, "
+                               "as jemalloc)",
+                               SLAB_LG_CLASSES, 0, SLAB_LG_CLASSES_MAX},
     },
     .init = vt_init,
     .alloc = vt_alloc,
