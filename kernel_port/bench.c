@@ -60,23 +60,6 @@ _Static_assert(sizeof(struct hl_slot) >= sizeof(uint64_t), "a slot table holds t
 
 /* ---- small string helpers (no libc) ------------------------------------------ */
 
-static size_t kb_strlen(const char *s)
-{
-    size_t n = 0;
-    while (s[n])
-        n++;
-    return n;
-}
-
-static bool kb_streq(const char *a, const char *b)
-{
-    while (*a && *a == *b) {
-        a++;
-        b++;
-    }
-    return *a == *b;
-}
-
 /* Do the n bytes at a start with the NUL-terminated prefix? */
 static bool kb_starts(const char *a, size_t n, const char *prefix)
 {
@@ -234,7 +217,7 @@ static bool get_text(const char *key, char *out, size_t cap, const char *def)
     for (unsigned i = 0; kcmd_find(key, i, &v, &n); i++)
         ;
     if (!v)
-        return kb_copy(out, cap, def, kb_strlen(def));
+        return kb_copy(out, cap, def, hl_strlen(def));
     if (!kb_copy(out, cap, v, n))
         return usage_error("value too long for", key);
     return true;
@@ -249,7 +232,7 @@ static bool get_u64(const char *key, uint64_t def, uint64_t min, uint64_t max, u
         *out = def;
         return true;
     }
-    if (!kb_parse_u64(text, kb_strlen(text), min, max, out)) {
+    if (!kb_parse_u64(text, hl_strlen(text), min, max, out)) {
         char what[64];
         con_snprintf(what, sizeof what, "bad value for %s:", key);
         return usage_error(what, text);
@@ -360,7 +343,7 @@ static const struct hl_workload *kb_find_trace(void *ctx, const char *name)
     if (!hl_wl_replay_named(name))
         return NULL;
     const char *want = name + sizeof HL_WL_REPLAY_PREFIX - 1;
-    size_t want_len = kb_strlen(want);
+    size_t want_len = hl_strlen(want);
     for (unsigned i = 0; i < kboot.nmodules; i++) {
         const struct boot_module *m = &kboot.modules[i];
         size_t len = 0; /* the file name: up to the first space */
@@ -399,7 +382,7 @@ static bool parse_opts(struct kb_opts *o)
     char suite[8];
     if (!get_text("suite", suite, sizeof suite, "on"))
         return false;
-    if (!kb_streq(suite, "on") && !kb_streq(suite, "off"))
+    if (!hl_streq(suite, "on") && !hl_streq(suite, "off"))
         return usage_error("bad value for suite: (on or off)", suite);
     size_t ncand = 0, nallocs, nwls, nparams, nsweeps, naparams;
     for (; hl_allocators[ncand] && ncand < KB_MAX_LIST; ncand++)
@@ -414,7 +397,7 @@ static bool parse_opts(struct kb_opts *o)
         return false;
     bool none = false;
     for (size_t i = 0; i < nsweeps; i++)
-        if (kb_streq(o->sweeps[i], "none")) {
+        if (hl_streq(o->sweeps[i], "none")) {
             none = true;
             o->sweeps[i--] = o->sweeps[--nsweeps];
         }
@@ -426,7 +409,7 @@ static bool parse_opts(struct kb_opts *o)
         .wls = o->wls, .nwls = nwls, .params = o->params, .nparams = nparams,
         .sweeps = o->sweeps, .nsweeps = nsweeps, .sweep_none = none,
         .aparams = o->aparams, .naparams = naparams,
-        .no_suite = !kb_streq(suite, "on"), .ops = o->ops, .arms = &o->arm, .narms = 1,
+        .no_suite = !hl_streq(suite, "on"), .ops = o->ops, .arms = &o->arm, .narms = 1,
         .find_workload = kb_find_trace,
         .opt_params = "params=", .opt_sweep = "sweep=", .opt_aparams = "aparams="};
     if (hl_plan_resolve(&o->plan, &o->popts) != 0) {

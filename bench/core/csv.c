@@ -5,6 +5,7 @@
  * decimals from integer figures, RFC 4180 quoting for text.
  */
 #include "bench/core/runner.h"
+#include "allocators/util.h"
 
 /* Headers from the column table (columns.h).  A header is the names
  * joined by commas: each name is written with a comma in front, and the
@@ -101,14 +102,6 @@ static void row_bytes(struct row *w, const char *s, size_t n)
     w->buf[w->len] = '\0';
 }
 
-static size_t str_len(const char *s)
-{
-    size_t n = 0;
-    while (s[n])
-        n++;
-    return n;
-}
-
 static bool needs_quotes(const char *s, size_t n)
 {
     if (n >= 2 && s[0] == '"' && s[n - 1] == '"')
@@ -132,7 +125,7 @@ static void row_text(struct row *w, const char *s)
     row_sep(w);
     if (!s)
         return;
-    size_t n = str_len(s);
+    size_t n = hl_strlen(s);
     if (!needs_quotes(s, n)) {
         row_bytes(w, s, n);
         return;
