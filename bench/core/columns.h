@@ -95,10 +95,12 @@
 #define HL_LEAKS_COLUMNS(X)                                                   \
     X(run_id, LEAK_RUN_ID)                                                    \
     X(env, LEAK_ENV)                                                          \
+    X(clock, LEAK_CLOCK)                                                      \
     X(allocator, LEAK_ALLOCATOR)                                              \
     X(alloc_params, LEAK_ALLOC_PARAMS)                                        \
     X(workload, LEAK_WORKLOAD)                                                \
     X(params, LEAK_PARAMS)                                                    \
+    X(sweep, LEAK_SWEEP)                                                      \
     X(seed, LEAK_SEED)                                                        \
     X(launch, LEAK_LAUNCH)                                                    \
     X(kind, LEAK_KIND)                                                        \

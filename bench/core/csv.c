@@ -307,10 +307,12 @@ size_t hl_format_leak_row(char *buf, size_t cap, const struct hl_row_ids *id,
     struct row w = row_start(buf, cap);
     row_text(&w, id->run_id);
     row_text(&w, id->env);
+    row_text(&w, id->clock);
     row_text(&w, id->allocator);
     row_text(&w, id->alloc_params);
     row_text(&w, id->workload);
     row_text(&w, id->params);
+    row_text(&w, id->sweep);
     row_u64(&w, id->seed);
     row_u64(&w, id->launch);
     row_text(&w, row->kind);

@@ -39,7 +39,10 @@ bool hl_leak_init(struct hl_leak_table *t, void *mem, size_t bytes, uint64_t max
     t->recs = mem;
     t->cap = need / sizeof(struct hl_leak_rec);
     t->max_live = max_live;
-    hl_leak_reset(t);
+    t->live = t->live_bytes = 0;
+    t->untracked = t->untracked_bytes = 0;
+    t->invalid_frees = t->first_invalid_site = 0;
+    t->alloc_live_blocks = t->alloc_live_bytes = 0;
     return true;
 }
 

@@ -21,7 +21,7 @@
  * (runner.h, hl_cell_config.leak_table), never in BATCH or PEROP.
  *
  *   size_t n = hl_leak_table_bytes(nslots);   <- the workspace piece
- *   hl_leak_init(&t, mem, n, nslots);
+ *   hl_leak_init(&t, mem, n, nslots);  hl_leak_reset(&t);
  *   hl_leak_alloc(&t, p, bytes, site, thread) ... hl_leak_free(&t, p, site)
  *   hl_leak_report(&t, HL_LEAKS_LISTED, &rep);
  *
@@ -66,7 +66,10 @@ struct hl_leak_table {
 size_t hl_leak_table_bytes(uint64_t max_live);
 
 /* Set t up over mem (bytes >= hl_leak_table_bytes(max_live), aligned for
- * uint64_t) and empty it.  Returns false if mem is too small. */
+ * uint64_t).  The records are not written here (a cell maps the table
+ * before its resident baseline and must not touch it yet): mem must be
+ * zeroed, or hl_leak_reset called before use (the runner's WARMUP pass
+ * does).  Returns false if mem is too small. */
 bool hl_leak_init(struct hl_leak_table *t, void *mem, size_t bytes, uint64_t max_live);
 
 /* Empty t (every record, every count). */
@@ -137,8 +140,8 @@ extern const char *const hl_leaks_header;
 #define HL_LEAK_OWNER_HARNESS "harness"
 #define HL_LEAK_OWNER_ALLOCATOR "allocator"
 
-/* One leaks.csv row, keyed by id (run_id, env, allocator, alloc_params,
- * workload, params, seed, launch).  has_site/has_size: write site and
+/* One leaks.csv row, keyed by id (run_id, env, clock, allocator,
+ * alloc_params, workload, params, sweep, seed, launch).  has_site/has_size: write site and
  * thread / size_bytes, else empty fields.  Returns like
  * hl_format_cells_row: the length, or cap if it did not fit. */
 struct hl_leak_row {

@@ -1350,13 +1350,15 @@ static void open_files(struct run_ctx *rc, const char *dir)
     rc->f.cells = res_create(dir, "cells.csv");
     rc->f.latency = res_create(dir, "latency.csv");
     rc->f.timeline = res_create(dir, "timeline.csv");
+    rc->f.leaks = res_create(dir, "leaks.csv");
     struct {
         int fd;
         const char *header;
     } h[] = {{rc->f.cells, hl_cells_header},
              {rc->f.latency, hl_latency_header},
-             {rc->f.timeline, hl_timeline_header}};
-    for (size_t i = 0; i < 3; i++) {
+             {rc->f.timeline, hl_timeline_header},
+             {rc->f.leaks, hl_leaks_header}};
+    for (size_t i = 0; i < sizeof h / sizeof h[0]; i++) {
         char line[1024];
         int n = snprintf(line, sizeof line, "%s\n", h[i].header);
         res_write(h[i].fd, line, (size_t)n, "a header");
