@@ -5,7 +5,7 @@
  * then write summary.csv and print the summary table.
  *
  * Files of a run (docs/csv-schema.md): meta.csv, cells.csv, latency.csv,
- * timeline.csv, summary.csv, cells.log.
+ * timeline.csv, leaks.csv, summary.csv, cells.log.
  */
 #define _GNU_SOURCE
 #include "bench/host/run.h"
@@ -62,7 +62,7 @@ static const char run_usage[] =
     "\n"
     "Run every cell (allocator x workload of the same family, per clock) on\n"
     "the host and in the i386 kernel under QEMU; write\n"
-    "DIR/<run-id>/{meta,cells,latency,timeline,summary}.csv and cells.log.\n"
+    "DIR/<run-id>/{meta,cells,latency,timeline,leaks,summary}.csv and cells.log.\n"
     "A host TSC cell runs as L launches (fresh child processes bound to one\n"
     "PU) of N reps each, and the launches of all cells run round by round,\n"
     "each round in a seeded shuffled order, so that drift and neighbours\n"
