@@ -547,13 +547,15 @@ static void emit_leak_row(void *ctx, const char *row, size_t len)
  * before the first rep's (the parent keeps them with that rep).  Then its
  * table is given back, so that the timed passes' resident pages do not
  * count it. */
+static struct hl_leak_report leak_report; /* static: prefaulted before rss0 */
+
 static void emit_leaks(struct cell_run *c)
 {
-    static struct hl_leak_report rep;
-    hl_leak_report(c->leaks, HL_LEAKS_LISTED, &rep);
+    struct hl_leak_report *rep = &leak_report;
+    hl_leak_report(c->leaks, HL_LEAKS_LISTED, rep);
     struct interference none = {0};
     struct hl_row_ids id = row_ids(c->args, 0, "ok", 0, &none, 0, false);
-    hl_leak_rows(&rep, hl_wl_is_replay(c->args->w), &id, c->row, ROW_CAP, emit_leak_row, NULL);
+    hl_leak_rows(rep, hl_wl_is_replay(c->args->w), &id, c->row, ROW_CAP, emit_leak_row, NULL);
 }
 
 static void run_reps(struct cell_run *c)
@@ -711,6 +713,7 @@ int cmd_cell(int argc, char **argv)
     fflush(stdout); /* nothing buffered left for the zeros to overwrite */
     prefault(proto_line, sizeof proto_line); /* it may straddle a page */
     prefault(status_text, sizeof status_text);
+    prefault(&leak_report, sizeof leak_report);
     prefault(stdout_buf, sizeof stdout_buf);
     prefault_stack();
     struct interference warm;
