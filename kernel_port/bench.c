@@ -15,6 +15,8 @@
  * host's cell child formats its own (docs/kernel.md, "Line protocol"):
  *   @HL begin,<index>,<allocator>,<workload>,<params>,<sweep>,<seed>,<reps>
  *   @HL probe,<key>,<value>        timer calibration, memory layout
+ *   @HL leak,<leaks row>...        the leak detector's report of the
+ *                                  WARMUP pass (bench/core/leak.h)
  *   per rep: @HL cell,<cells row>  @HL lat,<row>...  @HL tl,<row>...
  *            @HL rep,<rep>
  *   @HL probe,...                  what the cell touched
@@ -170,7 +172,7 @@ static void put_header(const char *table, const char *columns)
 }
 
 /* What a run says before its first cell: how many cells, the region,
- * the three tables' columns. */
+ * the four tables' columns. */
 static void run_header(unsigned ncells, size_t region_bytes)
 {
     meta_u64("cells_planned", ncells);
@@ -178,6 +180,7 @@ static void run_header(unsigned ncells, size_t region_bytes)
     put_header("cells", hl_cells_header);
     put_header("latency", hl_latency_header);
     put_header("timeline", hl_timeline_header);
+    put_header("leaks", hl_leaks_header);
 }
 
 /* ---- the run's options: bench/core's planner over the command line --------------- */
@@ -520,12 +523,33 @@ static void emit_rep(const struct kb_cell *c, uint32_t rep, const char *status,
     line_send(o);
 }
 
+static void emit_leak_row(void *ctx, const char *text, size_t len)
+{
+    (void)ctx;
+    put_row("leak", text, len);
+}
+
+/* cell.c's emit_leaks: the WARMUP pass's leak report as "@HL leak" rows
+ * (the same rows the host's cell child sends; the host writes them to
+ * leaks.csv and says them in cells.log). */
+static void emit_leaks(const struct kb_cell *c)
+{
+    static struct hl_leak_report rep;
+    static char leak_row[KB_ROW_CAP];
+    hl_leak_report(c->cfg.leak_table, HL_LEAKS_LISTED, &rep);
+    struct hl_row_ids id = row_ids(c, 0, "ok", 0);
+    hl_leak_rows(&rep, hl_wl_is_replay(c->w), &id, leak_row, sizeof leak_row, emit_leak_row,
+                 NULL);
+}
+
 /* cell.c's run_reps. */
 static void run_reps(const struct kb_cell *c)
 {
     struct hl_cell_result r;
     hl_memset(&r, 0, sizeof r);
     enum hl_status st = hl_cell_pass(&c->cfg, HL_PASS_WARMUP, &r);
+    if (st == HL_OK)
+        emit_leaks(c);
     for (uint32_t rep = 0; rep < c->o->reps; rep++) {
         size_t reports0 = kernel_reports();
         uint64_t faults0 = vm_demand_faults();
@@ -551,7 +575,7 @@ static void run_reps(const struct kb_cell *c)
 
 /* The workspace at VM_DEMAND_BASE: each piece page-aligned. */
 struct workspace {
-    uintptr_t state, slots, scratch, ops, hist, end;
+    uintptr_t state, slots, scratch, ops, hist, leaks, end;
 };
 
 static bool add_piece(uintptr_t *at, size_t bytes, uintptr_t *piece)
@@ -620,9 +644,11 @@ static bool run_cell(const struct kb_opts *o, unsigned index, const struct hl_al
         !add_piece(&at, (size_t)nslots * sizeof(struct hl_slot), &ws.slots) ||
         !add_piece(&at, scratch_bytes, &ws.scratch) ||
         !add_piece(&at, ops_cap * sizeof(struct hl_op), &ws.ops) ||
-        !add_piece(&at, sizeof(struct hl_hist), &ws.hist)) {
-        cell_end(index, false, "the workspace (state, slots, scratch, op buffer, histogram) "
-                               "does not fit in the 512 MiB demand window");
+        !add_piece(&at, sizeof(struct hl_hist), &ws.hist) ||
+        hl_leak_table_bytes(nslots) == 0 ||
+        !add_piece(&at, hl_leak_table_bytes(nslots), &ws.leaks)) {
+        cell_end(index, false, "the workspace (state, slots, scratch, op buffer, histogram, "
+                               "leak table) does not fit in the 512 MiB demand window");
         return false;
     }
     ws.end = at;
@@ -677,6 +703,10 @@ static bool run_cell(const struct kb_opts *o, unsigned index, const struct hl_al
     probe_u64("region_bytes", o->region_bytes);
     probe_u64("workspace_bytes", ws.end - VM_DEMAND_BASE);
 
+    /* The leak detector's table: the WARMUP pass's only (runner.h). */
+    static struct hl_leak_table leaks;
+    if (!hl_leak_init(&leaks, (void *)ws.leaks, hl_leak_table_bytes(nslots), nslots))
+        KPANIC("the leak table's piece is smaller than hl_leak_table_bytes");
     struct kb_cell c = {
         .o = o, .a = a, .w = w, .params_text = params_text, .aparams_text = aparams_text,
         .sweep = sweep,
@@ -699,6 +729,7 @@ static bool run_cell(const struct kb_opts *o, unsigned index, const struct hl_al
             .resident = kb_resident,
             .resident_ctx = &resident0,
             .touch_blocks = true,
+            .leak_table = &leaks,
         },
     };
     /* The workspace after the state is the harness's: resident first. */

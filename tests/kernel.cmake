@@ -244,3 +244,11 @@ set_tests_properties(cli_run_env PROPERTIES LABELS "kernel;qemu;cli" TIMEOUT 600
 add_test(NAME kernel_resident COMMAND bash ${_kdir}/resident_qemu.sh $<TARGET_FILE:heaplab>)
 set_tests_properties(kernel_resident PROPERTIES LABELS "kernel;qemu;cli" TIMEOUT 300
                      ENVIRONMENT "HEAPLAB_QEMU=${HL_QEMU_I386};HEAPLAB_KERNEL=${_kelf}")
+
+# The leak detector in the kernel: `--env both` on traces with blocks their
+# programs never free; the kernel's "@HL leak" rows (serial) are the
+# host's, row for row, in leaks.csv and cells.log.
+add_test(NAME kernel_leaks COMMAND bash ${_kdir}/leaks_qemu.sh $<TARGET_FILE:heaplab>
+                                   ${PROJECT_SOURCE_DIR}/workloads/traces)
+set_tests_properties(kernel_leaks PROPERTIES LABELS "kernel;qemu;cli" TIMEOUT 600
+                     ENVIRONMENT "HEAPLAB_QEMU=${HL_QEMU_I386};HEAPLAB_KERNEL=${_kelf}")
