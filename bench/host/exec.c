@@ -207,6 +207,11 @@ static void add_alloc(struct exec_opts *o, const char *item)
         dbuf_free(&spec);
         e->project = true;
     }
+    for (size_t i = 0; i < o->nal; i++)
+        if (!strcmp(o->al[i].name, e->name) &&
+            !strcmp(o->al[i].aparams, e->aparams))
+            cli_usage_fail("bad value for --allocators: '%s' is named twice",
+                           item);
     o->nal++;
 }
 
@@ -751,6 +756,14 @@ static void print_table(const struct exec_opts *o, const struct exec_run *runs,
         char held_text[32] = "-";
         if (held == held)
             snprintf(held_text, sizeof held_text, "%.1f", held);
+        size_t made = 0;
+        for (size_t j = 0; j < nruns; j++)
+            made += runs[j].a == a;
+        if (n == 0) {
+            printf("  %-40s %-8s %5zu %9s %9s %9s %11s %12s\n", label,
+                   made ? worst : "not run", n, "-", "-", "-", "-", "-");
+            continue;
+        }
         printf("  %-40s %-8s %5zu %9.3f %9.3f %9.3f %11.1f %12s\n", label,
                worst, n, median_of(w, n), median_of(w + nruns, n),
                median_of(w + 2 * nruns, n), median_of(w + 3 * nruns, n),

@@ -157,6 +157,7 @@ expect_usage "'buddy' is a frame allocator" "$HL" exec "${O[@]}" --allocators bu
 expect_usage "slab:nope=1" "$HL" exec "${O[@]}" --allocators slab:nope=1 -- "$PROG"
 expect_usage "glibc:x=1" "$HL" exec "${O[@]}" --allocators glibc:x=1 -- "$PROG"
 expect_usage "unknown allocator 'test-crash'" "$HLT" exec "${O[@]}" --allocators test-crash -- "$PROG"
+expect_usage "'tlsf' is named twice" "$HL" exec "${O[@]}" --allocators tlsf,glibc,tlsf -- "$PROG"
 expect_usage "'0'" "$HL" exec "${O[@]}" --allocators tlsf --reps 0 -- "$PROG"
 expect_usage "'x'" "$HL" exec "${O[@]}" --allocators tlsf --reps x -- "$PROG"
 expect_usage "'0'" "$HL" exec "${O[@]}" --allocators tlsf --region-mib 0 -- "$PROG"
