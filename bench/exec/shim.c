@@ -502,7 +502,9 @@ static void write_stats(void)
     const char *dir = getenv(HL_EXEC_STATS_ENV);
     if (!dir || !dir[0])
         return;
-    char path[512];
+    char path[4096 + 32];
+    if (strlen(dir) > 4096)
+        return;
     size_t at = put_str(path, 0, sizeof path, dir);
     at = put_str(path, at, sizeof path, "/");
     at = put_u64(path, at, sizeof path, (uint64_t)getpid());

@@ -466,6 +466,9 @@ static void run_one(const struct exec_opts *o, const struct exec_alloc *a,
         dup2(in, 0);
         dup2(out, 1);
         dup2(err, 2);
+        for (int fd = 3; fd <= in || fd <= out || fd <= err; fd++)
+            if (fd == in || fd == out || fd == err)
+                close(fd);
         execve(o->cmd_path, o->cmd, env);
         dprintf(2, "heaplab exec: cannot run '%s': %s\n", o->cmd_path,
                 strerror(errno));
