@@ -13,7 +13,8 @@
  *                        jemalloc's free then crashes on the block), and
  *                        alignments over 16 counted, not fatal (Debian's
  *                        mimalloc 2.0.9 answered posix_memalign(256, 256)
- *                        with a 128-aligned block here, now and then)
+ *                        with a 128-aligned block after a series of
+ *                        smaller 256-aligned requests)
  *   exec_prog crash      dies by SIGSEGV after a few allocations
  *   exec_prog exit N     exits with status N
  *   exec_prog sleep S    sleeps S seconds (a timeout)
