@@ -789,8 +789,7 @@ static void write_meta(int fd, const char *run_id, const struct exec_opts *o,
     localtime_r(&now, &tm);
     strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S%z", &tm);
     res_meta(fd, "date", text);
-    sys_git_commit(cli_build.source_dir, text, sizeof text);
-    res_meta(fd, "git_commit", text);
+    res_meta(fd, "git_commit", cli_build.git_commit);
     struct dbuf cl = {0};
     for (int i = 0; i < argc; i++) {
         if (i)
