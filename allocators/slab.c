@@ -776,13 +776,15 @@ static enum hl_status validate_free(const struct slab *s,
     }
     const struct slab_hdr *h = (const struct slab_hdr *)start;
     const struct slab_cache *c = h->cache;
-    if (want == NULL || c != want)
-        return refuse(HL_E_SIZE, "wrong size (object of another cache)", ptr,
-                      bytes);
+    /* Where the pointer is first, then what size it was given: an interior
+     * pointer is reported as such whatever size comes with it. */
     uintptr_t obj0 = (uintptr_t)obj0_of(c, h);
     if (addr < obj0 || (addr - obj0) % c->stride_bytes != 0 ||
         (addr - obj0) / c->stride_bytes >= c->objs_per_slab)
         return refuse(HL_E_INTERIOR, "interior pointer", ptr, bytes);
+    if (want == NULL || c != want)
+        return refuse(HL_E_SIZE, "wrong size (object of another cache)", ptr,
+                      bytes);
     if (!map_test(h, obj_index(c, h, ptr)))
         return refuse(HL_E_DOUBLE_FREE, "double free", ptr, bytes);
     for (uint32_t i = 0; i < c->mag_n; i++)
