@@ -529,15 +529,20 @@ static void walk_cells(struct walk *wk)
                     !emit(wk, k, &p->params[k], r, "", SIZE_MAX, NULL))
                     return;
     }
-    /* The sweep points, in the first arm. */
-    for (size_t k = 0; k < p->nwls; k++)
+    /* The sweep points, in the first arm (the first that is not the
+     * host's, for a workload the host cannot run). */
+    for (size_t k = 0; k < p->nwls; k++) {
+        size_t first = 0;
+        while (p->wls[k]->host_none && first + 1 < o->narms && o->arms[first].host)
+            first++;
         for (unsigned v = 0; v < p->npoints[k]; v++) {
             struct hl_wl_params point = p->params[k];
             point.v[p->swept[k]] = p->points[k][v];
-            if (!emit(wk, k, &point, 0, p->wls[k]->params[p->swept[k]].name, SIZE_MAX,
+            if (!emit(wk, k, &point, first, p->wls[k]->params[p->swept[k]].name, SIZE_MAX,
                       NULL))
                 return;
         }
+    }
     /* The allocator sweep points, in the first arm of every environment
      * (a variant's placement and footprint are the allocator's, so both
      * worlds run it): every workload of the allocator's family at its run

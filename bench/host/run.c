@@ -445,11 +445,11 @@ static void check_baselines(const struct run_opts *o)
     }
 }
 
-/* Does the plan have a cell of the vm family? */
+/* Does the plan have a host cell of the vm family? */
 static bool run_has_vm(const struct plan *pl)
 {
     for (size_t i = 0; i < pl->n; i++)
-        if (pl->cells[i].ca.kind == CLI_ALLOC_VM)
+        if (pl->cells[i].ca.kind == CLI_ALLOC_VM && !strcmp(pl->cells[i].env, CELL_ENV))
             return true;
     return false;
 }
@@ -800,7 +800,7 @@ static void write_meta_head(const struct run_ctx *rc, const struct plan *pl,
         res_meta(fd, "baselines_skipped", pl->skipped);
     if (pl->hp.host_none[0])
         res_meta(fd, "host_skipped", pl->hp.host_none);
-    if (run_has_vm(pl) && pl->host) {
+    if (run_has_vm(pl)) {
         char how[512];
         res_meta(fd, "vm.host_huge_pages", vm_host_huge_mechanism(how, sizeof how, NULL, NULL));
     }
@@ -1444,7 +1444,7 @@ int cmd_run(int argc, char **argv)
         fprintf(stderr, "heaplab: note: no QEMU cells: %s\n", pl.qemu_skipped);
     if (pl.hp.host_none[0])
         fprintf(stderr, "heaplab: note: %s\n", pl.hp.host_none);
-    if (run_has_vm(&pl) && pl.host && pl.nclocks > 1)
+    if (run_has_vm(&pl) && pl.nclocks > 1)
         fprintf(stderr, "heaplab: note: vm cells run on the host with clock %s only\n",
                 CELL_CLOCK);
     check_out_dir(&o);
