@@ -96,10 +96,14 @@ static bool touch_next(struct hl_wl_gen *g, struct hl_op *op)
     return vm_emit(g, op, HL_VM_OP_TOUCH, page);
 }
 
-/* --ops: passes = ops / pages (at least 1: the clamp). */
+/* --ops: passes = ops / pages, rounded; fewer ops than pages: one pass
+ * over that many pages (at least 1: the clamp). */
 static void touch_scale(struct hl_wl_params *p, uint64_t ops)
 {
-    p->v[HL_VM_TOUCH_PASSES] = ops / p->v[HL_VM_TOUCH_PAGES];
+    uint64_t n = p->v[HL_VM_TOUCH_PAGES];
+    if (ops < n)
+        p->v[HL_VM_TOUCH_PAGES] = n = ops ? ops : 1;
+    p->v[HL_VM_TOUCH_PASSES] = (ops + n / 2) / n;
 }
 
 const struct wl_def wl_vm_touch = {
@@ -111,10 +115,10 @@ const struct wl_def wl_vm_touch = {
         .family = HL_FAMILY_VM,
         .nparams = 3,
         .params = {{"pages", "pages", "4 KiB pages of the region touched",
-                    256, 1, (uint64_t)1 << 20},
+                    1024, 1, (uint64_t)1 << 20},
                    {"order", "0|1", "0: sequential, 1: a random "
                     "permutation per pass", 0, 0, 1},
-                   {"passes", "passes", "passes over the pages", 16, 1,
+                   {"passes", "passes", "passes over the pages", 128, 1,
                     (uint64_t)1 << 20}},
         .slots = vm_slots,
         .scratch_bytes = touch_scratch,
@@ -196,10 +200,16 @@ static bool remap_next(struct hl_wl_gen *g, struct hl_op *op)
     return false;
 }
 
-/* --ops: rounds = ops / (ops per round) (at least 1: the clamp). */
+/* --ops: rounds = ops / (ops per round), rounded; fewer ops than a
+ * round: one round of about ops / 4 pages (at least 1: the clamp). */
 static void remap_scale(struct hl_wl_params *p, uint64_t ops)
 {
-    p->v[HL_VM_REMAP_ROUNDS] = ops / remap_per_round(p);
+    uint64_t per = remap_per_round(p);
+    if (ops < per) {
+        p->v[HL_VM_REMAP_PAGES] = ops / 4 ? ops / 4 : 1;
+        per = remap_per_round(p);
+    }
+    p->v[HL_VM_REMAP_ROUNDS] = (ops + per / 2) / per;
 }
 
 const struct wl_def wl_vm_remap = {
@@ -211,7 +221,7 @@ const struct wl_def wl_vm_remap = {
         .nparams = 3,
         .params = {{"pages", "pages", "4 KiB pages mapped and unmapped per "
                     "round", 64, 1, (uint64_t)1 << 16},
-                   {"rounds", "rounds", "map/unmap rounds", 64, 1,
+                   {"rounds", "rounds", "map/unmap rounds", 512, 1,
                     (uint64_t)1 << 20},
                    {"flush", "0|1", "0: invlpg per unmapped page, 1: one "
                     "CR3 reload per round", 0, 0, 1}},
