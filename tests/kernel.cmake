@@ -244,3 +244,10 @@ set_tests_properties(cli_run_env PROPERTIES LABELS "kernel;qemu;cli" TIMEOUT 600
 add_test(NAME kernel_resident COMMAND bash ${_kdir}/resident_qemu.sh $<TARGET_FILE:heaplab>)
 set_tests_properties(kernel_resident PROPERTIES LABELS "kernel;qemu;cli" TIMEOUT 300
                      ENVIRONMENT "HEAPLAB_QEMU=${HL_QEMU_I386};HEAPLAB_KERNEL=${_kelf}")
+
+# The vm family in both worlds: vm-touch's checksum equal on the host and
+# in the kernel, 4 KiB vs 4 MiB PSE pages really mapped, vm-remap with
+# invlpg and CR3 (tests/kernel/vm_qemu.sh).
+add_test(NAME kernel_vm COMMAND bash ${_kdir}/vm_qemu.sh $<TARGET_FILE:heaplab>)
+set_tests_properties(kernel_vm PROPERTIES LABELS "kernel;qemu;cli" TIMEOUT 300
+                     ENVIRONMENT "HEAPLAB_QEMU=${HL_QEMU_I386};HEAPLAB_KERNEL=${_kelf}")
