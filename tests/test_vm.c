@@ -344,6 +344,18 @@ static void planner_vm_family(void **st)
     assert_int_equal(n, 2 + 2 * 2); /* suite in qemu, then 2 points x 2 kinds */
     for (size_t i = 0; i < n; i++)
         assert_int_equal(c[i].arm, 1);
+    /* a vm-touch sweep: its points in both worlds (the figure's series) */
+    const char *wt[] = {"vm-touch"}, *swt[] = {"vm-touch:pages=16,32"};
+    o.wls = wt, o.sweeps = swt;
+    assert_int_equal(hl_plan_resolve(&P, &o), 0);
+    n = hl_plan_cells(&P, c, 16);
+    assert_int_equal(n, 4 + 2 * 2 * 2);
+    size_t host_pts = 0, qemu_pts = 0;
+    for (size_t i = 0; i < n; i++)
+        if (c[i].sweep[0])
+            (c[i].arm == 0 ? host_pts : qemu_pts)++;
+    assert_int_equal(host_pts, 4);
+    assert_int_equal(qemu_pts, 4);
 }
 
 int main(void)

@@ -530,17 +530,25 @@ static void walk_cells(struct walk *wk)
                     return;
     }
     /* The sweep points, in the first arm (the first that is not the
-     * host's, for a workload the host cannot run). */
+     * host's, for a workload the host cannot run); a vm workload's in the
+     * first arm of every environment (its figure sets the worlds side by
+     * side: the host's TSC against the kernel's count). */
     for (size_t k = 0; k < p->nwls; k++) {
-        size_t first = 0;
-        while (p->wls[k]->host_none && first + 1 < o->narms && o->arms[first].host)
-            first++;
-        for (unsigned v = 0; v < p->npoints[k]; v++) {
-            struct hl_wl_params point = p->params[k];
-            point.v[p->swept[k]] = p->points[k][v];
-            if (!emit(wk, k, &point, first, p->wls[k]->params[p->swept[k]].name, SIZE_MAX,
-                      NULL))
-                return;
+        const struct hl_workload *w = p->wls[k];
+        for (size_t r = 0; r < o->narms; r++) {
+            bool first_of_env = true;
+            for (size_t q = 0; q < r && first_of_env; q++)
+                first_of_env = !str_eq(o->arms[q].env, o->arms[r].env);
+            if (!first_of_env || (w->host_none && o->arms[r].host))
+                continue;
+            for (unsigned v = 0; v < p->npoints[k]; v++) {
+                struct hl_wl_params point = p->params[k];
+                point.v[p->swept[k]] = p->points[k][v];
+                if (!emit(wk, k, &point, r, w->params[p->swept[k]].name, SIZE_MAX, NULL))
+                    return;
+            }
+            if (w->family != HL_FAMILY_VM)
+                break;
         }
     }
     /* The allocator sweep points, in the first arm of every environment

@@ -16,7 +16,9 @@
  *             workload.h's host_none, has no cells in a host arm, and
  *             hl_plan.host_none says so), then every sweep point
  *             in the first arm: a workload's (every allocator of the
- *             family); then an allocator's, in the first arm of every
+ *             family; a workload the host cannot run: its first other
+ *             arm; a vm workload's: the first arm of every environment);
+ *             then an allocator's, in the first arm of every
  *             environment (every workload of its family, at the
  *             workload's run parameters)
  *   launches  hl_plan_order: the timed cells' launches in rounds (round r
