@@ -352,8 +352,10 @@ static void planner_vm_family(void **st)
     assert_int_equal(n, 4 + 2 * 2 * 2);
     size_t host_pts = 0, qemu_pts = 0;
     for (size_t i = 0; i < n; i++)
-        if (c[i].sweep[0])
-            (c[i].arm == 0 ? host_pts : qemu_pts)++;
+        if (c[i].sweep[0] && c[i].arm == 0)
+            host_pts++;
+        else if (c[i].sweep[0])
+            qemu_pts++;
     assert_int_equal(host_pts, 4);
     assert_int_equal(qemu_pts, 4);
 }
