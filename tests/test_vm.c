@@ -211,10 +211,13 @@ static void pass_touches_every_page_of_the_stream(void **st)
     const uint8_t *base = x.region;
     for (uint32_t p = 0; p < 60; p++) {
         uint32_t word;
-        memcpy(&word, base + (size_t)p * 4096, sizeof word);
+        size_t at = (size_t)p * 4096 + (p % 64) * 64; /* hl_vm_touch_offset */
+        assert_int_equal(hl_vm_touch_offset(p), at);
+        memcpy(&word, base + at, sizeof word);
         /* pages of the stream hold their index; the rest is untouched */
         assert_true(p < 50 ? word == p : word == 0xffffffffu);
-        assert_int_equal(base[(size_t)p * 4096 + 4], 0xff); /* one word only */
+        assert_int_equal(base[at + 4], 0xff); /* one word only */
+        assert_int_equal(base[(size_t)p * 4096 + (p % 64 ? 0 : 64)], 0xff);
     }
     memset(&r, 0, sizeof r);
     assert_int_equal(hl_vm_pass(&x.c, HL_PASS_BATCH, &r), HL_OK);

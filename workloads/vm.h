@@ -11,7 +11,8 @@
  *
  *   vm-touch  pages=N order=0|1 passes=P
  *             P passes over N pages, one 32-bit word written per page
- *             (at the page's first byte): in order 0..N-1 (order=0,
+ *             (hl_vm_touch_offset: cache line page mod 64 of the page):
+ *             in order 0..N-1 (order=0,
  *             sequential), or a fresh random permutation per pass
  *             (order=1: every page exactly once per pass, so both orders
  *             touch the same pages as often).  P * N TOUCH ops.
@@ -43,7 +44,7 @@
 /* The vm op kinds (struct hl_op.kind), outside HL_OP_NKINDS on purpose:
  * an op buffer reader refuses them. */
 enum hl_vm_op_kind {
-    HL_VM_OP_TOUCH = 16,  /* write one word at page slot */
+    HL_VM_OP_TOUCH = 16,  /* write one word in page slot (hl_vm_touch_offset) */
     HL_VM_OP_MAP = 17,    /* map page slot (to the cell's frame) */
     HL_VM_OP_UNMAP = 18,  /* unmap page slot (no flush) */
     HL_VM_OP_INVLPG = 19, /* invalidate page slot's TLB entry */
@@ -60,6 +61,17 @@ enum { HL_VM_REMAP_PAGES, HL_VM_REMAP_ROUNDS, HL_VM_REMAP_FLUSH };
 #define HL_VM_ORDER_RANDOM 1u
 #define HL_VM_FLUSH_INVLPG 0u
 #define HL_VM_FLUSH_CR3 1u
+
+/* Where a TOUCH of page writes its word, from the region's start: the
+ * page's own 4 KiB, at cache line (page mod 64).  Not the page's first
+ * byte: 4 KiB-strided addresses all fall into one set of the L1 and a
+ * few of the L2 (the set index is address bits 6 and up), so beyond 8
+ * pages a touch at offset 0 would measure set conflicts, not the TLB;
+ * 64 consecutive pages use 64 distinct lines of a 4 KiB set span. */
+static inline uint64_t hl_vm_touch_offset(uint64_t page)
+{
+    return page * HL_VM_PAGE_BYTES + (page % 64u) * 64u;
+}
 
 /* Is w of the vm family? */
 bool hl_wl_is_vm(const struct hl_workload *w);

@@ -104,7 +104,7 @@ run_ops(const struct hl_vm_config *c, const struct hl_op *ops, size_t n, bool fl
             if (floor)
                 *fw = page;
             else
-                *(volatile uint32_t *)(void *)(base + (uintptr_t)page * HL_VM_PAGE_BYTES) = page;
+                *(volatile uint32_t *)(void *)(base + (uintptr_t)hl_vm_touch_offset(page)) = page;
             break;
         case HL_VM_OP_MAP:
             if (!floor)
