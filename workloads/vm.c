@@ -103,7 +103,7 @@ static void touch_scale(struct hl_wl_params *p, uint64_t ops)
     uint64_t n = p->v[HL_VM_TOUCH_PAGES];
     if (ops < n)
         p->v[HL_VM_TOUCH_PAGES] = n = ops ? ops : 1;
-    p->v[HL_VM_TOUCH_PASSES] = (ops + n / 2) / n;
+    p->v[HL_VM_TOUCH_PASSES] = ops / n + (ops % n >= (n + 1) / 2); /* rounded, no overflow */
 }
 
 const struct wl_def wl_vm_touch = {
@@ -209,7 +209,7 @@ static void remap_scale(struct hl_wl_params *p, uint64_t ops)
         p->v[HL_VM_REMAP_PAGES] = ops / 4 ? ops / 4 : 1;
         per = remap_per_round(p);
     }
-    p->v[HL_VM_REMAP_ROUNDS] = (ops + per / 2) / per;
+    p->v[HL_VM_REMAP_ROUNDS] = ops / per + (ops % per >= (per + 1) / 2);
 }
 
 const struct wl_def wl_vm_remap = {
