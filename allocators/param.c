@@ -3,16 +3,9 @@
  * (allocator.h).  Freestanding.
  */
 #include "allocators/allocator.h"
+#include "allocators/util.h"
 
 #include <stdbool.h>
-
-static size_t p_strlen(const char *s)
-{
-    size_t n = 0;
-    while (s[n])
-        n++;
-    return n;
-}
 
 int hl_param_index(const struct hl_param *decl, unsigned n, const char *name,
                    size_t len)
@@ -53,7 +46,7 @@ int hl_param_parse(const struct hl_param *decl, unsigned n, const char *text,
     for (unsigned i = 0; i < n && i < HL_PARAM_MAX; i++)
         out[i] = v[i];
     const char *msg = NULL;
-    size_t pos = 0, bad_at = 0, len = text ? p_strlen(text) : 0;
+    size_t pos = 0, bad_at = 0, len = text ? hl_strlen(text) : 0;
     while (len > 0 && !msg) { /* one "name=value" item per round */
         size_t end = pos, eq;
         while (end < len && text[end] != ',')
@@ -133,7 +126,7 @@ size_t hl_param_format(const struct hl_param *decl, unsigned n,
         } while (x);
         if (i)
             put(buf, cap, &len, ",", 1);
-        put(buf, cap, &len, decl[i].name, p_strlen(decl[i].name));
+        put(buf, cap, &len, decl[i].name, hl_strlen(decl[i].name));
         put(buf, cap, &len, "=", 1);
         while (nd)
             put(buf, cap, &len, &digits[--nd], 1);
@@ -154,7 +147,7 @@ void hl_al_defaults(const struct hl_allocator *a, struct hl_al_params *p)
 
 int hl_al_param_index(const struct hl_allocator *a, const char *name)
 {
-    return hl_param_index(a->params, a->nparams, name, p_strlen(name));
+    return hl_param_index(a->params, a->nparams, name, hl_strlen(name));
 }
 
 int hl_al_parse(const struct hl_allocator *a, const char *text,

@@ -29,19 +29,10 @@ const struct hl_allocator *const hl_allocators[] = {
     NULL,
 };
 
-static bool streq(const char *a, const char *b)
-{
-    while (*a && *a == *b) {
-        a++;
-        b++;
-    }
-    return *a == *b;
-}
-
 const struct hl_allocator *hl_allocator_find(const char *name)
 {
     for (const struct hl_allocator *const *a = hl_allocators; *a; a++)
-        if (streq((*a)->name, name))
+        if (hl_streq((*a)->name, name))
             return *a;
     return NULL;
 }

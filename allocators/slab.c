@@ -10,9 +10,14 @@
  *   - A slab is on exactly one list of its cache, the one its in-use
  *     count selects: EMPTY (0), PARTIAL (some), FULL (all); its header
  *     names that list and the cache.  nslabs[l] is the length of list l.
- *   - A slab's free list holds exactly objs_per_slab - inuse objects, each
- *     inside the slab on an object boundary, no object twice.  In checked
- *     builds the used bitmap has exactly the in-use objects set.
+ *   - A slab's free list holds exactly objs_per_slab - inuse - (objs_per_slab
+ *     - fresh) objects, each inside the slab on an object boundary below
+ *     object `fresh`, no object twice; objects fresh.. were never handed
+ *     out (release builds carve a new slab lazily, from its free list
+ *     first and then upwards from `fresh`: a fresh slab's pages are not
+ *     touched before they are used; checked builds list every object at
+ *     once, fresh = objs_per_slab).  In checked builds the used bitmap has
+ *     exactly the in-use objects set.
  *   - A cache keeps at most keep_empty (default SLAB_KEEP_EMPTY) empty slabs.
  *   - A cache's magazine holds mag_n <= mag_cap <= SLAB_MAG_SLOTS distinct
  *     objects, each an object of one of its slabs that is not on that
@@ -23,9 +28,10 @@
  *     allocs and frees are not stored: slab_stats() sums the caches.
  *
  * Worked example, class 64 (stride 64) at level 1 on LP64: a slab is one
- * frame; the header is 40 bytes, the bitmap for at most 63 objects two
- * words, so object 0 starts at ALIGN_UP(48, 16) = 48 and (4096 - 48) / 64
- * = 63 objects fit, wasting 4096 - 63 * 64 = 64 bytes.
+ * frame; the header is 44 bytes, the bitmap for at most 63 objects two
+ * words, so object 0 starts at ALIGN_UP(52, 16) = 64 and (4096 - 64) / 64
+ * = 63 objects fit, wasting nothing.  At level 0 (no bitmap) object 0
+ * starts at ALIGN_UP(44, 16) = 48 and 63 objects fit, wasting 16 bytes.
  *
  * Costs: alloc and free O(1): in release builds a table lookup for the
  * class and a magazine pop or push, nothing else; every mag_cap / 2 ops at
@@ -111,10 +117,13 @@ _Static_assert(SLAB_MAX_ORDER <= BUDDY_MAX_ORDER,
                "slabs are buddy blocks");
 _Static_assert(HL_FRAME_SHIFT + SLAB_MAX_ORDER < 32,
                "slab bytes and object counts fit in 32 bits");
-_Static_assert(sizeof(struct slab_hdr) == 4 * sizeof(void *) + 8,
-               "slab header: four pointers and two 32-bit counts (40 bytes "
-               "on LP64, 24 on ILP32), as the worked example assumes");
-_Static_assert(sizeof(struct slab_hdr) % sizeof(uint32_t) == 0,
+/* The header's bytes: up to the bitmap (sizeof would add LP64's tail
+ * padding, which the bitmap's first word may use). */
+#define SLAB_HDR_BYTES offsetof(struct slab_hdr, used_map)
+_Static_assert(SLAB_HDR_BYTES == 4 * sizeof(void *) + 12,
+               "slab header: four pointers and three 32-bit counts (44 bytes "
+               "on LP64, 28 on ILP32), as the worked example assumes");
+_Static_assert(SLAB_HDR_BYTES % sizeof(uint32_t) == 0,
                "the bitmap follows the header word-aligned");
 _Static_assert(sizeof(struct slab_free) <= 16 &&
                    alignof(struct slab_free) <= HL_HEAP_ALIGN,
@@ -126,14 +135,26 @@ _Static_assert(HL_IS_POW2(SLAB_MAX_ALIGN_BYTES) &&
                "slab starts are frame-aligned, so any alignment up to a frame "
                "holds");
 
-static const size_t class_bytes[SLAB_NCLASSES] = {
-    16, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048,
-};
-static const char *const class_names[SLAB_NCLASSES] = {
-    "kmalloc-16",  "kmalloc-32",   "kmalloc-48",   "kmalloc-64",
-    "kmalloc-96",  "kmalloc-128",  "kmalloc-192",  "kmalloc-256",
-    "kmalloc-384", "kmalloc-512",  "kmalloc-768",  "kmalloc-1024",
-    "kmalloc-1536", "kmalloc-2048",
+/* Every size class, and the least lg_classes that uses it: 16, 32, 64,
+ * ... 2048 always; 48, 96, ... 1536 from 1 (two per power of two); the
+ * rest from 2 (four, as jemalloc spaces its small classes). */
+static const struct {
+    uint16_t bytes;
+    uint8_t lg;
+    const char *name;
+} class_table[SLAB_NCLASSES] = {
+    {16, 0, "kmalloc-16"},     {32, 0, "kmalloc-32"},
+    {48, 1, "kmalloc-48"},     {64, 0, "kmalloc-64"},
+    {80, 2, "kmalloc-80"},     {96, 1, "kmalloc-96"},
+    {112, 2, "kmalloc-112"},   {128, 0, "kmalloc-128"},
+    {160, 2, "kmalloc-160"},   {192, 1, "kmalloc-192"},
+    {224, 2, "kmalloc-224"},   {256, 0, "kmalloc-256"},
+    {320, 2, "kmalloc-320"},   {384, 1, "kmalloc-384"},
+    {448, 2, "kmalloc-448"},   {512, 0, "kmalloc-512"},
+    {640, 2, "kmalloc-640"},   {768, 1, "kmalloc-768"},
+    {896, 2, "kmalloc-896"},   {1024, 0, "kmalloc-1024"},
+    {1280, 2, "kmalloc-1280"}, {1536, 1, "kmalloc-1536"},
+    {1792, 2, "kmalloc-1792"}, {2048, 0, "kmalloc-2048"},
 };
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -236,7 +257,7 @@ static inline size_t cache_inuse(const struct slab_cache *c)
 static inline struct slab_cache *class_for(struct slab *s, size_t req)
 {
     unsigned i = class_index(s, req);
-    return i < SLAB_NCLASSES ? &s->classes[i] : NULL;
+    return i < s->nclasses ? &s->classes[i] : NULL;
 }
 
 /* Level 3: the whole structure after every operation. */
@@ -258,7 +279,7 @@ static bool layout_for_order(size_t stride, size_t align, unsigned order,
                              uint32_t *nobjs, size_t *first_off)
 {
     size_t slab_bytes = order_bytes(order);
-    size_t hdr = sizeof(struct slab_hdr);
+    size_t hdr = SLAB_HDR_BYTES;
     size_t n = (slab_bytes - hdr) / stride;
     for (; n > 0; n--) {
         size_t off = HL_ALIGN_UP(hdr + map_words(n) * sizeof(uint32_t), align);
@@ -367,15 +388,22 @@ static struct slab_hdr *slab_new(struct slab *s, struct slab_cache *c)
     h->cache = c;
     h->inuse = 0;
     h->free_head = NULL;
-    if (SLAB_HAVE_MAP)
-        hl_memset(h->used_map, 0, map_words(n) * sizeof(uint32_t));
-    uint8_t *obj0 = obj0_of(c, h);
-    if (HL_CHECK_LEVEL >= 2)
-        hl_memset(obj0, HL_POISON_FREED, n * c->stride_bytes);
-    for (size_t i = n; i-- > 0;) { /* ascending addresses from the head */
-        struct slab_free *f = (struct slab_free *)(obj0 + i * c->stride_bytes);
-        f->next = h->free_head;
-        h->free_head = f;
+    h->fresh = 0;
+    if (SLAB_HAVE_MAP || HL_CHECK_LEVEL >= 2) {
+        /* Checked builds: every object on the free list now (the bitmap
+         * and the poison checks assume it). */
+        if (SLAB_HAVE_MAP)
+            hl_memset(h->used_map, 0, map_words(n) * sizeof(uint32_t));
+        uint8_t *obj0 = obj0_of(c, h);
+        if (HL_CHECK_LEVEL >= 2)
+            hl_memset(obj0, HL_POISON_FREED, n * c->stride_bytes);
+        for (size_t i = n; i-- > 0;) { /* ascending addresses from the head */
+            struct slab_free *f =
+                (struct slab_free *)(obj0 + i * c->stride_bytes);
+            f->next = h->free_head;
+            h->free_head = f;
+        }
+        h->fresh = (uint32_t)n;
     }
     tag_set(s, pfn_of(s, (uintptr_t)h), SLAB_TAG(SLAB_TAG_SLAB, c->slab_order));
     list_push(c, h, SLAB_EMPTY);
@@ -407,7 +435,7 @@ static void cache_reap(struct slab *s, struct slab_cache *c)
 
 static void reap_all(struct slab *s)
 {
-    for (unsigned i = 0; i < SLAB_NCLASSES; i++)
+    for (unsigned i = 0; i < s->nclasses; i++)
         cache_reap(s, &s->classes[i]);
     for (struct slab_cache *c = s->user_caches; c != NULL; c = c->next)
         cache_reap(s, c);
@@ -456,8 +484,11 @@ static void *cache_take(struct slab *s, struct slab_cache *c)
     if (h == NULL)
         return NULL;
     struct slab_free *f = h->free_head;
-    HL_ASSERT(f != NULL);
-    if (SLAB_HAVE_MAP) {
+    if (f == NULL) { /* release builds: the next never-used object */
+        HL_ASSERT(h->fresh < c->objs_per_slab);
+        f = (struct slab_free *)(obj0_of(c, h) +
+                                 (size_t)h->fresh++ * c->stride_bytes);
+    } else if (SLAB_HAVE_MAP) {
         map_flip(h, obj_index(c, h, f));
         if (!next_link_ok(c, h, f->next)) {
             hl_report(slab_name, "write after free", f, sizeof *f);
@@ -485,6 +516,23 @@ static void *cache_take(struct slab *s, struct slab_cache *c)
     return f;
 }
 
+/* k objects went back onto slab h of cache c: count them, then move the
+ * slab to the list its in-use count selects, or release it. */
+static inline void slab_settle(struct slab *s, struct slab_cache *c,
+                               struct slab_hdr *h, uint32_t k)
+{
+    h->inuse -= k;
+    c->slab_inuse -= k;
+    enum slab_list want = list_for(c, h->inuse);
+    if (want == (enum slab_list)h->list)
+        return;
+    list_remove(c, h);
+    if (want == SLAB_EMPTY && c->nslabs[SLAB_EMPTY] >= s->keep_empty)
+        slab_release(s, c, h);
+    else
+        list_push(c, h, want);
+}
+
 /* Put obj back on its slab h of cache c; moves or releases the slab. */
 static void cache_put(struct slab *s, struct slab_cache *c, struct slab_hdr *h,
                       void *obj)
@@ -497,16 +545,7 @@ static void cache_put(struct slab *s, struct slab_cache *c, struct slab_hdr *h,
         map_flip(h, obj_index(c, h, obj));
     f->next = h->free_head;
     h->free_head = f;
-    h->inuse--;
-    c->slab_inuse--;
-    enum slab_list want = list_for(c, h->inuse);
-    if (want == (enum slab_list)h->list)
-        return;
-    list_remove(c, h);
-    if (want == SLAB_EMPTY && c->nslabs[SLAB_EMPTY] >= s->keep_empty)
-        slab_release(s, c, h);
-    else
-        list_push(c, h, want);
+    slab_settle(s, c, h, 1);
 }
 
 /* ---- the magazine ---------------------------------------------------------
@@ -538,6 +577,46 @@ static void mag_flush(struct slab *s, struct slab_cache *c, uint32_t keep)
  * need every cache reaped, this magazine included: were that allowed with
  * objects in it, a nearly full arena would hand the same objects back and
  * forth for ever.) */
+/* Release builds' refill from one slab: up to `want` objects popped off
+ * its free list in one walk, its in-use count and list updated once
+ * (cache_take's per-object bookkeeping, done k times over, was most of a
+ * refill's cost).  The same objects in the same order as k cache_takes.
+ * Returns how many were put at out[0..k). */
+static uint32_t cache_take_batch(struct slab *s, struct slab_cache *c,
+                                 void **out, uint32_t want)
+{
+    struct slab_hdr *h = c->lists[SLAB_PARTIAL];
+    if (h == NULL)
+        h = c->lists[SLAB_EMPTY];
+    if (h == NULL)
+        h = slab_new(s, c);
+    if (h == NULL)
+        return 0;
+    uint32_t room = c->objs_per_slab - h->inuse;
+    uint32_t k = want < room ? want : room;
+    struct slab_free *f = h->free_head;
+    uint32_t i = 0;
+    for (; i < k && f != NULL; i++) {
+        out[i] = f;
+        f = f->next;
+    }
+    h->free_head = f;
+    if (i < k) { /* the rest from the never-used tail, ascending */
+        uint8_t *obj = obj0_of(c, h) + (size_t)h->fresh * c->stride_bytes;
+        h->fresh += k - i;
+        for (; i < k; i++, obj += c->stride_bytes)
+            out[i] = obj;
+    }
+    h->inuse += k;
+    c->slab_inuse += k;
+    enum slab_list l = list_for(c, h->inuse);
+    if (l != (enum slab_list)h->list) {
+        list_remove(c, h);
+        list_push(c, h, l);
+    }
+    return k;
+}
+
 static bool mag_refill(struct slab *s, struct slab_cache *c)
 {
     uint32_t want = c->mag_cap / 2 ? c->mag_cap / 2 : 1;
@@ -545,6 +624,14 @@ static bool mag_refill(struct slab *s, struct slab_cache *c)
         if (c->mag_n > 0 && c->lists[SLAB_PARTIAL] == NULL &&
             c->lists[SLAB_EMPTY] == NULL)
             break;
+        if (!SLAB_HAVE_MAP && HL_CHECK_LEVEL < 2) {
+            uint32_t k = cache_take_batch(s, c, &c->mag[c->mag_n],
+                                          want - c->mag_n);
+            if (k == 0)
+                break;
+            c->mag_n += k;
+            continue;
+        }
         uint8_t *obj = cache_take(s, c);
         if (obj == NULL)
             break;
@@ -709,14 +796,16 @@ static enum hl_status validate_free(const struct slab *s,
 
 enum hl_status slab_init(struct slab *s, void *base, size_t bytes)
 {
-    return slab_init_tuned(s, base, bytes, SLAB_KEEP_EMPTY, SLAB_MAX_ORDER);
+    return slab_init_tuned(s, base, bytes, SLAB_KEEP_EMPTY, SLAB_MAX_ORDER,
+                           SLAB_LG_CLASSES);
 }
 
 enum hl_status slab_init_tuned(struct slab *s, void *base, size_t bytes,
-                               size_t keep_empty, unsigned max_slab_order)
+                               size_t keep_empty, unsigned max_slab_order,
+                               unsigned lg_classes)
 {
     hl_memset(s, 0, sizeof *s);
-    if (max_slab_order > SLAB_MAX_ORDER)
+    if (max_slab_order > SLAB_MAX_ORDER || lg_classes > SLAB_LG_CLASSES_MAX)
         return HL_E_REGION;
     enum hl_status st = buddy_init(&s->pages, base, bytes);
     if (st != HL_OK)
@@ -748,9 +837,12 @@ enum hl_status slab_init_tuned(struct slab *s, void *base, size_t bytes,
     s->cache_max_order = HL_MIN(floor_log2(b.largest_free_bytes >> HL_FRAME_SHIFT),
                                 max_slab_order);
 
-    for (unsigned i = 0; i < SLAB_NCLASSES; i++) {
-        bool ok = cache_setup(s, &s->classes[i], class_names[i],
-                              class_bytes[i], HL_HEAP_ALIGN, true);
+    for (unsigned t = 0; t < SLAB_NCLASSES; t++) {
+        if (class_table[t].lg > lg_classes)
+            continue;
+        bool ok = cache_setup(s, &s->classes[s->nclasses++],
+                              class_table[t].name, class_table[t].bytes,
+                              HL_HEAP_ALIGN, true);
         HL_ASSERT(ok);
         (void)ok;
     }
@@ -759,7 +851,7 @@ enum hl_status slab_init_tuned(struct slab *s, void *base, size_t bytes,
                    "class offsets fit in 16 bits");
     for (size_t i = 1; i < sizeof s->class_off / sizeof s->class_off[0];
          i++) {
-        while (class_bytes[k] < i * HL_HEAP_ALIGN)
+        while (s->classes[k].obj_bytes < i * HL_HEAP_ALIGN)
             k++;
         s->class_off[i] = (uint16_t)((uint8_t *)&s->classes[k] -
                                      (uint8_t *)s);
@@ -899,7 +991,7 @@ void slab_stats(const struct slab *s, struct hl_stats *out)
     out->live_blocks = s->large_blocks;
     out->live_bytes = s->large_live_bytes;
     out->allocs = s->large_allocs + s->retired_allocs;
-    for (unsigned i = 0; i < SLAB_NCLASSES; i++)
+    for (unsigned i = 0; i < s->nclasses; i++)
         sum_cache(&s->classes[i], out);
     for (const struct slab_cache *c = s->user_caches; c != NULL; c = c->next)
         sum_cache(c, out);
@@ -921,7 +1013,7 @@ void slab_set_magazine(struct slab *s, unsigned slots)
     if (slots > SLAB_MAG_SLOTS)
         slots = SLAB_MAG_SLOTS;
     s->mag_cap = slots;
-    for (unsigned i = 0; i < SLAB_NCLASSES; i++) {
+    for (unsigned i = 0; i < s->nclasses; i++) {
         mag_flush(s, &s->classes[i], 0);
         s->classes[i].mag_cap = slots;
     }
@@ -935,7 +1027,7 @@ void slab_set_magazine(struct slab *s, unsigned slots)
 const struct slab_cache *slab_class_for(const struct slab *s, size_t bytes)
 {
     unsigned i = class_index(s, bytes ? bytes : 1);
-    return i < SLAB_NCLASSES ? &s->classes[i] : NULL;
+    return i < s->nclasses ? &s->classes[i] : NULL;
 }
 
 size_t slab_cache_obj_bytes(const struct slab_cache *c) { return c->obj_bytes; }
@@ -1093,8 +1185,13 @@ static void check_slab(const struct slab *s, const struct slab_cache *c,
         return;
     }
 
+    if (h->fresh > n || ((SLAB_HAVE_MAP || HL_CHECK_LEVEL >= 2) &&
+                         h->fresh != n)) {
+        violation(cx, "slab's never-used mark out of range", addr);
+        return;
+    }
     uintptr_t obj0 = (uintptr_t)obj0_of(c, h);
-    size_t nfree = 0;
+    size_t nfree = n - h->fresh; /* the never-used tail */
     for (const struct slab_free *f = h->free_head; f != NULL; f = f->next) {
         uintptr_t a = (uintptr_t)f;
         if (nfree >= n) {
@@ -1102,9 +1199,9 @@ static void check_slab(const struct slab *s, const struct slab_cache *c,
             break;
         }
         if (a < obj0 || (a - obj0) % c->stride_bytes != 0 ||
-            (a - obj0) / c->stride_bytes >= n) {
+            (a - obj0) / c->stride_bytes >= h->fresh) {
             violation(cx, "free-list pointer off an object boundary or "
-                          "outside its slab",
+                          "outside its slab's used objects",
                       a);
             break;
         }
@@ -1160,8 +1257,8 @@ static void check_magazine(const struct slab *s, const struct slab_cache *c,
                 break;
             }
         }
-        if (on_list || (SLAB_HAVE_MAP && !map_test(h, obj_index(c, h,
-                                                                (void *)a))))
+        if (on_list || (a - obj0) / c->stride_bytes >= h->fresh ||
+            (SLAB_HAVE_MAP && !map_test(h, obj_index(c, h, (void *)a))))
             violation(cx, "magazine object free in its slab too", a);
         for (uint32_t j = 0; j < i; j++)
             if (c->mag[j] == c->mag[i])
@@ -1178,7 +1275,7 @@ static void check_cache(const struct slab *s, const struct slab_cache *c,
         c->objs_per_slab == 0 || !HL_IS_POW2(c->align_bytes) ||
         c->stride_bytes < c->obj_bytes ||
         !HL_IS_ALIGNED(c->stride_bytes, c->align_bytes) ||
-        c->first_off_bytes < sizeof(struct slab_hdr) +
+        c->first_off_bytes < SLAB_HDR_BYTES +
                                  map_words(c->objs_per_slab) * sizeof(uint32_t) ||
         c->first_off_bytes > order_bytes(c->slab_order) ||
         (order_bytes(c->slab_order) - c->first_off_bytes) / c->stride_bytes <
@@ -1293,8 +1390,17 @@ size_t slab_check(const struct slab *s, struct hl_violation *first)
 
     /* Every cache, every slab. */
     struct check_sums sums = {0, 0};
-    for (unsigned i = 0; i < SLAB_NCLASSES; i++)
+    unsigned nclasses = s->nclasses;
+    if (nclasses > SLAB_NCLASSES) {
+        violation(&cx, "class count out of range", (uintptr_t)s);
+        nclasses = SLAB_NCLASSES;
+    }
+    for (unsigned i = 0; i < nclasses; i++) {
+        if (i > 0 && s->classes[i].obj_bytes <= s->classes[i - 1].obj_bytes)
+            violation(&cx, "size classes out of order",
+                      (uintptr_t)&s->classes[i]);
         check_cache(s, &s->classes[i], &sums, &cx);
+    }
     check_cache(s, &s->cache_cache, &sums, &cx);
     size_t ncaches = 0;
     const struct slab_cache *prev = NULL;
@@ -1340,14 +1446,20 @@ size_t slab_check(const struct slab *s, struct hl_violation *first)
 /* ---- the registry's view ------------------------------------------------- */
 
 /* Parameters, by index (hl_slab.params). */
-enum { SLAB_P_KEEP_EMPTY, SLAB_P_MAGAZINE, SLAB_P_MAX_SLAB_ORDER };
+enum {
+    SLAB_P_KEEP_EMPTY,
+    SLAB_P_MAGAZINE,
+    SLAB_P_MAX_SLAB_ORDER,
+    SLAB_P_LG_CLASSES,
+};
 
 static enum hl_status vt_init(void *state, void *base, size_t bytes,
                               const struct hl_al_params *p)
 {
     enum hl_status st =
         slab_init_tuned(state, base, bytes, (size_t)p->v[SLAB_P_KEEP_EMPTY],
-                        (unsigned)p->v[SLAB_P_MAX_SLAB_ORDER]);
+                        (unsigned)p->v[SLAB_P_MAX_SLAB_ORDER],
+                        (unsigned)p->v[SLAB_P_LG_CLASSES]);
     if (st == HL_OK && p->v[SLAB_P_MAGAZINE] != SLAB_MAG_SLOTS)
         slab_set_magazine(state, (unsigned)p->v[SLAB_P_MAGAZINE]);
     return st;
@@ -1383,7 +1495,7 @@ const struct hl_allocator hl_slab = {
     .flags = 0,
     .state_bytes = sizeof(struct slab),
     .align_bytes = HL_HEAP_ALIGN,
-    .nparams = 3,
+    .nparams = 4,
     .params = {
         [SLAB_P_KEEP_EMPTY] = {"keep_empty", "slabs",
                                "empty slabs a cache keeps before it returns "
@@ -1397,6 +1509,11 @@ const struct hl_allocator hl_slab = {
                                    "largest slab a size class may use: "
                                    "2^max_slab_order frames",
                                    SLAB_MAX_ORDER, 0, SLAB_MAX_ORDER},
+        [SLAB_P_LG_CLASSES] = {"lg_classes", "log2",
+                               "size classes per power of two: 2^lg_classes "
+                               "(0: 16, 32, 64..; 1: and 48, 96..; 2: four, "
+                               "as jemalloc)",
+                               SLAB_LG_CLASSES, 0, SLAB_LG_CLASSES_MAX},
     },
     .init = vt_init,
     .alloc = vt_alloc,

@@ -80,8 +80,12 @@
 /* Magazine slots per cache (see above); slab_set_magazine() may lower the
  * capacity in use. */
 #define SLAB_MAG_SLOTS 64u
-/* The heap view's size classes. */
-#define SLAB_NCLASSES 14u
+/* The heap view's size classes: 2^lg_classes per power of two from 64 to
+ * 2048 bytes (16, 32, 48, 64 below; all multiples of 16), lg_classes 0..2
+ * (SLAB_LG_CLASSES_MAX): 8, 14 or 24 classes.  SLAB_NCLASSES is the most. */
+#define SLAB_NCLASSES 24u
+#define SLAB_LG_CLASSES 1u
+#define SLAB_LG_CLASSES_MAX 2u
 #define SLAB_MAX_CLASS_BYTES ((size_t)2048)
 /* The largest slab a cache may use: 2^SLAB_MAX_ORDER frames. */
 #define SLAB_MAX_ORDER 6u
@@ -110,9 +114,14 @@ struct slab_free {
 struct slab_hdr {
     struct slab_cache *cache;
     struct slab_hdr *next, *prev; /* the cache list named by `list` */
-    struct slab_free *free_head;  /* NULL when the slab is full */
+    struct slab_free *free_head;  /* objects given back (release builds:
+                                   * the never-used tail is not on it) */
     uint32_t inuse;               /* objects handed out */
     uint32_t list;                /* enum slab_list */
+    uint32_t fresh;               /* objects [fresh, objs_per_slab) were
+                                   * never handed out and are on no list
+                                   * (release builds carve them lazily;
+                                   * checked builds list them all at once) */
     uint32_t used_map[];          /* checked builds: bit i = object i in use */
 };
 
@@ -154,6 +163,7 @@ struct slab {
     unsigned cache_max_order;    /* largest order free after init */
     uint8_t *page_tag;           /* per frame: what starts there (slab.c) */
     unsigned tag_order;          /* the page-tag block's order */
+    unsigned nclasses;           /* classes in use, by lg_classes */
     struct slab_cache classes[SLAB_NCLASSES];
     struct slab_cache cache_cache; /* descriptors of user caches */
     struct slab_cache *user_caches;
@@ -177,12 +187,15 @@ extern const struct hl_allocator hl_slab;
 
 /* Take over [base, base + bytes).  pre: s points to a struct slab. */
 enum hl_status slab_init(struct slab *s, void *base, size_t bytes);
-/* The same with another empty-slab policy (keep_empty slabs per cache)
- * and no slab above 2^max_slab_order frames (<= SLAB_MAX_ORDER, else
- * HL_E_REGION): the registry's parameters.  slab_init is
- * slab_init_tuned(s, base, bytes, SLAB_KEEP_EMPTY, SLAB_MAX_ORDER). */
+/* The same with another empty-slab policy (keep_empty slabs per cache),
+ * no slab above 2^max_slab_order frames (<= SLAB_MAX_ORDER) and
+ * 2^lg_classes size classes per power of two (<= SLAB_LG_CLASSES_MAX);
+ * out of range: HL_E_REGION.  The registry's parameters.  slab_init is
+ * slab_init_tuned(s, base, bytes, SLAB_KEEP_EMPTY, SLAB_MAX_ORDER,
+ * SLAB_LG_CLASSES). */
 enum hl_status slab_init_tuned(struct slab *s, void *base, size_t bytes,
-                               size_t keep_empty, unsigned max_slab_order);
+                               size_t keep_empty, unsigned max_slab_order,
+                               unsigned lg_classes);
 
 /* Heap view: a 16-aligned block of at least `bytes` bytes, or NULL. */
 void *slab_alloc(struct slab *s, size_t bytes);

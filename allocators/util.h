@@ -32,6 +32,34 @@
  * i386 and x86-64 with GCC). */
 #define HL_HEAP_ALIGN ((size_t)16)
 
+/* ---- strings, without <string.h> ---------------------------------------- */
+
+static inline size_t hl_strlen(const char *s)
+{
+    size_t n = 0;
+    while (s[n])
+        n++;
+    return n;
+}
+
+static inline bool hl_streq(const char *a, const char *b)
+{
+    while (*a && *a == *b) {
+        a++;
+        b++;
+    }
+    return *a == *b;
+}
+
+/* Do the n bytes at s equal the NUL-terminated t? */
+static inline bool hl_span_eq(const char *s, size_t n, const char *t)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != t[i] || !t[i])
+            return false;
+    return t[n] == '\0';
+}
+
 /* Round n up to a multiple of a (a power of two) without wrapping.
  * Returns false (and leaves *out alone) if the result does not fit. */
 static inline bool hl_align_up_checked(size_t n, size_t a, size_t *out)

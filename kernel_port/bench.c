@@ -15,6 +15,8 @@
  * host's cell child formats its own (docs/kernel.md, "Line protocol"):
  *   @HL begin,<index>,<allocator>,<workload>,<params>,<sweep>,<seed>,<reps>
  *   @HL probe,<key>,<value>        timer calibration, memory layout
+ *   @HL leak,<leaks row>...        the leak detector's report of the
+ *                                  WARMUP pass (bench/core/leak.h)
  *   per rep: @HL cell,<cells row>  @HL lat,<row>...  @HL tl,<row>...
  *            @HL rep,<rep>
  *   @HL probe,...                  what the cell touched
@@ -61,23 +63,6 @@ _Static_assert(KBENCH_CMDLINE_MAX == KBOOT_CMDLINE_BYTES - 1, "bench.h states ke
 _Static_assert(sizeof(struct hl_slot) >= sizeof(uint64_t), "a slot table holds the peak pass's sizes");
 
 /* ---- small string helpers (no libc) ------------------------------------------ */
-
-static size_t kb_strlen(const char *s)
-{
-    size_t n = 0;
-    while (s[n])
-        n++;
-    return n;
-}
-
-static bool kb_streq(const char *a, const char *b)
-{
-    while (*a && *a == *b) {
-        a++;
-        b++;
-    }
-    return *a == *b;
-}
 
 /* Do the n bytes at a start with the NUL-terminated prefix? */
 static bool kb_starts(const char *a, size_t n, const char *prefix)
@@ -189,7 +174,7 @@ static void put_header(const char *table, const char *columns)
 }
 
 /* What a run says before its first cell: how many cells, the region,
- * the three tables' columns. */
+ * the four tables' columns. */
 static void run_header(unsigned ncells, size_t region_bytes)
 {
     meta_u64("cells_planned", ncells);
@@ -197,6 +182,7 @@ static void run_header(unsigned ncells, size_t region_bytes)
     put_header("cells", hl_cells_header);
     put_header("latency", hl_latency_header);
     put_header("timeline", hl_timeline_header);
+    put_header("leaks", hl_leaks_header);
 }
 
 /* ---- the run's options: bench/core's planner over the command line --------------- */
@@ -236,7 +222,7 @@ static bool get_text(const char *key, char *out, size_t cap, const char *def)
     for (unsigned i = 0; kcmd_find(key, i, &v, &n); i++)
         ;
     if (!v)
-        return kb_copy(out, cap, def, kb_strlen(def));
+        return kb_copy(out, cap, def, hl_strlen(def));
     if (!kb_copy(out, cap, v, n))
         return usage_error("value too long for", key);
     return true;
@@ -251,7 +237,7 @@ static bool get_u64(const char *key, uint64_t def, uint64_t min, uint64_t max, u
         *out = def;
         return true;
     }
-    if (!kb_parse_u64(text, kb_strlen(text), min, max, out)) {
+    if (!kb_parse_u64(text, hl_strlen(text), min, max, out)) {
         char what[64];
         con_snprintf(what, sizeof what, "bad value for %s:", key);
         return usage_error(what, text);
@@ -362,7 +348,7 @@ static const struct hl_workload *kb_find_trace(void *ctx, const char *name)
     if (!hl_wl_replay_named(name))
         return NULL;
     const char *want = name + sizeof HL_WL_REPLAY_PREFIX - 1;
-    size_t want_len = kb_strlen(want);
+    size_t want_len = hl_strlen(want);
     for (unsigned i = 0; i < kboot.nmodules; i++) {
         const struct boot_module *m = &kboot.modules[i];
         size_t len = 0; /* the file name: up to the first space */
@@ -401,7 +387,7 @@ static bool parse_opts(struct kb_opts *o)
     char suite[8];
     if (!get_text("suite", suite, sizeof suite, "on"))
         return false;
-    if (!kb_streq(suite, "on") && !kb_streq(suite, "off"))
+    if (!hl_streq(suite, "on") && !hl_streq(suite, "off"))
         return usage_error("bad value for suite: (on or off)", suite);
     size_t ncand = 0, nallocs, nwls, nparams, nsweeps, naparams;
     for (; hl_allocators[ncand] && ncand < KB_MAX_LIST; ncand++)
@@ -421,7 +407,7 @@ static bool parse_opts(struct kb_opts *o)
         return false;
     bool none = false;
     for (size_t i = 0; i < nsweeps; i++)
-        if (kb_streq(o->sweeps[i], "none")) {
+        if (hl_streq(o->sweeps[i], "none")) {
             none = true;
             o->sweeps[i--] = o->sweeps[--nsweeps];
         }
@@ -433,7 +419,7 @@ static bool parse_opts(struct kb_opts *o)
         .wls = o->wls, .nwls = nwls, .params = o->params, .nparams = nparams,
         .sweeps = o->sweeps, .nsweeps = nsweeps, .sweep_none = none,
         .aparams = o->aparams, .naparams = naparams,
-        .no_suite = !kb_streq(suite, "on"), .ops = o->ops, .arms = &o->arm, .narms = 1,
+        .no_suite = !hl_streq(suite, "on"), .ops = o->ops, .arms = &o->arm, .narms = 1,
         .find_workload = kb_find_trace,
         .opt_params = "params=", .opt_sweep = "sweep=", .opt_aparams = "aparams="};
     if (hl_plan_resolve(&o->plan, &o->popts) != 0) {
@@ -544,12 +530,33 @@ static void emit_rep(const struct kb_cell *c, uint32_t rep, const char *status,
     line_send(o);
 }
 
+static void emit_leak_row(void *ctx, const char *text, size_t len)
+{
+    (void)ctx;
+    put_row("leak", text, len);
+}
+
+/* cell.c's emit_leaks: the WARMUP pass's leak report as "@HL leak" rows
+ * (the same rows the host's cell child sends; the host writes them to
+ * leaks.csv and says them in cells.log). */
+static void emit_leaks(const struct kb_cell *c)
+{
+    static struct hl_leak_report rep;
+    static char leak_row[KB_ROW_CAP];
+    hl_leak_report(c->cfg.leak_table, HL_LEAKS_LISTED, &rep);
+    struct hl_row_ids id = row_ids(c, 0, "ok", 0);
+    hl_leak_rows(&rep, hl_wl_is_replay(c->w), &id, leak_row, sizeof leak_row, emit_leak_row,
+                 NULL);
+}
+
 /* cell.c's run_reps. */
 static void run_reps(const struct kb_cell *c)
 {
     struct hl_cell_result r;
     hl_memset(&r, 0, sizeof r);
     enum hl_status st = hl_cell_pass(&c->cfg, HL_PASS_WARMUP, &r);
+    if (st == HL_OK)
+        emit_leaks(c);
     for (uint32_t rep = 0; rep < c->o->reps; rep++) {
         size_t reports0 = kernel_reports();
         uint64_t faults0 = vm_demand_faults();
@@ -575,7 +582,7 @@ static void run_reps(const struct kb_cell *c)
 
 /* The workspace at VM_DEMAND_BASE: each piece page-aligned. */
 struct workspace {
-    uintptr_t state, slots, scratch, ops, hist, end;
+    uintptr_t state, slots, scratch, ops, hist, leaks, end;
 };
 
 static bool add_piece(uintptr_t *at, size_t bytes, uintptr_t *piece)
@@ -644,9 +651,11 @@ static bool run_cell(const struct kb_opts *o, unsigned index, const struct hl_al
         !add_piece(&at, (size_t)nslots * sizeof(struct hl_slot), &ws.slots) ||
         !add_piece(&at, scratch_bytes, &ws.scratch) ||
         !add_piece(&at, ops_cap * sizeof(struct hl_op), &ws.ops) ||
-        !add_piece(&at, sizeof(struct hl_hist), &ws.hist)) {
-        cell_end(index, false, "the workspace (state, slots, scratch, op buffer, histogram) "
-                               "does not fit in the 512 MiB demand window");
+        !add_piece(&at, sizeof(struct hl_hist), &ws.hist) ||
+        hl_leak_table_bytes(nslots) == 0 ||
+        !add_piece(&at, hl_leak_table_bytes(nslots), &ws.leaks)) {
+        cell_end(index, false, "the workspace (state, slots, scratch, op buffer, histogram, "
+                               "leak table) does not fit in the 512 MiB demand window");
         return false;
     }
     ws.end = at;
@@ -701,6 +710,10 @@ static bool run_cell(const struct kb_opts *o, unsigned index, const struct hl_al
     probe_u64("region_bytes", o->region_bytes);
     probe_u64("workspace_bytes", ws.end - VM_DEMAND_BASE);
 
+    /* The leak detector's table: the WARMUP pass's only (runner.h). */
+    static struct hl_leak_table leaks;
+    if (!hl_leak_init(&leaks, (void *)ws.leaks, hl_leak_table_bytes(nslots), nslots))
+        KPANIC("the leak table's piece is smaller than hl_leak_table_bytes");
     struct kb_cell c = {
         .o = o, .a = a, .w = w, .params_text = params_text, .aparams_text = aparams_text,
         .sweep = sweep,
@@ -723,6 +736,7 @@ static bool run_cell(const struct kb_opts *o, unsigned index, const struct hl_al
             .resident = kb_resident,
             .resident_ctx = &resident0,
             .touch_blocks = true,
+            .leak_table = &leaks,
         },
     };
     /* The workspace after the state is the harness's: resident first. */

@@ -14,7 +14,7 @@
 
 /* The largest state block of any registry allocator fits here; a larger
  * one is refused at init (by name, with its size). */
-#define KHEAP_STATE_BYTES 8192u
+#define KHEAP_STATE_BYTES 16384u
 
 static alignas(HL_STATE_ALIGN) unsigned char kheap_state[KHEAP_STATE_BYTES];
 static const struct hl_allocator *kheap_a;

@@ -20,15 +20,6 @@
 
 void kernel_main(uint32_t magic, uint32_t mbi_phys);
 
-static bool streq(const char *a, const char *b)
-{
-    while (*a && *a == *b) {
-        a++;
-        b++;
-    }
-    return *a == *b;
-}
-
 /* "@HL meta,key,value" with value as one RFC 4180 field. */
 static void meta_str(const char *key, const char *value)
 {
@@ -111,7 +102,7 @@ void kernel_main(uint32_t magic, uint32_t mbi_phys)
         refuse("kheap=", kheap_name, why);
 
     char opt[64];
-    if (!kcmd_get("vga", opt, sizeof opt) || !streq(opt, "off")) {
+    if (!kcmd_get("vga", opt, sizeof opt) || !hl_streq(opt, "off")) {
         volatile void *vga = vm_map_device(VGA_TEXT_PHYS, VGA_TEXT_BYTES);
         if (!vga)
             KPANIC("cannot map the VGA text buffer");

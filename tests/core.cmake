@@ -4,6 +4,8 @@ hl_unit_test(test_hist SOURCES test_hist.c LIBS hl_core)
 hl_unit_test(test_plan SOURCES test_plan.c LIBS hl_core)
 hl_unit_test(test_runner SOURCES test_runner.c
              LIBS hl_core hl_allocators hl_workloads)
+# The leak detector (bench/core/leak.h) and the runner's WARMUP feeding it.
+hl_unit_test(test_leak SOURCES test_leak.c LIBS hl_core hl_allocators hl_workloads)
 
 # bench/core/ as the i386 kernel will link it: alone (only hl_* symbols
 # of allocators/, workloads/ and the port may stay undefined), then with

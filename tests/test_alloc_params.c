@@ -58,7 +58,7 @@ static void text_parse_and_refusals(void **st)
     char text[256];
     assert_int_equal(hl_al_parse(&hl_slab, "magazine=8,keep_empty=0", &p, &err, &at), 0);
     hl_al_format(&hl_slab, &p, text, sizeof text);
-    assert_string_equal(text, "keep_empty=0,magazine=8,max_slab_order=6");
+    assert_string_equal(text, "keep_empty=0,magazine=8,max_slab_order=6,lg_classes=1");
     assert_int_equal(hl_al_parse(&hl_slab, NULL, &p, NULL, NULL), 0);
     assert_int_equal(p.v[0], SLAB_KEEP_EMPTY);
     static const struct {
@@ -87,7 +87,7 @@ static void text_parse_and_refusals(void **st)
     assert_string_equal(err, "unknown parameter");
     /* truncation like snprintf */
     size_t n = hl_al_format(&hl_slab, &p, text, 5);
-    assert_int_equal(n, strlen("keep_empty=1,magazine=64,max_slab_order=6"));
+    assert_int_equal(n, strlen("keep_empty=1,magazine=64,max_slab_order=6,lg_classes=1"));
     assert_string_equal(text, "keep");
     int bad_index = -1;
     p.v[1] = 65;

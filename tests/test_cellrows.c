@@ -3,7 +3,9 @@
  * (bench/host/cellrows.h), fed through the one reader: a rep's rows reach
  * the files only with its rep line, a child that dies mid-rep leaves no
  * partial rep behind, rows of another cell, rep or column count are
- * refused with a reason, probes are kept (prefixed, one line each).
+ * refused with a reason, probes are kept (prefixed, one line each);
+ * leak rows (the leak detector's report) reach leaks.csv with the first
+ * rep and cells.log in words, and another cell's are refused.
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -57,6 +59,7 @@ static int setup(void **state)
     F->rc.f.latency = res_create(F->dir, "latency.csv");
     F->rc.f.timeline = res_create(F->dir, "timeline.csv");
     F->rc.f.log = res_create(F->dir, "cells.log");
+    F->rc.f.leaks = res_create(F->dir, "leaks.csv");
     F->p.ca.a = hl_allocator_find("buddy");
     F->p.w = hl_workload_find("frames-churn");
     snprintf(F->p.params_text, sizeof F->p.params_text, "frames=506,ops=500");
@@ -73,8 +76,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    const char *files[] = {"cells.csv", "latency.csv", "timeline.csv", "cells.log"};
-    for (size_t i = 0; i < 4; i++) {
+    const char *files[] = {"cells.csv", "latency.csv", "timeline.csv", "cells.log",
+                           "leaks.csv"};
+    for (size_t i = 0; i < 5; i++) {
         char path[128];
         snprintf(path, sizeof path, "%s/%s", F->dir, files[i]);
         unlink(path);
@@ -207,6 +211,50 @@ static void test_chatter_bounded(void **state)
     assert_int_equal(file_lines("cells.log"), 10000 - dropped + 1);
 }
 
+/* A leak report of the WARMUP pass, as the child sends it. */
+static void send_leak_rows(const char *allocator)
+{
+    struct hl_row_ids id = {.run_id = "T", .env = "host", .clock = "tsc",
+                            .allocator = allocator, .workload = "frames-churn",
+                            .params = F->p.params_text, .seed = 7, .sweep = ""};
+    char row[2048];
+    struct hl_leak_row total = {.kind = HL_LEAK_KIND_TOTAL, .owner = HL_LEAK_OWNER_HARNESS,
+                                .count = 1, .bytes = 4096};
+    send_line("leak", row, hl_format_leak_row(row, sizeof row, &id, &total));
+    struct hl_leak_row first = {.kind = HL_LEAK_KIND_FIRST, .owner = HL_LEAK_OWNER_HARNESS,
+                                .has_site = true, .site = 17, .has_size = true,
+                                .size_bytes = 4096, .count = 1, .bytes = 4096};
+    send_line("leak", row, hl_format_leak_row(row, sizeof row, &id, &first));
+}
+
+static void test_leak_rows(void **state)
+{
+    (void)state;
+    send_leak_rows("buddy");
+    assert_false(F->rows.bad);
+    assert_int_equal(file_lines("leaks.csv"), 0); /* kept until the first rep is whole */
+    send_rep_rows(0, "buddy");
+    lp_feed(F->lr, "@HL rep,0\n", 10);
+    assert_int_equal(file_lines("leaks.csv"), 2);
+    cell_rows_flush_log(&F->rows);
+    assert_int_equal(file_lines("cells.log"), 2);
+    char path[128], text[512] = "";
+    snprintf(path, sizeof path, "%s/cells.log", F->dir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    assert_non_null(strstr(text, "  leaks host buddy x frames-churn launch 0: harness total: "
+                                 "1 blocks, 4096 bytes\n"));
+    assert_non_null(strstr(text, "harness first: site 17 thread 0, 4096 bytes\n"));
+    /* another cell's leak row */
+    send_leak_rows("slab");
+    assert_true(F->rows.bad);
+    assert_non_null(strstr(F->rows.bad_why, "unexpected leak row"));
+    assert_int_equal(file_lines("leaks.csv"), 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -215,6 +263,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rep_out_of_order_and_short_row, setup, teardown),
         cmocka_unit_test_setup_teardown(test_done_and_after, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chatter_bounded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_leak_rows, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

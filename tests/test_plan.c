@@ -196,7 +196,7 @@ static void allocator_params_and_sweep(void **st)
         const struct hl_allocator *a = hl_allocators[c[i].cand];
         hl_al_format(a, &c[i].aparams, text, sizeof text);
         assert_string_equal(text, (int)c[i].cand == slab
-                                      ? "keep_empty=3,magazine=8,max_slab_order=6"
+                                      ? "keep_empty=3,magazine=8,max_slab_order=6,lg_classes=1"
                                       : "max_order=18,pcp=32");
     }
     static const char *const want_env[] = {"host", "qemu"};

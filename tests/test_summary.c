@@ -180,13 +180,13 @@ static void target_ci(void **state)
     free(s);
     char **keys;
     assert_int_equal(run_summary_over_target(dir, 1, &keys), 2);
-    assert_string_equal(keys[0], "host|tsc|slab|keep_empty=1,magazine=64,max_slab_order=6|lifo|n=5,size=64||1");
+    assert_string_equal(keys[0], "host|tsc|slab|keep_empty=1,magazine=64,max_slab_order=6,lg_classes=1|lifo|n=5,size=64||1");
     assert_string_equal(keys[1], "host|tsc|glibc||lifo|n=5,size=64||1");
     free(keys[0]);
     free(keys[1]);
     free(keys);
     assert_int_equal(run_summary_over_target(dir, 20, &keys), 1);
-    assert_string_equal(keys[0], "host|tsc|slab|keep_empty=1,magazine=64,max_slab_order=6|lifo|n=5,size=64||1");
+    assert_string_equal(keys[0], "host|tsc|slab|keep_empty=1,magazine=64,max_slab_order=6,lg_classes=1|lifo|n=5,size=64||1");
     free(keys[0]);
     free(keys);
     assert_int_equal(run_summary_over_target(dir, 1000, &keys), 0);

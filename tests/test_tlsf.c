@@ -15,31 +15,7 @@
 #define REGION_BYTES ((size_t)256 << 10)
 #define HDR TLSF_HEADER_BYTES
 
-struct fx {
-    struct tlsf *t;
-    uint8_t *region;
-};
-
-static int setup(void **state)
-{
-    struct fx *f = calloc(1, sizeof *f);
-    assert_non_null(f);
-    f->t = tl_state(&hl_tlsf);
-    f->region = tl_region(REGION_BYTES, HL_HEAP_ALIGN);
-    tl_reports_fail();
-    assert_int_equal(tlsf_init(f->t, f->region, REGION_BYTES), HL_OK);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fx *f = *state;
-    tl_free(f->t);
-    tl_free(f->region);
-    free(f);
-    return 0;
-}
+#include "tests/tlsf_fixture.h"
 
 static struct tlsf_block *hdr_of(void *p)
 {
@@ -280,6 +256,7 @@ static void refused_frees_change_nothing(void **state)
 #endif
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
 
 int main(void)
 {

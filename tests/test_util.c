@@ -90,6 +90,28 @@ static void ptr_in_and_find_not(void **state)
 }
 
 
+/* The freestanding string helpers that the planner, the parsers and the
+ * kernel share. */
+static void string_helpers(void **state)
+{
+    (void)state;
+    assert_int_equal(hl_strlen(""), 0);
+    assert_int_equal(hl_strlen("slab"), 4);
+    assert_true(hl_streq("", ""));
+    assert_true(hl_streq("lifo", "lifo"));
+    assert_false(hl_streq("lifo", "lif"));
+    assert_false(hl_streq("lif", "lifo"));
+    assert_false(hl_streq("lifo", "fifo"));
+    const char *line = "slab:keep_empty=0";
+    assert_true(hl_span_eq(line, 4, "slab"));
+    assert_false(hl_span_eq(line, 3, "slab")); /* t is longer */
+    static const char slab8[8] = "slab"; /* room past its NUL */
+    assert_false(hl_span_eq(line, 5, slab8)); /* the span is longer */
+    assert_false(hl_span_eq(line, 4, "slav"));
+    assert_true(hl_span_eq(line, 0, ""));
+    assert_false(hl_span_eq(line, 0, "s"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -99,6 +121,7 @@ int main(void)
         cmocka_unit_test(bytes_to_frames),
         cmocka_unit_test(bit_helpers),
         cmocka_unit_test(ptr_in_and_find_not),
+        cmocka_unit_test(string_helpers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

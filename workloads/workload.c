@@ -25,30 +25,13 @@ const struct hl_workload *const hl_workloads[] = {
 
 /* ---- small string helpers (no libc) --------------------------------------- */
 
-static size_t wl_strlen(const char *s)
-{
-    size_t n = 0;
-    while (s[n])
-        n++;
-    return n;
-}
-
-/* Does the NUL-terminated a equal the n bytes at b? */
-static bool wl_streq_n(const char *a, const char *b, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (a[i] != b[i] || a[i] == '\0')
-            return false;
-    return a[n] == '\0';
-}
-
 const struct hl_workload *hl_workload_find(const char *name)
 {
     if (!name)
         return NULL;
-    size_t n = wl_strlen(name);
+    size_t n = hl_strlen(name);
     for (size_t i = 0; hl_workloads[i]; i++)
-        if (wl_streq_n(hl_workloads[i]->name, name, n))
+        if (hl_span_eq(name, n, hl_workloads[i]->name))
             return hl_workloads[i];
     return NULL;
 }
@@ -57,14 +40,14 @@ static int wl_param_index_n(const struct hl_workload *w, const char *name,
                             size_t n)
 {
     for (unsigned i = 0; i < w->nparams; i++)
-        if (wl_streq_n(w->params[i].name, name, n))
+        if (hl_span_eq(name, n, w->params[i].name))
             return (int)i;
     return -1;
 }
 
 int hl_wl_param_index(const struct hl_workload *w, const char *name)
 {
-    return name ? wl_param_index_n(w, name, wl_strlen(name)) : -1;
+    return name ? wl_param_index_n(w, name, hl_strlen(name)) : -1;
 }
 
 void hl_wl_defaults(const struct hl_workload *w, struct hl_wl_params *p)
@@ -129,7 +112,7 @@ int hl_wl_parse(const struct hl_workload *w, const char *text,
     hl_wl_defaults(w, &out);
     if (!text)
         text = "";
-    size_t len = wl_strlen(text);
+    size_t len = hl_strlen(text);
     while (len > 0 && !msg) { /* one "name=value" item per round */
         size_t end = pos;
         while (end < len && text[end] != ',')
@@ -211,7 +194,7 @@ size_t hl_wl_format(const struct hl_workload *w, const struct hl_wl_params *p,
     for (unsigned i = 0; i < w->nparams; i++) {
         if (i)
             wl_put(buf, cap, &len, ",", 1);
-        wl_put(buf, cap, &len, w->params[i].name, wl_strlen(w->params[i].name));
+        wl_put(buf, cap, &len, w->params[i].name, hl_strlen(w->params[i].name));
         wl_put(buf, cap, &len, "=", 1);
         wl_put_u64(buf, cap, &len, p->v[i]);
     }

@@ -90,6 +90,27 @@
     X(largest_free_bytes, TL_LARGEST_FREE_BYTES)                              \
     X(meta_bytes, TL_META_BYTES)
 
+/* leaks.csv (bench/core/leak.h): the leak detector's report, one row per
+ * listed leak, size class or total, per cell launch (docs/leaks.md). */
+#define HL_LEAKS_COLUMNS(X)                                                   \
+    X(run_id, LEAK_RUN_ID)                                                    \
+    X(env, LEAK_ENV)                                                          \
+    X(clock, LEAK_CLOCK)                                                      \
+    X(allocator, LEAK_ALLOCATOR)                                              \
+    X(alloc_params, LEAK_ALLOC_PARAMS)                                        \
+    X(workload, LEAK_WORKLOAD)                                                \
+    X(params, LEAK_PARAMS)                                                    \
+    X(sweep, LEAK_SWEEP)                                                      \
+    X(seed, LEAK_SEED)                                                        \
+    X(launch, LEAK_LAUNCH)                                                    \
+    X(kind, LEAK_KIND)                                                        \
+    X(owner, LEAK_OWNER)                                                      \
+    X(site, LEAK_SITE)                                                        \
+    X(thread, LEAK_THREAD)                                                    \
+    X(size_bytes, LEAK_SIZE_BYTES)                                            \
+    X(count, LEAK_COUNT)                                                      \
+    X(bytes, LEAK_BYTES)
+
 /* meta.csv: one fact per row. */
 #define HL_META_COLUMNS(X)                                                    \
     X(key, META_KEY)                                                          \
@@ -158,6 +179,7 @@ enum hl_latency_col { HL_LATENCY_COLUMNS(HL_COL_ENUM_DETAIL_) LATENCY_COLUMNS };
 enum hl_timeline_col {
     HL_TIMELINE_COLUMNS(HL_COL_ENUM_DETAIL_) TIMELINE_COLUMNS
 };
+enum hl_leaks_col { HL_LEAKS_COLUMNS(HL_COL_ENUM_DETAIL_) LEAKS_COLUMNS };
 enum hl_meta_col { HL_META_COLUMNS(HL_COL_ENUM_DETAIL_) META_COLUMNS };
 enum hl_summary_col { HL_SUMMARY_COLUMNS(HL_COL_ENUM_DETAIL_) SUMMARY_COLUMNS };
 enum hl_ratios_col { HL_RATIOS_COLUMNS(HL_COL_ENUM_DETAIL_) RATIOS_COLUMNS };

@@ -1,10 +1,13 @@
 /*
- * csv.c — freestanding CSV formatting for cells.csv, latency.csv and
- * timeline.csv (runner.h; the schema is in docs/csv-schema.md and
+ * csv.c — freestanding CSV formatting for cells.csv, latency.csv,
+ * timeline.csv (runner.h) and leaks.csv (leak.h; the schema is in docs/csv-schema.md and
  * docs/measurement.md).  No printf: numbers are formatted here, fixed-point
  * decimals from integer figures, RFC 4180 quoting for text.
  */
 #include "bench/core/runner.h"
+#include "allocators/util.h"
+
+#include "bench/core/leak.h"
 
 /* Headers from the column table (columns.h).  A header is the names
  * joined by commas: each name is written with a comma in front, and the
@@ -16,6 +19,8 @@ static const char timeline_hdr[] = HL_HEADER(HL_TIMELINE_COLUMNS);
 const char *const hl_cells_header = cells_hdr + 1;
 const char *const hl_latency_header = latency_hdr + 1;
 const char *const hl_timeline_header = timeline_hdr + 1;
+static const char leaks_hdr[] = HL_HEADER(HL_LEAKS_COLUMNS);
+const char *const hl_leaks_header = leaks_hdr + 1;
 
 /* ---- numbers -------------------------------------------------------------- */
 
@@ -101,14 +106,6 @@ static void row_bytes(struct row *w, const char *s, size_t n)
     w->buf[w->len] = '\0';
 }
 
-static size_t str_len(const char *s)
-{
-    size_t n = 0;
-    while (s[n])
-        n++;
-    return n;
-}
-
 static bool needs_quotes(const char *s, size_t n)
 {
     if (n >= 2 && s[0] == '"' && s[n - 1] == '"')
@@ -132,7 +129,7 @@ static void row_text(struct row *w, const char *s)
     row_sep(w);
     if (!s)
         return;
-    size_t n = str_len(s);
+    size_t n = hl_strlen(s);
     if (!needs_quotes(s, n)) {
         row_bytes(w, s, n);
         return;
@@ -294,5 +291,37 @@ size_t hl_format_timeline_row(char *buf, size_t cap,
     row_u64(&w, s->free_bytes);
     row_u64(&w, s->largest_free_bytes);
     row_u64(&w, s->meta_bytes);
+    return row_end(&w);
+}
+
+size_t hl_format_leak_row(char *buf, size_t cap, const struct hl_row_ids *id,
+                          const struct hl_leak_row *row)
+{
+    struct row w = row_start(buf, cap);
+    row_text(&w, id->run_id);
+    row_text(&w, id->env);
+    row_text(&w, id->clock);
+    row_text(&w, id->allocator);
+    row_text(&w, id->alloc_params);
+    row_text(&w, id->workload);
+    row_text(&w, id->params);
+    row_text(&w, id->sweep);
+    row_u64(&w, id->seed);
+    row_u64(&w, id->launch);
+    row_text(&w, row->kind);
+    row_text(&w, row->owner);
+    if (row->has_site) {
+        row_u64(&w, row->site);
+        row_u64(&w, row->thread);
+    } else {
+        row_empty(&w);
+        row_empty(&w);
+    }
+    if (row->has_size)
+        row_u64(&w, row->size_bytes);
+    else
+        row_empty(&w);
+    row_u64(&w, row->count);
+    row_u64(&w, row->bytes);
     return row_end(&w);
 }

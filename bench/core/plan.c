@@ -3,39 +3,13 @@
  * compiler's headers and the mem* the port provides.
  */
 #include "bench/core/plan.h"
+#include "allocators/util.h"
 
 #include <stdarg.h>
 
 #include "bench/core/runner.h"
 
 /* ---- small string helpers ------------------------------------------------ */
-
-static size_t str_len(const char *s)
-{
-    size_t n = 0;
-    while (s[n])
-        n++;
-    return n;
-}
-
-static bool str_eq(const char *a, const char *b)
-{
-    while (*a && *a == *b) {
-        a++;
-        b++;
-    }
-    return *a == *b;
-}
-
-/* Do the n bytes at s equal the NUL-terminated t? */
-static bool span_eq(const char *s, size_t n, const char *t)
-{
-    size_t i = 0;
-    for (; i < n; i++)
-        if (s[i] != t[i] || !t[i])
-            return false;
-    return t[n] == '\0';
-}
 
 static const char *find_char(const char *s, char c)
 {
@@ -95,7 +69,7 @@ static int pick_allocs(struct hl_plan *p)
         return fail(p, "too many allocators named (at most 64)", (const char *)NULL);
     for (size_t i = 0; i < o->nallocs; i++) {
         size_t a = 0;
-        while (a < o->ncand && !str_eq(o->cand[a].name, o->allocs[i]))
+        while (a < o->ncand && !hl_streq(o->cand[a].name, o->allocs[i]))
             a++;
         if (a == o->ncand)
             return fail(p, "unknown allocator '", o->allocs[i],
@@ -143,7 +117,7 @@ static int pick_workloads(struct hl_plan *p)
 static int workload_of(const struct hl_plan *p, const char *name, size_t len)
 {
     for (size_t k = 0; k < p->nwls; k++)
-        if (span_eq(name, len, p->wls[k]->name))
+        if (hl_span_eq(name, len, p->wls[k]->name))
             return (int)k;
     return -1;
 }
@@ -175,7 +149,7 @@ static int check_params(struct hl_plan *p)
  * or after a comma)? */
 static bool names_param(const char *text, const char *name)
 {
-    size_t n = str_len(name);
+    size_t n = hl_strlen(name);
     for (const char *s = text; s; s = find_char(s, ',')) {
         if (*s == ',')
             s++;
@@ -199,10 +173,10 @@ static int workload_params(struct hl_plan *p, size_t k)
     hl_wl_defaults(w, wp);
     if (hl_workload_find(w->name) == w) /* a caller's workload is not scaled */
         hl_wl_scale_ops(w, wp, o->ops);
-    size_t name_len = str_len(w->name);
+    size_t name_len = hl_strlen(w->name);
     for (size_t i = 0; i < o->nparams; i++) {
         const char *s = o->params[i], *colon = find_char(s, ':'); /* check_params */
-        if ((size_t)(colon - s) != name_len || !span_eq(s, name_len, w->name))
+        if ((size_t)(colon - s) != name_len || !hl_span_eq(s, name_len, w->name))
             continue;
         const char *err = NULL;
         size_t at = 0;
@@ -242,7 +216,7 @@ static const char *opt_aparams(const struct hl_plan *p)
 static int allocator_of(const struct hl_plan *p, const char *name, size_t len)
 {
     for (size_t i = 0; i < p->nallocs; i++)
-        if (span_eq(name, len, p->o->cand[p->allocs[i]].name))
+        if (hl_span_eq(name, len, p->o->cand[p->allocs[i]].name))
             return (int)i;
     return -1;
 }
@@ -383,7 +357,7 @@ static int add_sweep(struct hl_plan *p, const char *s)
                     "' is swept twice)", (const char *)NULL);
     int key = -1;
     for (unsigned i = 0; i < w->nparams && key < 0; i++)
-        if (span_eq(colon + 1, (size_t)(eq - colon - 1), w->params[i].name))
+        if (hl_span_eq(colon + 1, (size_t)(eq - colon - 1), w->params[i].name))
             key = (int)i;
     if (key < 0) {
         if (!copy_span(name, sizeof name, colon + 1, (size_t)(eq - colon - 1)))
@@ -520,12 +494,12 @@ static void walk_cells(struct walk *wk)
     for (size_t e = 0; !o->no_suite && e < o->narms; e++) {
         bool first = true;
         for (size_t r = 0; r < e && first; r++)
-            first = !str_eq(o->arms[r].env, o->arms[e].env);
+            first = !hl_streq(o->arms[r].env, o->arms[e].env);
         if (!first)
             continue;
         for (size_t k = 0; k < p->nwls; k++)
             for (size_t r = e; r < o->narms; r++)
-                if (str_eq(o->arms[r].env, o->arms[e].env) &&
+                if (hl_streq(o->arms[r].env, o->arms[e].env) &&
                     !emit(wk, k, &p->params[k], r, "", SIZE_MAX, NULL))
                     return;
     }
@@ -558,7 +532,7 @@ static void walk_cells(struct walk *wk)
     for (size_t e = 0; e < o->narms; e++) {
         bool first = true;
         for (size_t r = 0; r < e && first; r++)
-            first = !str_eq(o->arms[r].env, o->arms[e].env);
+            first = !hl_streq(o->arms[r].env, o->arms[e].env);
         if (!first)
             continue;
         for (size_t i = 0; i < p->nallocs; i++)

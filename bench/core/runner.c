@@ -7,7 +7,9 @@
  * The three passes run the same stream over a freshly initialised
  * allocator; they differ in what happens around each op:
  *
- *   WARMUP  checksums, peak live bytes, leaks; nothing timed
+ *   WARMUP  checksums, peak live bytes, leaks; the leak detector's table
+ *           (leak.h) fed with every block granted and freed; nothing
+ *           timed
  *   BATCH   one fenced clock pair around the whole stream, and nothing but
  *           the generator, the slot table and the allocator inside it (no
  *           checksums); then the same stream once more with every
@@ -565,6 +567,7 @@ static void touch_block(void *p, uint64_t bytes)
  * pair when timed; live bytes and the frame placement hash kept. */
 struct observed {
     const struct hl_cell_config *c;
+    struct hl_leak_table *leaks; /* WARMUP's leak detector, or NULL */
     bool timed, frames, touch;
     uint64_t ops, failed, live, peak_live, pck;
 };
@@ -577,6 +580,7 @@ static void observe_op(struct observed *o, const struct hl_op *op)
     uint64_t t0 = 0, t1 = 0;
     bool called = true, failed = false;
     uint64_t live_before = s->ptr ? live_of(s->bytes) : 0;
+    void *old = s->ptr;
     if (op->kind == HL_OP_FREE && !s->ptr) {
         called = false; /* its alloc failed: nothing to free, not timed */
     } else if (op->kind == HL_OP_ALLOC) {
@@ -611,6 +615,15 @@ static void observe_op(struct observed *o, const struct hl_op *op)
     if (o->live > o->peak_live)
         o->peak_live = o->live;
     o->failed += failed;
+    /* The leak detector (untimed pass): the slot's block before and after
+     * the op; a realloc that moved it frees the old and grants the new,
+     * a failed one changes nothing.  Site: this op's index. */
+    if (o->leaks && old != s->ptr) {
+        if (old)
+            hl_leak_free(o->leaks, old, o->ops);
+        if (s->ptr)
+            hl_leak_alloc(o->leaks, s->ptr, s->bytes & ~SLOT_OVERALIGNED, o->ops, op->thread);
+    }
     if (o->frames && op->kind == HL_OP_ALLOC)
         o->pck = fnv_u64(o->pck, frame_of(c, s->ptr));
     o->ops++;
@@ -630,7 +643,10 @@ static enum hl_status pass_observed(const struct hl_cell_config *c,
         .c = c, .timed = timed, .frames = c->a->family == HL_FAMILY_FRAME,
         .touch = timed && c->touch_blocks && c->a->family == HL_FAMILY_HEAP,
         .pck = HL_WL_CHECKSUM0,
+        .leaks = timed ? NULL : c->leak_table,
     };
+    if (o.leaks)
+        hl_leak_reset(o.leaks);
 
     /* Space samples: at op 0, every `every` ops, and at the end. */
     struct hl_space_sample peak = {0};
@@ -667,6 +683,11 @@ static enum hl_status pass_observed(const struct hl_cell_config *c,
     if (timed && last_sampled != o.ops)
         take_sample(c, o.ops, o.live, &peak, &have_peak, &peak_resident);
     count_leaks(c, r);
+    if (o.leaks) {
+        struct hl_stats as;
+        c->a->stats(c->state, &as);
+        hl_leak_set_allocator(o.leaks, as.live_blocks, as.live_bytes);
+    }
 
     r->ops = o.ops;
     r->failed_allocs = o.failed;

@@ -30,6 +30,7 @@
 #include "allocators/allocator.h"
 #include "bench/core/columns.h"
 #include "bench/core/hist.h"
+#include "bench/core/leak.h"
 #include "workloads/workload.h"
 
 /* ---- the clock's own figures --------------------------------------------- */
@@ -119,6 +120,13 @@ struct hl_cell_config {
                                  blocks, not only the allocator's writes */
     hl_measure_fn measure_begin, measure_end, measure_pause, measure_resume;
     void *measure_ctx;
+    struct hl_leak_table *leak_table; /* WARMUP only: every block granted
+                                         and freed recorded here (its site:
+                                         the op's index, and its thread),
+                                         the allocator's live figures set
+                                         at the end (leak.h); NULL: none.
+                                         Never touched by BATCH or PEROP:
+                                         the detector is off the clock */
 };
 
 enum hl_pass {
@@ -176,6 +184,8 @@ struct hl_cell_result {
  *     BATCH), leaks (the worst pass so far is kept);
  *   WARMUP, PEROP: workload_checksum, placement_checksum (BATCH keeps
  *     hashing out of its timed loop);
+ *   WARMUP: c->leak_table (when set) reset, then filled: what the stream
+ *     left live, with sizes and sites (leak.h);
  *   BATCH: raw_ticks, floor_ticks, stream_repeats, *_cycles_per_op_milli
  *     (hl_cell_set_ticks computes the three from the ticks);
  *   PEROP: resets c->hist, then p50..max, peak_footprint_bytes, frag_*,

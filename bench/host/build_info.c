@@ -5,6 +5,8 @@
  */
 #include "bench/host/cli.h"
 
+#include "git_stamp.h" /* HEAPLAB_GIT_COMMIT, generated at build time */
+
 #ifndef HEAPLAB_COMPILER
 #define HEAPLAB_COMPILER "unknown"
 #endif
@@ -27,5 +29,6 @@ const struct cli_build_info cli_build = {
     .build_type = HEAPLAB_BUILD_TYPE,
     .sanitize = HEAPLAB_SANITIZE,
     .source_dir = HEAPLAB_SOURCE_DIR,
+    .git_commit = HEAPLAB_GIT_COMMIT,
     .check_level = HL_CHECK_LEVEL,
 };

@@ -339,6 +339,9 @@ static void bind_pu(const char *pu)
 
 struct cell_run {
     struct cell_args *args;
+    struct hl_leak_table *leaks; /* the WARMUP pass's leak detector */
+    void *leak_mem;
+    size_t leak_bytes;
     struct callgrind cg;
     struct hl_cell_config cfg;
     struct sample_buf *samples;
@@ -535,11 +538,37 @@ static enum hl_status batch_attempts(struct cell_run *c,
     return st;
 }
 
+static void emit_leak_row(void *ctx, const char *row, size_t len)
+{
+    (void)ctx;
+    put_row("leak", (char *)row, len);
+}
+
+/* The leak detector's report of the WARMUP pass (leak.h): "@HL leak" rows,
+ * before the first rep's (the parent keeps them with that rep).  Then its
+ * table is given back, so that the timed passes' resident pages do not
+ * count it. */
+static struct hl_leak_report leak_report; /* static: prefaulted before rss0 */
+
+static void emit_leaks(struct cell_run *c)
+{
+    struct hl_leak_report *rep = &leak_report;
+    hl_leak_report(c->leaks, HL_LEAKS_LISTED, rep);
+    struct interference none = {0};
+    struct hl_row_ids id = row_ids(c->args, 0, "ok", 0, &none, 0, false);
+    hl_leak_rows(rep, hl_wl_is_replay(c->args->w), &id, c->row, ROW_CAP, emit_leak_row, NULL);
+}
+
 static void run_reps(struct cell_run *c)
 {
     struct hl_cell_result r;
     memset(&r, 0, sizeof r);
+    c->cfg.leak_table = c->leaks;
     enum hl_status st = hl_cell_pass(&c->cfg, HL_PASS_WARMUP, &r);
+    c->cfg.leak_table = NULL;
+    if (st == HL_OK)
+        emit_leaks(c);
+    munmap(c->leak_mem, c->leak_bytes);
     for (uint32_t i = 0; i < c->args->reps; i++) {
         uint32_t rep = c->args->launch * c->args->reps + i;
         unsigned long reports0 = hl_host_report_count();
@@ -665,6 +694,17 @@ int cmd_cell(int argc, char **argv)
             .touch_blocks = true,
         },
     };
+    /* The leak detector's table: sized for every slot holding a block at
+     * once, used by the WARMUP pass only, unmapped after it (run_reps). */
+    static struct hl_leak_table leaks;
+    c.leak_bytes = hl_leak_table_bytes(nslots);
+    if (c.leak_bytes == 0)
+        cli_fail("cell: the leak table for %llu slots does not fit",
+                 (unsigned long long)nslots);
+    c.leak_mem = cell_map(c.leak_bytes, true);
+    if (!hl_leak_init(&leaks, c.leak_mem, c.leak_bytes, nslots))
+        cli_fail("cell: the leak table does not fit in %zu bytes", c.leak_bytes);
+    c.leaks = &leaks;
     if (a.instructions) {
         c.cfg.measure_begin = cg_begin;
         c.cfg.measure_end = cg_end;
@@ -683,6 +723,7 @@ int cmd_cell(int argc, char **argv)
     fflush(stdout); /* nothing buffered left for the zeros to overwrite */
     prefault(proto_line, sizeof proto_line); /* it may straddle a page */
     prefault(status_text, sizeof status_text);
+    prefault(&leak_report, sizeof leak_report);
     prefault(stdout_buf, sizeof stdout_buf);
     prefault_stack();
     struct interference warm;

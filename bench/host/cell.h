@@ -34,6 +34,9 @@
  *
  *   @HL probe,<key>,<value>  a fact (malloc's object, jemalloc mapped, the
  *                            binding, the timer calibration); first
+ *   @HL leak,<row>           leaks.csv rows: the leak detector's report of
+ *                            the WARMUP pass (bench/core/leak.h), before
+ *                            the first rep's rows
  *   @HL cell,<row>           the cells.csv row of the current rep
  *   @HL lat,<row>            latency.csv rows of the current rep (0 or more)
  *   @HL tl,<row>             timeline.csv rows of the current rep (0 or more)

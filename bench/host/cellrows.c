@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench/core/leak.h"
 #include "bench/core/runner.h"
 #include "bench/host/proc.h"
 
@@ -91,6 +92,48 @@ static void take_detail_row(struct cell_rows *t, const struct lp_line *l, unsign
     dbuf_addf(to, "%s\n", l->rest);
 }
 
+/* A leaks.csv row (leak.h): kept for leaks.csv with the next rep, and
+ * said in cells.log in words (every row but an empty total). */
+static void take_leak_row(struct cell_rows *t, const struct lp_line *l)
+{
+    char *const *f = l->fields + 1;
+    char seed_text[24];
+    snprintf(seed_text, sizeof seed_text, "%llu", (unsigned long long)t->rc->seed);
+    if (l->nfields - 1 != (int)LEAKS_COLUMNS || strcmp(f[LEAK_RUN_ID], t->rc->run_id) ||
+        strcmp(f[LEAK_ENV], t->env) || strcmp(f[LEAK_ALLOCATOR], t->p->ca.a->name) ||
+        strcmp(f[LEAK_WORKLOAD], t->p->w->name) || strcmp(f[LEAK_PARAMS], t->p->params_text) ||
+        strcmp(f[LEAK_SEED], seed_text) || strcmp(f[LEAK_CLOCK], t->clock) ||
+        strcmp(f[LEAK_SWEEP], t->p->sweep)) {
+        cell_rows_bad(t, "unexpected leak row", l->rest);
+        return;
+    }
+    dbuf_addf(&t->leaks, "%s\n", l->rest);
+    const char *kind = f[LEAK_KIND], *owner = f[LEAK_OWNER];
+    if (!strcmp(kind, HL_LEAK_KIND_TOTAL) && !strcmp(f[LEAK_COUNT], "0"))
+        return;
+    char what[160];
+    if (!strcmp(kind, HL_LEAK_KIND_TOTAL))
+        snprintf(what, sizeof what, "%s blocks, %s bytes%s", f[LEAK_COUNT], f[LEAK_BYTES],
+                 !strcmp(owner, HL_LEAK_OWNER_ALLOCATOR)
+                     ? " (still live in the allocator's own count after the stream freed "
+                       "them: no sites)"
+                     : "");
+    else if (!strcmp(kind, HL_LEAK_KIND_FIRST) || !strcmp(kind, HL_LEAK_KIND_LARGEST))
+        snprintf(what, sizeof what, "site %s thread %s, %s bytes", f[LEAK_SITE],
+                 f[LEAK_THREAD], f[LEAK_SIZE_BYTES]);
+    else if (!strcmp(kind, HL_LEAK_KIND_CLASS))
+        snprintf(what, sizeof what, "<= %s bytes: %s blocks, %s bytes", f[LEAK_SIZE_BYTES],
+                 f[LEAK_COUNT], f[LEAK_BYTES]);
+    else if (!strcmp(kind, HL_LEAK_KIND_INVALID_FREE))
+        snprintf(what, sizeof what, "%s frees of blocks not live, the first at site %s",
+                 f[LEAK_COUNT], f[LEAK_SITE]);
+    else
+        snprintf(what, sizeof what, "%s blocks, %s bytes not tracked (the table was full)",
+                 f[LEAK_COUNT], f[LEAK_BYTES]);
+    dbuf_addf(&t->log, "  leaks %s %s x %s launch %s: %s %s: %s\n", f[LEAK_ENV],
+              f[LEAK_ALLOCATOR], f[LEAK_WORKLOAD], f[LEAK_LAUNCH], owner, kind, what);
+}
+
 /* "rep,<n>": the rep is whole; append it (one write per file). */
 static void commit_rep(struct cell_rows *t, const struct lp_line *l)
 {
@@ -100,6 +143,9 @@ static void commit_rep(struct cell_rows *t, const struct lp_line *l)
         cell_rows_bad(t, "rep end out of order", l->rest);
         return;
     }
+    if (t->leaks.len && t->rc->f.leaks > 0)
+        res_write(t->rc->f.leaks, t->leaks.p, t->leaks.len, "leaks.csv");
+    t->leaks.len = 0;
     run_append_rep(t->rc, &t->cells, &t->lat, &t->tl);
     t->out->delivered++;
 }
@@ -116,7 +162,7 @@ static void take_probe(struct cell_rows *t, const char *key, char *value)
 
 bool cell_rows_take(struct cell_rows *t, const struct lp_line *l)
 {
-    static const char *const kinds[] = {"probe", "cell", "lat", "tl", "rep", "done"};
+    static const char *const kinds[] = {"probe", "cell", "lat", "tl", "rep", "done", "leak"};
     size_t k = 0;
     while (k < sizeof kinds / sizeof kinds[0] && !lp_is(l, kinds[k]))
         k++;
@@ -146,6 +192,9 @@ bool cell_rows_take(struct cell_rows *t, const struct lp_line *l)
         break;
     case 4:
         commit_rep(t, l);
+        break;
+    case 6:
+        take_leak_row(t, l);
         break;
     default:
         if (l->nfields != 2 || (strcmp(l->fields[1], "ok") && strcmp(l->fields[1], "fail"))) {
@@ -185,4 +234,5 @@ void cell_rows_free(struct cell_rows *t)
     dbuf_free(&t->cells);
     dbuf_free(&t->lat);
     dbuf_free(&t->tl);
+    dbuf_free(&t->leaks);
 }

@@ -7,6 +7,10 @@
  *   @HL cell,<cells row>      the current rep's cells.csv row
  *   @HL lat,<latency row>     its latency.csv rows (0 or more)
  *   @HL tl,<timeline row>     its timeline.csv rows (0 or more)
+ *   @HL leak,<leaks row>      the leak detector's report of the launch's
+ *                             WARMUP pass (leaks.csv rows; sent before
+ *                             the first rep's rows, kept with that rep;
+ *                             the report is also written to cells.log)
  *   @HL rep,<rep>             the rep is whole: its rows are appended
  *   @HL done,ok|fail          every rep delivered (fail: the kernel failed)
  *
@@ -36,6 +40,7 @@ struct cell_rows {
     const char *probe_prefix;        /* "" (host) or "qemu_" */
     /* what was taken: */
     struct dbuf cells, lat, tl;      /* the current rep's rows */
+    struct dbuf leaks;               /* leak rows, kept with the next rep */
     bool done, done_ok;              /* "done" seen; ok or fail */
     bool bad;                        /* the protocol was violated */
     char bad_why[160];

@@ -101,7 +101,8 @@ struct cli_build_info {
     const char *c_flags;    /* the build type's flags included */
     const char *build_type; /* "Release" */
     const char *sanitize;   /* "" or "address,undefined" */
-    const char *source_dir; /* the source tree (for git rev-parse) */
+    const char *source_dir; /* the source tree (plots/, the kernel) */
+    const char *git_commit; /* its commit when built, "-dirty" if changed */
     int check_level;        /* HL_CHECK_LEVEL */
 };
 

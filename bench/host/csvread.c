@@ -21,6 +21,7 @@ static const char *const latency_names[] = {HL_LATENCY_COLUMNS(NAME_)};
 static const char *const timeline_names[] = {HL_TIMELINE_COLUMNS(NAME_)};
 static const char *const summary_names[] = {HL_SUMMARY_COLUMNS(NAME_)};
 static const char *const ratios_names[] = {HL_RATIOS_COLUMNS(NAME_)};
+static const char *const leaks_names[] = {HL_LEAKS_COLUMNS(NAME_)};
 #undef NAME_
 
 static const struct {
@@ -34,12 +35,14 @@ static const struct {
     [CSV_TIMELINE] = {"timeline.csv", timeline_names, TIMELINE_COLUMNS},
     [CSV_SUMMARY] = {"summary.csv", summary_names, SUMMARY_COLUMNS},
     [CSV_RATIOS] = {"ratios.csv", ratios_names, RATIOS_COLUMNS},
+    [CSV_LEAKS] = {"leaks.csv", leaks_names, LEAKS_COLUMNS},
 };
 
 /* A `required` mask and pos[] hold every column of every list. */
 _Static_assert(META_COLUMNS <= 64 && CELL_COLUMNS <= 64 &&
                    LATENCY_COLUMNS <= 64 && TIMELINE_COLUMNS <= 64 &&
-                   SUMMARY_COLUMNS <= 64 && RATIOS_COLUMNS <= 64,
+                   SUMMARY_COLUMNS <= 64 && RATIOS_COLUMNS <= 64 &&
+                   LEAKS_COLUMNS <= 64,
                "a column list longer than a required mask");
 _Static_assert(sizeof meta_names / sizeof meta_names[0] == META_COLUMNS &&
                    sizeof summary_names / sizeof summary_names[0] ==

@@ -45,6 +45,7 @@ enum csv_kind {
     CSV_TIMELINE, /* timeline.csv  TL_*    */
     CSV_SUMMARY,  /* summary.csv   SUM_*   */
     CSV_RATIOS,   /* ratios.csv    RAT_*   */
+    CSV_LEAKS,    /* leaks.csv     LEAK_*  */
     CSV_KINDS
 };
 

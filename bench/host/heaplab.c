@@ -186,6 +186,7 @@ int cmd_info(int argc, char **argv)
            cli_build.build_type, cli_build.check_level,
            cli_build.sanitize[0] ? cli_build.sanitize : "none",
            cli_build.compiler);
+    printf("commit          %s (when built)\n", cli_build.git_commit);
     const char *warn = cli_build_warning();
     if (warn)
         printf("WARNING         %s\n", warn);

@@ -10,13 +10,13 @@
  * complete shard run; shards of different plans (plan_hash), builds or
  * machines (unless --allow-mixed, which records the differences); two
  * folders of one shard; a shard I of N that is absent; shards whose
- * launches do not partition the plan; a cells/latency/timeline file whose
+ * launches do not partition the plan; a cells/latency/timeline/leaks file whose
  * header is not this heaplab's column table (bench/core/columns.h); a row
  * that does not split into those columns or belongs to no cell of the
  * plan.
  *
  * The merged folder DIR/<run_id>:
- *   cells.csv, latency.csv, timeline.csv  every shard's rows, run_id
+ *   cells.csv, latency.csv, timeline.csv, leaks.csv  every shard's rows, run_id
  *       rewritten, ordered by plan cell index, then rep, then shard and
  *       line (a detail row names no clock: it goes to the first cell of
  *       its env, allocator, workload and params) — the same bytes for the
@@ -39,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/core/leak.h"
 #include "bench/core/runner.h"
 #include "bench/host/cell.h"
 #include "bench/host/cli.h"
@@ -58,12 +59,12 @@ static const char merge_usage[] =
     "\n"
     "Join the run folders of the shards of one plan (heaplab run --shard\n"
     "I/N, e.g. the tasks of tools/cluster) into ONE run folder DIR/<run_id>,\n"
-    "as if the plan had run whole: cells.csv, latency.csv and timeline.csv\n"
-    "hold every shard's rows (run_id rewritten; ordered by plan cell, then\n"
-    "rep), meta.csv the keys the shards agree on once (plan lines and\n"
-    "plan_hash included), the others per shard (shard.I.KEY) and a\n"
-    "merged_from.I line per shard; summary.csv is computed again and the\n"
-    "checksums cross-checked, as `heaplab run` does.\n"
+    "as if the plan had run whole: cells.csv, latency.csv, timeline.csv and\n"
+    "leaks.csv hold every shard's rows (run_id rewritten; ordered by plan\n"
+    "cell, then rep or launch), meta.csv the keys the shards agree on\n"
+    "once (plan lines and plan_hash included), the others per shard\n"
+    "(shard.I.KEY) and a merged_from.I line per shard; summary.csv is\n"
+    "computed again and the checksums cross-checked, as `heaplab run` does.\n"
     "\n"
     "  --out DIR      where the merged run folder is created (made if\n"
     "                 missing)\n"
@@ -234,11 +235,13 @@ static bool parse_pcell(const char *text, struct pcell *c)
 
 /* ---- shards ------------------------------------------------------------------ */
 
+#define NROWFILES 4u /* cells, latency, timeline, leaks (rowfiles[]) */
+
 struct shard {
     const char *dir;
     struct meta m;
     unsigned i, n; /* shard i of n */
-    char *files[3]; /* cells, latency, timeline: the whole file */
+    char *files[NROWFILES]; /* cells, latency, timeline, leaks: whole */
 };
 
 /* Keys that say which build made a run and on which machine. */
@@ -437,7 +440,8 @@ static void check_partition(const struct shard *sh, size_t nsh,
 
 /* ---- rows -------------------------------------------------------------------- */
 
-/* One of the three row files and where its key columns are. */
+/* One of the row files and where its key columns are (leaks.csv's rows
+ * are per launch: its `rep` is the launch, for the order only). */
 struct rowfile {
     const char *name;
     const char *const *header_ptr;
@@ -447,7 +451,7 @@ struct rowfile {
     int aparams; /* -1: none */
 };
 
-static const struct rowfile rowfiles[3] = {
+static const struct rowfile rowfiles[NROWFILES] = {
     {"cells.csv", &hl_cells_header, CSV_CELLS, CELL_COLUMNS, COL_ENV,
      COL_CLOCK, COL_ALLOCATOR, COL_WORKLOAD, COL_PARAMS, COL_SWEEP, COL_REP,
      COL_ALLOC_PARAMS},
@@ -456,6 +460,9 @@ static const struct rowfile rowfiles[3] = {
     {"timeline.csv", &hl_timeline_header, CSV_TIMELINE,
      TIMELINE_COLUMNS, TL_ENV, -1, TL_ALLOCATOR, TL_WORKLOAD, TL_PARAMS, -1,
      TL_REP, -1},
+    {"leaks.csv", &hl_leaks_header, CSV_LEAKS, LEAKS_COLUMNS, LEAK_ENV,
+     LEAK_CLOCK, LEAK_ALLOCATOR, LEAK_WORKLOAD, LEAK_PARAMS, LEAK_SWEEP,
+     LEAK_LAUNCH, LEAK_ALLOC_PARAMS},
 };
 
 struct mrow {
@@ -721,7 +728,7 @@ int cmd_merge(int argc, char **argv)
     static const char **dirs;
     static struct shard *sh;
     static struct plan pl;
-    static struct rows rows[3];
+    static struct rows rows[NROWFILES];
     dirs = calloc(argc > 0 ? (size_t)argc : 1, sizeof *dirs);
     if (!dirs)
         cli_fail("out of memory");
@@ -784,14 +791,14 @@ int cmd_merge(int argc, char **argv)
     }
     read_plan(&sh[0], &pl);
     check_partition(sh, nsh, &pl);
-    for (unsigned k = 0; k < 3; k++)
+    for (unsigned k = 0; k < NROWFILES; k++)
         for (size_t s = 0; s < nsh; s++)
             read_rows(&sh[s], (unsigned)s, k, &pl, &rows[k]);
 
     /* Everything checked: from here on the merged folder exists. */
     char dir[PATH_MAX], run_id[96];
     make_merged_dir(out, dir, sizeof dir, run_id, sizeof run_id);
-    for (unsigned k = 0; k < 3; k++)
+    for (unsigned k = 0; k < NROWFILES; k++)
         write_rows(dir, &rowfiles[k], run_id, &rows[k]);
     size_t cells_run = 0, launches_run = 0;
     for (size_t i = 0; i < rows[0].n; i++) /* sorted by cell */
@@ -828,11 +835,11 @@ int cmd_merge(int argc, char **argv)
     printf("\nmerged %zu shards: %zu of %zu cells (%zu launches); results "
            "in %s\n", nsh, cells_run, pl.n, launches_run, dir);
 
-    for (unsigned k = 0; k < 3; k++)
+    for (unsigned k = 0; k < NROWFILES; k++)
         free(rows[k].r);
     for (size_t s = 0; s < nsh; s++) {
         meta_free(&sh[s].m);
-        for (unsigned k = 0; k < 3; k++)
+        for (unsigned k = 0; k < NROWFILES; k++)
             free(sh[s].files[k]);
     }
     for (size_t c = 0; c < pl.n; c++)

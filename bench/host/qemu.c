@@ -121,7 +121,7 @@ enum qemu_kind qemu_kernel_line(const struct lp_line *l, struct qemu_line *out)
     int n = l->nfields;
 #define KIND_IS(k) (!strcmp(l->kind, k))
     if (KIND_IS("probe") || KIND_IS("cell") || KIND_IS("lat") || KIND_IS("tl") ||
-        KIND_IS("rep") || KIND_IS("done")) {
+        KIND_IS("rep") || KIND_IS("done") || KIND_IS("leak")) {
         out->kind = QEMU_L_ROWS;
     } else if (KIND_IS("meta")) {
         if (n != 3)
@@ -531,6 +531,7 @@ static void check_header(struct reader *r, const struct qemu_line *k)
     const char *want = !strcmp(k->key, "cells")      ? hl_cells_header
                        : !strcmp(k->key, "latency")  ? hl_latency_header
                        : !strcmp(k->key, "timeline") ? hl_timeline_header
+                       : !strcmp(k->key, "leaks")    ? hl_leaks_header
                                                      : NULL;
     if (!want || strcmp(want, k->value))
         cell_rows_bad(&r->rows, "the kernel's columns differ from heaplab's (rebuild both)",

@@ -5,7 +5,7 @@
  * then write summary.csv and print the summary table.
  *
  * Files of a run (docs/csv-schema.md): meta.csv, cells.csv, latency.csv,
- * timeline.csv, summary.csv, cells.log.
+ * timeline.csv, leaks.csv, summary.csv, cells.log.
  */
 #define _GNU_SOURCE
 #include "bench/host/run.h"
@@ -63,7 +63,7 @@ static const char run_usage[] =
     "\n"
     "Run every cell (allocator x workload of the same family, per clock) on\n"
     "the host and in the i386 kernel under QEMU; write\n"
-    "DIR/<run-id>/{meta,cells,latency,timeline,summary}.csv and cells.log.\n"
+    "DIR/<run-id>/{meta,cells,latency,timeline,leaks,summary}.csv and cells.log.\n"
     "A host TSC cell runs as L launches (fresh child processes bound to one\n"
     "PU) of N reps each, and the launches of all cells run round by round,\n"
     "each round in a seeded shuffled order, so that drift and neighbours\n"
@@ -694,8 +694,7 @@ static void write_meta_head(const struct run_ctx *rc, const struct plan *pl,
     res_meta(fd, "run_id", rc->run_id);
     iso_now(text, sizeof text);
     res_meta(fd, "date", text);
-    sys_git_commit(cli_build.source_dir, text, sizeof text);
-    res_meta(fd, "git_commit", text);
+    res_meta(fd, "git_commit", cli_build.git_commit);
     res_meta(fd, "command_line", cmdline);
     res_meta(fd, "heaplab_version", "0.1.0");
     res_meta(fd, "compiler", cli_build.compiler);
@@ -1368,13 +1367,15 @@ static void open_files(struct run_ctx *rc, const char *dir)
     rc->f.cells = res_create(dir, "cells.csv");
     rc->f.latency = res_create(dir, "latency.csv");
     rc->f.timeline = res_create(dir, "timeline.csv");
+    rc->f.leaks = res_create(dir, "leaks.csv");
     struct {
         int fd;
         const char *header;
     } h[] = {{rc->f.cells, hl_cells_header},
              {rc->f.latency, hl_latency_header},
-             {rc->f.timeline, hl_timeline_header}};
-    for (size_t i = 0; i < 3; i++) {
+             {rc->f.timeline, hl_timeline_header},
+             {rc->f.leaks, hl_leaks_header}};
+    for (size_t i = 0; i < sizeof h / sizeof h[0]; i++) {
         char line[1024];
         int n = snprintf(line, sizeof line, "%s\n", h[i].header);
         res_write(h[i].fd, line, (size_t)n, "a header");

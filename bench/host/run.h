@@ -58,6 +58,7 @@ struct cell_outcome {
 
 struct run_files {
     int cells, latency, timeline, log, meta;
+    int leaks; /* leaks.csv (bench/core/leak.h); 0: not written */
 };
 
 struct run_ctx {

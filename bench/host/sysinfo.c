@@ -255,24 +255,6 @@ static void first_line(const char *cmd, char *buf, size_t cap)
     chomp(buf);
 }
 
-void sys_git_commit(const char *dir, char *buf, size_t cap)
-{
-    snprintf(buf, cap, "unknown");
-    if (strchr(dir, '\''))
-        return; /* not quotable for the shell below: say unknown */
-    char cmd[4096 + 128], head[128], dirty[16];
-    snprintf(cmd, sizeof cmd,
-             "git -C '%s' rev-parse HEAD 2>/dev/null", dir);
-    first_line(cmd, head, sizeof head);
-    if (strlen(head) < 7)
-        return;
-    snprintf(cmd, sizeof cmd,
-             "git -C '%s' status --porcelain --untracked-files=no 2>/dev/null "
-             "| head -n 1", dir);
-    first_line(cmd, dirty, sizeof dirty);
-    snprintf(buf, cap, "%s%s", head, dirty[0] ? "-dirty" : "");
-}
-
 void sys_program_version(const char *program, char *buf, size_t cap)
 {
     snprintf(buf, cap, "unknown");

@@ -1,7 +1,7 @@
 /*
  * sysinfo.h — facts about the machine for meta.csv and `heaplab info`:
  * the hwloc topology and the PU a cell is bound to, the CPU model, the
- * kernel, the TSC frequency, the git commit of the sources.
+ * kernel, the TSC frequency.
  */
 #ifndef HEAPLAB_SYSINFO_H
 #define HEAPLAB_SYSINFO_H
@@ -42,9 +42,6 @@ void sys_cpu_model(char *buf, size_t cap);
 /* uname: "Linux 6.1.0-... #1 SMP ... x86_64". */
 void sys_kernel(char *buf, size_t cap);
 
-/* `git rev-parse HEAD` in dir (with "-dirty" if the tree has changes),
- * or "unknown". */
-void sys_git_commit(const char *dir, char *buf, size_t cap);
 
 /* The first line of `program --version` ("unknown" if none). */
 void sys_program_version(const char *program, char *buf, size_t cap);

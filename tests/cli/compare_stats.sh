@@ -23,7 +23,7 @@ check "summary.csv: 16 cells" test "$(tail -n +2 "$S" | wc -l)" -eq 16
 check "summary.csv: bump fifo tsc: 4 launches, 12 reps, 11 with figures, crashed" \
   grep -q '^fixture-a,host,none,tsc,bump,heap,fifo,"n=100,size=64",,1,4,12,11,crashed,0,' "$S"
 check "summary.csv: instructions cells: 1 launch, exact, floor 12" \
-  grep -q '^fixture-a,host,none,instructions,slab,heap,lifo,"n=100,size=64",,1,1,3,3,ok,0,300.000,300.000,300.000,,,,,12.000,12.000,12.000,312.000,312.000,312.000,0.95,50,yes,"keep_empty=1,magazine=64,max_slab_order=6"$' "$S"
+  grep -q '^fixture-a,host,none,instructions,slab,heap,lifo,"n=100,size=64",,1,1,3,3,ok,0,300.000,300.000,300.000,,,,,12.000,12.000,12.000,312.000,312.000,312.000,0.95,50,yes,"keep_empty=1,magazine=64,max_slab_order=6,lg_classes=1"$' "$S"
 check "summary.csv: every cell meets 50 %" test "$(awk -v c="$(csv_col "$S" ci_met)" "$AWK_CSV"'NR > 1 { split_csv($0); if (f[c] != "yes") print }' "$S" | wc -l)" -eq 0
 check "summary table" grep -Eq '^jemalloc +lifo +host tsc +4 +12 ok' "$TMP/sum.out"
 cp "$S" "$TMP/sum.first"

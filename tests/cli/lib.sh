@@ -48,17 +48,7 @@ csv_col() { head -n 1 "$1" | awk -F, -v n="$2" '{for(i=1;i<=NF;i++) if($i==n){pr
 
 # An awk program prefix that splits RFC 4180 lines (quoted fields may hold
 # commas) into f[1..nf].
-AWK_CSV='function split_csv(line,   i, c, q, field) {
-  nf = 0; field = ""; q = 0
-  for (i = 1; i <= length(line); i++) {
-    c = substr(line, i, 1)
-    if (q) { if (c == "\"") { if (substr(line, i + 1, 1) == "\"") { field = field "\""; i++ } else q = 0 } else field = field c }
-    else if (c == "\"") q = 1
-    else if (c == ",") { f[++nf] = field; field = "" }
-    else field = field c
-  }
-  f[++nf] = field
-}'
+. "$(dirname "${BASH_SOURCE[0]}")/awk_csv.sh" # AWK_CSV: split_csv(line) into f[1..nf]
 
 finish() {
   echo "$NAME: $PASSES passed, $FAILS failed"

@@ -5,7 +5,7 @@
 # each shard's rows are of its launches only); the merge of the shards
 # has the whole run's plan lines and plan_hash and exactly its (env,
 # allocator, workload, params, clock, rep) keys in cells.csv, latency.csv
-# and timeline.csv, whatever order the shards are named in; and what
+# timeline.csv and leaks.csv, whatever order the shards are named in; and what
 # merge refuses (another plan, a missing or duplicate shard, an
 # incomplete run, another build or machine, a header not of today's
 # column table, a run that is no shard) and bad --shard values, each one
@@ -87,8 +87,11 @@ check "merged cells.csv: the direct run's (env, allocator, workload, params, clo
 # (a rep's latency buckets depend on its timings: its keys, once each)
 check "merged latency.csv: the direct run's keys" [ "$(keys "$M" latency.csv | uniq)" = "$(keys "$D" latency.csv | uniq)" ]
 check "merged timeline.csv: the direct run's keys" [ "$(keys "$M" timeline.csv)" = "$(keys "$D" timeline.csv)" ]
+# (leak reports are exact: the direct run's rows, run_id aside)
+check "merged leaks.csv: the direct run's rows ($(($(wc -l <"$D/leaks.csv") - 1)))" \
+  [ "$(cut -d, -f2- "$M/leaks.csv" | sort)" = "$(cut -d, -f2- "$D/leaks.csv" | sort)" -a "$(wc -l <"$D/leaks.csv")" -gt 1 ]
 check "merged rows all carry the merged run_id" \
-  [ "$(cut -d, -f1 "$M/cells.csv" "$M/latency.csv" "$M/timeline.csv" | grep -v '^run_id$' | sort -u)" = "$(basename "$M")" ]
+  [ "$(cut -d, -f1 "$M/cells.csv" "$M/latency.csv" "$M/timeline.csv" "$M/leaks.csv" | grep -v '^run_id$' | sort -u)" = "$(basename "$M")" ]
 check "merged cells.csv: every status ok" \
   [ "$(awk "$AWK_CSV"'NR > 1 { split_csv($0); print f[S] }' S="$(csv_col "$M/cells.csv" status)" "$M/cells.csv" | sort -u)" = ok ]
 check "merged summary.csv: one row per cell" [ "$(($(wc -l <"$M/summary.csv") - 1))" -eq 6 ]
@@ -97,7 +100,7 @@ check "merged cells.log: a line per shard" [ "$(grep -c '^shard [1-4]/4: ' "$M/c
 # order of the shards on the command line
 check "merge in another order exits 0" merge "$S3/" "$S1" "$S4" "$S2" --out "$TMP/merged2"
 M2=$(run_dir "$TMP/merged2")
-for f in cells.csv latency.csv timeline.csv summary.csv; do
+for f in cells.csv latency.csv timeline.csv leaks.csv summary.csv; do
   check "$f is the same whatever the shards' order" \
     [ "$(cut -d, -f2- "$M/$f")" = "$(cut -d, -f2- "$M2/$f")" ]
 done

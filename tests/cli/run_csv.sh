@@ -73,6 +73,9 @@ for key in run_id date git_commit command_line compiler c_flags build_type \
 done
 check "meta run_status complete" grep -qx 'run_status,complete' "$A/meta.csv"
 check "meta run_id is the folder" grep -qx "run_id,$(basename "$A")" "$A/meta.csv"
+# git_commit is the binary's (stamped when it was built), not the tree's now
+BUILT=$("$HL" info | awk '$1 == "commit" { print $2 }')
+check "meta git_commit is the build's ($BUILT)" grep -qx "git_commit,$BUILT" "$A/meta.csv"
 
 # latency: counts of each rep's buckets = the timed calls of its PEROP pass
 # (at most ops); timeline: samples with op_index within the stream

@@ -22,6 +22,7 @@ set -u
 HL=${1:?usage: $0 HEAPLAB SOURCE_DIR}
 SRC=${2:?usage: $0 HEAPLAB SOURCE_DIR}
 CLUSTER=$SRC/tools/cluster
+. "$SRC/tests/cli/awk_csv.sh" # AWK_CSV
 FAILS=0 PASSES=0
 fail() { echo "FAIL [slurm]: $*" >&2; FAILS=$((FAILS + 1)); }
 pass() { echo "ok   [slurm]: $1"; PASSES=$((PASSES + 1)); }
@@ -195,18 +196,7 @@ col() { head -n 1 "$1" | tr ',' '\n' | grep -nx "$2" | cut -d: -f1; }
 keys() { # env allocator workload params clock rep status of every row
   local f=$1/cells.csv
   awk -v E="$(col "$f" env)" -v A="$(col "$f" allocator)" -v W="$(col "$f" workload)" \
-      -v P="$(col "$f" params)" -v C="$(col "$f" clock)" -v R="$(col "$f" rep)" -v S="$(col "$f" status)" '
-    function split_csv(line,   i, c, q, field) {
-      nf = 0; field = ""; q = 0
-      for (i = 1; i <= length(line); i++) {
-        c = substr(line, i, 1)
-        if (q) { if (c == "\"") { if (substr(line, i + 1, 1) == "\"") { field = field "\""; i++ } else q = 0 } else field = field c }
-        else if (c == "\"") q = 1
-        else if (c == ",") { f[++nf] = field; field = "" }
-        else field = field c
-      }
-      f[++nf] = field
-    }
+      -v P="$(col "$f" params)" -v C="$(col "$f" clock)" -v R="$(col "$f" rep)" -v S="$(col "$f" status)" "$AWK_CSV"'
     NR > 1 { split_csv($0); print f[E], f[A], f[W], f[P], f[C], f[R], f[S] }' "$f" | sort
 }
 check "merged cells.csv: the direct run's (env, allocator, workload, params, clock, rep) keys, 18 rows" \

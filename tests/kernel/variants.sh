@@ -33,10 +33,10 @@ R=$(rows)
 for env in host qemu; do
   for k in 0 1 4 16; do
     for w in lifo churn-fixed; do
-      check "$env slab $w keep_empty=$k" grep -qx "1 $env slab $w keep_empty keep_empty=$k,magazine=8,max_slab_order=6" <<<"$R"
+      check "$env slab $w keep_empty=$k" grep -qx "1 $env slab $w keep_empty keep_empty=$k,magazine=8,max_slab_order=6,lg_classes=1" <<<"$R"
     done
   done
-  check "$env slab suite cells at magazine=8" [ "$(grep -Ec "^1 $env slab (lifo|churn-fixed) keep_empty=1,magazine=8,max_slab_order=6$" <<<"$R")" -eq 2 ]
+  check "$env slab suite cells at magazine=8" [ "$(grep -Ec "^1 $env slab (lifo|churn-fixed) keep_empty=1,magazine=8,max_slab_order=6,lg_classes=1$" <<<"$R")" -eq 2 ]
   for k in 4 18; do
     check "$env buddy frames-churn max_order=$k" grep -qx "1 $env buddy frames-churn max_order max_order=$k,pcp=32" <<<"$R"
   done
