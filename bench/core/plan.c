@@ -512,7 +512,7 @@ static void walk_cells(struct walk *wk)
         for (size_t r = 0; r < o->narms; r++) {
             bool first_of_env = true;
             for (size_t q = 0; q < r && first_of_env; q++)
-                first_of_env = !str_eq(o->arms[q].env, o->arms[r].env);
+                first_of_env = !hl_streq(o->arms[q].env, o->arms[r].env);
             if (!first_of_env || (w->host_none && o->arms[r].host))
                 continue;
             for (unsigned v = 0; v < p->npoints[k]; v++) {
