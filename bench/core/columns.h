@@ -191,4 +191,47 @@ enum hl_ratios_col { HL_RATIOS_COLUMNS(HL_COL_ENUM_DETAIL_) RATIOS_COLUMNS };
 #define HL_HEADER_PART_(name, E) "," #name
 #define HL_HEADER(LIST) LIST(HL_HEADER_PART_)
 
+/* programs.csv (bench/host/exec.c, `heaplab exec`): one row per run of a
+ * real program under one allocator (docs/exec.md, docs/csv-schema.md).
+ * Its own table: wall, user and system seconds and max RSS are no
+ * per-op figures, so cells.csv carries only the wall time of these runs
+ * (clock=wall_ns) for summary and compare. */
+#define HL_PROGRAMS_COLUMNS(X)                                                \
+    X(run_id, PRG_RUN_ID)                                                     \
+    X(env, PRG_ENV)                                                           \
+    X(allocator, PRG_ALLOCATOR)                                               \
+    X(kind, PRG_KIND)                                                         \
+    X(alloc_params, PRG_ALLOC_PARAMS)                                         \
+    X(program, PRG_PROGRAM)                                                   \
+    X(command, PRG_COMMAND)                                                   \
+    X(rep, PRG_REP)                                                           \
+    X(order, PRG_ORDER)                                                       \
+    X(status, PRG_STATUS)                                                     \
+    X(exit_code, PRG_EXIT_CODE)                                               \
+    X(signal, PRG_SIGNAL)                                                     \
+    X(wall_s, PRG_WALL_S)                                                     \
+    X(user_s, PRG_USER_S)                                                     \
+    X(sys_s, PRG_SYS_S)                                                       \
+    X(maxrss_bytes, PRG_MAXRSS_BYTES)                                         \
+    X(region_bytes, PRG_REGION_BYTES)                                         \
+    X(capacity_bytes, PRG_CAPACITY_BYTES)                                     \
+    X(meta_bytes, PRG_META_BYTES)                                             \
+    X(live_bytes, PRG_LIVE_BYTES)                                             \
+    X(live_blocks, PRG_LIVE_BLOCKS)                                           \
+    X(held_bytes, PRG_HELD_BYTES)                                             \
+    X(peak_held_bytes, PRG_PEAK_HELD_BYTES)                                   \
+    X(program_live_bytes, PRG_PROGRAM_LIVE_BYTES)                             \
+    X(program_peak_live_bytes, PRG_PROGRAM_PEAK_LIVE_BYTES)                   \
+    X(allocs, PRG_ALLOCS)                                                     \
+    X(frees, PRG_FREES)                                                       \
+    X(failed_allocs, PRG_FAILED_ALLOCS)                                       \
+    X(reallocs, PRG_REALLOCS)                                                 \
+    X(realloc_copies, PRG_REALLOC_COPIES)                                     \
+    X(aligned_allocs, PRG_ALIGNED_ALLOCS)                                     \
+    X(foreign_frees, PRG_FOREIGN_FREES)
+
+#define HL_COL_ENUM_PRG_(name, E) E,
+enum hl_programs_col { HL_PROGRAMS_COLUMNS(HL_COL_ENUM_PRG_) PROGRAMS_COLUMNS };
+#undef HL_COL_ENUM_PRG_
+
 #endif /* HEAPLAB_COLUMNS_H */

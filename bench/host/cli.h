@@ -123,6 +123,7 @@ int cmd_merge(int argc, char **argv);   /* merge.c */
 int cmd_plot(int argc, char **argv); /* plot.c */
 int cmd_record(int argc, char **argv); /* trace_cmd.c */
 int cmd_trace(int argc, char **argv);  /* trace_cmd.c */
+int cmd_exec(int argc, char **argv);   /* exec.c */
 int cmd_cell(int argc, char **argv); /* hidden: the child of `run` */
 
 #endif /* HEAPLAB_CLI_H */

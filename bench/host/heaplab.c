@@ -3,7 +3,7 @@
  * two small ones, `list` and `info`.  `run` is in run.c (with spawn.c and
  * cell.c), `compare` in compare.c, `repeat` in repeat.c, `summary` in
  * summary_cmd.c, `merge` in merge.c, `plot` in plot.c, `record` and `trace`
- * in trace_cmd.c.  docs/heaplab.md is the reference.
+ * in trace_cmd.c, `exec` in exec.c.  docs/heaplab.md is the reference.
  */
 #define _GNU_SOURCE
 #include <limits.h>
@@ -37,7 +37,9 @@ static const char main_usage[] =
     "  record [-o FILE] -- CMD ...  run CMD, record its malloc calls as a trace\n"
     "  trace info FILE              a trace's counts, sizes, lifetimes, peak\n"
     "  trace ops FILE               a trace's ops, one per line\n"
-    "  trace import --mtrace FILE   a glibc MALLOC_TRACE file as a trace\n";
+    "  trace import --mtrace FILE   a glibc MALLOC_TRACE file as a trace\n"
+    "  exec --allocators A,B -- CMD run a real program on each allocator as\n"
+    "                               its malloc: wall, user, sys, max RSS\n";
 
 /* ---- list ------------------------------------------------------------------- */
 
@@ -226,5 +228,7 @@ int main(int argc, char **argv)
         return cmd_record(argc, argv);
     if (!strcmp(cmd, "trace"))
         return cmd_trace(argc, argv);
+    if (!strcmp(cmd, "exec"))
+        return cmd_exec(argc, argv);
     cli_usage_fail("unknown command '%s' (see heaplab --help)", cmd);
 }

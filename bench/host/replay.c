@@ -32,13 +32,21 @@ static struct replay_entry traces[REPLAY_MAX];
 static size_t ntraces;
 static char module_dir[PATH_MAX];
 
-/* Load and validate path; exits 2 naming opt, the path and the byte. */
+/* Load and validate path; exits 2 naming opt, the path and the byte.
+ * mapped (a cell child): the file and the scratch in anonymous pages,
+ * *mapped_bytes of the file's for munmap: nothing of the loading is left
+ * in the process's allocator (a preloaded baseline) to be handed out
+ * again already resident (resident_bytes, docs/measurement.md). */
 static uint8_t *load_valid(const char *opt, const char *path, size_t *n,
-                           struct hl_trace *t)
+                           struct hl_trace *t, bool mapped,
+                           size_t *mapped_bytes)
 {
     char err[PATH_MAX + 256];
     const char *how = "";
-    uint8_t *f = trace_load(path, TRACE_MAX_FILE_BYTES, n, &how, err, sizeof err);
+    uint8_t *f = mapped ? trace_load_mapped(path, TRACE_MAX_FILE_BYTES, n,
+                                            mapped_bytes, &how, err, sizeof err)
+                        : trace_load(path, TRACE_MAX_FILE_BYTES, n, &how, err,
+                                     sizeof err);
     if (!f)
         cli_usage_fail("bad value for %s: 'trace:%s' (%s)", opt, path, err);
     struct hl_opbuf_header h;
@@ -46,15 +54,20 @@ static uint8_t *load_valid(const char *opt, const char *path, size_t *n,
     int rc = hl_trace_header(f, *n, &h, &e);
     if (rc == 0) {
         uint64_t sb = hl_trace_scratch_bytes(&h);
-        void *scratch = malloc(sb ? (size_t)sb : 8);
-        if (!scratch)
+        size_t sbytes = sb ? (size_t)sb : 8;
+        void *scratch = mmap(NULL, sbytes, PROT_READ | PROT_WRITE,
+                             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (scratch == MAP_FAILED)
             cli_fail("out of memory for the %llu slots of %s",
                      (unsigned long long)h.nslots, path);
         rc = hl_trace_open(f, *n, scratch, sb, t, &e);
-        free(scratch);
+        munmap(scratch, sbytes);
     }
     if (rc != 0) {
-        free(f);
+        if (mapped)
+            munmap(f, *mapped_bytes);
+        else
+            free(f);
         cli_usage_fail("bad value for %s: 'trace:%s' (%s: byte %llu: %s)", opt, path,
                        path, (unsigned long long)e.at, e.why);
     }
@@ -67,7 +80,7 @@ static void add_trace(const char *opt, const char *path)
         cli_usage_fail("bad value for %s: more than %u traces", opt, REPLAY_MAX);
     struct replay_entry *x = &traces[ntraces];
     struct hl_trace t;
-    x->file = load_valid(opt, path, &x->file_bytes, &t);
+    x->file = load_valid(opt, path, &x->file_bytes, &t, false, NULL);
     size_t start, len = hl_wl_replay_stem(path, strlen(path), &start);
     if (len == 0 || len + 7 > HL_WL_REPLAY_NAME_BYTES || memchr(path + start, ',', len) ||
         memchr(path + start, ' ', len) || memchr(path + start, ':', len))
@@ -189,8 +202,8 @@ const struct hl_workload *replay_open_cell(const char *arg)
     const char *path = arg + strlen(HL_WL_REPLAY_PREFIX);
     struct replay_entry *x = &traces[0];
     struct hl_trace t;
-    size_t n;
-    uint8_t *f = load_valid("cell", path, &n, &t);
+    size_t n, mapped;
+    uint8_t *f = load_valid("cell", path, &n, &t, true, &mapped);
     /* The ops in mmap'd memory: the timed code touches nothing malloc
      * served (cell.c), and the file's copy goes back at once. */
     size_t bytes = (size_t)t.nops * sizeof(struct hl_op);
@@ -204,7 +217,7 @@ const struct hl_workload *replay_open_cell(const char *arg)
     t.meta_bytes = 0;
     size_t start, len = hl_wl_replay_stem(path, strlen(path), &start);
     hl_wl_replay_init(&x->r, path + start, len, &t);
-    free(f);
+    munmap(f, mapped);
     ntraces = 1;
     return &x->r.pub;
 }

@@ -101,6 +101,13 @@ int trace_file_write(const char *path, const char *meta, size_t meta_bytes,
  * names the compression ("" if none).  NULL with a one-line reason in err. */
 uint8_t *trace_load(const char *path, uint64_t max_bytes, size_t *bytes,
                     const char **how, char *err, size_t cap);
+/* The same in anonymous pages (*mapped_bytes of them, for munmap): what
+ * a cell child loads, so that the pages go back to the kernel, not to the
+ * allocator under test (a preloaded baseline would hand them out again,
+ * already resident, and resident_bytes would miss them). */
+uint8_t *trace_load_mapped(const char *path, uint64_t max_bytes,
+                           size_t *bytes, size_t *mapped_bytes,
+                           const char **how, char *err, size_t cap);
 
 /* The largest decompressed trace or mtrace text heaplab reads (4 GiB). */
 #define TRACE_MAX_FILE_BYTES ((uint64_t)4 << 30)

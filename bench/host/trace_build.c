@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -407,16 +408,35 @@ int trace_file_write(const char *path, const char *meta, size_t meta_bytes,
     return 0;
 }
 
+/* read_fd's memory: malloc'd, or (mapped) anonymous pages that go back to
+ * the kernel when freed, not to the process's allocator. */
+static uint8_t *buf_alloc(size_t cap, bool mapped)
+{
+    if (!mapped)
+        return aligned_alloc(16, cap);
+    void *p = mmap(NULL, cap, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static void buf_free(uint8_t *p, size_t cap, bool mapped)
+{
+    if (!mapped)
+        free(p);
+    else if (p)
+        munmap(p, cap);
+}
+
 /* Read everything from fd, at most max bytes (more: *over set); hint:
  * the size if known (a regular file), else 0.  The result is 16-aligned
  * with one spare NUL byte after the data (for text readers). */
 static uint8_t *read_fd(int fd, uint64_t max, uint64_t hint, size_t *n,
-                        bool *over, int *eno)
+                        bool *over, int *eno, bool mapped, size_t *cap_out)
 {
     size_t cap = hint && hint <= max ? (size_t)HL_ALIGN_UP(hint + 1, (uint64_t)16)
                                      : (size_t)1 << 16;
     size_t len = 0;
-    uint8_t *buf = aligned_alloc(16, cap);
+    uint8_t *buf = buf_alloc(cap, mapped);
     *over = false;
     *eno = 0;
     if (!buf) {
@@ -431,13 +451,13 @@ static uint8_t *read_fd(int fd, uint64_t max, uint64_t hint, size_t *n,
             }
             size_t ncap = cap * 2 > max + 1 ? (size_t)max + 1 : cap * 2;
             ncap = HL_ALIGN_UP(ncap, (size_t)16);
-            uint8_t *nb = aligned_alloc(16, ncap);
+            uint8_t *nb = buf_alloc(ncap, mapped);
             if (nb) {
                 memcpy(nb, buf, len);
-                free(buf);
+                buf_free(buf, cap, mapped);
             }
             if (!nb) {
-                free(buf);
+                buf_free(buf, cap, mapped);
                 *eno = ENOMEM;
                 return NULL;
             }
@@ -449,7 +469,7 @@ static uint8_t *read_fd(int fd, uint64_t max, uint64_t hint, size_t *n,
             continue;
         if (r < 0) {
             *eno = errno;
-            free(buf);
+            buf_free(buf, cap, mapped);
             return NULL;
         }
         if (r == 0)
@@ -461,23 +481,27 @@ static uint8_t *read_fd(int fd, uint64_t max, uint64_t hint, size_t *n,
         }
     }
     if (len == cap) { /* room for the NUL */
-        uint8_t *nb = aligned_alloc(16, HL_ALIGN_UP(len + 1, (size_t)16));
+        size_t ncap = HL_ALIGN_UP(len + 1, (size_t)16);
+        uint8_t *nb = buf_alloc(ncap, mapped);
         if (!nb) {
-            free(buf);
+            buf_free(buf, cap, mapped);
             *eno = ENOMEM;
             return NULL;
         }
         memcpy(nb, buf, len);
-        free(buf);
+        buf_free(buf, cap, mapped);
         buf = nb;
+        cap = ncap;
     }
     buf[len] = 0;
     *n = len;
+    *cap_out = cap;
     return buf;
 }
 
-uint8_t *trace_load(const char *path, uint64_t max_bytes, size_t *bytes,
-                    const char **how, char *err, size_t cap)
+static uint8_t *load_impl(const char *path, uint64_t max_bytes, size_t *bytes,
+                          const char **how, char *err, size_t cap,
+                          bool mapped, size_t *bcap)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -537,7 +561,7 @@ uint8_t *trace_load(const char *path, uint64_t max_bytes, size_t *bytes,
     bool over;
     int eno;
     uint8_t *buf = read_fd(in_fd, max_bytes, in_fd == fd ? (uint64_t)sb.st_size : 0,
-                           bytes, &over, &eno);
+                           bytes, &over, &eno, mapped, bcap);
     if (in_fd != fd)
         close(in_fd);
     close(fd);
@@ -556,7 +580,7 @@ uint8_t *trace_load(const char *path, uint64_t max_bytes, size_t *bytes,
         say(err, cap, "%s: byte %llu: larger than %llu bytes%s", path,
             (unsigned long long)max_bytes, (unsigned long long)max_bytes,
             pid > 0 ? " once decompressed" : "");
-        free(buf);
+        buf_free(buf, *bcap, mapped);
         return NULL;
     }
     if (pid > 0 && !(WIFEXITED(wst) && WEXITSTATUS(wst) == 0)) {
@@ -566,8 +590,23 @@ uint8_t *trace_load(const char *path, uint64_t max_bytes, size_t *bytes,
         else
             say(err, cap, "%s: byte %zu: corrupt %s data (%s -dc failed after "
                 "%zu bytes)", path, *bytes, *how, *how, *bytes);
-        free(buf);
+        buf_free(buf, *bcap, mapped);
         return NULL;
     }
     return buf;
+}
+
+uint8_t *trace_load(const char *path, uint64_t max_bytes, size_t *bytes,
+                    const char **how, char *err, size_t cap)
+{
+    size_t bcap;
+    return load_impl(path, max_bytes, bytes, how, err, cap, false, &bcap);
+}
+
+uint8_t *trace_load_mapped(const char *path, uint64_t max_bytes,
+                           size_t *bytes, size_t *mapped_bytes,
+                           const char **how, char *err, size_t cap)
+{
+    return load_impl(path, max_bytes, bytes, how, err, cap, true,
+                     mapped_bytes);
 }
