@@ -60,6 +60,8 @@
 enum hl_family {
     HL_FAMILY_FRAME = 0,
     HL_FAMILY_HEAP = 1,
+    HL_FAMILY_VM = 2, /* page-level workloads (workloads/vm.h); its
+                         "allocators" are mapping kinds (bench/core/vmpass.h) */
 };
 
 enum hl_status {

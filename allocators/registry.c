@@ -52,5 +52,5 @@ const char *hl_status_str(enum hl_status st)
 
 const char *hl_family_str(enum hl_family f)
 {
-    return f == HL_FAMILY_FRAME ? "frame" : "heap";
+    return f == HL_FAMILY_FRAME ? "frame" : f == HL_FAMILY_VM ? "vm" : "heap";
 }

@@ -33,10 +33,12 @@
 #include "bench/core/plan.h"
 #include "bench/core/proto.h"
 #include "bench/core/runner.h"
+#include "bench/core/vmpass.h"
 #include "kernel_port/console.h"
 #include "kernel_port/frames.h"
 #include "kernel_port/kernel.h"
 #include "kernel_port/paging.h"
+#include "kernel_port/vmcell.h"
 #include "kernel_port/x86.h"
 #include "workloads/replay.h"
 #include "workloads/trace.h"
@@ -392,6 +394,11 @@ static bool parse_opts(struct kb_opts *o)
         o->cand[ncand] = (struct hl_plan_alloc){.name = hl_allocators[ncand]->name,
                                                 .family = hl_allocators[ncand]->family,
                                                 .deflt = true, .a = hl_allocators[ncand]};
+    /* the vm family's mapping kinds (vmcell.c) after the registry */
+    for (size_t i = 0; hl_vm_kinds[i] && ncand < KB_MAX_LIST; i++, ncand++)
+        o->cand[ncand] = (struct hl_plan_alloc){.name = hl_vm_kinds[i]->name,
+                                                .family = hl_vm_kinds[i]->family,
+                                                .deflt = true, .a = hl_vm_kinds[i]};
     if (!get_list(o, "allocators", o->allocs, &nallocs) ||
         !get_list(o, "workloads", o->wls, &nwls) ||
         !get_words(o, "params", o->params, &nparams) ||
@@ -758,7 +765,16 @@ bool bench_run(void)
     /* bench/core's plan order: the suite, then the sweep points */
     bool ok = true;
     struct hl_plan_cell c;
-    for (unsigned index = 0; hl_plan_cell_at(&o->plan, index, &c); index++)
+    for (unsigned index = 0; hl_plan_cell_at(&o->plan, index, &c); index++) {
+        if (c.w->family == HL_FAMILY_VM) { /* vmcell.c */
+            struct kb_vm_cell vc = {
+                .index = index, .a = o->cand[c.cand].a, .w = c.w, .params = &c.params,
+                .sweep = c.sweep, .run_id = o->run_id, .accel = o->accel, .clock = o->clock,
+                .seed = o->seed, .reps = o->reps, .region_bytes = o->region_bytes};
+            ok &= kb_vm_cell_run(&vc);
+            continue;
+        }
         ok &= run_cell(o, index, hl_allocators[c.cand], &c.aparams, c.w, &c.params, c.sweep);
+    }
     return ok;
 }

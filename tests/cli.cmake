@@ -26,7 +26,7 @@ add_test(NAME test_cellrows COMMAND test_cellrows)
 set_tests_properties(test_cellrows PROPERTIES LABELS unit)
 
 foreach(t run_csv crash_timeout isolation bad_input smoke clock_sweep launches
-        plot plot_bad_input compare_stats big_region merge resident leaks)
+        plot plot_bad_input compare_stats big_region merge resident leaks vm)
   add_test(NAME cli_${t}
            COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/${t}.sh
                    $<TARGET_FILE:heaplab> $<TARGET_FILE:heaplab-testbuild>)

@@ -252,3 +252,10 @@ add_test(NAME kernel_leaks COMMAND bash ${_kdir}/leaks_qemu.sh $<TARGET_FILE:hea
                                    ${PROJECT_SOURCE_DIR}/workloads/traces)
 set_tests_properties(kernel_leaks PROPERTIES LABELS "kernel;qemu;cli" TIMEOUT 600
                      ENVIRONMENT "HEAPLAB_QEMU=${HL_QEMU_I386};HEAPLAB_KERNEL=${_kelf}")
+
+# The vm family in both worlds: vm-touch's checksum equal on the host and
+# in the kernel, 4 KiB vs 4 MiB PSE pages really mapped, vm-remap with
+# invlpg and CR3 (tests/kernel/vm_qemu.sh).
+add_test(NAME kernel_vm COMMAND bash ${_kdir}/vm_qemu.sh $<TARGET_FILE:heaplab>)
+set_tests_properties(kernel_vm PROPERTIES LABELS "kernel;qemu;cli" TIMEOUT 300
+                     ENVIRONMENT "HEAPLAB_QEMU=${HL_QEMU_I386};HEAPLAB_KERNEL=${_kelf}")

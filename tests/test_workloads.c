@@ -17,6 +17,7 @@
 
 #include "allocators/util.h"
 #include "workloads/workload.h"
+#include "workloads/vm.h"
 
 /* ---- recording a stream, with the checks every stream must pass ---------- */
 
@@ -92,7 +93,10 @@ static struct stream record(const struct hl_workload *w,
                      (unsigned long long)total);
         assert_true(op.slot < s.slots);
         max_slot = HL_MAX(max_slot, op.slot);
-        if (op.kind == HL_OP_ALLOC) {
+        if (w->family == HL_FAMILY_VM) { /* page ops (vm.h): a page index, no bytes */
+            assert_true(op.kind >= HL_VM_OP_TOUCH && op.kind <= HL_VM_OP_CR3);
+            assert_true(op.bytes == 0);
+        } else if (op.kind == HL_OP_ALLOC) {
             if (filled[op.slot])
                 fail_msg("%s: op %zu allocs into filled slot %u", w->name, s.n,
                          op.slot);
@@ -175,6 +179,7 @@ static void set(const struct hl_workload *w, struct hl_wl_params *p,
 static const char *const expected_names[] = {
     "churn-fixed", "churn-uniform", "churn-powerlaw", "lifo", "fifo",
     "random-free", "ramp", "peak", "plateau", "frames-churn", "frames-orders",
+    "vm-touch", "vm-remap",
 };
 #define NEXPECTED (sizeof expected_names / sizeof expected_names[0])
 
@@ -227,7 +232,9 @@ static void registry_names_params_defaults(void **state)
  * the seed cannot change them. */
 static bool seedless_at_defaults(const struct hl_workload *w)
 {
-    return strcmp(w->name, "lifo") == 0 || strcmp(w->name, "fifo") == 0;
+    return strcmp(w->name, "lifo") == 0 || strcmp(w->name, "fifo") == 0 ||
+           strcmp(w->name, "vm-remap") == 0 || /* vm-touch: order=0 */
+           strcmp(w->name, "vm-touch") == 0;
 }
 
 static void every_workload_defaults_deterministic(void **state)
@@ -276,6 +283,10 @@ static uint64_t small_value(const struct hl_wl_param *a, uint64_t *rng)
         cap = 5000;
     else if (strcmp(a->unit, "peaks") == 0)
         cap = 6;
+    else if (strcmp(a->unit, "pages") == 0)
+        cap = 300;
+    else if (strcmp(a->unit, "passes") == 0 || strcmp(a->unit, "rounds") == 0)
+        cap = 20;
     cap = HL_MAX(HL_MIN(cap, a->max), a->min);
     switch (hl_wl_rng_below(rng, 4)) {
     case 0:
@@ -816,6 +827,8 @@ static const struct golden goldens[] = {
     GOLDEN("plateau", 0x2f420258d0ffb9ffull),
     GOLDEN("frames-churn", 0x0b7f4b6429ebad8dull),
     GOLDEN("frames-orders", 0x3ce71b836b4b31a1ull),
+    GOLDEN("vm-touch", 0x5e575c153789a325ull),
+    GOLDEN("vm-remap", 0x27b1737c15fa2325ull),
 };
 
 static void golden_checksums(void **state)

@@ -13,13 +13,14 @@
 
 extern const struct wl_def wl_churn_fixed, wl_churn_uniform, wl_churn_powerlaw,
     wl_lifo, wl_fifo, wl_random_free, wl_ramp, wl_peak, wl_plateau,
-    wl_frames_churn, wl_frames_orders;
+    wl_frames_churn, wl_frames_orders, wl_vm_touch, wl_vm_remap;
 
 const struct hl_workload *const hl_workloads[] = {
     &wl_churn_fixed.pub,  &wl_churn_uniform.pub, &wl_churn_powerlaw.pub,
     &wl_lifo.pub,         &wl_fifo.pub,          &wl_random_free.pub,
     &wl_ramp.pub,         &wl_peak.pub,          &wl_plateau.pub,
-    &wl_frames_churn.pub, &wl_frames_orders.pub, NULL,
+    &wl_frames_churn.pub, &wl_frames_orders.pub, &wl_vm_touch.pub,
+    &wl_vm_remap.pub,     NULL,
 };
 
 /* ---- small string helpers (no libc) --------------------------------------- */

@@ -115,6 +115,9 @@ struct hl_workload {
     void (*start)(struct hl_wl_gen *g);
     /* The next op; false when the stream has ended. */
     bool (*next)(struct hl_wl_gen *g, struct hl_op *op);
+    /* NULL, or why the host cannot run this workload (the planner leaves
+     * out its cells in a host arm and says so: hl_plan.host_none). */
+    const char *host_none;
 };
 
 /* The registry of workloads, NULL-terminated, and lookup by name. */

@@ -86,8 +86,13 @@ static int pick_workloads(struct hl_plan *p)
 {
     const struct hl_plan_opts *o = p->o;
     if (o->nwls == 0) {
+        /* The vm family (page-level experiments) joins the default suite
+         * only when one of its mapping kinds is named. */
+        bool vm = false;
+        for (size_t i = 0; i < p->nallocs; i++)
+            vm |= o->cand[p->allocs[i]].family == HL_FAMILY_VM && o->nallocs;
         for (const struct hl_workload *const *w = hl_workloads; *w; w++)
-            if (p->nwls < HL_PLAN_MAX_LIST)
+            if (p->nwls < HL_PLAN_MAX_LIST && ((*w)->family != HL_FAMILY_VM || vm))
                 p->wls[p->nwls++] = *w;
         return 0;
     }
@@ -453,7 +458,7 @@ static bool emit(struct walk *wk, size_t k, const struct hl_wl_params *params, s
     for (size_t i = 0; i < p->nallocs; i++) {
         size_t a = p->allocs[i];
         if ((only != SIZE_MAX && i != only) || o->cand[a].family != p->wls[k]->family ||
-            !admitted(o, a, r))
+            (o->arms[r].host && p->wls[k]->host_none) || !admitted(o, a, r))
             continue;
         struct hl_plan_cell *c = NULL;
         if (wk->want == SIZE_MAX && wk->n < wk->cap)
@@ -498,15 +503,28 @@ static void walk_cells(struct walk *wk)
                     !emit(wk, k, &p->params[k], r, "", SIZE_MAX, NULL))
                     return;
     }
-    /* The sweep points, in the first arm. */
-    for (size_t k = 0; k < p->nwls; k++)
-        for (unsigned v = 0; v < p->npoints[k]; v++) {
-            struct hl_wl_params point = p->params[k];
-            point.v[p->swept[k]] = p->points[k][v];
-            if (!emit(wk, k, &point, 0, p->wls[k]->params[p->swept[k]].name, SIZE_MAX,
-                      NULL))
-                return;
+    /* The sweep points, in the first arm (the first that is not the
+     * host's, for a workload the host cannot run); a vm workload's in the
+     * first arm of every environment (its figure sets the worlds side by
+     * side: the host's TSC against the kernel's count). */
+    for (size_t k = 0; k < p->nwls; k++) {
+        const struct hl_workload *w = p->wls[k];
+        for (size_t r = 0; r < o->narms; r++) {
+            bool first_of_env = true;
+            for (size_t q = 0; q < r && first_of_env; q++)
+                first_of_env = !hl_streq(o->arms[q].env, o->arms[r].env);
+            if (!first_of_env || (w->host_none && o->arms[r].host))
+                continue;
+            for (unsigned v = 0; v < p->npoints[k]; v++) {
+                struct hl_wl_params point = p->params[k];
+                point.v[p->swept[k]] = p->points[k][v];
+                if (!emit(wk, k, &point, r, w->params[p->swept[k]].name, SIZE_MAX, NULL))
+                    return;
+            }
+            if (w->family != HL_FAMILY_VM)
+                break;
         }
+    }
     /* The allocator sweep points, in the first arm of every environment
      * (a variant's placement and footprint are the allocator's, so both
      * worlds run it): every workload of the allocator's family at its run
@@ -530,6 +548,27 @@ static void walk_cells(struct walk *wk)
     }
 }
 
+/* p->host_none: each workload of the run that has a host arm to skip. */
+static void host_none_note(struct hl_plan *p)
+{
+    const struct hl_plan_opts *o = p->o;
+    bool host = false;
+    for (size_t r = 0; r < o->narms; r++)
+        host |= o->arms[r].host;
+    size_t at = 0;
+    for (size_t k = 0; host && k < p->nwls; k++) {
+        const char *why = p->wls[k]->host_none;
+        if (!why)
+            continue;
+        const char *parts[] = {at ? "; " : "", p->wls[k]->name, " has no host cells (", why,
+                               ")"};
+        for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+            for (const char *c = parts[i]; *c && at + 1 < sizeof p->host_none; c++)
+                p->host_none[at++] = *c;
+    }
+    p->host_none[at] = '\0';
+}
+
 int hl_plan_resolve(struct hl_plan *p, const struct hl_plan_opts *o)
 {
     hl_memset(p, 0, sizeof *p);
@@ -543,9 +582,12 @@ int hl_plan_resolve(struct hl_plan *p, const struct hl_plan_opts *o)
             return -1;
     if (pick_sweeps(p))
         return -1;
+    host_none_note(p);
     struct walk wk = {.p = p, .want = SIZE_MAX};
     walk_cells(&wk);
     p->ncells = wk.n;
+    if (p->ncells == 0 && p->host_none[0])
+        return fail(p, "no cell to run: ", p->host_none, (const char *)NULL);
     if (p->ncells == 0)
         return fail(p, "no cell to run: the allocators and workloads chosen share no family "
                        "(see heaplab list)", (const char *)NULL);

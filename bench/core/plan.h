@@ -10,9 +10,15 @@
  *             (environment + clock) the caller runs
  *   cells     hl_plan_resolve + hl_plan_cells: the suite (per environment:
  *             every workload, every arm of that environment, every
- *             allocator of the workload's family), then every sweep point
+ *             allocator of the workload's family; no workload named:
+ *             every workload but the vm family's, unless an allocator of
+ *             that family is named; a workload the host cannot run,
+ *             workload.h's host_none, has no cells in a host arm, and
+ *             hl_plan.host_none says so), then every sweep point
  *             in the first arm: a workload's (every allocator of the
- *             family); then an allocator's, in the first arm of every
+ *             family; a workload the host cannot run: its first other
+ *             arm; a vm workload's: the first arm of every environment);
+ *             then an allocator's, in the first arm of every
  *             environment (every workload of its family, at the
  *             workload's run parameters)
  *   launches  hl_plan_order: the timed cells' launches in rounds (round r
@@ -65,6 +71,8 @@ struct hl_plan_arm {
     uint32_t launches; /* launches per cell */
     bool timed;        /* launches shuffled in rounds (a wall clock) */
     enum hl_plan_cost cost;
+    bool host;         /* the host (a workload with host_none has no cells
+                          in it: hl_plan.host_none says so) */
 };
 
 struct hl_plan_opts {
@@ -122,6 +130,9 @@ struct hl_plan {
     unsigned anpoints[HL_PLAN_MAX_LIST];
     uint64_t apoints[HL_PLAN_MAX_LIST][HL_PLAN_MAX_POINTS];
     size_t ncells;
+    /* "" or the workloads of the run left out of its host arms, each with
+     * why ("vm-remap (kernel only: ...)"; workload.h's host_none) */
+    char host_none[HL_PLAN_ERR_BYTES];
     char err[HL_PLAN_ERR_BYTES];
 };
 

@@ -30,6 +30,7 @@
 #include "bench/host/port_host.h"
 #include "bench/host/replay.h"
 #include "bench/host/sysinfo.h"
+#include "bench/host/vmcell.h"
 
 /* Clock calibration pairs. */
 #define CAL_SAMPLES 4096u
@@ -629,6 +630,15 @@ int cmd_cell(int argc, char **argv)
         hl_clock_calibrate(&cal, cal_scratch, CAL_SAMPLES);
         put_probe("timer_overhead", "%llu", (unsigned long long)cal.overhead);
         put_probe("timer_resolution", "%llu", (unsigned long long)cal.resolution);
+    }
+    if (a.ca.kind == CLI_ALLOC_VM) { /* a mapping kind: vmcell.c runs it */
+        if (a.instructions)
+            cli_usage_fail("cell: vm cells run with clock %s only", CELL_CLOCK);
+        struct vm_cell_args va = {
+            .a = a.ca.a, .w = a.w, .params = a.params, .params_text = a.params_text,
+            .run_id = a.run_id, .sweep = a.sweep, .seed = a.seed,
+            .min_ticks = a.min_ticks, .reps = a.reps, .launch = a.launch};
+        return vm_cell_run(&va, cal.overhead);
     }
 
     const struct hl_allocator *al = a.ca.a;

@@ -65,6 +65,7 @@ enum cli_alloc_kind {
     CLI_ALLOC_PROJECT,  /* from allocators/registry.c */
     CLI_ALLOC_BASELINE, /* bench/host/baselines.c */
     CLI_ALLOC_TEST,     /* test-only (heaplab-testbuild) */
+    CLI_ALLOC_VM,       /* a mapping kind of the vm family (bench/core/vmpass.h) */
 };
 
 struct hl_baseline; /* baselines.h */
@@ -79,7 +80,8 @@ struct cli_alloc {
 bool cli_alloc_find(const char *name, struct cli_alloc *out);
 
 /* Visit every allocator, in `heaplab list` order: the registry, the
- * baselines, then test-only ones.  Returns the count visited. */
+ * baselines, test-only ones, then the vm family's mapping kinds.
+ * Returns the count visited. */
 size_t cli_alloc_each(void (*fn)(void *ctx, const struct cli_alloc *ca),
                       void *ctx);
 

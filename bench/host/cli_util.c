@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bench/core/vmpass.h"
 #include "bench/host/baselines.h"
 
 static void vline(const char *fmt, va_list ap)
@@ -164,6 +165,8 @@ size_t cli_alloc_each(void (*fn)(void *ctx, const struct cli_alloc *ca),
     for (const struct hl_allocator *const *a = hl_test_allocators; *a;
          a++, n++)
         fn(ctx, &(struct cli_alloc){*a, CLI_ALLOC_TEST, NULL});
+    for (const struct hl_allocator *const *a = hl_vm_kinds; *a; a++, n++)
+        fn(ctx, &(struct cli_alloc){*a, CLI_ALLOC_VM, NULL});
     return n;
 }
 

@@ -57,6 +57,7 @@ static const char *kind_text(const struct cli_alloc *ca)
     case CLI_ALLOC_PROJECT: return "project";
     case CLI_ALLOC_BASELINE: return "baseline";
     case CLI_ALLOC_TEST: return "test";
+    case CLI_ALLOC_VM: return "vm";
     }
     return "?";
 }

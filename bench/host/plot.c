@@ -1729,7 +1729,11 @@ static int fig_sweep(const char *w, const char *k, enum unit u)
     const struct hl_workload *wl = hl_workload_find(w);
     bool frames = fam ? !strcmp(fam, "frame")
                       : wl && wl->family == HL_FAMILY_FRAME;
-    snprintf(name, sizeof name, "fig%d-sweep-%s-%s%s", frames ? 5 : 4, w, k,
+    /* figure 8: a vm workload (cost per page access; series = mapping
+     * kind x env: TLB reach, 4 KiB against huge pages) */
+    bool vm = fam ? !strcmp(fam, "vm") : wl && wl->family == HL_FAMILY_VM;
+    int fig = vm ? 8 : frames ? 5 : 4;
+    snprintf(name, sizeof name, vm ? "fig%d-vm-%s-%s%s" : "fig%d-sweep-%s-%s%s", fig, w, k,
              tag);
     /* the group with the most distinct k */
     size_t best = SIZE_MAX, best_nk = 0, groups = 0;
@@ -1821,9 +1825,14 @@ static int fig_sweep(const char *w, const char *k, enum unit u)
     else
         snprintf(text, sizeof text, "%s", k);
     gp_text(pre, "xlabel", text);
-    gp_text(pre, "ylabel", u == UNIT_CYCLES ? "TSC cycles per op"
-                                            : "instructions per op");
-    snprintf(text, sizeof text, "%s: cost against %s", w, k);
+    gp_text(pre, "ylabel", vm ? (u == UNIT_CYCLES ? "TSC cycles per access (net of the loop)"
+                                                  : "instructions per access (net of the loop)")
+                       : u == UNIT_CYCLES ? "TSC cycles per op"
+                                          : "instructions per op");
+    if (vm)
+        snprintf(text, sizeof text, "%s: cost per access against %s, by page size", w, k);
+    else
+        snprintf(text, sizeof text, "%s: cost against %s", w, k);
     top += pre_title(pre, text);
     pre_size(pre, FIG_WIDTH_IN, LINE_PLOT_IN + top);
     bool pct = punit && !strcmp(punit, "%");
@@ -1843,7 +1852,7 @@ static int fig_sweep(const char *w, const char *k, enum unit u)
     free(cells);
     free(pts);
     free(rest);
-    return frames ? 5 : 4;
+    return fig;
 }
 
 /* The median of a cell's peak_footprint_bytes over its reps; NaN if
@@ -2000,7 +2009,7 @@ static bool is_allocator_of_run(const char *a)
 
 static void figs_sweep(void)
 {
-    bool drawn[6] = {false};
+    bool drawn[9] = {false};
     for (size_t i = 0; i < R.nmeta; i++) {
         if (strncmp(R.meta[i].key, "sweep.", 6))
             continue;

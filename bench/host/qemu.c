@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "bench/core/runner.h"
+#include "bench/core/vmpass.h"
 #include "bench/host/cellrows.h"
 #include "bench/host/cli.h"
 #include "bench/host/lineproto.h"
@@ -494,6 +495,8 @@ void qemu_write_meta(const struct qemu_ctx *q, int meta_fd)
 
 bool qemu_cell_supported(const struct cell_plan *p)
 {
+    if (p->ca.kind == CLI_ALLOC_VM) /* the kernel has the mapping kinds too */
+        return hl_vm_kind_find(p->ca.a->name) == p->ca.a;
     return p->ca.kind == CLI_ALLOC_PROJECT && hl_allocator_find(p->ca.a->name) == p->ca.a;
 }
 
@@ -640,12 +643,20 @@ static bool cell_append(const struct run_ctx *rc, const struct qemu_ctx *q,
     char params[HL_PLAN_PARAMS_TEXT + 80] = "";
     if (!hl_wl_is_replay(p->w))
         snprintf(params, sizeof params, " params=%s:%s", p->w->name, p->params_text);
+    /* A vm cell of 4 MiB pages needs the huge pool to hold its region
+     * (the kernel carves the pool at boot: hugepool_mib=). */
+    char hugepool[40] = "";
+    if (p->ca.kind == CLI_ALLOC_VM && hl_vm_kind_huge(p->ca.a)) {
+        uint64_t span = (uint64_t)4 << 20;
+        uint64_t mib = (hl_vm_pages(&p->params) * HL_VM_PAGE_BYTES + span - 1) / span * 4;
+        snprintf(hugepool, sizeof hugepool, " hugepool_mib=%llu", (unsigned long long)mib);
+    }
     int n = snprintf(buf, cap,
                      "vga=off allocators=%s%s workloads=%s%s %s reps=%u seed=%llu "
-                     "run_id=%s accel=%s clock=%s region_mib=%zu%s%s",
+                     "run_id=%s accel=%s clock=%s region_mib=%zu%s%s%s",
                      p->ca.a->name, aparams, p->w->name, params, sweep, p->reps,
                      (unsigned long long)rc->seed, rc->run_id, accel, clock,
-                     q->region_bytes >> 20, q->extra_append ? " " : "",
+                     q->region_bytes >> 20, hugepool, q->extra_append ? " " : "",
                      q->extra_append ? q->extra_append : "");
     return n > 0 && (size_t)n < cap && (size_t)n <= KBENCH_CMDLINE_MAX;
 }

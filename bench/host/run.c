@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include "bench/host/run.h"
+#include "bench/host/vmcell.h"
 
 #include <errno.h>
 #include <math.h>
@@ -76,10 +77,12 @@ static const char run_usage[] =
     "                     A:K=V,K=V,... sets allocator A's parameters (see\n"
     "                     heaplab list allocators), e.g.\n"
     "                     --allocators slab:keep_empty=0,magazine=8,buddy\n"
-    "  --workloads LIST   comma list (default: every workload); trace:FILE\n"
-    "                     replays a recorded trace (xz/gzip/zstd or plain),\n"
-    "                     trace:FOLDER every *.hltrace* file in it, each as\n"
-    "                     the heap workload trace:NAME (docs/traces.md)\n"
+    "  --workloads LIST   comma list (default: every workload, the vm\n"
+    "                     family's only when pages-4k or pages-4m is named:\n"
+    "                     docs/vm.md); trace:FILE replays a recorded trace\n"
+    "                     (xz/gzip/zstd or plain), trace:FOLDER every\n"
+    "                     *.hltrace* file in it, each as the heap workload\n"
+    "                     trace:NAME (docs/traces.md)\n"
     "  --reps N           repetitions per launch, 1..1000 (default 2)\n"
     "  --launches L       launches (child processes) per TSC cell, 1..1000\n"
     "                     (default 5)\n"
@@ -444,12 +447,21 @@ static void check_baselines(const struct run_opts *o)
     }
 }
 
+/* Does the plan have a host cell of the vm family? */
+static bool run_has_vm(const struct plan *pl)
+{
+    for (size_t i = 0; i < pl->n; i++)
+        if (pl->cells[i].ca.kind == CLI_ALLOC_VM && !strcmp(pl->cells[i].env, CELL_ENV))
+            return true;
+    return false;
+}
+
 /* QEMU runs the kernel's registry only: no baselines, no test allocators. */
 static bool admit_cell(void *ctx, size_t a, size_t r)
 {
     const struct plan *pl = ctx;
-    if (strcmp(pl->arms[r].env, RUN_ENV_QEMU))
-        return true;
+    if (strcmp(pl->arms[r].env, RUN_ENV_QEMU)) /* vm cells: the TSC only (vmcell.h) */
+        return pl->cand[a].kind != CLI_ALLOC_VM || !strcmp(pl->arms[r].clock, CELL_CLOCK);
     struct cell_plan c = {.ca = pl->cand[a]};
     return qemu_cell_supported(&c);
 }
@@ -471,7 +483,7 @@ static void add_arm(struct plan *pl, const struct run_opts *o, const char *env,
     bool timed = host && !strcmp(clock, CELL_CLOCK);
     pl->arms[pl->popts.narms++] = (struct hl_plan_arm){
         .env = env, .clock = clock, .reps = clock_reps(o, clock),
-        .launches = timed ? o->launches : 1, .timed = timed,
+        .launches = timed ? o->launches : 1, .timed = timed, .host = host,
         .cost = !host ? HL_PLAN_COST_EMULATED
                 : timed ? HL_PLAN_COST_NATIVE
                         : HL_PLAN_COST_CALLGRIND};
@@ -787,6 +799,12 @@ static void write_meta_head(const struct run_ctx *rc, const struct plan *pl,
     }
     if (pl->skipped[0])
         res_meta(fd, "baselines_skipped", pl->skipped);
+    if (pl->hp.host_none[0])
+        res_meta(fd, "host_skipped", pl->hp.host_none);
+    if (run_has_vm(pl)) {
+        char how[512];
+        res_meta(fd, "vm.host_huge_pages", vm_host_huge_mechanism(how, sizeof how, NULL, NULL));
+    }
 }
 
 /* ---- identical workloads, proven -------------------------------------------------- */
@@ -1427,6 +1445,11 @@ int cmd_run(int argc, char **argv)
     }
     if (pl.qemu_skipped[0])
         fprintf(stderr, "heaplab: note: no QEMU cells: %s\n", pl.qemu_skipped);
+    if (pl.hp.host_none[0])
+        fprintf(stderr, "heaplab: note: %s\n", pl.hp.host_none);
+    if (run_has_vm(&pl) && pl.nclocks > 1)
+        fprintf(stderr, "heaplab: note: vm cells run on the host with clock %s only\n",
+                CELL_CLOCK);
     check_out_dir(&o);
     struct sys_topo *topo = sys_topo_load();
     double tsc_hz = sys_tsc_hz();

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "workloads/workload.h"
+#include "workloads/vm.h"
 #include "tests/fuzz/fuzz.h"
 
 #define SCRATCH_BYTES ((size_t)1 << 20)
@@ -93,7 +94,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         uint64_t slots = w->slots(&p);
         struct hl_op op;
         for (int i = 0; i < 64 && w->next(&g, &op); i++)
-            FZ_REQUIRE(op.slot < slots && op.kind <= HL_OP_FREE,
+            FZ_REQUIRE(op.slot < slots &&
+                           (w->family == HL_FAMILY_VM
+                                ? op.kind >= HL_VM_OP_TOUCH && op.kind <= HL_VM_OP_CR3
+                                : op.kind <= HL_OP_FREE),
                        "%s: op %d: kind %u slot %u of %llu", w->name, i,
                        op.kind, op.slot, (unsigned long long)slots);
     }
