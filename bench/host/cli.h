@@ -41,6 +41,9 @@ uint64_t cli_parse_u64(const char *opt, const char *text, uint64_t min,
 /* mkdir -p: create path and its missing parents (0755).  0, or -1 with
  * errno. */
 int cli_mkdir_p(const char *path);
+/* Is name an executable regular file, as execvp would find it (a name
+ * with a '/' as it is, else along $PATH)?  Its path in out. */
+bool cli_find_cmd(const char *name, char *out, size_t cap);
 
 /* A decimal number (strtod syntax, finite) in [min, max]; else exits 2
  * naming opt and the text. */

@@ -212,3 +212,28 @@ const char *cli_build_warning(void)
                "are not release figures";
     return NULL;
 }
+
+/* Is name an executable file (as execvp would find it)?  Its path in out. */
+bool cli_find_cmd(const char *name, char *out, size_t cap)
+{
+    if (strchr(name, '/')) {
+        snprintf(out, cap, "%s", name);
+        struct stat sb;
+        return access(out, X_OK) == 0 && stat(out, &sb) == 0 &&
+               S_ISREG(sb.st_mode);
+    }
+    const char *path = getenv("PATH");
+    if (!path)
+        path = "/usr/bin:/bin";
+    while (*path) {
+        const char *c = strchr(path, ':');
+        size_t len = c ? (size_t)(c - path) : strlen(path);
+        snprintf(out, cap, "%.*s/%s", (int)len, len ? path : ".", name);
+        struct stat sb;
+        if (access(out, X_OK) == 0 && stat(out, &sb) == 0 && S_ISREG(sb.st_mode))
+            return true;
+        path += len + (c != NULL);
+    }
+    return false;
+}
+

@@ -102,30 +102,6 @@ struct exec_opts {
 
 /* ---- options ----------------------------------------------------------------- */
 
-/* Is name executable (as execvp would find it)? */
-static bool find_cmd(const char *name, char *out, size_t cap)
-{
-    if (strchr(name, '/')) {
-        snprintf(out, cap, "%s", name);
-        struct stat sb;
-        return access(out, X_OK) == 0 && stat(out, &sb) == 0 &&
-               S_ISREG(sb.st_mode);
-    }
-    const char *path = getenv("PATH");
-    if (!path)
-        path = "/usr/bin:/bin";
-    while (*path) {
-        const char *c = strchr(path, ':');
-        size_t len = c ? (size_t)(c - path) : strlen(path);
-        snprintf(out, cap, "%.*s/%s", (int)len, len ? path : ".", name);
-        struct stat sb;
-        if (access(out, X_OK) == 0 && stat(out, &sb) == 0 && S_ISREG(sb.st_mode))
-            return true;
-        path += len + (c != NULL);
-    }
-    return false;
-}
-
 /* libheaplab-exec.so: $HEAPLAB_EXEC_LIB, next to heaplab, or installed. */
 static bool find_shim(char *out, size_t cap)
 {
@@ -297,7 +273,7 @@ static void parse_opts(int argc, char **argv, struct exec_opts *o)
         cli_usage_fail("missing command for exec (heaplab exec --allocators "
                        "A,B -- CMD ARGS...)");
     o->cmd = argv + i;
-    if (!find_cmd(argv[i], o->cmd_path, sizeof o->cmd_path))
+    if (!cli_find_cmd(argv[i], o->cmd_path, sizeof o->cmd_path))
         cli_usage_fail("command '%s' not found (or not executable)", argv[i]);
     if (!o->name) {
         const char *base = strrchr(argv[i], '/');

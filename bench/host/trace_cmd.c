@@ -108,28 +108,6 @@ static bool find_recorder(char *out, size_t cap)
     return access(out, R_OK) == 0;
 }
 
-/* Is name executable (as execvp would find it)? */
-static bool find_cmd(const char *name, char *out, size_t cap)
-{
-    if (strchr(name, '/')) {
-        snprintf(out, cap, "%s", name);
-        return access(out, X_OK) == 0;
-    }
-    const char *path = getenv("PATH");
-    if (!path)
-        path = "/usr/bin:/bin";
-    while (*path) {
-        const char *c = strchr(path, ':');
-        size_t len = c ? (size_t)(c - path) : strlen(path);
-        snprintf(out, cap, "%.*s/%s", (int)len, len ? path : ".", name);
-        struct stat sb;
-        if (access(out, X_OK) == 0 && stat(out, &sb) == 0 && S_ISREG(sb.st_mode))
-            return true;
-        path += len + (c != NULL);
-    }
-    return false;
-}
-
 static uint8_t *read_small(const char *path, size_t *n)
 {
     char err[256];
@@ -269,7 +247,7 @@ int cmd_record(int argc, char **argv)
         cli_usage_fail("missing command to record (heaplab record [-o FILE] "
                        "-- CMD ARGS...)");
     char cmd_path[PATH_MAX], lib[PATH_MAX], def_out[PATH_MAX];
-    if (!find_cmd(argv[i], cmd_path, sizeof cmd_path))
+    if (!cli_find_cmd(argv[i], cmd_path, sizeof cmd_path))
         cli_usage_fail("command '%s' not found (or not executable)", argv[i]);
     if (!out) {
         const char *base = strrchr(argv[i], '/');
