@@ -765,7 +765,6 @@ static void write_meta(int fd, const char *run_id, const struct exec_opts *o,
     localtime_r(&now, &tm);
     strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S%z", &tm);
     res_meta(fd, "date", text);
-    res_meta(fd, "git_commit", cli_build.git_commit);
     struct dbuf cl = {0};
     for (int i = 0; i < argc; i++) {
         if (i)
@@ -774,15 +773,7 @@ static void write_meta(int fd, const char *run_id, const struct exec_opts *o,
     }
     res_meta(fd, "command_line", cl.p ? cl.p : "");
     dbuf_free(&cl);
-    res_meta(fd, "heaplab_version", "0.1.0");
-    res_meta(fd, "compiler", cli_build.compiler);
-    res_meta(fd, "c_flags", cli_build.c_flags);
-    res_meta(fd, "build_type", cli_build.build_type);
-    res_metaf(fd, "check_level", "%d", cli_build.check_level);
-    res_meta(fd, "sanitize", cli_build.sanitize[0] ? cli_build.sanitize
-                                                   : "none");
-    const char *warn = cli_build_warning();
-    res_meta(fd, "build_warning", warn ? warn : "none");
+    res_meta_build(fd);
     sys_cpu_model(text, sizeof text);
     res_meta(fd, "cpu_model", text);
     res_metaf(fd, "nproc", "%ld", sysconf(_SC_NPROCESSORS_ONLN));

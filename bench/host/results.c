@@ -129,3 +129,17 @@ void res_write_whole(const char *dir, const char *name, const char *text,
     if (close(fd) != 0 || rename(tmp, path) != 0)
         cli_fail("cannot write '%s': %s", path, strerror(errno));
 }
+
+void res_meta_build(int fd)
+{
+    res_meta(fd, "heaplab_version", "0.1.0");
+    res_meta(fd, "git_commit", cli_build.git_commit);
+    res_meta(fd, "compiler", cli_build.compiler);
+    res_meta(fd, "c_flags", cli_build.c_flags);
+    res_meta(fd, "build_type", cli_build.build_type);
+    res_metaf(fd, "check_level", "%d", cli_build.check_level);
+    res_meta(fd, "sanitize", cli_build.sanitize[0] ? cli_build.sanitize
+                                                   : "none");
+    const char *warn = cli_build_warning();
+    res_meta(fd, "build_warning", warn ? warn : "none");
+}

@@ -35,6 +35,10 @@ void res_write(int fd, const char *buf, size_t len, const char *what);
 void res_meta(int fd, const char *key, const char *value);
 void res_metaf(int fd, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The build's rows, the same in every run folder (run, exec):
+ * heaplab_version, git_commit, compiler, c_flags, build_type, check_level,
+ * sanitize, build_warning (merge compares them across shards). */
+void res_meta_build(int fd);
 
 /* Write text to dir/name through dir/name.tmp and rename: the file is
  * there whole or not at all. */

@@ -694,17 +694,8 @@ static void write_meta_head(const struct run_ctx *rc, const struct plan *pl,
     res_meta(fd, "run_id", rc->run_id);
     iso_now(text, sizeof text);
     res_meta(fd, "date", text);
-    res_meta(fd, "git_commit", cli_build.git_commit);
     res_meta(fd, "command_line", cmdline);
-    res_meta(fd, "heaplab_version", "0.1.0");
-    res_meta(fd, "compiler", cli_build.compiler);
-    res_meta(fd, "c_flags", cli_build.c_flags);
-    res_meta(fd, "build_type", cli_build.build_type);
-    res_metaf(fd, "check_level", "%d", cli_build.check_level);
-    res_meta(fd, "sanitize", cli_build.sanitize[0] ? cli_build.sanitize
-                                                   : "none");
-    const char *warn = cli_build_warning();
-    res_meta(fd, "build_warning", warn ? warn : "none");
+    res_meta_build(fd);
     sys_cpu_model(text, sizeof text);
     res_meta(fd, "cpu_model", text);
     res_metaf(fd, "tsc_hz", "%.0f", sys_tsc_hz());
