@@ -2587,6 +2587,7 @@ static void free_run(void)
         struct cell *c = R.cells[i];
         free(c->fi);
         free(c->fe);
+        free(c->fp);
         free(c->b);
         free(c->s);
         free(c);
