@@ -21,23 +21,6 @@ int hl_param_index(const struct hl_param *decl, unsigned n, const char *name,
     return -1;
 }
 
-static const char *parse_u64(const char *s, size_t n, uint64_t *out)
-{
-    if (n == 0)
-        return "missing value";
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return "malformed number (decimal digits only)";
-        uint64_t d = (uint64_t)(s[i] - '0');
-        if (v > (UINT64_MAX - d) / 10u)
-            return "number too large";
-        v = v * 10u + d;
-    }
-    *out = v;
-    return NULL;
-}
-
 int hl_param_parse(const struct hl_param *decl, unsigned n, const char *text,
                    uint64_t *v, const char **err, size_t *err_at)
 {
@@ -66,7 +49,7 @@ int hl_param_parse(const struct hl_param *decl, unsigned n, const char *text,
             msg = "duplicate parameter";
         } else {
             bad_at = eq + 1;
-            msg = parse_u64(text + eq + 1, end - eq - 1, &out[idx]);
+            msg = hl_parse_u64(text + eq + 1, end - eq - 1, &out[idx]);
             if (!msg && (out[idx] < decl[idx].min || out[idx] > decl[idx].max))
                 msg = "value out of range";
             seen[idx] = true;

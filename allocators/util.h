@@ -60,6 +60,27 @@ static inline bool hl_span_eq(const char *s, size_t n, const char *t)
     return t[n] == '\0';
 }
 
+/* Parse the decimal number in s[0, n): digits only, no sign, no blanks,
+ * at most UINT64_MAX.  Returns NULL or a static message (the workload and
+ * allocator parameter parsers quote it). */
+static inline const char *hl_parse_u64(const char *s, size_t n,
+                                       uint64_t *out)
+{
+    if (n == 0)
+        return "missing value";
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return "malformed number (decimal digits only)";
+        uint64_t d = (uint64_t)(s[i] - '0');
+        if (v > (UINT64_MAX - d) / 10u)
+            return "number too large";
+        v = v * 10u + d;
+    }
+    *out = v;
+    return NULL;
+}
+
 /* Round n up to a multiple of a (a power of two) without wrapping.
  * Returns false (and leaves *out alone) if the result does not fit. */
 static inline bool hl_align_up_checked(size_t n, size_t a, size_t *out)

@@ -81,25 +81,6 @@ int hl_wl_validate(const struct hl_workload *w, const struct hl_wl_params *p,
 
 /* ---- parse ------------------------------------------------------------------ */
 
-/* Parse the decimal number in s[0, n): digits only, no sign, no blanks,
- * at most UINT64_MAX.  Returns NULL or a static message. */
-static const char *wl_parse_u64(const char *s, size_t n, uint64_t *out)
-{
-    if (n == 0)
-        return "missing value";
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return "malformed number (decimal digits only)";
-        uint64_t d = (uint64_t)(s[i] - '0');
-        if (v > (UINT64_MAX - d) / 10u)
-            return "number too large";
-        v = v * 10u + d;
-    }
-    *out = v;
-    return NULL;
-}
-
 int hl_wl_parse(const struct hl_workload *w, const char *text,
                 struct hl_wl_params *p, const char **err, size_t *err_at)
 {
@@ -133,7 +114,7 @@ int hl_wl_parse(const struct hl_workload *w, const char *text,
             msg = "duplicate parameter";
         } else {
             bad_at = eq + 1;
-            msg = wl_parse_u64(text + eq + 1, end - eq - 1, &out.v[idx]);
+            msg = hl_parse_u64(text + eq + 1, end - eq - 1, &out.v[idx]);
             if (!msg && (out.v[idx] < w->params[idx].min ||
                          out.v[idx] > w->params[idx].max))
                 msg = "value out of range";
