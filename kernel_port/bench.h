@@ -38,12 +38,13 @@
 #include <stdbool.h>
 
 /* The region every allocator is given: the host's CELL_REGION_BYTES
- * (bench/host/cell.h; bench/host/qemu.c asserts they are equal). */
+ * (bench/host/cell.h; bench/host/qemu.c asserts they are equal, in every
+ * build). */
 #define KBENCH_REGION_BYTES ((size_t)1 << 30)
 /* ... except in a build with HL_CHECK_LEVEL >= 2: its allocators poison
  * the whole region at every init, so every page of it is touched (1 GiB
- * of guest RAM, and minutes of TCG per pass).  Its frame placement
- * checksums then differ from the host's. */
+ * of guest RAM, and minutes of TCG per pass).  The host's checked build
+ * uses the same smaller region, so frame placements still agree. */
 #define KBENCH_CHECKED_REGION_BYTES ((size_t)64 << 20)
 
 /* The longest command line the kernel takes whole (kernel.h's

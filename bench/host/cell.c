@@ -648,10 +648,22 @@ int cmd_cell(int argc, char **argv)
     size_t ops_cap = total_ops < OPS_BUDGET ? (size_t)total_ops : OPS_BUDGET;
     if (ops_cap == 0)
         ops_cap = 1;
-    /* 1 GiB, or more for a frame stream that holds more at its peak
-     * (frames-churn up to 2^20 frames): untouched pages cost nothing */
+    /* CELL_REGION_BYTES, or more for a frame stream that holds more at
+     * its peak (frames-churn up to 2^20 frames): untouched pages cost
+     * nothing.  As in the kernel (kernel_port/bench.c), a stream whose
+     * bound (peak_frame_bytes) exceeds the region keeps it when its exact
+     * peak fits (one untimed generator pass), so that both worlds give a
+     * frame allocator the same region and so the same placements. */
     size_t region_bytes = CELL_REGION_BYTES;
     uint64_t need = hl_wl_region_bytes(a.w, &a.params);
+    if (need > region_bytes) {
+        void *scratch = cell_map(scratch_bytes, true);
+        uint64_t *slot_bytes = cell_map((size_t)nslots * sizeof(uint64_t), true);
+        need = hl_wl_region_for(hl_wl_peak_live_bytes(a.w, &a.params, a.seed, scratch,
+                                                      scratch_bytes, slot_bytes, nslots));
+        munmap(scratch, scratch_bytes ? scratch_bytes : 1);
+        munmap(slot_bytes, nslots ? (size_t)nslots * sizeof(uint64_t) : 1);
+    }
     if (need > region_bytes) {
         if (need > CELL_MAX_REGION_BYTES)
             cli_usage_fail("cell: the stream needs a %llu-byte region (at most "

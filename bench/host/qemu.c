@@ -38,7 +38,8 @@
 #include "bench/host/replay.h"
 #include "kernel_port/bench.h"
 
-_Static_assert(KBENCH_REGION_BYTES == CELL_REGION_BYTES,
+_Static_assert((HL_CHECK_LEVEL >= 2 ? KBENCH_CHECKED_REGION_BYTES
+                                    : KBENCH_REGION_BYTES) == CELL_REGION_BYTES,
                "the kernel gives each allocator the host's region size");
 
 #ifndef HEAPLAB_KERNEL_ELF
@@ -226,7 +227,7 @@ bool qemu_init(struct qemu_ctx *q, char *why, size_t cap)
     copy_str(q->accel_reason, sizeof q->accel_reason, "default (not configured)");
     copy_str(q->clock, sizeof q->clock, "icount");
     q->mem_mib = QEMU_DEFAULT_MEM_MIB;
-    q->region_bytes = cli_build.check_level >= 2 ? QEMU_CHECKED_REGION_BYTES : CELL_REGION_BYTES;
+    q->region_bytes = CELL_REGION_BYTES; /* 64 MiB in a checked build, as the kernel's */
     return true;
 }
 
@@ -487,8 +488,7 @@ void qemu_write_meta(const struct qemu_ctx *q, int meta_fd)
     res_metaf(meta_fd, "qemu_region_bytes", "%zu", q->region_bytes);
     if (q->region_bytes != CELL_REGION_BYTES)
         res_meta(meta_fd, "qemu_region_note",
-                 "smaller than the host's region (a checked kernel poisons all of it at every "
-                 "init): frame placement_checksum differs from the host's");
+                 "not the host's region size: frame placement_checksum differs from the host's");
     if (q->probe_s > 0)
         res_metaf(meta_fd, "qemu_probe_s", "%.1f", q->probe_s);
 }

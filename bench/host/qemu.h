@@ -44,9 +44,6 @@
  * region) and the pages a cell touches; the region itself is
  * demand-paged, so only its touched pages need RAM. */
 #define QEMU_DEFAULT_MEM_MIB 512u
-/* A checked kernel poisons the whole region at every init, touching all
- * of it: it gets a smaller region (kernel_port/bench.h, docs/kernel.md). */
-#define QEMU_CHECKED_REGION_BYTES KBENCH_CHECKED_REGION_BYTES
 /* The KVM probe boot's limit (each start costs ~6.5 s on this VM). */
 #define QEMU_PROBE_TIMEOUT_S 30u
 
@@ -62,8 +59,8 @@ struct qemu_ctx {
     double probe_s;          /* wall time of the KVM probe boot; 0: none */
     /* settable by the caller after qemu_init: */
     unsigned mem_mib;        /* -m (default QEMU_DEFAULT_MEM_MIB) */
-    size_t region_bytes;     /* each allocator's region (CELL_REGION_BYTES;
-                                QEMU_CHECKED_REGION_BYTES in a build with
+    size_t region_bytes;     /* each allocator's region (CELL_REGION_BYTES,
+                                the host's: 64 MiB in a build with
                                 HL_CHECK_LEVEL >= 2); a multiple of 1 MiB */
     const char *extra_append; /* NULL, or words appended to -append (tests:
                                  "test=triple", "test=hang") */

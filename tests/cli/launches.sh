@@ -66,8 +66,8 @@ planned() {
 check "cells ran in the recorded order" [ "$(ran "$A" | awk '{print $1, $2}')" = "$(planned "$A" | awk '{print $1, $2}')" ]
 
 # a counting clock's cells run once (launch 0 only), after the rounds
-# (release builds only: under callgrind a checked build poisons its 1 GiB
-# region at every init, which takes minutes; clock_sweep.sh covers the
+# (release builds only: under callgrind a checked build poisons its
+# region at every init, minutes for this plan; clock_sweep.sh covers the
 # instructions clock in every unsanitized build)
 if "$HL" info 2>/dev/null | grep -q 'HL_CHECK_LEVEL=0,.*sanitize=none,\|sanitize=none,.*HL_CHECK_LEVEL=0,'; then
   check "run d (tsc,instructions) exits 0" run d 11 --clock tsc,instructions --det-reps 1
