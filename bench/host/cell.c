@@ -177,7 +177,7 @@ static uint64_t mincore_bytes(void *p, size_t bytes)
 static char proto_line[ROW_CAP + 64];
 
 /* Write one finished line to stdout, or exit 1 if it did not fit. */
-static void put_line(struct hl_proto_out *o)
+void cell_put_line(struct hl_proto_out *o)
 {
     size_t n = hl_proto_end(o);
     if (n >= o->cap)
@@ -185,11 +185,7 @@ static void put_line(struct hl_proto_out *o)
     fwrite(o->buf, 1, n, stdout);
 }
 
-/* "@HL probe,<key>,<value>" (the value quoted if it must be). */
-static void put_probe(const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void put_probe(const char *key, const char *fmt, ...)
+void cell_put_probe(const char *key, const char *fmt, ...)
 {
     char value[512];
     va_list ap;
@@ -200,7 +196,7 @@ static void put_probe(const char *key, const char *fmt, ...)
     hl_proto_begin(&o, proto_line, sizeof proto_line, "probe");
     hl_proto_field(&o, key);
     hl_proto_field(&o, value);
-    put_line(&o);
+    cell_put_line(&o);
 }
 
 /* ---- probes: who serves malloc in this process ------------------------------ */
@@ -224,8 +220,8 @@ static void probe_malloc(void)
     void *m = dlsym(RTLD_DEFAULT, "malloc");
     const char *obj = m && dladdr(m, &info) && info.dli_fname ? info.dli_fname
                                                              : "unknown";
-    put_probe("malloc_object", "%s", obj);
-    put_probe("jemalloc_mapped", "%s", jemalloc_mapped() ? "yes" : "no");
+    cell_put_probe("malloc_object", "%s", obj);
+    cell_put_probe("jemalloc_mapped", "%s", jemalloc_mapped() ? "yes" : "no");
 }
 
 /* ---- arguments --------------------------------------------------------------- */
@@ -324,14 +320,14 @@ static uint64_t cg_read(const struct callgrind *cg, unsigned n)
 static void bind_pu(const char *pu)
 {
     if (strcmp(pu, "none") == 0) {
-        put_probe("binding", "none");
+        cell_put_probe("binding", "none");
         return;
     }
     unsigned os = (unsigned)cli_parse_u64("pu", pu, 0, 1u << 16);
     if (sys_bind_pu(os))
-        put_probe("binding", "PU %u (sched_setaffinity in the cell child)", os);
+        cell_put_probe("binding", "PU %u (sched_setaffinity in the cell child)", os);
     else
-        put_probe("binding", "failed for PU %u: %s", os, strerror(errno));
+        cell_put_probe("binding", "failed for PU %u: %s", os, strerror(errno));
 }
 
 
@@ -457,7 +453,7 @@ static void put_row(const char *kind, char *buf, size_t len)
     struct hl_proto_out o;
     hl_proto_begin(&o, proto_line, sizeof proto_line, kind);
     hl_proto_row(&o, buf, len);
-    put_line(&o);
+    cell_put_line(&o);
 }
 
 static void emit_rep(struct cell_run *c, uint32_t rep,
@@ -485,7 +481,7 @@ static void emit_rep(struct cell_run *c, uint32_t rep,
     struct hl_proto_out o;
     hl_proto_begin(&o, proto_line, sizeof proto_line, "rep");
     hl_proto_u64(&o, rep);
-    put_line(&o);
+    cell_put_line(&o);
     fflush(stdout);
 }
 
@@ -622,14 +618,14 @@ int cmd_cell(int argc, char **argv)
             cli_usage_fail("cell: clock %s needs callgrind and %s",
                            CELL_CLOCK_INSTRUCTIONS, CELL_CALLGRIND_ENV);
         /* Counted, not timed: nothing to calibrate or subtract. */
-        put_probe("counter", "callgrind (valgrind %d.%d), BATCH stream only",
+        cell_put_probe("counter", "callgrind (valgrind %d.%d), BATCH stream only",
                   __VALGRIND_MAJOR__, __VALGRIND_MINOR__);
     } else {
         uint64_t *cal_scratch =
             cell_map(CAL_SAMPLES * sizeof(uint64_t), false);
         hl_clock_calibrate(&cal, cal_scratch, CAL_SAMPLES);
-        put_probe("timer_overhead", "%llu", (unsigned long long)cal.overhead);
-        put_probe("timer_resolution", "%llu", (unsigned long long)cal.resolution);
+        cell_put_probe("timer_overhead", "%llu", (unsigned long long)cal.overhead);
+        cell_put_probe("timer_resolution", "%llu", (unsigned long long)cal.resolution);
     }
     if (a.ca.kind == CLI_ALLOC_VM) { /* a mapping kind: vmcell.c runs it */
         if (a.instructions)
@@ -672,7 +668,7 @@ int cmd_cell(int argc, char **argv)
         region_bytes = (size_t)((need + CELL_REGION_GRAIN - 1) /
                                 CELL_REGION_GRAIN * CELL_REGION_GRAIN);
     }
-    put_probe("region_bytes", "%zu", region_bytes);
+    cell_put_probe("region_bytes", "%zu", region_bytes);
     struct sample_buf *samples = cell_map(sizeof *samples, false);
     struct resident res = {0};
     struct cell_run c = {
@@ -744,19 +740,19 @@ int cmd_cell(int argc, char **argv)
     clock_gettime(CLOCK_MONOTONIC, &now);
     (void)hl_host_report_count(); /* its counter's page, first read here */
     res.rss0_bytes = rss_anon_bytes();
-    put_probe("rss0_bytes", "%llu", (unsigned long long)res.rss0_bytes);
+    cell_put_probe("rss0_bytes", "%llu", (unsigned long long)res.rss0_bytes);
     run_reps(&c);
     /* The cross-check: the region's resident pages by mincore, beside
      * RssAnon's figure now (a baseline's region stays untouched). */
     uint64_t rss_end = host_resident(&res); /* before mincore's vector */
     uint64_t region_end = mincore_bytes(c.cfg.region, region_bytes);
-    put_probe("resident_end", "RssAnon-rss0 %llu bytes, region by mincore "
+    cell_put_probe("resident_end", "RssAnon-rss0 %llu bytes, region by mincore "
               "%llu bytes, state %zu bytes", (unsigned long long)rss_end,
               (unsigned long long)region_end, al->state_bytes);
     struct hl_proto_out o;
     hl_proto_begin(&o, proto_line, sizeof proto_line, "done");
     hl_proto_field(&o, "ok");
-    put_line(&o);
+    cell_put_line(&o);
     fflush(stdout);
     return ferror(stdout) ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }

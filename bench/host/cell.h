@@ -92,4 +92,13 @@
 /* Column indexes (COL_*, LAT_*, TL_*) and counts: bench/core/columns.h. */
 #include "bench/core/columns.h"
 
+/* The cell child's protocol output, shared by cell.c and vmcell.c
+ * (docs/kernel.md, "The line protocol"). */
+struct hl_proto_out;
+/* o's line (hl_proto_end) to stdout; exit 1 if it did not fit in o. */
+void cell_put_line(struct hl_proto_out *o);
+/* "@HL probe,<key>,<value>" (the value quoted if it must be). */
+void cell_put_probe(const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 #endif /* HEAPLAB_CELL_H */

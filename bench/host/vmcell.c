@@ -23,7 +23,6 @@
 #include "bench/host/vmcell.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,29 +40,6 @@
 #define VM_HUGE_ALIGN ((size_t)2 << 20)
 
 static char line[VM_ROW_CAP + 64];
-
-static void put(struct hl_proto_out *o)
-{
-    size_t n = hl_proto_end(o);
-    if (n >= o->cap)
-        cli_fail("cell: a protocol line does not fit in %zu bytes", o->cap);
-    fwrite(o->buf, 1, n, stdout);
-}
-
-static void probe(const char *key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void probe(const char *key, const char *fmt, ...)
-{
-    char value[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(value, sizeof value, fmt, ap);
-    va_end(ap);
-    struct hl_proto_out o;
-    hl_proto_begin(&o, line, sizeof line, "probe");
-    hl_proto_field(&o, key);
-    hl_proto_field(&o, value);
-    put(&o);
-}
 
 /* The first line of a small file, without its newline; "" if unreadable. */
 static void read_line(const char *path, char *buf, size_t cap)
@@ -184,8 +160,8 @@ int vm_cell_run(const struct vm_cell_args *a, uint64_t timer_overhead)
     char mech[512];
     bool fallback;
     uint8_t *region = map_region(a->a, bytes, mech, sizeof mech, &fallback);
-    probe("vm_pages", "%s", mech);
-    probe("region_bytes", "%zu", bytes);
+    cell_put_probe("vm_pages", "%s", mech);
+    cell_put_probe("region_bytes", "%zu", bytes);
     size_t scratch_bytes = a->w->scratch_bytes(&a->params);
     static volatile uint32_t floor_word;
     struct hl_op *ops = mmap(NULL, VM_OPS_CAP * sizeof *ops, PROT_READ | PROT_WRITE,
@@ -206,7 +182,7 @@ int vm_cell_run(const struct vm_cell_args *a, uint64_t timer_overhead)
     enum hl_status st = hl_vm_pass(&cfg, HL_PASS_WARMUP, &r);
     uint64_t checksum = r.workload_checksum;
     if (hl_vm_kind_huge(a->a))
-        probe("huge_backed_bytes", "%llu", (unsigned long long)huge_backed_bytes(region));
+        cell_put_probe("huge_backed_bytes", "%llu", (unsigned long long)huge_backed_bytes(region));
     static char row[VM_ROW_CAP];
     for (uint32_t i = 0; i < a->reps; i++) {
         uint32_t rep = a->launch * a->reps + i;
@@ -230,16 +206,16 @@ int vm_cell_run(const struct vm_cell_args *a, uint64_t timer_overhead)
         struct hl_proto_out o;
         hl_proto_begin(&o, line, sizeof line, "cell");
         hl_proto_row(&o, row, n);
-        put(&o);
+        cell_put_line(&o);
         hl_proto_begin(&o, line, sizeof line, "rep");
         hl_proto_u64(&o, rep);
-        put(&o);
+        cell_put_line(&o);
         fflush(stdout);
     }
     struct hl_proto_out o;
     hl_proto_begin(&o, line, sizeof line, "done");
     hl_proto_field(&o, "ok");
-    put(&o);
+    cell_put_line(&o);
     fflush(stdout);
     return ferror(stdout) ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
