@@ -267,6 +267,65 @@ static int allocator_params(struct hl_plan *p)
     return 0;
 }
 
+/* One sweep point: "K=value" (one_text; value, the text after '=', for
+ * messages) parsed and validated into *v, or a failure (fail()'s -1). */
+typedef int (*sweep_point_fn)(struct hl_plan *p, const char *s, const char *one_text,
+                              const char *value, size_t idx, uint64_t *v);
+
+/* The values "v1,v2,..." after sweep s's '=' (eq), each as "K=value" (K:
+ * key) through point(), none named twice, into points[0..*np). */
+static int sweep_values(struct hl_plan *p, const char *s, const char *eq, const char *key,
+                        sweep_point_fn point, size_t idx, uint64_t *points, unsigned *np)
+{
+    const char *opt = p->o->opt_sweep;
+    *np = 0;
+    for (const char *v = eq + 1;;) {
+        size_t len = 0;
+        while (v[len] && v[len] != ',')
+            len++;
+        if (len == 0)
+            return fail_value(p, opt, s, "empty value", NULL);
+        if (*np == HL_PLAN_MAX_POINTS)
+            return fail_value(p, opt, s, "too many values", NULL);
+        char one_text[160], value[72];
+        if (!copy_span(value, sizeof value, v, len > 64 ? 64 : len) || len > 64)
+            return fail_value(p, opt, s, "a value is too long", NULL);
+        size_t n = 0; /* one_text = "K=value" */
+        for (const char *c = key; *c && n < 63; c++)
+            one_text[n++] = *c;
+        one_text[n++] = '=';
+        for (size_t i = 0; i < len; i++) /* len <= 64 */
+            one_text[n++] = v[i];
+        one_text[n] = '\0';
+        uint64_t x = 0;
+        if (point(p, s, one_text, value, idx, &x) != 0)
+            return -1;
+        for (unsigned j = 0; j < *np; j++)
+            if (points[j] == x)
+                return fail(p, "bad value for ", opt, ": '", s, "' (", value, " named twice)",
+                            (const char *)NULL);
+        points[(*np)++] = x;
+        if (!v[len])
+            return 0;
+        v += len + 1;
+    }
+}
+
+/* sweep_point_fn of allocator allocs[i]'s swept parameter (asweep key). */
+static int alloc_point(struct hl_plan *p, const char *s, const char *one_text,
+                       const char *value, size_t i, uint64_t *v)
+{
+    const struct hl_allocator *a = al_of(p, i);
+    struct hl_al_params point = p->aparams[i];
+    const char *err = NULL;
+    size_t at = 0;
+    if (hl_param_parse(a->params, a->nparams, one_text, point.v, &err, &at) != 0)
+        return fail(p, "bad value for ", p->o->opt_sweep, ": '", s, "' (", value, ": ", err,
+                    ")", (const char *)NULL);
+    *v = point.v[p->aswept[i]];
+    return 0;
+}
+
 /* One sweep "A:K=v1,v2,...": A an allocator of the run (allocs[] index i),
  * swept once; K one of its parameters; each value in range, none twice. */
 static int add_alloc_sweep(struct hl_plan *p, const char *s, size_t i, const char *colon,
@@ -288,47 +347,42 @@ static int add_alloc_sweep(struct hl_plan *p, const char *s, size_t i, const cha
                     "' has no parameter '", name, "'; see heaplab list allocators)",
                     (const char *)NULL);
     }
-    unsigned np = 0;
-    for (const char *v = eq + 1;;) {
-        size_t len = 0;
-        while (v[len] && v[len] != ',')
-            len++;
-        if (len == 0)
-            return fail_value(p, opt, s, "empty value", NULL);
-        if (np == HL_PLAN_MAX_POINTS)
-            return fail_value(p, opt, s, "too many values", NULL);
-        char one_text[160], value[72];
-        if (!copy_span(value, sizeof value, v, len > 64 ? 64 : len) || len > 64)
-            return fail_value(p, opt, s, "a value is too long", NULL);
-        size_t n = 0; /* one_text = "K=value" */
-        for (const char *c = a->params[key].name; *c && n < 63; c++)
-            one_text[n++] = *c;
-        one_text[n++] = '=';
-        for (size_t k = 0; k < len; k++) /* len <= 64 */
-            one_text[n++] = v[k];
-        one_text[n] = '\0';
-        struct hl_al_params point = p->aparams[i];
-        const char *err = NULL;
-        size_t at = 0;
-        if (hl_param_parse(a->params, a->nparams, one_text, point.v, &err, &at) != 0)
-            return fail(p, "bad value for ", opt, ": '", s, "' (", value, ": ", err, ")",
-                        (const char *)NULL);
-        for (unsigned j = 0; j < np; j++)
-            if (p->apoints[i][j] == point.v[key])
-                return fail(p, "bad value for ", opt, ": '", s, "' (", value, " named twice)",
-                            (const char *)NULL);
-        p->apoints[i][np++] = point.v[key];
-        if (!v[len])
-            break;
-        v += len + 1;
-    }
-    p->asweep_text[i] = s;
     p->aswept[i] = (unsigned)key;
-    p->anpoints[i] = np;
+    if (sweep_values(p, s, eq, a->params[key].name, alloc_point, i, p->apoints[i],
+                     &p->anpoints[i]) != 0)
+        return -1;
+    p->asweep_text[i] = s;
     return 0;
 }
 
 /* ---- sweeps ----------------------------------------------------------------------- */
+
+/* sweep_point_fn of workload wls[k]'s swept parameter (swept key): the
+ * point over the run's parameters of W, validated whole. */
+static int workload_point(struct hl_plan *p, const char *s, const char *one_text,
+                          const char *value, size_t k, uint64_t *v)
+{
+    const char *opt = p->o->opt_sweep;
+    const struct hl_workload *w = p->wls[k];
+    unsigned key = p->swept[k];
+    struct hl_wl_params one, point = p->params[k];
+    const char *err = NULL;
+    size_t at = 0;
+    if (hl_wl_parse(w, one_text, &one, &err, &at) != 0)
+        return fail(p, "bad value for ", opt, ": '", s, "' (", value, ": ", err, ")",
+                    (const char *)NULL);
+    point.v[key] = one.v[key];
+    int bad = -1;
+    if (hl_wl_validate(w, &point, &err, &bad) != 0)
+        return fail(p, "bad value for ", opt, ": '", s, "' (", value, ": ", err,
+                    bad >= 0 ? ": " : "", bad >= 0 ? w->params[bad].name : "", ")",
+                    (const char *)NULL);
+    char text[HL_PLAN_PARAMS_TEXT];
+    if (hl_wl_format(w, &point, text, sizeof text) >= sizeof text)
+        return fail_value(p, opt, s, "the parameter text is too long", NULL);
+    *v = point.v[key];
+    return 0;
+}
 
 /* One sweep "W:K=v1,v2,...": W a workload of the run, swept once; K one of
  * its parameters; each value K=v over W's run parameters, validated, none
@@ -365,52 +419,11 @@ static int add_sweep(struct hl_plan *p, const char *s)
         return fail(p, "bad value for ", opt, ": '", s, "' (workload '", w->name,
                     "' has no parameter '", name, "')", (const char *)NULL);
     }
-    unsigned np = 0;
-    for (const char *v = eq + 1;;) {
-        size_t len = 0;
-        while (v[len] && v[len] != ',')
-            len++;
-        if (len == 0)
-            return fail_value(p, opt, s, "empty value", NULL);
-        if (np == HL_PLAN_MAX_POINTS)
-            return fail_value(p, opt, s, "too many values", NULL);
-        char one_text[160], value[72];
-        if (!copy_span(value, sizeof value, v, len > 64 ? 64 : len) || len > 64)
-            return fail_value(p, opt, s, "a value is too long", NULL);
-        size_t n = 0; /* one_text = "K=value" */
-        for (const char *c = w->params[key].name; *c && n < 63; c++)
-            one_text[n++] = *c;
-        one_text[n++] = '=';
-        for (size_t i = 0; i < len; i++) /* len <= 64 */
-            one_text[n++] = v[i];
-        one_text[n] = '\0';
-        struct hl_wl_params one, point = p->params[k];
-        const char *err = NULL;
-        size_t at = 0;
-        if (hl_wl_parse(w, one_text, &one, &err, &at) != 0)
-            return fail(p, "bad value for ", opt, ": '", s, "' (", value, ": ", err, ")",
-                        (const char *)NULL);
-        point.v[key] = one.v[key];
-        int bad = -1;
-        if (hl_wl_validate(w, &point, &err, &bad) != 0)
-            return fail(p, "bad value for ", opt, ": '", s, "' (", value, ": ", err,
-                        bad >= 0 ? ": " : "", bad >= 0 ? w->params[bad].name : "", ")",
-                        (const char *)NULL);
-        char text[HL_PLAN_PARAMS_TEXT];
-        if (hl_wl_format(w, &point, text, sizeof text) >= sizeof text)
-            return fail_value(p, opt, s, "the parameter text is too long", NULL);
-        for (unsigned j = 0; j < np; j++)
-            if (p->points[k][j] == point.v[key])
-                return fail(p, "bad value for ", opt, ": '", s, "' (", value, " named twice)",
-                            (const char *)NULL);
-        p->points[k][np++] = point.v[key];
-        if (!v[len])
-            break;
-        v += len + 1;
-    }
-    p->sweep_text[k] = s;
     p->swept[k] = (unsigned)key;
-    p->npoints[k] = np;
+    if (sweep_values(p, s, eq, w->params[key].name, workload_point, (size_t)k, p->points[k],
+                     &p->npoints[k]) != 0)
+        return -1;
+    p->sweep_text[k] = s;
     return 0;
 }
 
