@@ -12,11 +12,10 @@ HL=${1:?usage: run_env.sh HEAPLAB}
 . "$(dirname "$0")/../cli/lib.sh" "$HL" "$HL"
 
 # What this build can do: valgrind cannot run a sanitized build (no
-# instructions rows); a checked kernel gets a smaller region than the host
-# (no placement comparison across environments).
+# instructions rows).  (A checked build gives a smaller region in both
+# worlds alike: placements are compared in every build.)
 INFO=$("$HL" info 2>/dev/null | grep '^build')
 SANITIZED=0; case "$INFO" in *sanitize=none,*) ;; *) SANITIZED=1 ;; esac
-CHECKED=0; case "$INFO" in *HL_CHECK_LEVEL=0,*) ;; *) CHECKED=1 ;; esac
 
 mkdir -p "$TMP/b"
 "$HL" run --env both --out "$TMP/b" --allocators buddy,bitmap-seed,slab,glibc \
@@ -40,15 +39,11 @@ want='2 host none instructions bitmap-seed ok
 check "rows by env, accel, clock, allocator: $(envs | tr '\n' ';')" [ "$(envs)" = "$want" ]
 same() { # one workload checksum per stream, one placement per frame allocator and stream, across envs
   awk "$AWK_CSV"'NR > 1 { split_csv($0); k = f[7] "|" f[8]; if (k in w && w[k] != f[13]) bad++; w[k] = f[13]
-      if (f[6] == "frame" && (f[2] == "host" || !checked)) { p = f[5] "|" k; if (p in pl && pl[p] != f[14]) bad++; pl[p] = f[14]; if (f[2] == "qemu") q++ } }
-    END { exit !(bad == 0 && (checked || q == 4)) }' checked=$CHECKED "$B/cells.csv"
+      if (f[6] == "frame") { p = f[5] "|" k; if (p in pl && pl[p] != f[14]) bad++; pl[p] = f[14]; if (f[2] == "qemu") q++ } }
+    END { exit !(bad == 0 && q == 4) }' "$B/cells.csv"
 }
 check "host and qemu ran the same streams and placed the same frames" same
-if [ $CHECKED -eq 0 ]; then
-  check "meta: checksums ok, 2 streams and 2 placements in both envs" grep -q '^checksums,"\?ok: 2 op streams identical in all their cells (2 run both on the host and in QEMU); 2 frame placements identical (2 in both)' "$B/meta.csv"
-else
-  check "meta: checksums ok, placements not compared (checked kernel region)" grep -q '^checksums,"\?ok: 2 op streams identical in all their cells (2 run both on the host and in QEMU); .*placements not compared' "$B/meta.csv"
-fi
+check "meta: checksums ok, 2 streams and 2 placements in both envs" grep -q '^checksums,"\?ok: 2 op streams identical in all their cells (2 run both on the host and in QEMU); 2 frame placements identical (2 in both)' "$B/meta.csv"
 check "no checksum WARNING on stderr" bash -c '! grep -Eq "differs for|MISMATCH" "$1"' _ "$TMP/b.err"
 check "meta: envs host,qemu" grep -qx 'envs,"host,qemu"' "$B/meta.csv"
 check "meta: qemu_accel tcg and why" grep -q '^qemu_accel_reason,' "$B/meta.csv"
