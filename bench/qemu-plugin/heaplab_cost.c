@@ -214,12 +214,14 @@ static int parse_level(const char *arg, const char *val, enum hl_cm_level l,
     return 0;
 }
 
-static void list_presets(FILE *f)
+/* One line: the bad name and the known ones. */
+static int unknown_model(const char *arg)
 {
-    fprintf(f, "heaplab-cost: presets:");
+    fprintf(stderr, "heaplab-cost: bad argument '%s': unknown model (presets:", arg);
     for (size_t i = 0; hl_cm_preset_at(i); i++)
-        fprintf(f, " %s", hl_cm_preset_at(i)->name);
-    fprintf(f, "\n");
+        fprintf(stderr, " %s", hl_cm_preset_at(i)->name);
+    fprintf(stderr, ")\n");
+    return -1;
 }
 
 HL_QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info,
@@ -243,11 +245,8 @@ HL_QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_in
     const char *out_path = NULL;
     /* model= first, whatever its position: the other keys amend it */
     for (int i = 0; i < argc; i++)
-        if (strncmp(argv[i], "model=", 6) == 0 && !(preset = hl_cm_preset(argv[i] + 6))) {
-            bad(argv[i], "unknown model");
-            list_presets(stderr);
-            return -1;
-        }
+        if (strncmp(argv[i], "model=", 6) == 0 && !(preset = hl_cm_preset(argv[i] + 6)))
+            return unknown_model(argv[i]);
     cfg = *preset;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *eq = strchr(a, '=');

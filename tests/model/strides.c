@@ -3,9 +3,11 @@
  * qemu-x86_64 with heaplab-cost.so, two marked regions whose counts are
  * known in advance.
  *
- *   region 1: PASSES_SMALL passes of loads striding 64 bytes over a
+ *   region 1: one pass over the small buffer, only to bring the loop's
+ *             code into the L1i (its first run misses it: not checked);
+ *   region 2: PASSES_SMALL passes of loads striding 64 bytes over a
  *             16 KiB buffer (fits any preset's L1d), warmed beforehand;
- *   region 2: PASSES_BIG passes over a 1 MiB buffer (more than any
+ *   region 3: PASSES_BIG passes over a 1 MiB buffer (more than any
  *             preset's L2, less than its LLC), warmed beforehand.
  *
  * Each region is one asm block, so the instructions between its markers
@@ -15,7 +17,7 @@
  *
  * (mov passes; per pass: op marker [not counted], mov buf, mov lines,
  * per line: load, add, dec, jnz; then dec, jnz).  The program prints the
- * expectation as `expect,REGION,INSTRUCTIONS,LOADS,LINES,PASSES` lines;
+ * expectation as `expect,REGION,INSTRUCTIONS,LOADS,LINES,PASSES,WHAT` lines;
  * the script derives the expected misses from LINES and PASSES.
  * Everything before the first marker (loader, libc start, memset) is
  * outside the regions; `strides extra` adds more work outside them.
@@ -57,15 +59,16 @@ static void sweep(unsigned char *buf, uint64_t lines, uint64_t passes)
         : "rax", "rcx", "rdx", "rsi", "cc", "memory");
 }
 
-static void run(unsigned region, unsigned char *buf, uint64_t bytes, uint64_t passes)
+static void run(unsigned region, const char *what, unsigned char *buf,
+                uint64_t bytes, uint64_t passes)
 {
     uint64_t lines = bytes / LINE;
     memset(buf, (int)region, bytes); /* warm: outside the region */
     sweep(buf, lines, passes);
-    printf("expect,%u,%llu,%llu,%llu,%llu\n", region,
+    printf("expect,%u,%llu,%llu,%llu,%llu,%s\n", region,
            (unsigned long long)(1 + passes * (4 * lines + 4)),
            (unsigned long long)(passes * lines), (unsigned long long)lines,
-           (unsigned long long)passes);
+           (unsigned long long)passes, what);
 }
 
 /* Work outside the regions (argument "extra"): must not change them. */
@@ -82,7 +85,8 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "extra") == 0)
         printf("outside,%llu\n", outside_work());
-    run(1, small_buf, SMALL_BYTES, PASSES_SMALL);
-    run(2, big_buf, BIG_BYTES, PASSES_BIG);
+    run(1, "warmup", small_buf, SMALL_BYTES, 1);
+    run(2, "fits-l1", small_buf, SMALL_BYTES, PASSES_SMALL);
+    run(3, "beyond-l2", big_buf, BIG_BYTES, PASSES_BIG);
     return 0;
 }
