@@ -20,10 +20,12 @@
  * expectation as `expect,REGION,INSTRUCTIONS,LOADS,LINES,PASSES,WHAT` lines;
  * the script derives the expected misses from LINES and PASSES.
  * Everything before the first marker (loader, libc start, memset) is
- * outside the regions; `strides extra` adds more work outside them.
+ * outside the regions; `strides extra` adds more work outside them;
+ * `strides passes=N` makes region 3 longer (overhead measurements).
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bench/core/marker.h"
@@ -83,10 +85,20 @@ static unsigned long long outside_work(void)
 
 int main(int argc, char **argv)
 {
-    if (argc > 1 && strcmp(argv[1], "extra") == 0)
-        printf("outside,%llu\n", outside_work());
+    uint64_t passes_big = PASSES_BIG;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "extra") == 0) {
+            printf("outside,%llu\n", outside_work());
+        } else if (strncmp(argv[i], "passes=", 7) == 0 && argv[i][7] >= '1' &&
+                   argv[i][7] <= '9') {
+            passes_big = strtoull(argv[i] + 7, NULL, 10); /* overhead runs */
+        } else {
+            fprintf(stderr, "strides: unknown argument '%s' (extra, passes=N)\n", argv[i]);
+            return 2;
+        }
+    }
     run(1, "warmup", small_buf, SMALL_BYTES, 1);
     run(2, "fits-l1", small_buf, SMALL_BYTES, PASSES_SMALL);
-    run(3, "beyond-l2", big_buf, BIG_BYTES, PASSES_BIG);
+    run(3, "beyond-l2", big_buf, BIG_BYTES, passes_big);
     return 0;
 }
