@@ -13,3 +13,17 @@ if(TARGET heaplab-cost)
   set_tests_properties(model_plugin PROPERTIES LABELS model SKIP_RETURN_CODE 77
                        TIMEOUT 300)
 endif()
+
+# The same plugin under qemu-system-i386 with the kernel's test=model
+# (kernel_port/selftest_model.c).  The kernel is added after tests/, so it
+# is named by its path (as in tests/kernel.cmake).
+if(TARGET heaplab-cost AND HEAPLAB_BUILD_I386)
+  find_program(HL_QEMU_I386 qemu-system-i386)
+  if(HL_QEMU_I386)
+    add_test(NAME model_kernel
+             COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/model/kernel.sh ${HL_QEMU_I386}
+                     ${PROJECT_BINARY_DIR}/kernel_port/heaplab-kernel.elf
+                     $<TARGET_FILE:heaplab-cost>)
+    set_tests_properties(model_kernel PROPERTIES LABELS "model;kernel;qemu" TIMEOUT 300)
+  endif()
+endif()
