@@ -27,3 +27,13 @@ if(TARGET heaplab-cost AND HEAPLAB_BUILD_I386)
     set_tests_properties(model_kernel PROPERTIES LABELS "model;kernel;qemu" TIMEOUT 300)
   endif()
 endif()
+
+# test=model without the plugin: the markers are plain NOPs to the kernel.
+if(HEAPLAB_BUILD_I386 AND HL_QEMU_I386)
+  add_test(NAME kernel_model
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/kernel/qemu_test.sh ${HL_QEMU_I386}
+                   ${PROJECT_BINARY_DIR}/kernel_port/heaplab-kernel.elf "test=model" 33
+                   --want "^@HL model,expect,3,8201,2048,1024,2,fits-l2$"
+                   --want "^@HL test,model,pass$")
+  set_tests_properties(kernel_model PROPERTIES LABELS "kernel;qemu" TIMEOUT 90)
+endif()

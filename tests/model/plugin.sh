@@ -11,6 +11,8 @@
 #     and hits the LLC; one dTLB miss per page per pass;
 #   - work outside the markers is not counted: `strides extra` does more
 #     of it and reports the same regions; the `all` row is larger;
+#   - feed=region: the big buffer is cold (LLC misses on the first pass);
+#   - the program runs natively too (the markers are plain NOPs);
 #   - bad arguments: one line from the plugin naming the value, exit != 0.
 # usage: plugin.sh PLUGIN.so STRIDES_PROGRAM
 # Skips (77) when qemu-x86_64 is not installed.
@@ -83,6 +85,22 @@ for model in skylake-client zen3; do
   [ "$all" -gt "$r" ] && [ "$extra" -gt $((all + 200000)) ] ||
     fail "$model: all rows $all / $extra vs regions $r"
 done
+
+# feed=region: the model sees only the regions, so the 1 MiB buffer
+# (warmed outside) is cold: its first pass misses the LLC on every line.
+# The 16 KiB buffer was read by region 1, so region 2 stays miss-free.
+"$QEMU" -plugin "$PLUGIN,model=skylake-client,feed=region,out=$TMP/region.csv" "$PROG" >/dev/null 2>&1 ||
+  fail "feed=region: exit $?"
+lines=$(awk -F, '$1 == "expect" && $7 == "beyond-l2" { print $5 }' "$TMP/skylake-client.expect")
+[ "$(field region 3 "$TMP/region.csv" llc_misses)" = "$lines" ] ||
+  fail "feed=region: region 3 llc_misses = $(field region 3 "$TMP/region.csv" llc_misses), expected $lines"
+[ "$(field region 2 "$TMP/region.csv" l1d_misses)" = 0 ] ||
+  fail "feed=region: region 2 l1d_misses = $(field region 2 "$TMP/region.csv" l1d_misses), expected 0"
+
+# the markers are harmless NOPs on real hardware: the program runs
+# natively and announces the same regions
+"$PROG" >"$TMP/native.expect" 2>&1 || fail "the program fails natively: $(cat "$TMP/native.expect")"
+cmp -s "$TMP/native.expect" "$TMP/skylake-client.expect" || fail "native run differs from the emulated one"
 
 # the presets' weights differ: so do the big region's cycles
 sky=$(field region 3 "$TMP/skylake-client.1.csv" modelled_cycles)
