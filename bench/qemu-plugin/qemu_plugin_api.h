@@ -4,9 +4,10 @@
  * plugins and exports these symbols but ships no qemu-plugin.h).
  *
  * Written from QEMU's documented API (docs/devel/tcg-plugins.rst and
- * include/qemu/qemu-plugin.h of QEMU 7.x).  Version 1 is what QEMU 4.2 ..
- * 8.0 speak; later versions changed qemu_plugin_insn_data() (version 3
- * copies into a caller buffer), so the plugin refuses any QEMU whose
+ * include/qemu/qemu-plugin.h of QEMU 7.x).  Version 1 is what QEMU 7.2
+ * (and the plugin-capable releases before it) speaks; later versions
+ * changed the API (version 3: qemu_plugin_insn_data() copies into a
+ * caller buffer), so the plugin refuses any QEMU whose
  * minimum API version is above 1 (qemu_plugin_install checks
  * info->version).  QEMU checks our qemu_plugin_version in turn.
  *
