@@ -37,3 +37,16 @@ if(HEAPLAB_BUILD_I386 AND HL_QEMU_I386)
                    --want "^@HL test,model,pass$")
   set_tests_properties(kernel_model PROPERTIES LABELS "kernel;qemu" TIMEOUT 90)
 endif()
+
+# The plugin's install entry point without QEMU (dlopen; the QEMU
+# functions it registers with are stubs this executable exports).
+if(TARGET heaplab-cost)
+  add_executable(model_plugin_load model/plugin_load.c)
+  target_include_directories(model_plugin_load PRIVATE ${PROJECT_SOURCE_DIR})
+  target_compile_options(model_plugin_load PRIVATE -Wall -Wextra -Werror)
+  target_link_libraries(model_plugin_load PRIVATE PkgConfig::CMOCKA ${CMAKE_DL_LIBS})
+  set_target_properties(model_plugin_load PROPERTIES ENABLE_EXPORTS ON)
+  add_test(NAME model_plugin_load
+           COMMAND model_plugin_load $<TARGET_FILE:heaplab-cost>)
+  set_tests_properties(model_plugin_load PROPERTIES LABELS "model;unit")
+endif()

@@ -205,6 +205,19 @@ static int parse_level(const char *arg, const char *val, enum hl_cm_level l,
     uint64_t bytes = l == HL_CM_DTLB ? v[0] * v[2] : v[0];
     if (!hl_cm_geom_from_size(bytes, (uint32_t)v[2], (uint32_t)v[1],
                               l == HL_CM_DTLB ? 0 : (uint32_t)v[3], &cfg->level[l], &err)) {
+        if (l == HL_CM_DTLB) { /* name the TLB's own numbers */
+            if (strcmp(err.field, "line_bytes") == 0) {
+                err.field = "page_bytes";
+            } else if (strcmp(err.field, "size_bytes") == 0) {
+                err.field = "entries";
+                err.value = v[0];
+                err.msg = "not a multiple of ways";
+            } else if (strcmp(err.field, "sets") == 0) {
+                err.field = "entries";
+                err.value = v[0];
+                err.msg = "divided by ways is not a power of two";
+            }
+        }
         fprintf(stderr, "heaplab-cost: bad argument '%s': %s=%" PRIu64 " %s\n", arg,
                 err.field, err.value, err.msg);
         return -1;

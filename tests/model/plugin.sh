@@ -119,6 +119,7 @@ bad "size_bytes=3000" l2=3000:8:64:12
 bad "sets=96" llc=24576:4:64:40
 bad "line_bytes=48" l1d=24576:8:48:4
 bad "feed=sometimes" feed=sometimes
+bad "entries=96" dtlb=96:4:4096:9
 bad "bogus=1" bogus=1
 bad "l1d=32768:8:64" l1d=32768:8:64
 bad "/nonexistent/x" out=/nonexistent/x
