@@ -22,6 +22,7 @@
 #include "kernel_port/multiboot.h"
 #include "kernel_port/paging.h"
 #include "kernel_port/segments.h"
+#include "kernel_port/selftest_model.h"
 #include "kernel_port/trap.h"
 #include "kernel_port/x86.h"
 
@@ -1056,6 +1057,7 @@ static const struct selftest tests[] = {
     {"cow", test_cow, true},         {"cowbench", test_cowbench, false},
     {"kpanic", test_kpanic, false},  {"panic", test_panic, false},
     {"triple", test_triple, false},  {"hang", test_hang, false},
+    {"model", selftest_model, false},
 };
 
 bool selftest_run(const char *list)

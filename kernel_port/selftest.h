@@ -27,6 +27,8 @@
  *   triple      (never in "all") an exception with an empty IDT: a
  *               triple fault (QEMU -no-reboot exits with status 0)
  *   hang        (never in "all") halts forever: the host's timeout
+ *   model       (never in "all") known loops between the cost plugin's
+ *               markers (selftest_model.h, tests/model/kernel.sh)
  *
  * Each test prints "@HL test,<name>,pass" or "@HL test,<name>,fail"
  * (after a "  FAIL ..." line per failed check).

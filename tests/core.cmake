@@ -30,3 +30,7 @@ target_link_libraries(test_lineproto PRIVATE hl_lineproto PkgConfig::CMOCKA)
 add_test(NAME test_lineproto COMMAND test_lineproto)
 set_tests_properties(test_lineproto PROPERTIES LABELS unit)
 hl_unit_test(test_vm SOURCES test_vm.c LIBS hl_core)
+
+# The cache model (bench/core/cachemodel.h) against hand-computed
+# hit/miss sequences.
+hl_unit_test(test_cachemodel SOURCES test_cachemodel.c LIBS hl_core)
