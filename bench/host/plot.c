@@ -2321,7 +2321,15 @@ static void figs_ratio(void)
                 any = true;
             }
         }
-    if (!any)
+    size_t undefined = 0; /* paired, but the baseline's cost is not > 0 */
+    for (size_t k = 0; k < nr; k++)
+        undefined += r[k].pairs > 0 && isnan(r[k].ratio.est);
+    if (!any && undefined)
+        printf("  %-44s skipped: no ratio to the baseline %s is defined: its "
+               "net cost per op is not positive in every resample (%zu "
+               "cells; as cheap as the harness floor: try --baseline)\n",
+               "fig7-ratio", RT.baseline, undefined);
+    else if (!any)
         printf("  %-44s skipped: no allocator shares a workload and rounds "
                "with the baseline%s%s\n", "fig7-ratio",
                RT.baseline ? " " : "", RT.baseline ? RT.baseline : "");
