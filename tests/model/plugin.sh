@@ -28,13 +28,7 @@ trap 'rm -rf "$TMP"' EXIT
 FAILS=0
 fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
 
-# field ROW_SCOPE REGION COLUMN FILE
-field() {
-  awk -F, -v s="$1" -v r="$2" -v c="$4" '
-    NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
-    $1 == s && $2 == r { print $col[c]; found = 1 }
-    END { if (!found) print "missing" }' "$3"
-}
+. "$(dirname "$0")/report.sh" # field SCOPE REGION FILE COLUMN
 
 for model in skylake-client zen3; do
   for run in 1 2 3; do
