@@ -835,11 +835,13 @@ static void cells_header_is_exact(void **st)
         "max,timer_overhead,peak_live_bytes,peak_footprint_bytes,frag_internal,"
         "frag_external,failed_allocs,leaks,faults,sweep,launch,"
         "raw_cycles_per_op,harness_floor,stream_repeats,invol_switches,"
-        "migrations,steal_ticks,attempts,disturbed,resident_bytes,alloc_params");
+        "migrations,steal_ticks,attempts,disturbed,resident_bytes,alloc_params,"
+        "l1d_misses_per_op,l2_misses_per_op,llc_misses_per_op,dtlb_misses_per_op");
     assert_int_equal(COL_LAUNCH, 29); /* enums: today's indexes */
     assert_int_equal(COL_DISTURBED, 37);
     assert_int_equal(COL_RESIDENT_BYTES, 38);
     assert_int_equal(COL_ALLOC_PARAMS, COL_RESIDENT_BYTES + 1);
+    assert_int_equal(COL_DTLB_MISSES_PER_OP, COL_ALLOC_PARAMS + 4);
     assert_string_equal(
         hl_latency_header,
         "run_id,env,allocator,workload,params,seed,rep,bucket_lo,bucket_hi,count");
@@ -989,8 +991,8 @@ static void cells_row_parses_back(void **st)
     assert_null(strchr(buf, '\n'));
     assert_non_null(strstr(buf, ",\"live=1000,size=64\","));
 
-    static char f[40][128];
-    int nf = parse_csv(buf, f, 40);
+    static char f[48][128];
+    int nf = parse_csv(buf, f, 48);
     assert_int_equal(nf, CELL_COLUMNS);
     static const char *const want[CELL_COLUMNS] = {
         "20250101-120000", "host", "none", "tsc", "firstfit-seed", "heap",
@@ -998,17 +1000,17 @@ static void cells_row_parses_back(void **st)
         "0123456789abcdef", "0000000000000000", "41.250", "24", "48", "96",
         "1000", "123456", "49", "64000", "98304", "0.250000", "0.000007", "2",
         "1", "0", "", "2", "52.500", "11.250", "7", "5", "1", "3", "2", "1",
-        "131072", "policy=0,split_bytes=16"};
+        "131072", "policy=0,split_bytes=16", "", "", "", ""};
     for (int i = 0; i < CELL_COLUMNS; i++)
         assert_string_equal(f[i], want[i]);
     /* Field count matches the header's. */
-    assert_int_equal(parse_csv(hl_cells_header, f, 40), CELL_COLUMNS);
+    assert_int_equal(parse_csv(hl_cells_header, f, 48), CELL_COLUMNS);
 
     /* A negative net cost is written with its sign. */
     struct hl_cell_result neg = r;
     neg.cycles_per_op_milli = -1250;
     hl_format_cells_row(buf, sizeof buf, &IDS, &neg);
-    parse_csv(buf, f, 40);
+    parse_csv(buf, f, 48);
     assert_string_equal(f[COL_CYCLES_PER_OP], "-1.250");
 
     /* A sweep point and a clock without per-op figures. */
@@ -1016,7 +1018,7 @@ static void cells_row_parses_back(void **st)
     sw.sweep = "live";
     sw.no_perop = true;
     assert_int_equal(parse_csv((hl_format_cells_row(buf, sizeof buf, &sw, &r), buf),
-                               f, 40), CELL_COLUMNS);
+                               f, 48), CELL_COLUMNS);
     assert_string_equal(f[28], "live");
     for (int i = 15; i <= 19; i++) /* p50, p90, p99, p999, max */
         assert_string_equal(f[i], "");
@@ -1035,7 +1037,7 @@ static void quoting_rules(void **st)
     struct hl_row_ids id = IDS;
     struct hl_cell_result r = {0};
     char buf[1024];
-    static char f[40][128];
+    static char f[48][128];
 
     id.params = "size=64"; /* no comma: plain */
     hl_format_cells_row(buf, sizeof buf, &id, &r);
@@ -1044,19 +1046,19 @@ static void quoting_rules(void **st)
     id.params = "a \"b\",c"; /* quotes inside are doubled */
     hl_format_cells_row(buf, sizeof buf, &id, &r);
     assert_non_null(strstr(buf, ",\"a \"\"b\"\",c\","));
-    assert_int_equal(parse_csv(buf, f, 40), CELL_COLUMNS);
+    assert_int_equal(parse_csv(buf, f, 48), CELL_COLUMNS);
     assert_string_equal(f[7], "a \"b\",c");
 
     id.params = "\"x=1,y=2\""; /* already quoted: as given */
     hl_format_cells_row(buf, sizeof buf, &id, &r);
     assert_non_null(strstr(buf, ",\"x=1,y=2\","));
-    assert_int_equal(parse_csv(buf, f, 40), CELL_COLUMNS);
+    assert_int_equal(parse_csv(buf, f, 48), CELL_COLUMNS);
     assert_string_equal(f[7], "x=1,y=2");
 
     id.params = ""; /* empty and NULL fields stay fields */
     id.run_id = NULL;
     hl_format_cells_row(buf, sizeof buf, &id, &r);
-    assert_int_equal(parse_csv(buf, f, 40), CELL_COLUMNS);
+    assert_int_equal(parse_csv(buf, f, 48), CELL_COLUMNS);
     assert_string_equal(f[0], "");
     assert_string_equal(f[1], "host");
     assert_string_equal(f[7], "");

@@ -63,7 +63,11 @@
     X(attempts, ATTEMPTS)                                                     \
     X(disturbed, DISTURBED)                                                   \
     X(resident_bytes, RESIDENT_BYTES)                                         \
-    X(alloc_params, ALLOC_PARAMS)
+    X(alloc_params, ALLOC_PARAMS)                                             \
+    X(l1d_misses_per_op, L1D_MISSES_PER_OP)                                   \
+    X(l2_misses_per_op, L2_MISSES_PER_OP)                                     \
+    X(llc_misses_per_op, LLC_MISSES_PER_OP)                                   \
+    X(dtlb_misses_per_op, DTLB_MISSES_PER_OP)
 
 /* latency.csv and timeline.csv share cells.csv's seven key columns. */
 #define HL_DETAIL_KEY_COLUMNS(X, P)                                           \

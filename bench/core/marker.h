@@ -11,8 +11,15 @@
  *
  * with disp32 = HL_MARKER_MAGIC | kind, little-endian in the bytes:
  *
- *     0f 1f 80  KK 4d 4c 48     KK = 01 start, 02 stop, 03 op boundary
+ *     0f 1f 80  KK 4d 4c 48     KK = 01 start, 02 stop, 03 op boundary,
+ *                                   04 start of a floor region
  *                                   ("HLM" + kind)
+ *
+ * A region opened by 04 is the harness floor's (the runner's null
+ * allocator through the same loop, runner.c); one opened by 01 is the
+ * measured code's.  The plugin names the opener in its report's `label`
+ * column (main or floor), so the host nets one from the other without
+ * counting regions.  Kinds 05..ff are free for later use.
  *
  * `nopl m32` decodes its memory operand but never accesses it, never
  * faults and changes no flags or registers: on real hardware it is a NOP
@@ -25,9 +32,12 @@
  * change nothing else, so a build that is never run under the plugin
  * pays one NOP per marker.
  *
- * Where they will go (not yet called): runner.c, around the measured op
- * loop (start before the first op, stop after the last) and an op marker
- * before each op, so the plugin can give per-op modelled cycles.
+ * Where they are: runner.c's stream_timed, around one run of the
+ * BATCH pass's stream (start or start-floor before the first chunk,
+ * stop after the last), outside the clock pair and outside the measure
+ * hooks (callgrind's window), so the other clocks do not see them.  No
+ * op markers yet (a per-op histogram in modelled cycles would need them
+ * in a modelled-only variant of the loop).
  */
 #ifndef HEAPLAB_MARKER_H
 #define HEAPLAB_MARKER_H
@@ -36,6 +46,7 @@
 #define HL_MARKER_START 1u
 #define HL_MARKER_STOP 2u
 #define HL_MARKER_OP 3u
+#define HL_MARKER_START_FLOOR 4u
 #define HL_MARKER_BYTES 7u
 
 /* The marker as assembler text, for use inside a larger asm block (the
@@ -44,10 +55,16 @@
 #define HL_MARKER_START_ASM HL_MARKER_ASM_(0x01)
 #define HL_MARKER_STOP_ASM HL_MARKER_ASM_(0x02)
 #define HL_MARKER_OP_ASM HL_MARKER_ASM_(0x03)
+#define HL_MARKER_START_FLOOR_ASM HL_MARKER_ASM_(0x04)
 
 static inline void hl_marker_start(void)
 {
     __asm__ __volatile__(HL_MARKER_START_ASM ::: "memory");
+}
+
+static inline void hl_marker_start_floor(void)
+{
+    __asm__ __volatile__(HL_MARKER_START_FLOOR_ASM ::: "memory");
 }
 
 static inline void hl_marker_stop(void)

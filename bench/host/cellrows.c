@@ -146,7 +146,16 @@ static void commit_rep(struct cell_rows *t, const struct lp_line *l)
     if (t->leaks.len && t->rc->f.leaks > 0)
         res_write(t->rc->f.leaks, t->leaks.p, t->leaks.len, "leaks.csv");
     t->leaks.len = 0;
-    run_append_rep(t->rc, &t->cells, &t->lat, &t->tl);
+    if (t->hold) {
+        dbuf_add(&t->held_cells, t->cells.p, t->cells.len);
+        if (t->lat.len)
+            dbuf_add(&t->held_lat, t->lat.p, t->lat.len);
+        if (t->tl.len)
+            dbuf_add(&t->held_tl, t->tl.p, t->tl.len);
+        t->cells.len = t->lat.len = t->tl.len = 0;
+    } else {
+        run_append_rep(t->rc, &t->cells, &t->lat, &t->tl);
+    }
     t->out->delivered++;
 }
 
@@ -235,4 +244,7 @@ void cell_rows_free(struct cell_rows *t)
     dbuf_free(&t->lat);
     dbuf_free(&t->tl);
     dbuf_free(&t->leaks);
+    dbuf_free(&t->held_cells);
+    dbuf_free(&t->held_lat);
+    dbuf_free(&t->held_tl);
 }

@@ -38,6 +38,11 @@ struct cell_rows {
     const char *env, *accel, *clock; /* what the cell's rows say */
     uint32_t first_rep;              /* the rep number of the first rep */
     const char *probe_prefix;        /* "" (host) or "qemu_" */
+    bool hold;                       /* a whole rep goes to held_* instead
+                                        of the files: the caller finishes
+                                        the rows after the child ended
+                                        (the modelled clock, qemu.c) */
+    struct dbuf held_cells, held_lat, held_tl;
     /* what was taken: */
     struct dbuf cells, lat, tl;      /* the current rep's rows */
     struct dbuf leaks;               /* leak rows, kept with the next rep */

@@ -50,6 +50,8 @@
 #define RUN_MAX_TIMEOUT_S 86400u
 #define RUN_CI_LEVEL 0.95
 #define RUN_ENV_QEMU "qemu"
+#define RUN_CLOCK_MODELLED "modelled"
+#define RUN_DEFAULT_MODEL "skylake-client"
 
 static const char run_usage[] =
     "usage: heaplab run [--allocators a,b:k=v,...] [--workloads w,x] [--reps N]\n"
@@ -171,7 +173,9 @@ struct run_opts {
     size_t naparams;
     bool no_sweep;             /* --sweep none */
     bool clock_given;
-    bool clock_tsc, clock_instructions, clock_icount;
+    bool clock_tsc, clock_instructions, clock_icount, clock_modelled;
+    const char *model;         /* --model: the cost plugin's preset */
+    bool model_given;
     const char *env;           /* "host", "qemu", "both"; NULL: default */
     const char *accel;         /* --accel: auto, kvm, tcg */
     bool accel_given;
@@ -246,6 +250,7 @@ static void split_alloc_params(struct run_opts *o)
 static void parse_opts(int argc, char **argv, struct run_opts *o)
 {
     *o = (struct run_opts){.accel = "auto", .reps = RUN_DEFAULT_REPS,
+                           .model = RUN_DEFAULT_MODEL,
                            .det_reps = RUN_DEFAULT_DET_REPS,
                            .launches = RUN_DEFAULT_LAUNCHES,
                            .retries = RUN_DEFAULT_RETRIES,
@@ -328,6 +333,7 @@ static void parse_opts(int argc, char **argv, struct run_opts *o)
                                  8);
             o->clock_given = true;
             o->clock_tsc = o->clock_instructions = o->clock_icount = false;
+            o->clock_modelled = false;
             o->nhost_order = 0;
             for (size_t k = 0; k < n; k++) {
                 if (!strcmp(names[k], CELL_CLOCK) && !o->clock_tsc) {
@@ -339,15 +345,21 @@ static void parse_opts(int argc, char **argv, struct run_opts *o)
                     o->host_order[o->nhost_order++] = CELL_CLOCK_INSTRUCTIONS;
                 } else if (!strcmp(names[k], CELL_CLOCK) ||
                            !strcmp(names[k], CELL_CLOCK_INSTRUCTIONS) ||
-                           (!strcmp(names[k], "icount") && o->clock_icount))
+                           (!strcmp(names[k], "icount") && o->clock_icount) ||
+                           (!strcmp(names[k], "modelled") && o->clock_modelled))
                     cli_usage_fail("bad value for --clock: '%s' named twice",
                                    names[k]);
                 else if (!strcmp(names[k], "icount"))
                     o->clock_icount = true;
+                else if (!strcmp(names[k], "modelled"))
+                    o->clock_modelled = true;
                 else
                     cli_usage_fail("bad value for --clock: '%s' (tsc, "
-                                   "instructions or icount)", names[k]);
+                                   "instructions, icount or modelled)", names[k]);
             }
+        } else if (!strcmp(opt, "--model")) {
+            o->model = cli_value(argc, argv, &i);
+            o->model_given = true;
         } else if (!strcmp(opt, "--env")) {
             o->env = cli_value(argc, argv, &i);
             if (strcmp(o->env, "host") && strcmp(o->env, "qemu") &&
@@ -389,6 +401,9 @@ static void parse_opts(int argc, char **argv, struct run_opts *o)
     /* a counting clock never gets more reps than asked for */
     if (!o->det_reps_given && o->det_reps > o->reps)
         o->det_reps = o->reps;
+    char err[256];
+    if (!qemu_model_check(o->model, err, sizeof err))
+        cli_usage_fail("%s", err);
 }
 
 /* ---- the plan ----------------------------------------------------------------- */
@@ -408,6 +423,8 @@ struct plan {
     size_t nclocks;
     bool host, qemu;       /* the environments of the run */
     const char *qemu_clock; /* "icount" or "tsc" (qemu_configure's) */
+    bool qemu_base;         /* QEMU cells of qemu_clock (else only modelled) */
+    bool qemu_modelled;     /* QEMU cells of the modelled clock */
     char qemu_skipped[512]; /* why a default run has no QEMU cells */
 };
 
@@ -469,7 +486,8 @@ static bool admit_cell(void *ctx, size_t a, size_t r)
 /* Reps of a cell with this clock: counting clocks repeat exactly. */
 static uint32_t clock_reps(const struct run_opts *o, const char *clock)
 {
-    return strcmp(clock, CELL_CLOCK_INSTRUCTIONS) && strcmp(clock, "icount")
+    return strcmp(clock, CELL_CLOCK_INSTRUCTIONS) && strcmp(clock, "icount") &&
+                   strcmp(clock, RUN_CLOCK_MODELLED)
                ? o->reps
                : o->det_reps;
 }
@@ -509,13 +527,23 @@ static void pick_clocks(const struct run_opts *o, const char *valgrind,
     }
     pl->host = strcmp(env, "qemu") != 0;
     pl->qemu = strcmp(env, "host") != 0;
+    if (!pl->qemu && o->clock_given && o->clock_modelled)
+        cli_usage_fail("bad value for --clock: 'modelled' runs in QEMU only "
+                       "for now (with --env qemu or both; the host's part, "
+                       "the cell under qemu-x86_64, is not built yet)");
+    if (o->model_given && !(o->clock_given && o->clock_modelled))
+        cli_usage_fail("bad value for --model: '%s' (only with --clock "
+                       "modelled)", o->model);
     if (pl->qemu) {
         bool icount = o->clock_given ? o->clock_icount : true;
         bool tsc = o->clock_given && o->clock_tsc && !icount;
-        if (!icount && !tsc)
-            cli_usage_fail("bad value for --clock: no clock for QEMU (icount "
-                           "or tsc; or --env host)");
-        pl->qemu_clock = icount ? "icount" : "tsc";
+        pl->qemu_modelled = o->clock_given && o->clock_modelled;
+        if (!icount && !tsc && !pl->qemu_modelled)
+            cli_usage_fail("bad value for --clock: no clock for QEMU (icount, "
+                           "tsc or modelled; or --env host)");
+        /* modelled boots under TCG with -icount too */
+        pl->qemu_clock = icount || pl->qemu_modelled ? "icount" : "tsc";
+        pl->qemu_base = icount || tsc;
     } else if (o->clock_given && o->clock_icount) {
         cli_usage_fail("bad value for --clock: 'icount' is QEMU's (with "
                        "--env qemu or both)");
@@ -559,8 +587,10 @@ static void plan_cells(const struct run_opts *o, const char *valgrind,
      * points in the first environment with its first clock. */
     for (size_t t = 0; pl->host && t < pl->nclocks; t++)
         add_arm(pl, o, CELL_ENV, pl->clocks[t]);
-    if (pl->qemu)
+    if (pl->qemu && pl->qemu_base)
         add_arm(pl, o, RUN_ENV_QEMU, pl->qemu_clock);
+    if (pl->qemu && pl->qemu_modelled)
+        add_arm(pl, o, RUN_ENV_QEMU, RUN_CLOCK_MODELLED);
     pl->popts = (struct hl_plan_opts){
         .cand = pl->pcand, .ncand = pl->ncand,
         .allocs = (const char *const *)o->allocs, .nallocs = o->nallocs,
@@ -1423,8 +1453,11 @@ int cmd_run(int argc, char **argv)
         char err[512];
         if (!qemu_configure(&q, o.accel, pl.qemu_clock, err, sizeof err))
             cli_usage_fail("%s", err);
+        if (pl.qemu_modelled && !qemu_use_model(&q, o.model, err, sizeof err))
+            cli_usage_fail("%s", err);
         for (size_t i = 0; i < pl.n; i++)
-            if (!strcmp(pl.cells[i].env, RUN_ENV_QEMU))
+            if (!strcmp(pl.cells[i].env, RUN_ENV_QEMU) &&
+                strcmp(pl.cells[i].clock, RUN_CLOCK_MODELLED))
                 pl.cells[i].clock = q.clock;
         /* The traces' modules, written once here: the QEMU cells run in
          * forked workers, which share them (replay_cleanup removes them). */
@@ -1472,6 +1505,7 @@ int cmd_run(int argc, char **argv)
     if (warn)
         fprintf(stderr, "heaplab: WARNING: %s\n", warn);
     rc.run_id = run_id;
+    snprintf(rc.dir, sizeof rc.dir, "%s", dir);
     if ((size_t)snprintf(rc.callgrind_prefix, sizeof rc.callgrind_prefix,
                          "%s/callgrind.tmp", dir) >= sizeof rc.callgrind_prefix)
         cli_usage_fail("output folder '%s' is too long a path", o.out);

@@ -73,6 +73,8 @@ struct run_ctx {
     uint64_t min_ticks;      /* --min-time in TSC ticks (cell.h) */
     double min_time_s;       /* --min-time */
     uint32_t max_attempts;   /* 1 + --retries */
+    char dir[PATH_MAX];      /* the run folder (the modelled clock keeps
+                                the cost plugin's reports in DIR/model/) */
     char callgrind_prefix[PATH_MAX]; /* DIR/callgrind.tmp: the dumps
                                         are DIR/callgrind.tmp.<pid>[.<n>] */
     struct run_files f;

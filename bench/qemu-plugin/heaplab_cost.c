@@ -38,6 +38,7 @@ static bool feed_always = true;
 static bool in_region;
 static uint64_t region_no;
 static uint64_t ops;
+static const char *label = ""; /* the open region's: "main" or "floor" */
 static struct hl_cm_counts at_start;
 static bool header_done;
 
@@ -60,17 +61,17 @@ static void report(const char *scope, uint64_t no, const struct hl_cm_counts *c,
     if (!header_done) {
         fprintf(out, "scope,region,model,instructions,loads,stores,l1i_misses,"
                      "l1d_misses,l2_misses,llc_misses,dtlb_misses,"
-                     "back_invalidations,modelled_cycles,ops\n");
+                     "back_invalidations,modelled_cycles,ops,label\n");
         header_done = true;
     }
     fprintf(out, "%s,%" PRIu64 ",%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
                  ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-                 ",%" PRIu64 ",%" PRIu64 "\n",
+                 ",%" PRIu64 ",%" PRIu64 ",%s\n",
             scope, no, model->cfg.name, c->instructions, c->loads, c->stores,
             hl_cm_misses(c, HL_CM_L1I), hl_cm_misses(c, HL_CM_L1D),
             hl_cm_misses(c, HL_CM_L2), hl_cm_misses(c, HL_CM_LLC),
             hl_cm_misses(c, HL_CM_DTLB), c->back_invalidations,
-            hl_cm_cycles(model, c), nops);
+            hl_cm_cycles(model, c), nops, strcmp(scope, "all") ? label : "");
     fflush(out);
 }
 
@@ -80,13 +81,14 @@ static void on_marker(unsigned int vcpu, void *udata)
 {
     (void)vcpu;
     unsigned kind = (unsigned)(uintptr_t)udata;
-    if (kind == HL_MARKER_START) {
+    if (kind == HL_MARKER_START || kind == HL_MARKER_START_FLOOR) {
         if (in_region) /* nested start: restart the region */
             fprintf(out, "# heaplab-cost: start inside region %" PRIu64 ", restarted\n",
                     region_no);
         else
             region_no++;
         in_region = true;
+        label = kind == HL_MARKER_START_FLOOR ? "floor" : "main";
         ops = 0;
         at_start = model->n;
     } else if (kind == HL_MARKER_STOP) {
@@ -134,7 +136,7 @@ static unsigned marker_kind(const uint8_t *b, size_t n)
     if ((disp & ~0xffu) != HL_MARKER_MAGIC)
         return 0;
     unsigned kind = disp & 0xffu;
-    return kind >= HL_MARKER_START && kind <= HL_MARKER_OP ? kind : 0;
+    return kind >= HL_MARKER_START && kind <= HL_MARKER_START_FLOOR ? kind : 0;
 }
 
 static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)

@@ -143,7 +143,7 @@ static void accepts_and_reports(void **state)
     assert_non_null(fgets(line, sizeof line, f));
     assert_true(strncmp(line, "scope,region,model,instructions,", 32) == 0);
     assert_non_null(fgets(line, sizeof line, f));
-    assert_string_equal(line, "all,0,custom,0,0,0,0,0,0,0,0,0,0,0\n");
+    assert_string_equal(line, "all,0,custom,0,0,0,0,0,0,0,0,0,0,0,\n"); /* label: none */
     assert_null(fgets(line, sizeof line, f));
     fclose(f);
     unlink(out);
