@@ -239,6 +239,12 @@ set_tests_properties(cli_variants PROPERTIES LABELS "kernel;qemu;cli" TIMEOUT 60
 set_tests_properties(cli_run_env PROPERTIES LABELS "kernel;qemu;cli" TIMEOUT 600
                      ENVIRONMENT "HEAPLAB_QEMU=${HL_QEMU_I386};HEAPLAB_KERNEL=${_kelf}")
 
+# --clock modelled in the kernel (docs/model.md): three identical runs,
+# the miss columns, region instructions against icount, the refusals.
+add_test(NAME cli_modelled COMMAND bash ${_kdir}/modelled.sh $<TARGET_FILE:heaplab>)
+set_tests_properties(cli_modelled PROPERTIES LABELS "kernel;qemu;cli;model" TIMEOUT 900
+                     ENVIRONMENT "HEAPLAB_QEMU=${HL_QEMU_I386};HEAPLAB_KERNEL=${_kelf}")
+
 # resident_bytes in the kernel: demand faults of the region and state,
 # read back from one short `heaplab run --env qemu`.
 add_test(NAME kernel_resident COMMAND bash ${_kdir}/resident_qemu.sh $<TARGET_FILE:heaplab>)

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# tests/kernel/modelled.sh — `heaplab run --env qemu --clock modelled`
+# (docs/model.md, "The modelled clock"), read back:
+#  - three runs give identical modelled rows (every column but run_id) and
+#    byte-identical region rows in the cost plugin's reports;
+#  - the four miss columns are filled in modelled rows, empty in icount
+#    rows; meta.csv names the model and its geometry;
+#  - with --clock icount,modelled in one run, the instructions of each
+#    cell's main regions (the plugin) and the icount clock's raw ticks
+#    differ by one constant for every cell, and so do the floor regions'
+#    and the icount floor (the runner's code between a marker and the
+#    clock read: the same instructions for every allocator);
+#  - a bad --model and --clock modelled on the host are refused in one line.
+# usage: modelled.sh HEAPLAB
+set -u
+export LC_ALL=C
+HL=${1:?usage: modelled.sh HEAPLAB}
+. "$(dirname "$0")/../cli/lib.sh" "$HL" "$HL"
+
+CELLS=(--allocators slab,firstfit-seed,buddy --workloads churn-fixed,lifo,frames-churn)
+
+# cells.csv without run_id, sorted: what must repeat.
+rows() { awk "$AWK_CSV"'NR > 1 { split_csv($0); $1 = ""; print }' "$1/cells.csv" | sort; }
+
+for i in 1 2 3; do
+  mkdir -p "$TMP/r$i"
+  "$HL" run --env qemu --clock modelled "${CELLS[@]}" --ops 2000 --out "$TMP/r$i" \
+    >"$TMP/r$i.out" 2>"$TMP/r$i.err"
+  check "run $i exits 0 ($(head -c 300 "$TMP/r$i.err"))" [ $? -eq 0 ]
+done
+R1=$(run_dir "$TMP/r1"); R2=$(run_dir "$TMP/r2"); R3=$(run_dir "$TMP/r3")
+
+n=$(awk "$AWK_CSV"'NR > 1 { split_csv($0); if (f[4] == "modelled" && f[11] == "ok") n++ } END { print n + 0 }' "$R1/cells.csv")
+check "5 ok modelled rows (got $n)" [ "$n" -eq 5 ]
+check "run 2 repeats run 1" [ "$(rows "$R1")" = "$(rows "$R2")" ]
+check "run 3 repeats run 1" [ "$(rows "$R1")" = "$(rows "$R3")" ]
+nrep=$(ls "$R1/model" | wc -l)
+check "one plugin report per cell (got $nrep)" [ "$nrep" -eq 5 ]
+for f in "$R1"/model/*.csv; do
+  b=$(basename "$f")
+  for R in "$R2" "$R3"; do
+    check "$b: region rows repeat" [ "$(grep '^region,' "$f")" = "$(grep '^region,' "$R/model/$b")" ]
+  done
+done
+
+# The new columns: at the end, filled (numbers) in modelled rows.
+hdr=$(head -n 1 "$R1/cells.csv")
+check "miss columns at the end of the header" \
+  [ "${hdr##*,alloc_params,}" = "l1d_misses_per_op,l2_misses_per_op,llc_misses_per_op,dtlb_misses_per_op" ]
+bad=$(awk "$AWK_CSV"'NR > 1 { split_csv($0)
+  for (i = nf - 3; i <= nf; i++) if (f[i] !~ /^-?[0-9]+\.[0-9][0-9][0-9]$/) print f[5], f[7], i }' "$R1/cells.csv")
+check "miss columns are numbers in modelled rows: $bad" [ -z "$bad" ]
+# a modelled row: no per-op latency figures (none yet), no latency rows
+bad=$(awk "$AWK_CSV"'NR > 1 { split_csv($0); if (f[16] f[17] f[18] f[19] f[20] != "") print f[5], f[7] }' "$R1/cells.csv")
+check "modelled rows have empty p50..max: $bad" [ -z "$bad" ]
+check "no latency rows for modelled cells" [ "$(wc -l <"$R1/latency.csv")" -eq 1 ]
+for k in model model_l1d model_llc model_dram_cycles model_plugin; do
+  check "meta.csv names $k" grep -q "^$k," "$R1/meta.csv"
+done
+check "meta.csv: model is skylake-client" grep -q '^model,skylake-client$' "$R1/meta.csv"
+
+# icount and modelled in one run, --ops 1000 (every stream has 1000 ops
+# and runs once: raw_cycles_per_op x 1000 is the icount clock's ticks).
+mkdir -p "$TMP/both"
+"$HL" run --env qemu --clock icount,modelled "${CELLS[@]}" --ops 1000 --model zen3 \
+  --out "$TMP/both" >"$TMP/both.out" 2>"$TMP/both.err"
+check "icount,modelled exits 0 ($(head -c 300 "$TMP/both.err"))" [ $? -eq 0 ]
+B=$(run_dir "$TMP/both")
+check "meta.csv: model is zen3" grep -q '^model,zen3$' "$B/meta.csv"
+# per cell: main-region instructions - icount raw ticks, floor-region
+# instructions - icount floor ticks
+diffs=$(awk "$AWK_CSV"'NR > 1 { split_csv($0); if (f[4] == "icount") print f[5], f[7], f[12], f[31], f[32], f[33] }' "$B/cells.csv" |
+  while read -r a w ops raw flo reps; do
+    [ "$ops" = 1000 ] && [ "$reps" = 1 ] || { echo "BAD $a $w ops=$ops repeats=$reps"; continue; }
+    rep=$(ls "$B"/model/"$a.$w".*.csv)
+    m=$(awk -F, '$1 == "region" && $15 == "main" { s += $4 } END { print s }' "$rep")
+    fl=$(awk -F, '$1 == "region" && $15 == "floor" { s += $4 } END { print s }' "$rep")
+    echo "$((m - 10#${raw/./})) $((fl - 10#${flo/./}))"
+  done | sort | uniq -c)
+echo "region instructions minus icount ticks (cells, main, floor): $diffs"
+check "one constant difference for all 5 cells: $diffs" \
+  [ "$(echo "$diffs" | wc -l)" -eq 1 -a "$(echo "$diffs" | awk '{ print $1 }')" -eq 5 ]
+km=$(echo "$diffs" | awk '{ print $2 }'); kf=$(echo "$diffs" | awk '{ print $3 }')
+# the runner's instructions outside the clock pair (a few dozen): never
+# per op, so a constant bounded by a small number
+check "main difference small and positive ($km)" [ "$km" -gt 0 -a "$km" -lt 200 ]
+check "floor difference small and positive ($kf)" [ "$kf" -gt 0 -a "$kf" -lt 200 ]
+# the floor's start marker is the else branch of one if in stream_timed
+# (runner.c): one jump more than the main region's, or the same
+check "floor difference is the main one or one more ($km, $kf)" [ $((kf - km)) -ge 0 -a $((kf - km)) -le 1 ]
+# modelled and icount rows of the same cell share the stream and space figures
+same=$(awk "$AWK_CSV"'NR > 1 { split_csv($0); k = f[5] " " f[7]; v = f[12] " " f[13] " " f[14] " " f[22] " " f[23]
+  if (k in seen && seen[k] != v) print k; seen[k] = v }' "$B/cells.csv")
+check "icount and modelled rows agree on ops, checksums, space: $same" [ -z "$same" ]
+
+# Refusals: one line each, exit 2, no run folder.
+expect_usage "--model: 'nehalem' (presets: skylake-client, zen3)" \
+  "$HL" run --env qemu --clock modelled --model nehalem --out "$TMP/out"
+expect_usage "'modelled' runs in QEMU only" \
+  "$HL" run --env host --clock modelled --out "$TMP/out"
+expect_usage "--model: 'zen3' (only with --clock modelled)" \
+  "$HL" run --env qemu --clock icount --model zen3 --out "$TMP/out"
+HEAPLAB_COST_PLUGIN=/nonexistent/heaplab-cost.so expect_usage "HEAPLAB_COST_PLUGIN=/nonexistent" \
+  "$HL" run --env qemu --clock modelled --out "$TMP/out"
+
+finish
