@@ -169,7 +169,7 @@ hl_kernel_test(kernel_cells
   --want "^@HL begin,1,slab,churn-fixed,\"live=100,ops=[0-9]+,size=48\",,1,2$"
   --want "^@HL begin,2,slab,churn-fixed,\"live=7,ops=[0-9]+,size=48\",live,1,2$"
   --want "^@HL cell,K,qemu,tcg,tsc-tcg,buddy,frame,frames-churn,\"frames=506,occupancy=99,ops=500\",1,1,ok,2000,1bbb9372b4d9ea29,[0-9a-f]{16},"
-  --want "^@HL cell,K,qemu,tcg,tsc-tcg,slab,heap,churn-fixed,\"live=7,.*,live,0,[0-9.]*,[0-9.]*,1,0,0,0,1,0,[1-9][0-9]*,\"keep_empty=1,magazine=64,max_slab_order=6,lg_classes=1\"$"
+  --want "^@HL cell,K,qemu,tcg,tsc-tcg,slab,heap,churn-fixed,\"live=7,.*,live,0,[0-9.]*,[0-9.]*,1,0,0,0,1,0,[1-9][0-9]*,\"keep_empty=1,magazine=64,max_slab_order=6,lg_classes=1\",,,,$"
   --reject "^@HL (lat|tl),K,qemu,slab,churn-fixed,\"live=7,"
   --want "^@HL rep,1$" --want "^@HL end,2,ok,$"
   --reject "^@HL error,")
@@ -178,9 +178,9 @@ hl_kernel_test(kernel_cells
 hl_kernel_test(kernel_cells_aparams
   "vga=off allocators=slab workloads=lifo,churn-fixed ops=2000 reps=1 run_id=K accel=tcg clock=tsc-tcg aparams=slab:magazine=8 sweep=slab:keep_empty=0,16" 33
   --want "^@HL meta,cells_planned,6$"
-  --want "^@HL cell,K,qemu,tcg,tsc-tcg,slab,heap,lifo,.*,,0,[0-9.]*,[0-9.]*,1,0,0,0,1,0,[1-9][0-9]*,\"keep_empty=1,magazine=8,max_slab_order=6,lg_classes=1\"$"
-  --want "^@HL cell,K,qemu,tcg,tsc-tcg,slab,heap,lifo,.*,keep_empty,0,[0-9.]*,[0-9.]*,1,0,0,0,1,0,[1-9][0-9]*,\"keep_empty=0,magazine=8,max_slab_order=6,lg_classes=1\"$"
-  --want "^@HL cell,K,qemu,tcg,tsc-tcg,slab,heap,churn-fixed,.*,keep_empty,0,[0-9.]*,[0-9.]*,1,0,0,0,1,0,[1-9][0-9]*,\"keep_empty=16,magazine=8,max_slab_order=6,lg_classes=1\"$"
+  --want "^@HL cell,K,qemu,tcg,tsc-tcg,slab,heap,lifo,.*,,0,[0-9.]*,[0-9.]*,1,0,0,0,1,0,[1-9][0-9]*,\"keep_empty=1,magazine=8,max_slab_order=6,lg_classes=1\",,,,$"
+  --want "^@HL cell,K,qemu,tcg,tsc-tcg,slab,heap,lifo,.*,keep_empty,0,[0-9.]*,[0-9.]*,1,0,0,0,1,0,[1-9][0-9]*,\"keep_empty=0,magazine=8,max_slab_order=6,lg_classes=1\",,,,$"
+  --want "^@HL cell,K,qemu,tcg,tsc-tcg,slab,heap,churn-fixed,.*,keep_empty,0,[0-9.]*,[0-9.]*,1,0,0,0,1,0,[1-9][0-9]*,\"keep_empty=16,magazine=8,max_slab_order=6,lg_classes=1\",,,,$"
   --want "^@HL end,5,ok,$"
   --reject "^@HL error,")
 hl_kernel_test(kernel_cells_bad_aparams

@@ -143,7 +143,9 @@ static void commit_rep(struct cell_rows *t, const struct lp_line *l)
         cell_rows_bad(t, "rep end out of order", l->rest);
         return;
     }
-    if (t->leaks.len && t->rc->f.leaks > 0)
+    if (t->leaks.len && t->hold)
+        dbuf_add(&t->held_leaks, t->leaks.p, t->leaks.len);
+    else if (t->leaks.len && t->rc->f.leaks > 0)
         res_write(t->rc->f.leaks, t->leaks.p, t->leaks.len, "leaks.csv");
     t->leaks.len = 0;
     if (t->hold) {
@@ -247,4 +249,5 @@ void cell_rows_free(struct cell_rows *t)
     dbuf_free(&t->held_cells);
     dbuf_free(&t->held_lat);
     dbuf_free(&t->held_tl);
+    dbuf_free(&t->held_leaks);
 }

@@ -42,7 +42,7 @@ struct cell_rows {
                                         of the files: the caller finishes
                                         the rows after the child ended
                                         (the modelled clock, qemu.c) */
-    struct dbuf held_cells, held_lat, held_tl;
+    struct dbuf held_cells, held_lat, held_tl, held_leaks;
     /* what was taken: */
     struct dbuf cells, lat, tl;      /* the current rep's rows */
     struct dbuf leaks;               /* leak rows, kept with the next rep */

@@ -15,7 +15,7 @@ check "run b exits 0" run b 7
 check "run c exits 0" run c 8
 A=$(run_dir "$TMP/a"); B=$(run_dir "$TMP/b"); C=$(run_dir "$TMP/c")
 
-CELLS_HEADER='run_id,env,accel,clock,allocator,family,workload,params,seed,rep,status,ops,workload_checksum,placement_checksum,cycles_per_op,p50,p90,p99,p999,max,timer_overhead,peak_live_bytes,peak_footprint_bytes,frag_internal,frag_external,failed_allocs,leaks,faults,sweep,launch,raw_cycles_per_op,harness_floor,stream_repeats,invol_switches,migrations,steal_ticks,attempts,disturbed,resident_bytes,alloc_params'
+CELLS_HEADER='run_id,env,accel,clock,allocator,family,workload,params,seed,rep,status,ops,workload_checksum,placement_checksum,cycles_per_op,p50,p90,p99,p999,max,timer_overhead,peak_live_bytes,peak_footprint_bytes,frag_internal,frag_external,failed_allocs,leaks,faults,sweep,launch,raw_cycles_per_op,harness_floor,stream_repeats,invol_switches,migrations,steal_ticks,attempts,disturbed,resident_bytes,alloc_params,l1d_misses_per_op,l2_misses_per_op,llc_misses_per_op,dtlb_misses_per_op'
 LAT_HEADER='run_id,env,allocator,workload,params,seed,rep,bucket_lo,bucket_hi,count'
 TL_HEADER='run_id,env,allocator,workload,params,seed,rep,op_index,live_bytes,held_bytes,free_bytes,largest_free_bytes,meta_bytes'
 SUM_HEADER='run_id,env,accel,clock,allocator,family,workload,params,sweep,seed,launches,reps,n,status,disturbed,cycles_per_op_median,cycles_per_op_ci_lo,cycles_per_op_ci_hi,cycles_per_op_var_between_share,p99_median,p99_ci_lo,p99_ci_hi,harness_floor_median,harness_floor_ci_lo,harness_floor_ci_hi,raw_cycles_per_op_median,raw_cycles_per_op_ci_lo,raw_cycles_per_op_ci_hi,ci_level,target_ci_pct,ci_met,alloc_params'
@@ -29,14 +29,14 @@ check "meta.csv header" [ "$(head -n 1 "$A/meta.csv")" = "key,value" ]
 check "24 cells rows (8 cells x 3 reps)" [ "$(($(wc -l <"$A/cells.csv") - 1))" -eq 24 ]
 check "8 summary rows" [ "$(($(wc -l <"$A/summary.csv") - 1))" -eq 8 ]
 
-# Every row: 40 fields, this run's id, status ok, env host, clock tsc;
+# Every row: 44 fields, this run's id, status ok, env host, clock tsc;
 # each (allocator, workload) has reps 0, 1, 2 once; no heap allocator on a
 # frame workload or the reverse.
 rows_ok() {
   awk -v id="$(basename "$1")" "$AWK_CSV"'
     NR == 1 { next }
     { split_csv($0)
-      if (nf != 40) { print "fields " nf ": " $0; bad++ }
+      if (nf != 44) { print "fields " nf ": " $0; bad++ }
       if (f[1] != id || f[2] != "host" || f[3] != "none" || f[4] != "tsc") { print "ids: " $0; bad++ }
       if (f[11] != "ok") { print "status: " $0; bad++ }
       # launch 0 (--launches 1); a net cost = raw - floor (3 decimals each);

@@ -92,6 +92,10 @@ check "floor difference is the main one or one more ($km, $kf)" [ $((kf - km)) -
 same=$(awk "$AWK_CSV"'NR > 1 { split_csv($0); k = f[5] " " f[7]; v = f[12] " " f[13] " " f[14] " " f[22] " " f[23]
   if (k in seen && seen[k] != v) print k; seen[k] = v }' "$B/cells.csv")
 check "icount and modelled rows agree on ops, checksums, space: $same" [ -z "$same" ]
+# leaks.csv: the modelled cells' leak reports say clock=modelled, as many as icount's
+ni=$(awk "$AWK_CSV"'NR > 1 { split_csv($0); if (f[3] == "icount") n++ } END { print n + 0 }' "$B/leaks.csv")
+nm=$(awk "$AWK_CSV"'NR > 1 { split_csv($0); if (f[3] == "modelled") n++ } END { print n + 0 }' "$B/leaks.csv")
+check "leak rows: modelled $nm = icount $ni > 0" [ "$nm" -eq "$ni" -a "$ni" -gt 0 ]
 
 # Refusals: one line each, exit 2, no run folder.
 expect_usage "--model: 'nehalem' (presets: skylake-client, zen3)" \
