@@ -3,7 +3,9 @@
  * guest instruction fetch and data access into the cache model
  * (bench/core/cachemodel.h) and reports, per region between a start and
  * a stop marker (bench/core/marker.h): instructions, loads, stores,
- * misses per level, modelled cycles, op markers seen.  docs/model.md has
+ * misses per level, modelled cycles, op markers seen, and which start
+ * marker opened it (label main, or floor for the harness floor's
+ * start-floor marker: runner.c).  docs/model.md has
  * the arguments, the output format and the figures.
  *
  *   qemu-x86_64 -plugin heaplab-cost.so,model=skylake-client,out=F prog
