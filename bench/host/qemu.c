@@ -36,6 +36,7 @@
 #include "bench/core/vmpass.h"
 #include "bench/host/cellrows.h"
 #include "bench/host/cli.h"
+#include "bench/host/csvline.h"
 #include "bench/host/lineproto.h"
 #include "bench/host/proc.h"
 #include "bench/host/replay.h"
@@ -597,21 +598,6 @@ static int col_of(char **f, int n, const char *name)
     return -1;
 }
 
-/* Split a plugin report line (no quotes: numbers and names) at commas. */
-static int split_commas(char *line, char **f, int cap)
-{
-    int n = 0;
-    for (char *p = line; n < cap;) {
-        f[n++] = p;
-        char *c = strchr(p, ',');
-        if (!c)
-            break;
-        *c = '\0';
-        p = c + 1;
-    }
-    return n;
-}
-
 bool qemu_model_read(const char *path, const char *model, uint32_t nreps,
                      const uint64_t *repeats, struct qemu_model_sum *main_sum,
                      struct qemu_model_sum *floor_sum, char *why, size_t cap)
@@ -629,6 +615,7 @@ bool qemu_model_read(const char *path, const char *model, uint32_t nreps,
     bool header = false, ok = true;
     uint32_t rep = 0;
     uint64_t k = 0; /* regions taken of rep */
+    int maxc = 0;   /* the last column a row needs */
     unsigned long lineno = 0;
     char line[1024];
     memset(main_sum, 0, nreps * sizeof *main_sum);
@@ -639,20 +626,25 @@ bool qemu_model_read(const char *path, const char *model, uint32_t nreps,
         if (line[0] == '#' || !line[0])
             continue;
         char *f[32];
-        int n = split_commas(line, f, 32);
+        int n = csv_split(line, f, 32);
         if (!header) {
             for (int c = 0; c < C_N; c++)
                 if ((col[c] = col_of(f, n, want[c])) < 0) {
                     say(why, cap, "cost plugin report %s: no column %s (rebuild the plugin)",
                         path, want[c]);
                     ok = false;
+                } else if (col[c] > maxc) {
+                    maxc = col[c];
                 }
             header = true;
             continue;
         }
-        int maxc = 0;
-        for (int c = 0; c < C_N; c++)
-            maxc = col[c] > maxc ? col[c] : maxc;
+        if (n < 0) {
+            say(why, cap, "cost plugin report %s line %lu: not one CSV row of at most 32 "
+                "fields", path, lineno);
+            ok = false;
+            break;
+        }
         if (n <= maxc) {
             say(why, cap, "cost plugin report %s line %lu: %d fields", path, lineno, n);
             ok = false;
