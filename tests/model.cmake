@@ -14,6 +14,16 @@ if(TARGET heaplab-cost)
                        TIMEOUT 300)
 endif()
 
+# `heaplab run --env host --clock modelled`: the cell child under
+# qemu-x86_64 with the plugin; three identical runs, the instructions
+# against callgrind's, the refusals (skipped, 77, without qemu-x86_64).
+if(TARGET heaplab-cost)
+  add_test(NAME cli_modelled_host
+           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/model/host.sh $<TARGET_FILE:heaplab>)
+  set_tests_properties(cli_modelled_host PROPERTIES LABELS "cli;model" SKIP_RETURN_CODE 77
+                       TIMEOUT 900)
+endif()
+
 # The same plugin under qemu-system-i386 with the kernel's test=model
 # (kernel_port/selftest_model.c).  The kernel is added after tests/, so it
 # is named by its path (as in tests/kernel.cmake).

@@ -252,10 +252,11 @@ size_t hl_format_cells_row(char *buf, size_t cap, const struct hl_row_ids *id,
     else
         row_u64(&w, r->resident_bytes);
     row_text(&w, id->alloc_params ? id->alloc_params : "");
-    /* l1d, l2, llc, dtlb misses per op: the modelled clock's alone
-     * (bench/host/qemu.c fills them from the cost plugin's report). */
+    /* l1d, l2, llc, dtlb misses per op: a cache simulator's (the
+     * modelled clock's rows get them from the cost plugin's report,
+     * bench/host/modelled.c; instructions rows from callgrind's). */
     for (unsigned i = 0; i < 4; i++)
-        row_empty(&w);
+        row_text(&w, id->misses[i] ? id->misses[i] : "");
     return row_end(&w);
 }
 

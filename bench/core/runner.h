@@ -235,6 +235,10 @@ struct hl_row_ids {
     bool disturbed;           /* still disturbed after the last attempt */
     const char *alloc_params; /* the allocator's canonical parameter text
                                  (hl_al_format), NULL/"" if it has none */
+    const char *misses[4];    /* l1d, l2, llc, dtlb misses per op as text
+                                 ("-1.234"), NULL: empty (a cache
+                                 simulator's: callgrind's for clock
+                                 instructions, docs/model.md) */
 };
 
 /* Format into buf (cap bytes incl. NUL), no newline; returns the length,

@@ -27,6 +27,7 @@
 #include "bench/core/proto.h"
 #include "bench/core/runner.h"
 #include "bench/host/cli.h"
+#include "bench/host/modelled.h"
 #include "bench/host/port_host.h"
 #include "bench/host/replay.h"
 #include "bench/host/sysinfo.h"
@@ -54,6 +55,8 @@ struct cell_args {
     const char *run_id;
     const char *pu; /* "none" or an OS index */
     bool instructions; /* clock=instructions: under callgrind */
+    bool modelled;     /* clock=modelled: under qemu-x86_64 and the cost
+                          plugin; no clock read (cell.h) */
     const char *sweep; /* "" or the swept parameter (cell.h) */
     uint32_t launch;   /* this child's launch: its reps are
                           launch * reps ... launch * reps + reps - 1 */
@@ -255,6 +258,8 @@ static void parse_args(int argc, char **argv, struct cell_args *a)
     a->pu = v[6];
     if (!strcmp(v[7], CELL_CLOCK_INSTRUCTIONS))
         a->instructions = true;
+    else if (!strcmp(v[7], CELL_CLOCK_MODELLED))
+        a->modelled = true;
     else if (strcmp(v[7], CELL_CLOCK) != 0)
         cli_usage_fail("cell: unknown clock '%s'", v[7]);
     a->sweep = strcmp(v[8], "-") ? v[8] : "";
@@ -268,6 +273,8 @@ static void parse_args(int argc, char **argv, struct cell_args *a)
 struct callgrind {
     const char *prefix; /* CELL_CALLGRIND_ENV */
     unsigned dumps;     /* dumps written so far: the next is dumps + 1 */
+    bool cache;         /* the last BATCH pass's dumps had cache events: */
+    char l1d[32], llc[32]; /* its misses per op, net of the floor */
 };
 
 /* The BATCH pass's measure hooks: collect exactly one run of the stream
@@ -296,25 +303,59 @@ static void cg_end(void *ctx)
     cg->dumps++;
 }
 
-/* Instructions of dump number n (1-based); the dump is removed once
- * read.  Exits 1 if it cannot be read. */
-static uint64_t cg_read(const struct callgrind *cg, unsigned n)
+/* One dump's totals: instructions, and with --cache-sim=yes the data
+ * misses of the first level (D1mr + D1mw) and of the last (DLmr + DLmw). */
+struct cg_counts {
+    uint64_t ir, d1, dl;
+    bool cache; /* the dump has the cache simulator's events */
+};
+
+/* The totals of dump number n (1-based), by the names of its "events:"
+ * line; the dump is removed once read.  Exits 1 if it cannot be read. */
+static struct cg_counts cg_read(const struct callgrind *cg, unsigned n)
 {
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s.%ld.%u", cg->prefix, (long)getpid(), n);
     FILE *f = fopen(path, "r");
     if (!f)
         cli_fail("cell: callgrind dump %s: %s", path, strerror(errno));
-    char line[512];
-    unsigned long long total = 0;
+    enum { EV_MAX = 16 };
+    char line[512], names[EV_MAX][8];
+    int nev = 0;
     bool found = false;
-    while (!found && fgets(line, sizeof line, f))
-        found = sscanf(line, "totals: %llu", &total) == 1;
+    struct cg_counts c = {0};
+    while (!found && fgets(line, sizeof line, f)) {
+        if (!strncmp(line, "events:", 7)) {
+            nev = 0;
+            for (char *t = strtok(line + 7, " \t\r\n"); t && nev < EV_MAX;
+                 t = strtok(NULL, " \t\r\n"))
+                snprintf(names[nev++], sizeof names[0], "%s", t);
+            continue;
+        }
+        if (strncmp(line, "totals:", 7))
+            continue;
+        found = true;
+        char *at = line + 7;
+        for (int i = 0; i < (nev ? nev : 1); i++) {
+            char *end;
+            unsigned long long v = strtoull(at, &end, 10);
+            if (end == at)
+                break;
+            at = end;
+            const char *e = nev ? names[i] : "Ir";
+            if (!strcmp(e, "Ir"))
+                c.ir = v;
+            else if (!strcmp(e, "D1mr") || !strcmp(e, "D1mw"))
+                c.d1 += v, c.cache = true;
+            else if (!strcmp(e, "DLmr") || !strcmp(e, "DLmw"))
+                c.dl += v;
+        }
+    }
     fclose(f);
     if (!found)
         cli_fail("cell: callgrind dump %s has no totals line", path);
     unlink(path);
-    return total;
+    return c;
 }
 
 static void bind_pu(const char *pu)
@@ -391,8 +432,17 @@ static uint64_t steal_ticks(const char *pu)
     return v[7];
 }
 
+/* Set under clock=modelled: no interference probes.  Their text (and so
+ * the memory their parsing touches) differs between runs, which would
+ * move the cache model's state; under emulation they mean nothing. */
+static bool no_probes;
+
 static void interference_now(const char *pu, struct interference *x)
 {
+    if (no_probes) {
+        memset(x, 0, sizeof *x);
+        return;
+    }
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) == 0) {
         x->invol = (uint64_t)ru.ru_nivcsw;
@@ -432,12 +482,14 @@ static struct hl_row_ids row_ids(const struct cell_args *a, uint32_t rep,
 {
     return (struct hl_row_ids){
         .run_id = a->run_id, .env = CELL_ENV, .accel = CELL_ACCEL,
-        .clock = a->instructions ? CELL_CLOCK_INSTRUCTIONS : CELL_CLOCK,
+        .clock = a->instructions ? CELL_CLOCK_INSTRUCTIONS
+                 : a->modelled   ? CELL_CLOCK_MODELLED
+                                 : CELL_CLOCK,
         .allocator = a->ca.a->name,
         .family = hl_family_str(a->ca.a->family), .workload = a->w->name,
         .params = a->params_text, .seed = a->seed, .rep = rep,
         .status = status, .timer_overhead = overhead, .faults = x->faults,
-        .no_perop = a->instructions, .sweep = a->sweep,
+        .no_perop = a->instructions || a->modelled, .sweep = a->sweep,
         .launch = a->launch, .invol_switches = x->invol,
         .migrations = x->migrations, .steal_ticks = x->steal,
         .attempts = attempts, .disturbed = disturbed,
@@ -464,7 +516,7 @@ static void emit_rep(struct cell_run *c, uint32_t rep,
     /* Latency and timeline rows come from the TSC suite cells only: their
      * key has no clock or sweep column, and per-op figures under
      * callgrind would time valgrind. */
-    if (detail && !c->args->instructions && !c->args->sweep[0]) {
+    if (detail && !c->args->instructions && !c->args->modelled && !c->args->sweep[0]) {
         const struct hl_hist *h = c->cfg.hist;
         for (unsigned i = hl_hist_next(h, 0); i < HL_HIST_BUCKETS;
              i = hl_hist_next(h, i + 1))
@@ -524,12 +576,27 @@ static enum hl_status batch_attempts(struct cell_run *c,
         if (st != HL_OK)
             return st;
         if (c->args->instructions) {
-            uint64_t raw = cg_read(&c->cg, c->cg.dumps - 1);
-            uint64_t floor = cg_read(&c->cg, c->cg.dumps);
-            hl_cell_set_ticks(r, raw, floor);
+            struct cg_counts raw = cg_read(&c->cg, c->cg.dumps - 1);
+            struct cg_counts floor = cg_read(&c->cg, c->cg.dumps);
+            hl_cell_set_ticks(r, raw.ir, floor.ir);
+            /* callgrind's cache simulator (spawn.c asks for it beside the
+             * modelled clock): L1d and last-level data misses per op */
+            uint64_t n = r->ops * (r->stream_repeats ? r->stream_repeats : 1);
+            c->cg.cache = raw.cache && floor.cache && n;
+            if (c->cg.cache) {
+                model_per_op_text(c->cg.l1d, sizeof c->cg.l1d, raw.d1, floor.d1, n);
+                model_per_op_text(c->cg.llc, sizeof c->cg.llc, raw.dl, floor.dl, n);
+            }
+        } else if (c->args->modelled) {
+            /* the report's figures replace these (modelled.h); the
+             * host's ticks under emulation would only make the row's
+             * text, and so the memory it touches, differ between runs */
+            hl_cell_set_ticks(r, 0, 0);
+            memset(x, 0, sizeof *x);
         }
         /* Counting clocks are not disturbed by anything. */
-        *disturbed = !c->args->instructions && is_disturbed(x, pass_ms);
+        *disturbed = !c->args->instructions && !c->args->modelled &&
+                     is_disturbed(x, pass_ms);
     } while (*disturbed && *attempts < c->args->max_attempts);
     return st;
 }
@@ -576,11 +643,13 @@ static void run_reps(struct cell_run *c)
         c->samples->n = 0;
         if (st == HL_OK)
             st = batch_attempts(c, &r, &x, &attempts, &disturbed);
-        if (st == HL_OK)
+        /* The modelled clock has no per-op pass: it would read the
+         * clock for every op (not yet: docs/model.md, "Not yet"). */
+        if (st == HL_OK && !c->args->modelled)
             st = hl_cell_pass(&c->cfg, HL_PASS_PEROP, &r);
         interference_now(c->args->pu, &rep1);
         /* faults: the whole rep's, as before; the rest: the BATCH pass's */
-        x.faults = interference_delta(&rep0, &rep1).faults;
+        x.faults = c->args->modelled ? 0 : interference_delta(&rep0, &rep1).faults;
         if (st != HL_OK) { /* init refused: no figures, this rep or later */
             fprintf(stderr, "heaplab: cell %s x %s: init: %s\n",
                     c->args->ca.a->name, c->args->w->name, hl_status_str(st));
@@ -596,14 +665,30 @@ static void run_reps(struct cell_run *c)
             row_ids(c->args, rep, rep_status(&r, c->args->w, hl_host_report_count() -
                                                      reports0),
                     c->cfg.timer_overhead, &x, attempts, disturbed);
+        if (c->args->instructions && c->cg.cache) {
+            id.misses[0] = c->cg.l1d;
+            id.misses[2] = c->cg.llc;
+        }
         emit_rep(c, rep, &id, &r, true);
     }
 }
 
-int cmd_cell(int argc, char **argv)
+/* "@HL done,ok" and the exit status. */
+static int finish_cell(void)
+{
+    struct hl_proto_out o;
+    hl_proto_begin(&o, proto_line, sizeof proto_line, "done");
+    hl_proto_field(&o, "ok");
+    cell_put_line(&o);
+    fflush(stdout);
+    return ferror(stdout) ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+}
+
+static int cell_main(int argc, char **argv)
 {
     struct cell_args a = {0};
     parse_args(argc, argv, &a);
+    no_probes = a.modelled;
     /* stdout's buffer is ours (not malloc's), so that it can be made
      * resident before rss0 (see "resident pages"). */
     static char stdout_buf[1 << 16];
@@ -613,7 +698,11 @@ int cmd_cell(int argc, char **argv)
 
     struct hl_clock_cal cal = {0};
     struct callgrind cg = {0};
-    if (a.instructions) {
+    if (a.modelled) {
+        /* Counted by the cost plugin between the runner's markers:
+         * nothing to calibrate or subtract. */
+        cell_put_probe("counter", "heaplab-cost.so under qemu-x86_64, BATCH stream only");
+    } else if (a.instructions) {
         if (!RUNNING_ON_VALGRIND || !(cg.prefix = getenv(CELL_CALLGRIND_ENV)))
             cli_usage_fail("cell: clock %s needs callgrind and %s",
                            CELL_CLOCK_INSTRUCTIONS, CELL_CALLGRIND_ENV);
@@ -628,7 +717,7 @@ int cmd_cell(int argc, char **argv)
         cell_put_probe("timer_resolution", "%llu", (unsigned long long)cal.resolution);
     }
     if (a.ca.kind == CLI_ALLOC_VM) { /* a mapping kind: vmcell.c runs it */
-        if (a.instructions)
+        if (a.instructions || a.modelled)
             cli_usage_fail("cell: vm cells run with clock %s only", CELL_CLOCK);
         struct vm_cell_args va = {
             .a = a.ca.a, .w = a.w, .params = a.params, .params_text = a.params_text,
@@ -693,11 +782,12 @@ int cmd_cell(int argc, char **argv)
             .ops = cell_map(ops_cap * sizeof(struct hl_op), true),
             .ops_cap = ops_cap,
             .timer_overhead = cal.overhead,
-            .min_ticks = a.instructions ? 0 : a.min_ticks,
+            .min_ticks = a.instructions || a.modelled ? 0 : a.min_ticks,
             .sample_points = CELL_SAMPLE_POINTS,
             .sample = keep_sample,
             .sample_ctx = samples,
-            .resident = host_resident,
+            /* under qemu-x86_64, /proc/self is QEMU's */
+            .resident = a.modelled ? NULL : host_resident,
             .resident_ctx = &res,
             .touch_blocks = true,
         },
@@ -739,6 +829,10 @@ int cmd_cell(int argc, char **argv)
     struct timespec now; /* its first call binds it (a GOT page written) */
     clock_gettime(CLOCK_MONOTONIC, &now);
     (void)hl_host_report_count(); /* its counter's page, first read here */
+    if (a.modelled) { /* /proc/self is QEMU's */
+        run_reps(&c);
+        return finish_cell();
+    }
     res.rss0_bytes = rss_anon_bytes();
     cell_put_probe("rss0_bytes", "%llu", (unsigned long long)res.rss0_bytes);
     run_reps(&c);
@@ -749,10 +843,24 @@ int cmd_cell(int argc, char **argv)
     cell_put_probe("resident_end", "RssAnon-rss0 %llu bytes, region by mincore "
               "%llu bytes, state %zu bytes", (unsigned long long)rss_end,
               (unsigned long long)region_end, al->state_bytes);
-    struct hl_proto_out o;
-    hl_proto_begin(&o, proto_line, sizeof proto_line, "done");
-    hl_proto_field(&o, "ok");
-    cell_put_line(&o);
-    fflush(stdout);
-    return ferror(stdout) ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+    return finish_cell();
+}
+
+/* Under the modelled clock the cache model's sets follow addresses, and
+ * the stack's place moves with the size of argv and the environment (the
+ * run id, the folders, the user's variables): the cell runs on a stack
+ * moved down to a multiple of CELL_STACK_ALIGN (the span of the largest
+ * preset's LLC sets, 32768 x 64 bytes) whatever they are.  qemu-x86_64
+ * gives its guest an 8 MiB stack. */
+#define CELL_STACK_ALIGN ((uintptr_t)2 << 20)
+
+int cmd_cell(int argc, char **argv)
+{
+    if (argc == 2 + CELL_NARGS && !strcmp(argv[2 + 7], CELL_CLOCK_MODELLED)) {
+        uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+        char *pad = __builtin_alloca(sp & (CELL_STACK_ALIGN - 1));
+        __asm__ __volatile__("" : : "r"(pad) : "memory");
+        return cell_main(argc, argv);
+    }
+    return cell_main(argc, argv);
 }

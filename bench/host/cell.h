@@ -26,7 +26,12 @@
  *            --callgrind-out-file=PREFIX.%p heaplab --cell ...
  * with CELL_CALLGRIND_ENV=PREFIX in its environment; each BATCH pass is
  * collected alone and dumped (PREFIX.<pid>.<n>), and the child reads the
- * dump's "totals:" line: instructions executed in the measured stream).
+ * dump's "totals:" line: instructions executed in the measured stream);
+ * or "modelled": the child runs under qemu-x86_64 with the cost plugin,
+ *   qemu-x86_64 -plugin heaplab-cost.so,model=M,out=REPORT heaplab --cell ...
+ * started with personality(ADDR_NO_RANDOMIZE), and reads no clock: every
+ * stream runs once, there is no per-op pass and the rows' figures are
+ * zeros the parent replaces with the report's (modelled.h)).
  * The child writes the line protocol the kernel writes too (one
  * formatter, bench/core/proto.h; one reader, bench/host/lineproto.h;
  * docs/kernel.md, "Line protocol"): "@HL " and one RFC 4180 record whose
@@ -64,6 +69,10 @@
 #define CELL_CLOCK "tsc"
 /* The host's other clock: instructions counted by callgrind. */
 #define CELL_CLOCK_INSTRUCTIONS "instructions"
+/* The modelled clock (modelled.h): the child runs under qemu-x86_64 with
+ * the cost plugin, which counts the regions between the runner's
+ * markers; the child itself reads no clock (cell.c). */
+#define CELL_CLOCK_MODELLED "modelled"
 /* The dump prefix for clock=instructions (see above). */
 #define CELL_CALLGRIND_ENV "HEAPLAB_CALLGRIND_OUT"
 

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/personality.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -60,6 +61,14 @@ void proc_start(struct proc *c, const struct proc_spec *s)
     if (pid == 0) {
         if (s->own_group)
             setpgid(0, 0);
+        if (s->no_aslr) {
+            int pers = personality(0xffffffff);
+            if (pers == -1 || personality((unsigned long)pers | ADDR_NO_RANDOMIZE) == -1) {
+                dprintf(STDERR_FILENO, "heaplab: personality(ADDR_NO_RANDOMIZE): %s\n",
+                        strerror(errno));
+                _exit(126);
+            }
+        }
         int devnull = open("/dev/null", O_RDWR);
         /* stderr last: an exec failure below must be said where asked */
         if (devnull >= 0)

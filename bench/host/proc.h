@@ -44,6 +44,10 @@ struct proc_spec {
     int out_fd, err_fd;    /* PROC_IO_FD: the descriptor to give */
     bool own_group;        /* setpgid(0, 0): a ^C reaches heaplab only, which
                               then stops the child itself */
+    bool no_aslr;          /* personality(ADDR_NO_RANDOMIZE): the child's
+                              mappings at the same addresses in every run
+                              (the modelled clock: a cache model's sets
+                              follow the addresses) */
 };
 
 /* How proc_wait ended. */

@@ -31,13 +31,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bench/core/cachemodel.h"
 #include "bench/core/runner.h"
 #include "bench/core/vmpass.h"
 #include "bench/host/cellrows.h"
 #include "bench/host/cli.h"
 #include "bench/host/csvline.h"
 #include "bench/host/lineproto.h"
+#include "bench/host/modelled.h"
 #include "bench/host/proc.h"
 #include "bench/host/replay.h"
 #include "kernel_port/bench.h"
@@ -51,11 +51,6 @@ _Static_assert((HL_CHECK_LEVEL >= 2 ? KBENCH_CHECKED_REGION_BYTES
 #endif
 
 #define QEMU_NAME "qemu-system-i386"
-/* This build's cost plugin (bench/host/CMakeLists.txt); "" if none. */
-#ifndef HEAPLAB_COST_PLUGIN_SO
-#define HEAPLAB_COST_PLUGIN_SO ""
-#endif
-#define QEMU_CLOCK_MODELLED "modelled"
 #define QEMU_ENV "qemu"
 /* Exit statuses (isa-debug-exit: (value << 1) | 1; kernel/kernel.h). */
 #define QEMU_EXIT_KERNEL_OK 33
@@ -185,7 +180,7 @@ static void keep_version(void *ctx, const char *data, size_t n)
         dbuf_add(b, data, n);
 }
 
-static void read_version(const char *binary, char *out, size_t cap)
+void qemu_read_version(const char *binary, char *out, size_t cap)
 {
     char *argv[] = {(char *)binary, "--version", NULL};
     struct proc_spec spec = {.path = binary, .argv = argv, .out = PROC_IO_PIPE,
@@ -229,7 +224,7 @@ bool qemu_init(struct qemu_ctx *q, char *why, size_t cap)
         return false;
     }
     copy_str(q->kernel, sizeof q->kernel, kernel);
-    read_version(q->binary, q->version, sizeof q->version);
+    qemu_read_version(q->binary, q->version, sizeof q->version);
     if (!q->version[0])
         copy_str(q->version, sizeof q->version, "unknown");
     copy_str(q->accel, sizeof q->accel, "tcg");
@@ -505,341 +500,6 @@ void qemu_write_meta(const struct qemu_ctx *q, int meta_fd)
                  "not the host's region size: frame placement_checksum differs from the host's");
     if (q->probe_s > 0)
         res_metaf(meta_fd, "qemu_probe_s", "%.1f", q->probe_s);
-    if (!q->plugin[0])
-        return;
-    /* The modelled clock's instrument: one line per fact. */
-    const struct hl_cm_config *m = hl_cm_preset(q->model);
-    static const char *const names[HL_CM_NLEVELS] = {"model_l1i", "model_l1d", "model_l2",
-                                                     "model_llc", "model_dtlb"};
-    res_meta(meta_fd, "model", m->name);
-    res_meta(meta_fd, "model_source", m->source);
-    res_meta(meta_fd, "model_plugin", q->plugin);
-    for (int i = 0; i < HL_CM_NLEVELS; i++) {
-        const struct hl_cm_geom *g = &m->level[i];
-        uint64_t bytes = (uint64_t)g->sets * g->ways * g->line_bytes;
-        if (!g->sets)
-            res_meta(meta_fd, names[i], "none");
-        else if (i == HL_CM_DTLB)
-            res_metaf(meta_fd, names[i], "%" PRIu32 " entries %" PRIu32 "-way %" PRIu32
-                      " B pages miss %" PRIu32 " cycles", g->sets * g->ways, g->ways,
-                      g->line_bytes, m->dtlb_miss_cycles);
-        else
-            res_metaf(meta_fd, names[i], "%" PRIu64 " B %" PRIu32 "-way %" PRIu32
-                      " B lines %" PRIu32 " cycles", bytes, g->ways, g->line_bytes,
-                      g->latency_cycles);
-    }
-    res_metaf(meta_fd, "model_dram_cycles", "%" PRIu32, m->dram_cycles);
-    res_meta(meta_fd, "model_inclusive_llc", m->inclusive_llc ? "yes" : "no");
-    res_meta(meta_fd, "model_formula",
-             "cycles = instructions + sum of lookups x latency of the level that served "
-             "them + dtlb misses x dtlb miss cycles (docs/model.md)");
-}
-
-/* ---- the modelled clock ------------------------------------------------------------------ */
-
-static bool is_file(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, R_OK) == 0;
-}
-
-bool qemu_model_check(const char *model, char *err, size_t cap)
-{
-    if (hl_cm_preset(model))
-        return true;
-    char list[200] = "";
-    for (size_t i = 0; hl_cm_preset_at(i); i++)
-        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
-                 hl_cm_preset_at(i)->name);
-    say(err, cap, "bad value for --model: '%s' (presets: %s)", model, list);
-    return false;
-}
-
-bool qemu_use_model(struct qemu_ctx *q, const char *model, char *err, size_t cap)
-{
-    if (!qemu_model_check(model, err, cap))
-        return false;
-    const char *env = getenv(QEMU_ENV_COST_PLUGIN);
-    char path[PATH_MAX] = "";
-    if (env && *env) {
-        if (!is_file(env)) {
-            say(err, cap, "%s=%s is not a readable file", QEMU_ENV_COST_PLUGIN, env);
-            return false;
-        }
-        copy_str(path, sizeof path, env);
-    } else {
-        char exe[PATH_MAX];
-        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-        char *slash = n > 0 ? (exe[n] = '\0', strrchr(exe, '/')) : NULL;
-        static const char rel[] = "/../lib/heaplab/heaplab-cost.so";
-        if (slash && (size_t)(slash - exe) + sizeof rel <= sizeof path) {
-            memcpy(path, exe, (size_t)(slash - exe));
-            memcpy(path + (slash - exe), rel, sizeof rel);
-        }
-        if (!path[0] || !is_file(path))
-            copy_str(path, sizeof path, HEAPLAB_COST_PLUGIN_SO);
-        if (!path[0] || !is_file(path)) {
-            say(err, cap, "--clock modelled needs heaplab-cost.so (build the target "
-                "heaplab-cost, or set %s)", QEMU_ENV_COST_PLUGIN);
-            return false;
-        }
-    }
-    copy_str(q->plugin, sizeof q->plugin, path);
-    copy_str(q->model, sizeof q->model, model);
-    return true;
-}
-
-/* The index of name in the header's n fields, or -1. */
-static int col_of(char **f, int n, const char *name)
-{
-    for (int i = 0; i < n; i++)
-        if (!strcmp(f[i], name))
-            return i;
-    return -1;
-}
-
-bool qemu_model_read(const char *path, const char *model, uint32_t nreps,
-                     const uint64_t *repeats, struct qemu_model_sum *main_sum,
-                     struct qemu_model_sum *floor_sum, char *why, size_t cap)
-{
-    FILE *fp = fopen(path, "r");
-    if (!fp) {
-        say(why, cap, "no cost plugin report at %s: %s", path, strerror(errno));
-        return false;
-    }
-    enum { C_SCOPE, C_MODEL, C_INSN, C_L1D, C_L2, C_LLC, C_DTLB, C_CYC, C_LABEL, C_N };
-    static const char *const want[C_N] = {"scope", "model", "instructions", "l1d_misses",
-                                          "l2_misses", "llc_misses", "dtlb_misses",
-                                          "modelled_cycles", "label"};
-    int col[C_N];
-    bool header = false, ok = true;
-    uint32_t rep = 0;
-    uint64_t k = 0; /* regions taken of rep */
-    int maxc = 0;   /* the last column a row needs */
-    unsigned long lineno = 0;
-    char line[1024];
-    memset(main_sum, 0, nreps * sizeof *main_sum);
-    memset(floor_sum, 0, nreps * sizeof *floor_sum);
-    while (ok && fgets(line, sizeof line, fp)) {
-        lineno++;
-        line[strcspn(line, "\r\n")] = '\0';
-        if (line[0] == '#' || !line[0])
-            continue;
-        char *f[32];
-        int n = csv_split(line, f, 32);
-        if (!header) {
-            for (int c = 0; c < C_N; c++)
-                if ((col[c] = col_of(f, n, want[c])) < 0) {
-                    say(why, cap, "cost plugin report %s: no column %s (rebuild the plugin)",
-                        path, want[c]);
-                    ok = false;
-                } else if (col[c] > maxc) {
-                    maxc = col[c];
-                }
-            header = true;
-            continue;
-        }
-        if (n < 0) {
-            say(why, cap, "cost plugin report %s line %lu: not one CSV row of at most 32 "
-                "fields", path, lineno);
-            ok = false;
-            break;
-        }
-        if (n <= maxc) {
-            say(why, cap, "cost plugin report %s line %lu: %d fields", path, lineno, n);
-            ok = false;
-            break;
-        }
-        if (!strcmp(f[col[C_SCOPE]], "all"))
-            continue;
-        if (strcmp(f[col[C_SCOPE]], "region")) {
-            say(why, cap, "cost plugin report %s line %lu: a %s region", path, lineno,
-                f[col[C_SCOPE]]);
-            ok = false;
-            break;
-        }
-        if (strcmp(f[col[C_MODEL]], model)) {
-            say(why, cap, "cost plugin report %s: model %s, not %s", path, f[col[C_MODEL]],
-                model);
-            ok = false;
-            break;
-        }
-        while (rep < nreps && repeats[rep] == 0)
-            rep++;
-        const char *expect = rep < nreps && k < repeats[rep] ? "main" : "floor";
-        if (rep >= nreps || strcmp(f[col[C_LABEL]], expect)) {
-            say(why, cap, "cost plugin report %s line %lu: a %s region where %s", path,
-                lineno, f[col[C_LABEL]], rep >= nreps ? "none was expected" : expect);
-            ok = false;
-            break;
-        }
-        struct qemu_model_sum *t = !strcmp(expect, "main") ? &main_sum[rep] : &floor_sum[rep];
-        t->regions++;
-        t->instructions += strtoull(f[col[C_INSN]], NULL, 10);
-        t->l1d += strtoull(f[col[C_L1D]], NULL, 10);
-        t->l2 += strtoull(f[col[C_L2]], NULL, 10);
-        t->llc += strtoull(f[col[C_LLC]], NULL, 10);
-        t->dtlb += strtoull(f[col[C_DTLB]], NULL, 10);
-        t->cycles += strtoull(f[col[C_CYC]], NULL, 10);
-        if (++k == 2 * repeats[rep]) {
-            rep++;
-            k = 0;
-        }
-    }
-    fclose(fp);
-    while (ok && rep < nreps && repeats[rep] == 0)
-        rep++;
-    if (ok && (!header || rep < nreps)) {
-        say(why, cap, "cost plugin report %s: regions of %u of %u reps", path, rep, nreps);
-        ok = false;
-    }
-    return ok;
-}
-
-/* Where a modelled cell's plugin report goes: DIR/model/<allocator>.<workload>.<hash>.csv,
- * the hash (FNV-1a, 32 bits) over the cell's params, allocator params and
- * sweep, so that sweep points and parameter sets get files of their own.
- * false if the folder cannot be made or the path does not fit. */
-static bool model_report_path(const struct run_ctx *rc, const struct cell_plan *p, char *out,
-                              size_t cap)
-{
-    char sub[PATH_MAX];
-    if ((size_t)snprintf(sub, sizeof sub, "%s/model", rc->dir) >= sizeof sub ||
-        (mkdir(sub, 0777) != 0 && errno != EEXIST))
-        return false;
-    uint32_t h = 2166136261u;
-    const char *parts[] = {p->params_text, "|", p->aparams_text, "|", p->sweep};
-    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
-        for (const char *c = parts[i]; *c; c++)
-            h = (h ^ (uint8_t)*c) * 16777619u;
-    int n = snprintf(out, cap, "%s/%s.%s.%08" PRIx32 ".csv", sub, p->ca.a->name, p->w->name, h);
-    return n > 0 && (size_t)n < cap;
-}
-
-/* a - b per op in thousandths, signed, as "-1.234" (one rounding). */
-static void per_op_text(char *buf, size_t cap, uint64_t a, uint64_t b, uint64_t ops)
-{
-    uint64_t d = a >= b ? a - b : b - a;
-    uint64_t milli = ops ? d * 1000 / ops : 0;
-    snprintf(buf, cap, "%s%" PRIu64 ".%03" PRIu64, a < b && milli ? "-" : "", milli / 1000,
-             milli % 1000);
-}
-
-/* Append field text to d, quoted as RFC 4180 wants, after a comma unless
- * first. */
-static void csv_field(struct dbuf *d, const char *text, bool first)
-{
-    if (!first)
-        dbuf_add(d, ",", 1);
-    if (!strpbrk(text, ",\"\r\n")) {
-        dbuf_add(d, text, strlen(text));
-        return;
-    }
-    dbuf_add(d, "\"", 1);
-    for (const char *c = text; *c; c++)
-        dbuf_add(d, *c == '"' ? "\"\"" : c, *c == '"' ? 2 : 1);
-    dbuf_add(d, "\"", 1);
-}
-
-/* The held rows of a modelled cell (cellrows.h's hold: the kernel's
- * icount rows, one per rep) with their cost columns from the plugin's
- * report at path; appended to cells.csv.  The latency and timeline rows
- * are dropped: the modelled clock has no per-op figures yet, and the
- * space figures stay in the cells row.  false with why if the report
- * does not fit the rows (then nothing is appended). */
-static bool model_finish(const struct run_ctx *rc, const struct qemu_ctx *q,
-                         struct cell_rows *t, const char *path, char *why, size_t cap)
-{
-    uint32_t nreps = t->out->delivered;
-    struct lp_line *l = calloc(nreps ? nreps : 1, sizeof *l);
-    uint64_t *repeats = calloc(nreps + 1, sizeof *repeats);
-    struct qemu_model_sum *ms = calloc(nreps + 1, sizeof *ms);
-    struct qemu_model_sum *fs = calloc(nreps + 1, sizeof *fs);
-    if (!l || !repeats || !ms || !fs)
-        cli_fail("out of memory");
-    bool ok = true;
-    char *rows = t->held_cells.p;
-    for (uint32_t r = 0; r < nreps && ok; r++) {
-        char *end = rows ? strchr(rows, '\n') : NULL;
-        if (!end) {
-            say(why, cap, "%u held cells rows for %u reps", r, nreps);
-            ok = false;
-            break;
-        }
-        char text[LP_LINE_MAX + 1];
-        int len = snprintf(text, sizeof text, "@HL cell,%.*s", (int)(end - rows), rows);
-        rows = end + 1;
-        if (len < 0 || (size_t)len >= sizeof text ||
-            lp_parse(text, (size_t)len, 0, &l[r]) != LP_PROTO ||
-            l[r].nfields != 1 + CELL_COLUMNS) {
-            say(why, cap, "a held cells row could not be read again");
-            ok = false;
-            break;
-        }
-        repeats[r] = strtoull(l[r].fields[1 + COL_STREAM_REPEATS], NULL, 10);
-    }
-    ok = ok && qemu_model_read(path, q->model, nreps, repeats, ms, fs, why, cap);
-    struct dbuf out = {0};
-    for (uint32_t r = 0; r < nreps && ok; r++) {
-        char **f = l[r].fields + 1;
-        uint64_t ops = strtoull(f[COL_OPS], NULL, 10) * (repeats[r] ? repeats[r] : 1);
-        char v[10][32];
-        per_op_text(v[0], sizeof v[0], ms[r].cycles, fs[r].cycles, ops);
-        per_op_text(v[1], sizeof v[1], ms[r].cycles, 0, ops);
-        per_op_text(v[2], sizeof v[2], fs[r].cycles, 0, ops);
-        per_op_text(v[3], sizeof v[3], ms[r].l1d, fs[r].l1d, ops);
-        per_op_text(v[4], sizeof v[4], ms[r].l2, fs[r].l2, ops);
-        per_op_text(v[5], sizeof v[5], ms[r].llc, fs[r].llc, ops);
-        per_op_text(v[6], sizeof v[6], ms[r].dtlb, fs[r].dtlb, ops);
-        f[COL_CLOCK] = QEMU_CLOCK_MODELLED;
-        f[COL_CYCLES_PER_OP] = v[0];
-        f[COL_RAW_CYCLES_PER_OP] = v[1];
-        f[COL_HARNESS_FLOOR] = v[2];
-        f[COL_TIMER_OVERHEAD] = "0";
-        f[COL_P50] = f[COL_P90] = f[COL_P99] = f[COL_P999] = f[COL_MAX] = "";
-        f[COL_L1D_MISSES_PER_OP] = v[3];
-        f[COL_L2_MISSES_PER_OP] = v[4];
-        f[COL_LLC_MISSES_PER_OP] = v[5];
-        f[COL_DTLB_MISSES_PER_OP] = v[6];
-        for (int c = 0; c < CELL_COLUMNS; c++)
-            csv_field(&out, f[c], c == 0);
-        dbuf_add(&out, "\n", 1);
-        struct rep_fig *fig = &t->out->reps[strtoul(f[COL_REP], NULL, 10)];
-        fig->cycles_per_op = strtod(v[0], NULL);
-        fig->p99 = NAN;
-        dbuf_addf(&t->out->probes, "qemu_model_rep%s_main_instructions=%" PRIu64 "\n",
-                  f[COL_REP], ms[r].instructions);
-        dbuf_addf(&t->out->probes, "qemu_model_rep%s_floor_instructions=%" PRIu64 "\n",
-                  f[COL_REP], fs[r].instructions);
-    }
-    /* The leak rows (the WARMUP pass's, as for icount) with their clock. */
-    struct dbuf leaks = {0};
-    for (char *row = t->held_leaks.p, *end; ok && row && (end = strchr(row, '\n'));
-         row = end + 1) {
-        char text[LP_LINE_MAX + 1];
-        int len = snprintf(text, sizeof text, "@HL leak,%.*s", (int)(end - row), row);
-        if (len < 0 || (size_t)len >= sizeof text || lp_parse(text, (size_t)len, 0, l) != LP_PROTO ||
-            l->nfields != 1 + LEAKS_COLUMNS)
-            continue; /* taken once already: cannot happen */
-        l->fields[1 + LEAK_CLOCK] = QEMU_CLOCK_MODELLED;
-        for (int c = 0; c < LEAKS_COLUMNS; c++)
-            csv_field(&leaks, l->fields[1 + c], c == 0);
-        dbuf_add(&leaks, "\n", 1);
-    }
-    if (ok && leaks.len && rc->f.leaks > 0)
-        res_write(rc->f.leaks, leaks.p, leaks.len, "leaks.csv");
-    dbuf_free(&leaks);
-    if (ok && out.len) {
-        struct dbuf none = {0};
-        struct dbuf none2 = {0};
-        run_append_rep(rc, &out, &none, &none2);
-    }
-    dbuf_free(&out);
-    free(l);
-    free(repeats);
-    free(ms);
-    free(fs);
-    return ok;
 }
 
 bool qemu_cell_supported(const struct cell_plan *p)
@@ -946,7 +606,7 @@ static void cell_clock(const struct qemu_ctx *q, const struct cell_plan *p, cons
                        const char **clock)
 {
     const char *c = p->clock ? p->clock : "";
-    if (!strcmp(c, "icount") || !strcmp(c, "tsc-tcg") || !strcmp(c, QEMU_CLOCK_MODELLED)) {
+    if (!strcmp(c, "icount") || !strcmp(c, "tsc-tcg") || !strcmp(c, MODEL_CLOCK)) {
         *accel = "tcg";
         *clock = c;
     } else if (!strcmp(c, "tsc-kvm")) {
@@ -1018,23 +678,21 @@ void qemu_run_cell(const struct run_ctx *rc, const struct qemu_ctx *q, const str
     cell_clock(q, p, &accel, &clock);
     /* The modelled clock: the kernel counts with icount (its rows say so
      * until model_finish rewrites them), QEMU loads the cost plugin. */
-    bool modelled = !strcmp(clock, QEMU_CLOCK_MODELLED);
+    bool modelled = !strcmp(clock, MODEL_CLOCK);
     const char *kclock = modelled ? "icount" : clock;
     char report[PATH_MAX + 64] = "", plugin_arg[2 * PATH_MAX + 128] = "";
     if (modelled) {
         limit_s = limit_s > 86400u / 10u ? 86400u : limit_s * 10u; /* the plugin's slowdown */
-        if (!q->plugin[0] || !model_report_path(rc, p, report, sizeof report) ||
-            strchr(q->plugin, ',') || strchr(report, ',')) {
+        if (!rc->model || !model_report_path(rc, p, QEMU_ENV, report, sizeof report) ||
+            !model_plugin_arg(rc->model, report, plugin_arg, sizeof plugin_arg)) {
             out->end = "error";
-            say(out->why, sizeof out->why, "%s", !q->plugin[0]
-                    ? "no cost plugin (qemu_use_model not called)"
+            say(out->why, sizeof out->why, "%s", !rc->model
+                    ? "no cost plugin (model_use not called)"
                     : "no room for the cost plugin's report (or a comma in its path)");
             run_fill_missing(rc, p, QEMU_ENV, accel, clock, out, out->end);
             run_log_line(rc, "cell %s x %s: error (%s)", p->ca.a->name, p->w->name, out->why);
             return;
         }
-        snprintf(plugin_arg, sizeof plugin_arg, "%s,model=%s,out=%s", q->plugin, q->model,
-                 report);
         unlink(report);
     }
     char append[2048];
@@ -1093,7 +751,7 @@ void qemu_run_cell(const struct run_ctx *rc, const struct qemu_ctx *q, const str
      * the plugin's figures, or not at all. */
     bool model_failed = false;
     if (modelled && clean)
-        model_failed = !model_finish(rc, q, &r->rows, report, out->why, sizeof out->why);
+        model_failed = !model_finish(rc, rc->model, &r->rows, report, out->why, sizeof out->why);
     if (modelled && (!clean || model_failed))
         out->delivered = 0;
     if (model_failed) {

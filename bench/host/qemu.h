@@ -21,9 +21,10 @@
  *
  * Rows: env=qemu, accel=tcg|kvm, clock=icount|tsc-tcg|tsc-kvm|modelled;
  * every other column as on the host (same formatter, same op stream).
- * A modelled cell boots with -icount shift=0 and the cost plugin; its
- * rows are held until QEMU exits, then their cost columns come from the
- * plugin's report (docs/model.md, "The modelled clock").
+ * A modelled cell boots with -icount shift=0 and the cost plugin
+ * (rc->model); its rows are held until QEMU exits, then their cost
+ * columns come from the plugin's report (modelled.h; docs/model.md,
+ * "The modelled clock").
  *
  * Include with _GNU_SOURCE defined (PATH_MAX, as for run.h).
  */
@@ -67,41 +68,10 @@ struct qemu_ctx {
                                 HL_CHECK_LEVEL >= 2); a multiple of 1 MiB */
     const char *extra_append; /* NULL, or words appended to -append (tests:
                                  "test=triple", "test=hang") */
-    /* qemu_use_model (the modelled clock): */
-    char plugin[PATH_MAX];   /* heaplab-cost.so; "" until qemu_use_model */
-    char model[32];          /* the cache model's preset */
 };
 
-/* Where heaplab-cost.so is looked for: $HEAPLAB_COST_PLUGIN, else
- * ../lib/heaplab/ beside the heaplab binary (installed), else this
- * build's bench/qemu-plugin/. */
-#define QEMU_ENV_COST_PLUGIN "HEAPLAB_COST_PLUGIN"
-
-/* Is model a preset of the cache model?  false with err: "bad value for
- * --model: 'x' (presets: skylake-client, zen3)". */
-bool qemu_model_check(const char *model, char *err, size_t cap);
-
-/* The modelled clock's cells: find the cost plugin and check the preset
- * (bench/core/cachemodel.h).  false with err (one line: the missing
- * plugin, or the unknown preset and the presets there are). */
-bool qemu_use_model(struct qemu_ctx *q, const char *model, char *err, size_t cap);
-
-/* One cell's totals from the plugin's report (docs/model.md "Output"):
- * the `main` and `floor` regions of each rep in order (a rep's BATCH
- * pass: stream_repeats main regions, then as many floor regions). */
-struct qemu_model_sum {
-    uint64_t regions;
-    uint64_t instructions, cycles, l1d, l2, llc, dtlb;
-};
-
-/* Read the report at path, taking regions in file order: for each rep r
- * (0 .. nreps-1), repeats[r] main regions then repeats[r] floor regions
- * into main[r] and floor[r].  false with why (one line) if the file is
- * missing, malformed, names another model, has an unterminated region or
- * holds other counts of regions. */
-bool qemu_model_read(const char *path, const char *model, uint32_t nreps,
-                     const uint64_t *repeats, struct qemu_model_sum *main_sum,
-                     struct qemu_model_sum *floor_sum, char *why, size_t cap);
+/* The first line of `binary --version`, or "" (2 s limit). */
+void qemu_read_version(const char *binary, char *out, size_t cap);
 
 /* Find QEMU ($HEAPLAB_QEMU, else qemu-system-i386 in PATH) and the kernel
  * ($HEAPLAB_KERNEL, else the build's kernel_port/heaplab-kernel.elf), read

@@ -26,6 +26,7 @@
 #include "bench/host/baselines.h"
 #include "bench/host/cell.h"
 #include "bench/host/csvread.h"
+#include "bench/host/modelled.h"
 #include "bench/host/qemu.h"
 #include "bench/host/replay.h"
 #include "bench/host/summary.h"
@@ -50,7 +51,6 @@
 #define RUN_MAX_TIMEOUT_S 86400u
 #define RUN_CI_LEVEL 0.95
 #define RUN_ENV_QEMU "qemu"
-#define RUN_CLOCK_MODELLED "modelled"
 #define RUN_DEFAULT_MODEL "skylake-client"
 
 static const char run_usage[] =
@@ -195,7 +195,7 @@ struct run_opts {
     uint64_t order_seed;
     unsigned jobs;
     uint32_t shard, nshards;   /* --shard I/N; nshards 0: the whole plan */
-    const char *host_order[2]; /* host clocks in --clock's order */
+    const char *host_order[3]; /* host clocks in --clock's order */
     size_t nhost_order;
     uint64_t ops, seed;
     const char *out;
@@ -361,8 +361,10 @@ static void parse_opts(int argc, char **argv, struct run_opts *o)
                                    names[k]);
                 else if (!strcmp(names[k], "icount"))
                     o->clock_icount = true;
-                else if (!strcmp(names[k], "modelled"))
+                else if (!strcmp(names[k], MODEL_CLOCK)) {
                     o->clock_modelled = true;
+                    o->host_order[o->nhost_order++] = MODEL_CLOCK;
+                }
                 else
                     cli_usage_fail("bad value for --clock: '%s' (tsc, "
                                    "instructions, icount or modelled)", names[k]);
@@ -412,7 +414,7 @@ static void parse_opts(int argc, char **argv, struct run_opts *o)
     if (!o->det_reps_given && o->det_reps > o->reps)
         o->det_reps = o->reps;
     char err[256];
-    if (!qemu_model_check(o->model, err, sizeof err))
+    if (!model_check(o->model, err, sizeof err))
         cli_usage_fail("%s", err);
 }
 
@@ -497,7 +499,7 @@ static bool admit_cell(void *ctx, size_t a, size_t r)
 static uint32_t clock_reps(const struct run_opts *o, const char *clock)
 {
     return strcmp(clock, CELL_CLOCK_INSTRUCTIONS) && strcmp(clock, "icount") &&
-                   strcmp(clock, RUN_CLOCK_MODELLED)
+                   strcmp(clock, MODEL_CLOCK)
                ? o->reps
                : o->det_reps;
 }
@@ -512,9 +514,9 @@ static void add_arm(struct plan *pl, const struct run_opts *o, const char *env,
     pl->arms[pl->popts.narms++] = (struct hl_plan_arm){
         .env = env, .clock = clock, .reps = clock_reps(o, clock),
         .launches = timed ? o->launches : 1, .timed = timed, .host = host,
-        .cost = !host ? HL_PLAN_COST_EMULATED
-                : timed ? HL_PLAN_COST_NATIVE
-                        : HL_PLAN_COST_CALLGRIND};
+        .cost = !host || !strcmp(clock, MODEL_CLOCK) ? HL_PLAN_COST_EMULATED
+                : timed                                ? HL_PLAN_COST_NATIVE
+                                                       : HL_PLAN_COST_CALLGRIND};
 }
 
 /* The environments and clocks of the run.  --clock names clocks, each
@@ -537,10 +539,6 @@ static void pick_clocks(const struct run_opts *o, const char *valgrind,
     }
     pl->host = strcmp(env, "qemu") != 0;
     pl->qemu = strcmp(env, "host") != 0;
-    if (!pl->qemu && o->clock_given && o->clock_modelled)
-        cli_usage_fail("bad value for --clock: 'modelled' runs in QEMU only "
-                       "for now (with --env qemu or both; the host's part, "
-                       "the cell under qemu-x86_64, is not built yet)");
     if (o->model_given && !(o->clock_given && o->clock_modelled))
         cli_usage_fail("bad value for --model: '%s' (only with --clock "
                        "modelled)", o->model);
@@ -583,8 +581,12 @@ static void pick_clocks(const struct run_opts *o, const char *valgrind,
             pl->clocks[pl->nclocks++] = CELL_CLOCK_INSTRUCTIONS;
     }
     if (pl->nclocks == 0)
-        cli_usage_fail("bad value for --clock: no clock for the host (tsc "
-                       "or instructions; or --env qemu)");
+        cli_usage_fail("bad value for --clock: no clock for the host (tsc, "
+                       "instructions or modelled; or --env qemu)");
+    if (o->clock_given && o->clock_modelled && cli_build.sanitize[0])
+        cli_usage_fail("bad value for --clock: 'modelled' on the host needs an "
+                       "unsanitized build (qemu-x86_64 cannot run a sanitized "
+                       "one; or --env qemu)");
 }
 
 static void plan_cells(const struct run_opts *o, const char *valgrind,
@@ -600,7 +602,7 @@ static void plan_cells(const struct run_opts *o, const char *valgrind,
     if (pl->qemu && pl->qemu_base)
         add_arm(pl, o, RUN_ENV_QEMU, pl->qemu_clock);
     if (pl->qemu && pl->qemu_modelled)
-        add_arm(pl, o, RUN_ENV_QEMU, RUN_CLOCK_MODELLED);
+        add_arm(pl, o, RUN_ENV_QEMU, MODEL_CLOCK);
     pl->popts = (struct hl_plan_opts){
         .cand = pl->pcand, .ncand = pl->ncand,
         .allocs = (const char *const *)o->allocs, .nallocs = o->nallocs,
@@ -780,6 +782,12 @@ static void write_meta_head(const struct run_ctx *rc, const struct plan *pl,
     res_meta(fd, "envs", pl->host && pl->qemu ? "host,qemu"
                          : pl->host           ? "host"
                                               : "qemu");
+    if (rc->model)
+        model_write_meta(rc->model, fd);
+    if (rc->cache_sim)
+        res_meta(fd, "instructions_cache_sim",
+                 "callgrind --cache-sim=yes with the model's L1i, L1d and LLC: "
+                 "l1d_misses_per_op and llc_misses_per_op of instructions rows");
     if (pl->qemu)
         qemu_write_meta(q, fd);
     else
@@ -1463,11 +1471,9 @@ int cmd_run(int argc, char **argv)
         char err[512];
         if (!qemu_configure(&q, o.accel, pl.qemu_clock, err, sizeof err))
             cli_usage_fail("%s", err);
-        if (pl.qemu_modelled && !qemu_use_model(&q, o.model, err, sizeof err))
-            cli_usage_fail("%s", err);
         for (size_t i = 0; i < pl.n; i++)
             if (!strcmp(pl.cells[i].env, RUN_ENV_QEMU) &&
-                strcmp(pl.cells[i].clock, RUN_CLOCK_MODELLED))
+                strcmp(pl.cells[i].clock, MODEL_CLOCK))
                 pl.cells[i].clock = q.clock;
         /* The traces' modules, written once here: the QEMU cells run in
          * forked workers, which share them (replay_cleanup removes them). */
@@ -1476,6 +1482,20 @@ int cmd_run(int argc, char **argv)
             if (hl_wl_is_replay(pl.hp.wls[k]) && !replay_module(pl.hp.wls[k], why, sizeof why))
                 fprintf(stderr, "heaplab: WARNING: %s\n", why); /* its cells will say so */
         }
+    }
+    /* The modelled clock: the cost plugin, and qemu-x86_64 for the
+     * host's cells. */
+    static struct model_ctx mctx; /* PATH_MAX strings: not on the stack */
+    bool host_modelled = false, host_instructions = false;
+    for (size_t t = 0; pl.host && t < pl.nclocks; t++) {
+        host_modelled |= !strcmp(pl.clocks[t], MODEL_CLOCK);
+        host_instructions |= !strcmp(pl.clocks[t], CELL_CLOCK_INSTRUCTIONS);
+    }
+    if (pl.qemu_modelled || host_modelled) {
+        char err[512];
+        if (!model_use(&mctx, o.model, err, sizeof err) ||
+            (host_modelled && !model_use_qemu_user(&mctx, err, sizeof err)))
+            cli_usage_fail("%s", err);
     }
     if (pl.qemu_skipped[0])
         fprintf(stderr, "heaplab: note: no QEMU cells: %s\n", pl.qemu_skipped);
@@ -1497,7 +1517,10 @@ int cmd_run(int argc, char **argv)
                                           ? 0
                                           : (uint64_t)(o.min_time_s * tsc_hz),
                          .max_attempts = 1 + o.retries,
-                         .valgrind = have_valgrind ? valgrind : NULL};
+                         .valgrind = have_valgrind ? valgrind : NULL,
+                         .model = mctx.plugin[0] ? &mctx : NULL,
+                         /* callgrind's misses beside the plugin's */
+                         .cache_sim = host_modelled && host_instructions};
     char pu_how[512];
     choose_pu(&o, topo, &rc, pu_how, sizeof pu_how);
 

@@ -14,6 +14,8 @@
 #include "bench/host/results.h"
 #include "workloads/workload.h"
 
+struct model_ctx;
+
 /* One cell of the plan. */
 struct cell_plan {
     struct hl_plan_cell pc;  /* as bench/core's planner gave it */
@@ -75,6 +77,13 @@ struct run_ctx {
     uint32_t max_attempts;   /* 1 + --retries */
     char dir[PATH_MAX];      /* the run folder (the modelled clock keeps
                                 the cost plugin's reports in DIR/model/) */
+    const struct model_ctx *model; /* the modelled clock's plugin, preset
+                                      and qemu-x86_64 (modelled.h); NULL
+                                      when no cell is modelled */
+    bool cache_sim;          /* clock=instructions cells run callgrind's
+                                cache simulator with the model's L1i,
+                                L1d and LLC (--clock names instructions
+                                and modelled on the host) */
     char callgrind_prefix[PATH_MAX]; /* DIR/callgrind.tmp: the dumps
                                         are DIR/callgrind.tmp.<pid>[.<n>] */
     struct run_files f;

@@ -22,6 +22,7 @@
 #include "bench/host/cell.h"
 #include "bench/host/cellrows.h"
 #include "bench/host/lineproto.h"
+#include "bench/host/modelled.h"
 #include "bench/host/proc.h"
 #include "bench/host/replay.h"
 
@@ -42,9 +43,12 @@ unsigned cell_deadline_s(const struct run_ctx *rc, const struct cell_plan *p)
                  rc->max_attempts;
     double s = DEADLINE_BASE_S + ops * NS_PER_OP_BUDGET / 1e9 +
                2.0 * rc->min_time_s * p->reps * rc->max_attempts;
-    /* callgrind: about 15x on the collected BATCH pass, 2x elsewhere */
+    /* callgrind: about 15x on the collected BATCH pass, 2x elsewhere;
+     * qemu-x86_64 with the cost plugin: 20-60x a native run */
     if (!strcmp(p->clock, CELL_CLOCK_INSTRUCTIONS))
         s *= 20.0;
+    else if (!strcmp(p->clock, CELL_CLOCK_MODELLED))
+        s *= 100.0;
     if (rc->slow_build)
         s *= 10.0;
     return s > 86400.0 ? 86400u : (unsigned)s;
@@ -53,14 +57,18 @@ unsigned cell_deadline_s(const struct run_ctx *rc, const struct cell_plan *p)
 /* ---- the child ----------------------------------------------------------------- */
 
 /* The argv of the cell child (cell.h), under valgrind for
- * clock=instructions, in b->argv; b->cg_var the callgrind variable for
- * its environment ("" for none).  Returns the program to exec. */
+ * clock=instructions or qemu-x86_64 for clock=modelled, in b->argv;
+ * b->cg_var the callgrind variable for its environment ("" for none).
+ * Returns the program to exec.  A modelled child's LD_PRELOAD is given to
+ * the guest alone (-E), never to qemu-x86_64 itself. */
 struct child_args {
     char seed[24], reps[16], launch[16], min_ticks[24], attempts[16];
     char alloc[640]; /* NAME or NAME:canonical alloc params (cell.h) */
     char out_opt[2 * PATH_MAX + 32], cg_var[PATH_MAX + 32];
     char preload_var[PATH_MAX + 16];
-    char *argv[7 + 2 + CELL_NARGS + 1];
+    char plugin_arg[3 * PATH_MAX + 128];
+    char cachesim[MODEL_CACHESIM_ARGS][64];
+    char *argv[7 + MODEL_CACHESIM_ARGS + 2 + CELL_NARGS + 1];
 };
 
 static const char *child_argv(const struct run_ctx *rc, const struct cell_plan *p,
@@ -106,7 +114,19 @@ static const char *child_argv(const struct run_ctx *rc, const struct cell_plan *
                        b->out_opt};
         for (size_t i = 0; i < sizeof pre / sizeof pre[0]; i++)
             b->argv[k++] = pre[i];
+        if (rc->cache_sim && rc->model)
+            k += model_cachesim_args(rc->model, b->cachesim, b->argv + k);
         exe = rc->valgrind;
+    } else if (!strcmp(p->clock, CELL_CLOCK_MODELLED)) {
+        b->argv[k++] = (char *)rc->model->qemu_user;
+        b->argv[k++] = "-plugin";
+        b->argv[k++] = b->plugin_arg;
+        if (p->preload[0]) {
+            snprintf(b->preload_var, sizeof b->preload_var, "LD_PRELOAD=%s", p->preload);
+            b->argv[k++] = "-E";
+            b->argv[k++] = b->preload_var;
+        }
+        exe = rc->model->qemu_user;
     }
     for (char **a = cell_argv; *a; a++)
         b->argv[k++] = *a;
@@ -226,11 +246,32 @@ void spawn_cell(const struct run_ctx *rc, const struct cell_plan *p,
     struct lp_reader *lr = calloc(1, sizeof *lr);
     if (!args || !r || !lr)
         cli_fail("out of memory");
+    /* The modelled clock: the plugin's report for this cell. */
+    bool modelled = !strcmp(p->clock, CELL_CLOCK_MODELLED);
+    char report[PATH_MAX + 64] = "";
+    if (modelled) {
+        if (!rc->model || !rc->model->qemu_user[0] ||
+            !model_report_path(rc, p, CELL_ENV, report, sizeof report) ||
+            !model_plugin_arg(rc->model, report, args->plugin_arg, sizeof args->plugin_arg)) {
+            out->end = "error";
+            snprintf(out->why, sizeof out->why, "%s",
+                     !rc->model || !rc->model->qemu_user[0]
+                         ? "no cost plugin or qemu-x86_64 (model_use not called)"
+                         : "no room for the cost plugin's report (or a comma in its path)");
+            run_fill_missing(rc, p, CELL_ENV, CELL_ACCEL, p->clock, out, out->end);
+            run_log_line(rc, "cell %s x %s: error (%s)", p->ca.a->name, p->w->name, out->why);
+            free(args);
+            free(r);
+            free(lr);
+            return;
+        }
+        unlink(report);
+    }
     const char *exe = child_argv(rc, p, out, args);
-    /* LD_PRELOAD: the cell's own, never ours */
+    /* LD_PRELOAD: the cell's own, never ours (a modelled cell's: -E) */
     char *set[3] = {NULL};
     size_t nset = 0;
-    if (p->preload[0]) {
+    if (p->preload[0] && !modelled) {
         snprintf(args->preload_var, sizeof args->preload_var, "LD_PRELOAD=%s", p->preload);
         set[nset++] = args->preload_var;
     }
@@ -243,11 +284,13 @@ void spawn_cell(const struct run_ctx *rc, const struct cell_plan *p,
     r->rows = (struct cell_rows){
         .rc = rc, .p = p, .out = out, .env = CELL_ENV, .accel = CELL_ACCEL,
         .clock = p->clock, .first_rep = run_first_rep(p, out), .probe_prefix = "",
+        .hold = modelled,
     };
     lp_init(lr, take_line, r);
     struct proc_spec spec = {
         .path = exe, .argv = args->argv, .envp = env, .out = PROC_IO_PIPE,
         .err = PROC_IO_FD, .err_fd = rc->f.log, .own_group = true,
+        .no_aslr = modelled,
     };
     struct proc_sink sink = {.out = take_bytes, .give_up = rows_bad, .ctx = lr,
                              .stop = &run_stop_requested};
@@ -276,10 +319,24 @@ void spawn_cell(const struct run_ctx *rc, const struct cell_plan *p,
     bool exited = proc_exit_code(&c, &code);
     bool clean = exited && code == 0 && r->rows.done && r->rows.done_ok &&
                  !r->rows.bad && out->delivered == p->reps;
+    /* A modelled cell's rows were held (cellrows.h): written now, with
+     * the plugin's figures, or not at all. */
+    bool model_failed = false;
+    if (modelled && clean)
+        model_failed = !model_finish(rc, rc->model, &r->rows, report, out->why,
+                                     sizeof out->why);
+    if (modelled && (!clean || model_failed))
+        out->delivered = 0;
 
-    if (clean) {
+    if (model_failed) {
+        clean = false;
+        out->end = "error";
+    } else if (clean) {
         out->end = "ok";
         snprintf(out->why, sizeof out->why, "all %u reps", p->reps);
+        if (modelled)
+            run_log_line(rc, "cell %s x %s: the cost plugin's report is %s", p->ca.a->name,
+                         p->w->name, report);
     } else if (how == PROC_STOPPED) {
         out->end = "interrupted";
         snprintf(out->why, sizeof out->why, "interrupted after %u reps",

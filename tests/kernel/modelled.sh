@@ -10,7 +10,9 @@
 #    differ by one constant for every cell, and so do the floor regions'
 #    and the icount floor (the runner's code between a marker and the
 #    clock read: the same instructions for every allocator);
-#  - a bad --model and --clock modelled on the host are refused in one line.
+#  - with --env both, the host's and the kernel's modelled rows of a cell
+#    share the op stream and (frames) the placements;
+#  - a bad --model and a missing plugin are refused in one line.
 # usage: modelled.sh HEAPLAB
 set -u
 export LC_ALL=C
@@ -72,7 +74,7 @@ check "meta.csv: model is zen3" grep -q '^model,zen3$' "$B/meta.csv"
 diffs=$(awk "$AWK_CSV"'NR > 1 { split_csv($0); if (f[4] == "icount") print f[5], f[7], f[12], f[31], f[32], f[33] }' "$B/cells.csv" |
   while read -r a w ops raw flo reps; do
     [ "$ops" = 1000 ] && [ "$reps" = 1 ] || { echo "BAD $a $w ops=$ops repeats=$reps"; continue; }
-    rep=$(ls "$B"/model/"$a.$w".*.csv)
+    rep=$(ls "$B"/model/"qemu.$a.$w".*.csv)
     m=$(awk -F, '$1 == "region" && $15 == "main" { s += $4 } END { print s }' "$rep")
     fl=$(awk -F, '$1 == "region" && $15 == "floor" { s += $4 } END { print s }' "$rep")
     echo "$((m - 10#${raw/./})) $((fl - 10#${flo/./}))"
@@ -97,11 +99,25 @@ ni=$(awk "$AWK_CSV"'NR > 1 { split_csv($0); if (f[3] == "icount") n++ } END { pr
 nm=$(awk "$AWK_CSV"'NR > 1 { split_csv($0); if (f[3] == "modelled") n++ } END { print n + 0 }' "$B/leaks.csv")
 check "leak rows: modelled $nm = icount $ni > 0" [ "$nm" -eq "$ni" -a "$ni" -gt 0 ]
 
+# Both worlds in one run (the host's part where qemu-x86_64 runs an
+# unsanitized build): the same streams, the same frames.
+if command -v qemu-x86_64 >/dev/null && "$HL" info 2>/dev/null | grep -q 'sanitize=none,'; then
+  mkdir -p "$TMP/envboth"
+  "$HL" run --clock modelled "${CELLS[@]}" --ops 1000 --out "$TMP/envboth" \
+    >"$TMP/envboth.out" 2>"$TMP/envboth.err"
+  check "--env both --clock modelled exits 0 ($(head -c 300 "$TMP/envboth.err"))" [ $? -eq 0 ]
+  E=$(run_dir "$TMP/envboth")
+  n=$(awk "$AWK_CSV"'NR > 1 { split_csv($0); if (f[4] == "modelled" && f[11] == "ok") n[f[2]]++ } END { print n["host"] + 0, n["qemu"] + 0 }' "$E/cells.csv")
+  check "5 ok modelled rows in each world (host, qemu: $n)" [ "$n" = "5 5" ]
+  same=$(awk "$AWK_CSV"'NR > 1 { split_csv($0); k = f[5] " " f[7]; v = f[12] " " f[13] " " f[14]
+    if (k in seen && seen[k] != v) print k; seen[k] = v }' "$E/cells.csv")
+  check "host and kernel modelled rows: same ops and checksums: $same" [ -z "$same" ]
+  check "both worlds' reports (qemu.*, host.*)" [ "$(ls "$E/model" | cut -d. -f1 | sort -u | tr '\n' ' ')" = "host qemu " ]
+fi
+
 # Refusals: one line each, exit 2, no run folder.
 expect_usage "--model: 'nehalem' (presets: skylake-client, zen3)" \
   "$HL" run --env qemu --clock modelled --model nehalem --out "$TMP/out"
-expect_usage "'modelled' runs in QEMU only" \
-  "$HL" run --env host --clock modelled --out "$TMP/out"
 expect_usage "--model: 'zen3' (only with --clock modelled)" \
   "$HL" run --env qemu --clock icount --model zen3 --out "$TMP/out"
 HEAPLAB_COST_PLUGIN=/nonexistent/heaplab-cost.so expect_usage "HEAPLAB_COST_PLUGIN=/nonexistent" \
