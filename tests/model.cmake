@@ -19,7 +19,8 @@ endif()
 # against callgrind's, the refusals (skipped, 77, without qemu-x86_64).
 if(TARGET heaplab-cost)
   add_test(NAME cli_modelled_host
-           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/model/host.sh $<TARGET_FILE:heaplab>)
+           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/model/host.sh $<TARGET_FILE:heaplab>
+                   ${PROJECT_SOURCE_DIR})
   set_tests_properties(cli_modelled_host PROPERTIES LABELS "cli;model" SKIP_RETURN_CODE 77
                        TIMEOUT 900)
 endif()

@@ -15,10 +15,13 @@
 #    simulator, given the model's geometry, counts about the plugin's L1d
 #    misses per op;
 #  - a missing qemu-x86_64 is refused in one line.
-# usage: host.sh HEAPLAB
+#  - tools/model-table reads the runs back: the table, "same in 3 runs",
+#    the rank correlation.
+# usage: host.sh HEAPLAB SOURCE_DIR
 set -u
 export LC_ALL=C
-HL=${1:?usage: host.sh HEAPLAB}
+HL=${1:?usage: host.sh HEAPLAB SOURCE_DIR}
+SRC=${2:?usage: host.sh HEAPLAB SOURCE_DIR}
 . "$(dirname "$0")/../cli/lib.sh" "$HL" "$HL"
 command -v qemu-x86_64 >/dev/null || { echo "host.sh: no qemu-x86_64: skipped"; exit 77; }
 
@@ -101,6 +104,20 @@ if command -v valgrind >/dev/null; then
   bad=$(echo "$side" | awk '$5 !~ /^-?[0-9.]+$/ || $7 !~ /^-?[0-9.]+$/ { print; next }
     { d = $5 - $7; if (d < 0) d = -d; if (d > 0.1 + 0.1 * $7) print }')
   check "L1d misses: callgrind and the plugin agree: $bad" [ -z "$bad" ] 
+fi
+
+# tools/model-table (python3): the three runs read back as one table.
+if command -v python3 >/dev/null; then
+  "$SRC/tools/model-table" "$R1" "$R2" "$R3" >"$TMP/table.md" 2>"$TMP/table.err"
+  check "model-table exits 0 ($(head -c 200 "$TMP/table.err"))" [ $? -eq 0 ]
+  n=$(grep -c '| host yes |$' "$TMP/table.md")
+  check "model-table: 10 cells the same in 3 runs (got $n)" [ "$n" -eq 10 ]
+  check "model-table: no cell differs" [ "$(grep -c 'NO' "$TMP/table.md")" -eq 0 ]
+  if [ -n "${B:-}" ]; then
+    "$SRC/tools/model-table" "$B" >"$TMP/table2.md" 2>&1
+    check "model-table: a rank correlation of the heap cells" \
+      grep -qE '^- host modelled cycles vs host instructions: rho = [-0-9.]+ over 8 cells' "$TMP/table2.md"
+  fi
 fi
 
 HEAPLAB_QEMU_USER=/nonexistent/qemu-x86_64 expect_usage "HEAPLAB_QEMU_USER=/nonexistent" \
