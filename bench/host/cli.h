@@ -57,6 +57,13 @@ size_t cli_split(const char *opt, char *text, char **items, size_t max);
 /* True if s names the help flag. */
 bool cli_is_help(const char *s);
 
+/* snprintf into buf that may cut its text on purpose (reasons,
+ * one-liners). */
+void cli_say(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Copy src into dst, cut to cap - 1 bytes. */
+void cli_copy_str(char *dst, size_t cap, const char *src);
+
 /* The path of program `name`: $env_var if set (it must be executable),
  * else the first executable `name` on $PATH.  false if none. */
 bool cli_find_program(const char *name, const char *env_var, char *out,

@@ -27,24 +27,6 @@
 #define HEAPLAB_COST_PLUGIN_SO ""
 #endif
 
-/* Copy src into dst, cut to cap - 1 bytes. */
-static void copy_str(char *dst, size_t cap, const char *src)
-{
-    size_t n = strnlen(src, cap - 1);
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
-/* snprintf that may cut its text on purpose (reasons, one-liners). */
-static void say(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(char *buf, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, cap, fmt, ap);
-    va_end(ap);
-}
-
 static bool is_file(const char *path)
 {
     struct stat st;
@@ -59,7 +41,7 @@ bool model_check(const char *model, char *err, size_t cap)
     for (size_t i = 0; hl_cm_preset_at(i); i++)
         snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
                  hl_cm_preset_at(i)->name);
-    say(err, cap, "bad value for --model: '%s' (presets: %s)", model, list);
+    cli_say(err, cap, "bad value for --model: '%s' (presets: %s)", model, list);
     return false;
 }
 
@@ -71,10 +53,10 @@ bool model_use(struct model_ctx *m, const char *model, char *err, size_t cap)
     char path[PATH_MAX] = "";
     if (env && *env) {
         if (!is_file(env)) {
-            say(err, cap, "%s=%s is not a readable file", MODEL_ENV_PLUGIN, env);
+            cli_say(err, cap, "%s=%s is not a readable file", MODEL_ENV_PLUGIN, env);
             return false;
         }
-        copy_str(path, sizeof path, env);
+        cli_copy_str(path, sizeof path, env);
     } else {
         char exe[PATH_MAX];
         ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -85,15 +67,15 @@ bool model_use(struct model_ctx *m, const char *model, char *err, size_t cap)
             memcpy(path + (slash - exe), rel, sizeof rel);
         }
         if (!path[0] || !is_file(path))
-            copy_str(path, sizeof path, HEAPLAB_COST_PLUGIN_SO);
+            cli_copy_str(path, sizeof path, HEAPLAB_COST_PLUGIN_SO);
         if (!path[0] || !is_file(path)) {
-            say(err, cap, "--clock modelled needs heaplab-cost.so (build the target "
+            cli_say(err, cap, "--clock modelled needs heaplab-cost.so (build the target "
                 "heaplab-cost, or set %s)", MODEL_ENV_PLUGIN);
             return false;
         }
     }
-    copy_str(m->plugin, sizeof m->plugin, path);
-    copy_str(m->model, sizeof m->model, model);
+    cli_copy_str(m->plugin, sizeof m->plugin, path);
+    cli_copy_str(m->model, sizeof m->model, model);
     return true;
 }
 
@@ -103,16 +85,16 @@ bool model_use_qemu_user(struct model_ctx *m, char *err, size_t cap)
     if (!cli_find_program(MODEL_QEMU_USER_NAME, MODEL_ENV_QEMU_USER, m->qemu_user,
                           sizeof m->qemu_user)) {
         if (env && *env)
-            say(err, cap, "%s=%s is not executable", MODEL_ENV_QEMU_USER, env);
+            cli_say(err, cap, "%s=%s is not executable", MODEL_ENV_QEMU_USER, env);
         else
-            say(err, cap, "--clock modelled on the host needs %s (apt-get install "
+            cli_say(err, cap, "--clock modelled on the host needs %s (apt-get install "
                 "qemu-user; or set %s)", MODEL_QEMU_USER_NAME, MODEL_ENV_QEMU_USER);
         m->qemu_user[0] = '\0';
         return false;
     }
     qemu_read_version(m->qemu_user, m->qemu_user_version, sizeof m->qemu_user_version);
     if (!m->qemu_user_version[0])
-        copy_str(m->qemu_user_version, sizeof m->qemu_user_version, "unknown");
+        cli_copy_str(m->qemu_user_version, sizeof m->qemu_user_version, "unknown");
     return true;
 }
 
@@ -196,7 +178,7 @@ bool model_read(const char *path, const char *model, uint32_t nreps,
 {
     FILE *fp = fopen(path, "r");
     if (!fp) {
-        say(why, cap, "no cost plugin report at %s: %s", path, strerror(errno));
+        cli_say(why, cap, "no cost plugin report at %s: %s", path, strerror(errno));
         return false;
     }
     enum { C_SCOPE, C_MODEL, C_INSN, C_L1D, C_L2, C_LLC, C_DTLB, C_CYC, C_LABEL, C_N };
@@ -222,7 +204,7 @@ bool model_read(const char *path, const char *model, uint32_t nreps,
         if (!header) {
             for (int c = 0; c < C_N; c++)
                 if ((col[c] = col_of(f, n, want[c])) < 0) {
-                    say(why, cap, "cost plugin report %s: no column %s (rebuild the plugin)",
+                    cli_say(why, cap, "cost plugin report %s: no column %s (rebuild the plugin)",
                         path, want[c]);
                     ok = false;
                 } else if (col[c] > maxc) {
@@ -232,26 +214,26 @@ bool model_read(const char *path, const char *model, uint32_t nreps,
             continue;
         }
         if (n < 0) {
-            say(why, cap, "cost plugin report %s line %lu: not one CSV row of at most 32 "
+            cli_say(why, cap, "cost plugin report %s line %lu: not one CSV row of at most 32 "
                 "fields", path, lineno);
             ok = false;
             break;
         }
         if (n <= maxc) {
-            say(why, cap, "cost plugin report %s line %lu: %d fields", path, lineno, n);
+            cli_say(why, cap, "cost plugin report %s line %lu: %d fields", path, lineno, n);
             ok = false;
             break;
         }
         if (!strcmp(f[col[C_SCOPE]], "all"))
             continue;
         if (strcmp(f[col[C_SCOPE]], "region")) {
-            say(why, cap, "cost plugin report %s line %lu: a %s region", path, lineno,
+            cli_say(why, cap, "cost plugin report %s line %lu: a %s region", path, lineno,
                 f[col[C_SCOPE]]);
             ok = false;
             break;
         }
         if (strcmp(f[col[C_MODEL]], model)) {
-            say(why, cap, "cost plugin report %s: model %s, not %s", path, f[col[C_MODEL]],
+            cli_say(why, cap, "cost plugin report %s: model %s, not %s", path, f[col[C_MODEL]],
                 model);
             ok = false;
             break;
@@ -260,7 +242,7 @@ bool model_read(const char *path, const char *model, uint32_t nreps,
             rep++;
         const char *expect = rep < nreps && k < repeats[rep] ? "main" : "floor";
         if (rep >= nreps || strcmp(f[col[C_LABEL]], expect)) {
-            say(why, cap, "cost plugin report %s line %lu: a %s region where %s", path,
+            cli_say(why, cap, "cost plugin report %s line %lu: a %s region where %s", path,
                 lineno, f[col[C_LABEL]], rep >= nreps ? "none was expected" : expect);
             ok = false;
             break;
@@ -282,7 +264,7 @@ bool model_read(const char *path, const char *model, uint32_t nreps,
     while (ok && rep < nreps && repeats[rep] == 0)
         rep++;
     if (ok && (!header || rep < nreps)) {
-        say(why, cap, "cost plugin report %s: regions of %u of %u reps", path, rep, nreps);
+        cli_say(why, cap, "cost plugin report %s: regions of %u of %u reps", path, rep, nreps);
         ok = false;
     }
     return ok;
@@ -354,7 +336,7 @@ bool model_finish(const struct run_ctx *rc, const struct model_ctx *m, struct ce
     for (uint32_t r = 0; r < nreps && ok; r++) {
         char *end = rows ? strchr(rows, '\n') : NULL;
         if (!end) {
-            say(why, cap, "%u held cells rows for %u reps", r, nreps);
+            cli_say(why, cap, "%u held cells rows for %u reps", r, nreps);
             ok = false;
             break;
         }
@@ -364,7 +346,7 @@ bool model_finish(const struct run_ctx *rc, const struct model_ctx *m, struct ce
         if (len < 0 || (size_t)len >= sizeof text ||
             lp_parse(text, (size_t)len, 0, &l[r]) != LP_PROTO ||
             l[r].nfields != 1 + CELL_COLUMNS) {
-            say(why, cap, "a held cells row could not be read again");
+            cli_say(why, cap, "a held cells row could not be read again");
             ok = false;
             break;
         }
@@ -432,4 +414,17 @@ bool model_finish(const struct run_ctx *rc, const struct model_ctx *m, struct ce
     free(ms);
     free(fs);
     return ok;
+}
+
+bool model_settle(const struct run_ctx *rc, struct cell_rows *t, const char *path, bool *clean,
+                  struct cell_outcome *out)
+{
+    bool failed = *clean && !model_finish(rc, rc->model, t, path, out->why, sizeof out->why);
+    if (!*clean || failed)
+        out->delivered = 0;
+    if (failed) {
+        *clean = false;
+        out->end = "error";
+    }
+    return failed;
 }

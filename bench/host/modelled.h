@@ -112,4 +112,11 @@ void model_per_op_text(char *buf, size_t cap, uint64_t a, uint64_t b, uint64_t o
 bool model_finish(const struct run_ctx *rc, const struct model_ctx *m, struct cell_rows *t,
                   const char *path, char *why, size_t cap);
 
+/* After a modelled cell's child has ended (*clean: it delivered every
+ * rep and exited well): its held rows finished by model_finish, or none
+ * of them delivered (out->delivered = 0).  true if the report did not fit
+ * (then *clean = false, out->end "error", out->why the reason). */
+bool model_settle(const struct run_ctx *rc, struct cell_rows *t, const char *path, bool *clean,
+                  struct cell_outcome *out);
+
 #endif /* HEAPLAB_MODELLED_H */

@@ -62,25 +62,6 @@ _Static_assert((HL_CHECK_LEVEL >= 2 ? KBENCH_CHECKED_REGION_BYTES
 #define QEMU_NS_PER_OP_BUDGET 1000000u
 #define QEMU_ROW_CAP 2048u
 
-/* Copy src into dst, cut to cap - 1 bytes. */
-static void copy_str(char *dst, size_t cap, const char *src)
-{
-    size_t n = strnlen(src, cap - 1);
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
-/* snprintf that may cut its text on purpose (reasons, one-liners). */
-static void say(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void say(char *buf, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, cap, fmt, ap);
-    va_end(ap);
-}
-
 /* ---- the kernel's own line kinds (pure) ------------------------------------------ */
 
 static enum qemu_kind bad(struct qemu_line *out, const char *why)
@@ -193,7 +174,7 @@ void qemu_read_version(const char *binary, char *out, size_t cap)
     out[0] = '\0';
     if (text.len) {
         size_t n = strcspn(text.p, "\r\n");
-        say(out, cap, "%.*s", (int)(n < text.len ? n : text.len), text.p);
+        cli_say(out, cap, "%.*s", (int)(n < text.len ? n : text.len), text.p);
     }
     dbuf_free(&text);
 }
@@ -204,32 +185,32 @@ bool qemu_init(struct qemu_ctx *q, char *why, size_t cap)
     const char *env = getenv(QEMU_ENV_BINARY);
     if (!cli_find_program(QEMU_NAME, QEMU_ENV_BINARY, q->binary, sizeof q->binary)) {
         if (env && *env)
-            say(why, cap, "%s=%s is not executable", QEMU_ENV_BINARY, env);
+            cli_say(why, cap, "%s=%s is not executable", QEMU_ENV_BINARY, env);
         else
-            say(why, cap, "%s not found in PATH (tools/setup installs qemu-system-x86; or "
+            cli_say(why, cap, "%s not found in PATH (tools/setup installs qemu-system-x86; or "
                 "set %s)", QEMU_NAME, QEMU_ENV_BINARY);
         return false;
     }
     env = getenv(QEMU_ENV_KERNEL);
     const char *kernel = env && *env ? env : HEAPLAB_KERNEL_ELF;
     if (!kernel[0]) {
-        say(why, cap, "this build has no i386 kernel (HEAPLAB_BUILD_I386=OFF; or set %s)",
+        cli_say(why, cap, "this build has no i386 kernel (HEAPLAB_BUILD_I386=OFF; or set %s)",
                  QEMU_ENV_KERNEL);
         return false;
     }
     struct stat st;
     if (stat(kernel, &st) != 0 || !S_ISREG(st.st_mode)) {
-        say(why, cap, "no kernel image at %s (build the target heaplab_kernel%s)", kernel,
+        cli_say(why, cap, "no kernel image at %s (build the target heaplab_kernel%s)", kernel,
                  env && *env ? "" : ", or set " QEMU_ENV_KERNEL);
         return false;
     }
-    copy_str(q->kernel, sizeof q->kernel, kernel);
+    cli_copy_str(q->kernel, sizeof q->kernel, kernel);
     qemu_read_version(q->binary, q->version, sizeof q->version);
     if (!q->version[0])
-        copy_str(q->version, sizeof q->version, "unknown");
-    copy_str(q->accel, sizeof q->accel, "tcg");
-    copy_str(q->accel_reason, sizeof q->accel_reason, "default (not configured)");
-    copy_str(q->clock, sizeof q->clock, "icount");
+        cli_copy_str(q->version, sizeof q->version, "unknown");
+    cli_copy_str(q->accel, sizeof q->accel, "tcg");
+    cli_copy_str(q->accel_reason, sizeof q->accel_reason, "default (not configured)");
+    cli_copy_str(q->clock, sizeof q->clock, "icount");
     q->mem_mib = QEMU_DEFAULT_MEM_MIB;
     q->region_bytes = CELL_REGION_BYTES; /* 64 MiB in a checked build, as the kernel's */
     return true;
@@ -334,11 +315,11 @@ static void boot_run(struct boot *b)
 static void first_err_line(const struct dbuf *err, char *out, size_t cap)
 {
     if (!err->len) {
-        copy_str(out, cap, "no message");
+        cli_copy_str(out, cap, "no message");
         return;
     }
     size_t n = strcspn(err->p, "\r\n");
-    say(out, cap, "%.*s", (int)(n > 160 ? 160 : n), err->p);
+    cli_say(out, cap, "%.*s", (int)(n > 160 ? 160 : n), err->p);
 }
 
 /* "@HL error,<kind>,<detail>" as a reason for the rows. */
@@ -347,19 +328,19 @@ static void error_reason(const char *kind, const char *detail, char *out, size_t
     if (!strcmp(kind, "exception")) {
         /* "#PF,vector=14,err=0x2,eip=0x...,cr2=..." -> spaces */
         char d[200];
-        copy_str(d, sizeof d, detail);
+        cli_copy_str(d, sizeof d, detail);
         for (char *c = d; *c; c++)
             if (*c == ',')
                 *c = ' ';
-        say(out, cap, "guest exception %s", d);
+        cli_say(out, cap, "guest exception %s", d);
     } else if (!strcmp(kind, "oom")) {
-        say(out, cap, "guest out of memory: %s", detail);
+        cli_say(out, cap, "guest out of memory: %s", detail);
     } else if (!strcmp(kind, "panic")) {
-        say(out, cap, "guest panic: %s", detail);
+        cli_say(out, cap, "guest panic: %s", detail);
     } else if (!strcmp(kind, "usage")) {
-        say(out, cap, "the kernel refused its command line: %s", detail);
+        cli_say(out, cap, "the kernel refused its command line: %s", detail);
     } else {
-        say(out, cap, "guest error %s: %s", kind, detail);
+        cli_say(out, cap, "guest error %s: %s", kind, detail);
     }
 }
 
@@ -398,7 +379,7 @@ bool qemu_probe_kvm(const struct qemu_ctx *q, unsigned timeout_s, char *reason, 
     *elapsed_s = 0;
     int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
     if (fd < 0) {
-        say(reason, cap, "no usable /dev/kvm (%s)", strerror(errno));
+        cli_say(reason, cap, "no usable /dev/kvm (%s)", strerror(errno));
         return false;
     }
     close(fd);
@@ -417,17 +398,17 @@ bool qemu_probe_kvm(const struct qemu_ctx *q, unsigned timeout_s, char *reason, 
     bool exited = proc_exit_code(&b.c, &code);
     bool ok = exited && code == QEMU_EXIT_KERNEL_OK && ps->pass && ps->done_ok;
     if (ok) {
-        say(reason, cap, "KVM probe passed: paging test boot in %.1f s", b.c.wall_s);
+        cli_say(reason, cap, "KVM probe passed: paging test boot in %.1f s", b.c.wall_s);
     } else if (b.c.how == PROC_TIMEOUT) {
-        say(reason, cap, "KVM probe: %s", st);
+        cli_say(reason, cap, "KVM probe: %s", st);
     } else if (ps->error[0]) {
-        say(reason, cap, "KVM probe failed in %.1f s: %s", b.c.wall_s, ps->error);
+        cli_say(reason, cap, "KVM probe failed in %.1f s: %s", b.c.wall_s, ps->error);
     } else if (exited && code == QEMU_EXIT_TRIPLE_FAULT) {
-        say(reason, cap, "KVM probe failed in %.1f s: triple fault", b.c.wall_s);
+        cli_say(reason, cap, "KVM probe failed in %.1f s: triple fault", b.c.wall_s);
     } else {
         char e[170];
         first_err_line(&b.err, e, sizeof e);
-        say(reason, cap, "KVM probe failed in %.1f s: QEMU %s: %s", b.c.wall_s, st, e);
+        cli_say(reason, cap, "KVM probe failed in %.1f s: QEMU %s: %s", b.c.wall_s, st, e);
     }
     dbuf_free(&b.err);
     free(ps);
@@ -443,42 +424,42 @@ bool qemu_configure(struct qemu_ctx *q, const char *accel, const char *clock, ch
     else if (!strcmp(clock, "tsc"))
         icount = false;
     else {
-        say(err, cap, "bad value for --clock: '%s' (icount or tsc)", clock);
+        cli_say(err, cap, "bad value for --clock: '%s' (icount or tsc)", clock);
         return false;
     }
     q->probe_s = 0;
     if (!strcmp(accel, "kvm")) {
         if (icount) {
-            say(err, cap, "--clock icount needs --accel tcg (KVM has no -icount)");
+            cli_say(err, cap, "--clock icount needs --accel tcg (KVM has no -icount)");
             return false;
         }
-        copy_str(q->accel, sizeof q->accel, "kvm");
-        copy_str(q->accel_reason, sizeof q->accel_reason, "forced (--accel kvm), not probed");
+        cli_copy_str(q->accel, sizeof q->accel, "kvm");
+        cli_copy_str(q->accel_reason, sizeof q->accel_reason, "forced (--accel kvm), not probed");
     } else if (!strcmp(accel, "tcg")) {
-        copy_str(q->accel, sizeof q->accel, "tcg");
-        copy_str(q->accel_reason, sizeof q->accel_reason, "forced (--accel tcg)");
+        cli_copy_str(q->accel, sizeof q->accel, "tcg");
+        cli_copy_str(q->accel_reason, sizeof q->accel_reason, "forced (--accel tcg)");
     } else if (!strcmp(accel, "auto")) {
-        copy_str(q->accel, sizeof q->accel, "tcg");
+        cli_copy_str(q->accel, sizeof q->accel, "tcg");
         if (icount) {
-            copy_str(q->accel_reason, sizeof q->accel_reason,
+            cli_copy_str(q->accel_reason, sizeof q->accel_reason,
                      "clock icount needs TCG (KVM not probed)");
         } else {
             char why[sizeof q->accel_reason - 16];
             if (qemu_probe_kvm(q, QEMU_PROBE_TIMEOUT_S, why, sizeof why, &q->probe_s)) {
-                copy_str(q->accel, sizeof q->accel, "kvm");
-                copy_str(q->accel_reason, sizeof q->accel_reason, why);
+                cli_copy_str(q->accel, sizeof q->accel, "kvm");
+                cli_copy_str(q->accel_reason, sizeof q->accel_reason, why);
             } else {
-                say(q->accel_reason, sizeof q->accel_reason, "%s; using TCG", why);
+                cli_say(q->accel_reason, sizeof q->accel_reason, "%s; using TCG", why);
             }
         }
     } else {
-        say(err, cap, "bad value for --accel: '%s' (auto, kvm or tcg)", accel);
+        cli_say(err, cap, "bad value for --accel: '%s' (auto, kvm or tcg)", accel);
         return false;
     }
     if (icount)
-        copy_str(q->clock, sizeof q->clock, "icount");
+        cli_copy_str(q->clock, sizeof q->clock, "icount");
     else
-        copy_str(q->clock, sizeof q->clock, strcmp(q->accel, "kvm") ? "tsc-tcg" : "tsc-kvm");
+        cli_copy_str(q->clock, sizeof q->clock, strcmp(q->accel, "kvm") ? "tsc-tcg" : "tsc-kvm");
     return true;
 }
 
@@ -591,7 +572,7 @@ static void cell_line(void *ctx, struct lp_line *l)
     case QEMU_L_END:
         r->ended = true;
         r->end_ok = k.ok;
-        copy_str(r->end_why, sizeof r->end_why, k.value);
+        cli_copy_str(r->end_why, sizeof r->end_why, k.value);
         break;
     case QEMU_L_ERROR:
         if (!r->error[0])
@@ -686,7 +667,7 @@ void qemu_run_cell(const struct run_ctx *rc, const struct qemu_ctx *q, const str
         if (!rc->model || !model_report_path(rc, p, QEMU_ENV, report, sizeof report) ||
             !model_plugin_arg(rc->model, report, plugin_arg, sizeof plugin_arg)) {
             out->end = "error";
-            say(out->why, sizeof out->why, "%s", !rc->model
+            cli_say(out->why, sizeof out->why, "%s", !rc->model
                     ? "no cost plugin (model_use not called)"
                     : "no room for the cost plugin's report (or a comma in its path)");
             run_fill_missing(rc, p, QEMU_ENV, accel, clock, out, out->end);
@@ -701,7 +682,7 @@ void qemu_run_cell(const struct run_ctx *rc, const struct qemu_ctx *q, const str
              accel, clock, q->mem_mib, limit_s);
     if (!cell_append(rc, q, p, accel, kclock, append, sizeof append)) {
         out->end = "error";
-        say(out->why, sizeof out->why, "run id or params unfit for the kernel command line");
+        cli_say(out->why, sizeof out->why, "run id or params unfit for the kernel command line");
         run_fill_missing(rc, p, QEMU_ENV, accel, clock, out, out->end);
         run_log_line(rc, "cell %s x %s: error (%s)", p->ca.a->name, p->w->name, out->why);
         return;
@@ -713,13 +694,13 @@ void qemu_run_cell(const struct run_ctx *rc, const struct qemu_ctx *q, const str
         char why[300];
         size_t bytes = replay_file_bytes(p->w);
         if (bytes > ((size_t)q->mem_mib << 20) / 2)
-            say(why, sizeof why, "the trace file is %zu bytes: more than half the guest's "
+            cli_say(why, sizeof why, "the trace file is %zu bytes: more than half the guest's "
                 "%u MiB", bytes, q->mem_mib);
         else
             initrd = replay_module(p->w, why, sizeof why);
         if (!initrd) {
             out->end = "error";
-            say(out->why, sizeof out->why, "%s", why);
+            cli_say(out->why, sizeof out->why, "%s", why);
             run_fill_missing(rc, p, QEMU_ENV, accel, clock, out, out->end);
             run_log_line(rc, "cell %s x %s: error (%s)", p->ca.a->name, p->w->name, out->why);
             fprintf(stderr, "heaplab: qemu cell %s x %s: error (%s)\n", p->ca.a->name,
@@ -749,52 +730,46 @@ void qemu_run_cell(const struct run_ctx *rc, const struct qemu_ctx *q, const str
                  r->ended && r->end_ok && !r->rows.bad && out->delivered == p->reps;
     /* A modelled cell's rows were held (cellrows.h): written now, with
      * the plugin's figures, or not at all. */
-    bool model_failed = false;
-    if (modelled && clean)
-        model_failed = !model_finish(rc, rc->model, &r->rows, report, out->why, sizeof out->why);
-    if (modelled && (!clean || model_failed))
-        out->delivered = 0;
-    if (model_failed) {
-        clean = false;
-        out->end = "error";
+    if (modelled && model_settle(rc, &r->rows, report, &clean, out)) {
+        /* out->end and out->why say why */
     } else if (clean) {
         out->end = "ok";
-        say(out->why, sizeof out->why, "all %u reps", p->reps);
+        cli_say(out->why, sizeof out->why, "all %u reps", p->reps);
         if (modelled)
             run_log_line(rc, "cell %s x %s: the cost plugin's report is %s", p->ca.a->name,
                          p->w->name, report);
     } else if (b.c.how == PROC_STOPPED) {
         out->end = "interrupted";
-        say(out->why, sizeof out->why, "interrupted after %u reps", out->delivered);
+        cli_say(out->why, sizeof out->why, "interrupted after %u reps", out->delivered);
     } else if (b.c.how == PROC_TIMEOUT) {
         out->end = "timeout";
-        say(out->why, sizeof out->why, "%s%s%s", st, r->error[0] ? "; " : "", r->error);
+        cli_say(out->why, sizeof out->why, "%s%s%s", st, r->error[0] ? "; " : "", r->error);
     } else if (r->rows.bad) {
         out->end = "error";
-        say(out->why, sizeof out->why, "bad output (%s)", r->rows.bad_why);
+        cli_say(out->why, sizeof out->why, "bad output (%s)", r->rows.bad_why);
     } else if (r->error[0]) {
         /* the kernel said why: an exception, a panic, out of memory, a
          * refused command line (the last is ours, not the cell's: error) */
         out->end = strncmp(r->error, "the kernel refused", 18) ? "crashed" : "error";
-        say(out->why, sizeof out->why, "%s", r->error);
+        cli_say(out->why, sizeof out->why, "%s", r->error);
     } else if (exited && code == QEMU_EXIT_TRIPLE_FAULT) {
         out->end = "crashed";
-        say(out->why, sizeof out->why, "triple fault (QEMU exit 0 under -no-reboot)");
+        cli_say(out->why, sizeof out->why, "triple fault (QEMU exit 0 under -no-reboot)");
     } else if (r->ended && !r->end_ok) {
         out->end = "error";
-        say(out->why, sizeof out->why, "the kernel could not set up the cell: %s",
+        cli_say(out->why, sizeof out->why, "the kernel could not set up the cell: %s",
                  r->end_why);
     } else if (exited && code != QEMU_EXIT_KERNEL_OK && code != QEMU_EXIT_KERNEL_FAIL) {
         char e[170];
         first_err_line(&b.err, e, sizeof e);
         out->end = "error";
-        say(out->why, sizeof out->why, "QEMU %s: %s", st, e);
+        cli_say(out->why, sizeof out->why, "QEMU %s: %s", st, e);
     } else if (!exited) {
         out->end = "crashed";
-        say(out->why, sizeof out->why, "QEMU died: %s", st);
+        cli_say(out->why, sizeof out->why, "QEMU died: %s", st);
     } else {
         out->end = "error";
-        say(out->why, sizeof out->why, "QEMU %s after %u of %u reps (%s)", st,
+        cli_say(out->why, sizeof out->why, "QEMU %s after %u of %u reps (%s)", st,
                  out->delivered, p->reps, r->rows.done ? "done line seen" : "no done line");
     }
     if (!clean && b.c.how != PROC_STOPPED) {

@@ -321,16 +321,8 @@ void spawn_cell(const struct run_ctx *rc, const struct cell_plan *p,
                  !r->rows.bad && out->delivered == p->reps;
     /* A modelled cell's rows were held (cellrows.h): written now, with
      * the plugin's figures, or not at all. */
-    bool model_failed = false;
-    if (modelled && clean)
-        model_failed = !model_finish(rc, rc->model, &r->rows, report, out->why,
-                                     sizeof out->why);
-    if (modelled && (!clean || model_failed))
-        out->delivered = 0;
-
-    if (model_failed) {
-        clean = false;
-        out->end = "error";
+    if (modelled && model_settle(rc, &r->rows, report, &clean, out)) {
+        /* out->end and out->why say why */
     } else if (clean) {
         out->end = "ok";
         snprintf(out->why, sizeof out->why, "all %u reps", p->reps);

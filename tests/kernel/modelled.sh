@@ -18,6 +18,7 @@ set -u
 export LC_ALL=C
 HL=${1:?usage: modelled.sh HEAPLAB}
 . "$(dirname "$0")/../cli/lib.sh" "$HL" "$HL"
+. "$(dirname "$0")/../model/report.sh"
 
 CELLS=(--allocators slab,firstfit-seed,buddy --workloads churn-fixed,lifo,frames-churn)
 
@@ -71,14 +72,7 @@ B=$(run_dir "$TMP/both")
 check "meta.csv: model is zen3" grep -q '^model,zen3$' "$B/meta.csv"
 # per cell: main-region instructions - icount raw ticks, floor-region
 # instructions - icount floor ticks
-diffs=$(awk "$AWK_CSV"'NR > 1 { split_csv($0); if (f[4] == "icount") print f[5], f[7], f[12], f[31], f[32], f[33] }' "$B/cells.csv" |
-  while read -r a w ops raw flo reps; do
-    [ "$ops" = 1000 ] && [ "$reps" = 1 ] || { echo "BAD $a $w ops=$ops repeats=$reps"; continue; }
-    rep=$(ls "$B"/model/"qemu.$a.$w".*.csv)
-    m=$(awk -F, '$1 == "region" && $15 == "main" { s += $4 } END { print s }' "$rep")
-    fl=$(awk -F, '$1 == "region" && $15 == "floor" { s += $4 } END { print s }' "$rep")
-    echo "$((m - 10#${raw/./})) $((fl - 10#${flo/./}))"
-  done | sort | uniq -c)
+diffs=$(region_minus_raw "$B" icount qemu)
 echo "region instructions minus icount ticks (cells, main, floor): $diffs"
 check "one constant difference for all 5 cells: $diffs" \
   [ "$(echo "$diffs" | wc -l)" -eq 1 -a "$(echo "$diffs" | awk '{ print $1 }')" -eq 5 ]

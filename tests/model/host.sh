@@ -23,6 +23,7 @@ export LC_ALL=C
 HL=${1:?usage: host.sh HEAPLAB SOURCE_DIR}
 SRC=${2:?usage: host.sh HEAPLAB SOURCE_DIR}
 . "$(dirname "$0")/../cli/lib.sh" "$HL" "$HL"
+. "$(dirname "$0")/report.sh"
 command -v qemu-x86_64 >/dev/null || { echo "host.sh: no qemu-x86_64: skipped"; exit 77; }
 
 if ! "$HL" info 2>/dev/null | grep -q 'sanitize=none,'; then
@@ -80,14 +81,7 @@ if command -v valgrind >/dev/null; then
     --out "$TMP/both" >"$TMP/both.out" 2>"$TMP/both.err"
   check "instructions,modelled exits 0 ($(head -c 300 "$TMP/both.err"))" [ $? -eq 0 ]
   B=$(run_dir "$TMP/both")
-  diffs=$(awk "$AWK_CSV"'NR > 1 { split_csv($0); if (f[4] == "instructions") print f[5], f[7], f[12], f[31], f[32], f[33] }' "$B/cells.csv" |
-    while read -r a w ops raw flo reps; do
-      [ "$ops" = 1000 ] && [ "$reps" = 1 ] || { echo "BAD $a $w ops=$ops repeats=$reps"; continue; }
-      rep=$(ls "$B"/model/"host.$a.$w".*.csv)
-      m=$(awk -F, '$1 == "region" && $15 == "main" { s += $4 } END { print s }' "$rep")
-      fl=$(awk -F, '$1 == "region" && $15 == "floor" { s += $4 } END { print s }' "$rep")
-      echo "$((m - 10#${raw/./})) $((fl - 10#${flo/./}))"
-    done | sort | uniq -c)
+  diffs=$(region_minus_raw "$B" instructions host)
   echo "region instructions minus callgrind's (cells, main, floor): $diffs"
   check "one constant difference for all 10 cells: $diffs" \
     [ "$(echo "$diffs" | wc -l)" -eq 1 -a "$(echo "$diffs" | awk '{ print $1 }')" -eq 10 ]

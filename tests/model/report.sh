@@ -8,3 +8,21 @@ field() {
     $1 == s && $2 == r { print $col[c]; found = 1 }
     END { if (!found) print "missing" }' "$3"
 }
+
+# region_minus_raw RUN CLOCK ENV: for each CLOCK row of RUN/cells.csv
+# (--ops 1000, one run of each stream), the instructions of the cell's
+# main regions in its report RUN/model/ENV.<allocator>.<workload>.*.csv
+# minus the counting clock's raw ticks (raw_cycles_per_op x 1000), and
+# the same for the floor: "COUNT MAIN FLOOR" lines (uniq -c), one per
+# distinct pair; "BAD ..." for a row that is not one run of 1000 ops.
+# Needs $AWK_CSV (tests/cli/lib.sh).
+region_minus_raw() {
+  awk "$AWK_CSV"'NR > 1 { split_csv($0); if (f[4] == "'"$2"'") print f[5], f[7], f[12], f[31], f[32], f[33] }' "$1/cells.csv" |
+    while read -r a w ops raw flo reps; do
+      [ "$ops" = 1000 ] && [ "$reps" = 1 ] || { echo "BAD $a $w ops=$ops repeats=$reps"; continue; }
+      rep=$(ls "$1"/model/"$3.$a.$w".*.csv)
+      m=$(awk -F, '$1 == "region" && $15 == "main" { s += $4 } END { print s }' "$rep")
+      fl=$(awk -F, '$1 == "region" && $15 == "floor" { s += $4 } END { print s }' "$rep")
+      echo "$((m - 10#${raw/./})) $((fl - 10#${flo/./}))"
+    done | sort | uniq -c
+}
