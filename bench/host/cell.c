@@ -673,8 +673,7 @@ static void run_reps(struct cell_run *c)
     }
 }
 
-/* "@HL done,ok" and the exit status. */
-static int finish_cell(void)
+int cell_put_done(void)
 {
     struct hl_proto_out o;
     hl_proto_begin(&o, proto_line, sizeof proto_line, "done");
@@ -831,7 +830,7 @@ static int cell_main(int argc, char **argv)
     (void)hl_host_report_count(); /* its counter's page, first read here */
     if (a.modelled) { /* /proc/self is QEMU's */
         run_reps(&c);
-        return finish_cell();
+        return cell_put_done();
     }
     res.rss0_bytes = rss_anon_bytes();
     cell_put_probe("rss0_bytes", "%llu", (unsigned long long)res.rss0_bytes);
@@ -843,7 +842,7 @@ static int cell_main(int argc, char **argv)
     cell_put_probe("resident_end", "RssAnon-rss0 %llu bytes, region by mincore "
               "%llu bytes, state %zu bytes", (unsigned long long)rss_end,
               (unsigned long long)region_end, al->state_bytes);
-    return finish_cell();
+    return cell_put_done();
 }
 
 /* Under the modelled clock the cache model's sets follow addresses, and

@@ -106,6 +106,9 @@
 struct hl_proto_out;
 /* o's line (hl_proto_end) to stdout; exit 1 if it did not fit in o. */
 void cell_put_line(struct hl_proto_out *o);
+/* "@HL done,ok", stdout flushed: the child's exit status (CLI_EXIT_FAIL
+ * if stdout failed). */
+int cell_put_done(void);
 /* "@HL probe,<key>,<value>" (the value quoted if it must be). */
 void cell_put_probe(const char *key, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

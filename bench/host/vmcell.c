@@ -212,10 +212,5 @@ int vm_cell_run(const struct vm_cell_args *a, uint64_t timer_overhead)
         cell_put_line(&o);
         fflush(stdout);
     }
-    struct hl_proto_out o;
-    hl_proto_begin(&o, line, sizeof line, "done");
-    hl_proto_field(&o, "ok");
-    cell_put_line(&o);
-    fflush(stdout);
-    return ferror(stdout) ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+    return cell_put_done();
 }

@@ -39,12 +39,7 @@ check "run 2 repeats run 1" [ "$(rows "$R1")" = "$(rows "$R2")" ]
 check "run 3 repeats run 1" [ "$(rows "$R1")" = "$(rows "$R3")" ]
 nrep=$(ls "$R1/model" | wc -l)
 check "one plugin report per cell (got $nrep)" [ "$nrep" -eq 5 ]
-for f in "$R1"/model/*.csv; do
-  b=$(basename "$f")
-  for R in "$R2" "$R3"; do
-    check "$b: region rows repeat" [ "$(grep '^region,' "$f")" = "$(grep '^region,' "$R/model/$b")" ]
-  done
-done
+reports_repeat qemu "$R1" "$R2" "$R3"
 
 # The new columns: at the end, filled (numbers) in modelled rows.
 hdr=$(head -n 1 "$R1/cells.csv")

@@ -53,12 +53,7 @@ check "run 2 repeats run 1" [ "$(rows "$R1")" = "$(rows "$R2")" ]
 check "run 3 repeats run 1" [ "$(rows "$R1")" = "$(rows "$R3")" ]
 nrep=$(ls "$R1/model" | grep -c '^host\.')
 check "one plugin report per cell, named host.* (got $nrep)" [ "$nrep" -eq 10 ]
-for f in "$R1"/model/*.csv; do
-  b=$(basename "$f")
-  for R in "$R2" "$R3"; do
-    check "$b: region rows repeat" [ "$(grep '^region,' "$f")" = "$(grep '^region,' "$R/model/$b")" ]
-  done
-done
+reports_repeat host "$R1" "$R2" "$R3"
 bad=$(awk "$AWK_CSV"'NR > 1 { split_csv($0)
   for (i = nf - 3; i <= nf; i++) if (f[i] !~ /^-?[0-9]+\.[0-9][0-9][0-9]$/) print f[5], f[7], i
   if (f[16] f[17] f[18] f[19] f[20] != "") print f[5], f[7], "p50..max" }' "$R1/cells.csv")

@@ -26,3 +26,16 @@ region_minus_raw() {
       echo "$((m - 10#${raw/./})) $((fl - 10#${flo/./}))"
     done | sort | uniq -c
 }
+
+# reports_repeat NAME RUN_A RUN_B...: `check` that every plugin report of
+# RUN_A has the same region rows in each other run (needs tests/cli/lib.sh).
+reports_repeat() {
+  local what=$1 a=$2 f b R
+  shift 2
+  for f in "$a"/model/*.csv; do
+    b=$(basename "$f")
+    for R in "$@"; do
+      check "$what $b: region rows repeat" [ "$(grep '^region,' "$f")" = "$(grep '^region,' "$R/model/$b")" ]
+    done
+  done
+}
