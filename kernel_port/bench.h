@@ -15,7 +15,10 @@
  *   params=W:k=v,k=v    as `--params W:k=v,k=v`, repeatable, in order
  *   run_id=ID accel=A clock=C   copied into every row (the host passes
  *                       what it launched: accel=tcg|kvm,
- *                       clock=icount|tsc-tcg|tsc-kvm)
+ *                       clock=icount|tsc-tcg|tsc-kvm); clock=modelled
+ *                       runs and labels the cell as clock=icount, but
+ *                       with PEROP's modelled variant (op markers for
+ *                       the cost plugin's hist= file, docs/model.md)
  *   region_mib=N        the region each allocator gets, MiB, 1..1024
  *                       (default: the host's CELL_REGION_BYTES, 1024;
  *                       64 in a checked build, see below)

@@ -11,7 +11,19 @@
  *   region 3  fits-l2    2 passes over 64 KiB (> L1d 32 KiB, < L2)
  *
  * Instructions between the markers: 1 + passes * (4 * lines + 4) (the
- * markers themselves are not counted).  Interrupts are off in the
+ * markers themselves are not counted).  Then three per-op regions (the
+ * plugin's hist= file), each op `lines` loads striding 64 bytes between
+ * an op-begin and an op-end marker, the pointer running on from op to op:
+ *
+ *   @HL model,perop,REGION,OPS,INSTRUCTIONS_PER_OP,LOADS_PER_OP,WHAT
+ *
+ *   per-op 1  warmup   8 ops of 8 lines over 16 KiB: warms the code
+ *   per-op 2  fits-l1  32 ops of 8 lines over 16 KiB, warmed: L1d hits
+ *   per-op 3  fits-l2  4 ops of 64 lines (a page) from the start of the
+ *                      64 KiB buffer, warmed: the first 16 KiB left L1d
+ *                      to the last 32 KiB, so every load hits L2
+ *
+ * Instructions per op: 1 + 4 * lines.  Interrupts are off in the
  * self-tests, so nothing else runs inside a region.
  */
 #include "kernel_port/selftest_model.h"
@@ -62,9 +74,43 @@ static void region(unsigned no, const char *what, unsigned char *buf, uint32_t b
                passes * lines, lines, passes, what);
 }
 
+static void perop_sweep(unsigned char *buf, uint32_t lines, uint32_t nops)
+{
+    __asm__ __volatile__(
+        HL_MARKER_START_PEROP_ASM
+        "mov %[nops], %%edx\n\t"
+        "mov %[buf], %%esi\n\t"
+        "2:\n\t"
+        HL_MARKER_OP_BEGIN_ASM
+        "mov %[lines], %%ecx\n\t"
+        "1:\n\t"
+        "mov (%%esi), %%eax\n\t"
+        "add $64, %%esi\n\t"
+        "dec %%ecx\n\t"
+        "jnz 1b\n\t"
+        HL_MARKER_OP_END_ASM
+        "dec %%edx\n\t"
+        "jnz 2b\n\t"
+        HL_MARKER_STOP_ASM
+        :
+        : [buf] "r"(buf), [lines] "r"(lines), [nops] "r"(nops)
+        : "eax", "ecx", "edx", "esi", "cc", "memory");
+}
+
+static void perop_region(unsigned no, const char *what, unsigned char *buf, uint32_t bytes,
+                         uint32_t lines, uint32_t nops)
+{
+    hl_memset(buf, (int)no, bytes); /* warm: outside the region */
+    perop_sweep(buf, lines, nops);
+    con_printf("@HL model,perop,%u,%u,%u,%u,%s\n", no, nops, 1u + 4u * lines, lines, what);
+}
+
 void selftest_model(void)
 {
     region(1, "warmup", small_buf, SMALL_BYTES, 1);
     region(2, "fits-l1", small_buf, SMALL_BYTES, 4);
     region(3, "fits-l2", mid_buf, MID_BYTES, 2);
+    perop_region(1, "warmup", small_buf, SMALL_BYTES, 8, 8);
+    perop_region(2, "fits-l1", small_buf, SMALL_BYTES, 8, SMALL_BYTES / LINE / 8);
+    perop_region(3, "fits-l2", mid_buf, MID_BYTES, 4096 / LINE, 4);
 }

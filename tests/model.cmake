@@ -36,6 +36,14 @@ if(TARGET heaplab-cost AND HEAPLAB_BUILD_I386)
                      ${PROJECT_BINARY_DIR}/kernel_port/heaplab-kernel.elf
                      $<TARGET_FILE:heaplab-cost>)
     set_tests_properties(model_kernel PROPERTIES LABELS "model;kernel;qemu" TIMEOUT 300)
+    # clock=modelled cells: the per-op histograms of the PEROP pass's
+    # modelled variant in the plugin's hist= file
+    # (12 s in release; about 300 s in a checked build on a loaded VM)
+    add_test(NAME model_kernel_perop
+             COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/model/kernel_perop.sh ${HL_QEMU_I386}
+                     ${PROJECT_BINARY_DIR}/kernel_port/heaplab-kernel.elf
+                     $<TARGET_FILE:heaplab-cost>)
+    set_tests_properties(model_kernel_perop PROPERTIES LABELS "model;kernel;qemu" TIMEOUT 900)
   endif()
 endif()
 

@@ -656,6 +656,61 @@ static void space_samples_and_fragmentation(void **st)
     cell_close(&x);
 }
 
+/* PEROP's modelled variant (perop_modelled: op markers, which are NOPs
+ * here, instead of clock reads) computes every figure of the timed PEROP
+ * but the latencies: the same checksums, peaks, fragmentation, leaks and
+ * space samples; nothing goes into the histogram (reset, left empty) and
+ * p50..max stay 0.  Heap and frame allocators, and every op kind (the
+ * slow path's ops between the markers too). */
+static void modelled_perop_keeps_all_but_time(void **st)
+{
+    (void)st;
+    static const struct {
+        const char *alloc, *wl;
+    } cases[] = {{"firstfit-seed", "churn-uniform"}, {"slab", "lifo"},
+                 {"buddy", "frames-churn"}, {"tlsf", NULL /* kinds_wl */}};
+    static struct hl_space_sample timed_samples[MAX_SAMPLES];
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        struct cell x;
+        cell_open(&x, find_alloc(cases[k].alloc),
+                  cases[k].wl ? find_wl(cases[k].wl) : &kinds_wl, 3);
+        x.c.sample = record_sample;
+        x.c.sample_ctx = samples;
+        x.c.touch_blocks = true;
+        struct hl_cell_result t = {0}, m = {0};
+        nsamples = 0;
+        assert_int_equal(hl_cell_pass(&x.c, HL_PASS_PEROP, &t), HL_OK);
+        unsigned ntimed = nsamples;
+        memcpy(timed_samples, samples, ntimed * sizeof samples[0]);
+        assert_int_equal(H.count, t.ops); /* timed: every op, so not empty */
+
+        x.c.perop_modelled = true;
+        nsamples = 0;
+        assert_int_equal(hl_cell_pass(&x.c, HL_PASS_PEROP, &m), HL_OK);
+        assert_int_equal(H.count, 0); /* reset, nothing added */
+        assert_int_equal(m.p50 | m.p90 | m.p99 | m.p999 | m.max, 0);
+        assert_true(m.ops > 0);
+        assert_int_equal(m.ops, t.ops);
+        assert_int_equal(m.workload_checksum, t.workload_checksum);
+        assert_int_equal(m.placement_checksum, t.placement_checksum);
+        assert_int_equal(m.failed_allocs, t.failed_allocs);
+        assert_int_equal(m.peak_live_bytes, t.peak_live_bytes);
+        assert_int_equal(m.peak_footprint_bytes, t.peak_footprint_bytes);
+        assert_int_equal(m.frag_internal_ppm, t.frag_internal_ppm);
+        assert_int_equal(m.frag_external_ppm, t.frag_external_ppm);
+        assert_int_equal(m.leaks, t.leaks);
+        assert_int_equal(nsamples, ntimed);
+        assert_memory_equal(samples, timed_samples, ntimed * sizeof samples[0]);
+        /* the flag changes PEROP only: WARMUP and BATCH as before */
+        struct hl_cell_result w = {0}, b = {0};
+        assert_int_equal(hl_cell_pass(&x.c, HL_PASS_WARMUP, &w), HL_OK);
+        assert_int_equal(w.workload_checksum, t.workload_checksum);
+        assert_int_equal(hl_cell_pass(&x.c, HL_PASS_BATCH, &b), HL_OK);
+        assert_true(b.raw_ticks > 0);
+        cell_close(&x);
+    }
+}
+
 /* A resident probe for the unit test: the region was filled with
  * RESIDENT_FILL, so a page with any other byte was written (by the
  * allocator, its poison, or the runner's touch). */
@@ -1123,6 +1178,7 @@ int main(void)
         cmocka_unit_test(measure_hooks_wrap_the_batch),
         cmocka_unit_test(init_failure_is_returned),
         cmocka_unit_test(every_op_kind_is_served),
+        cmocka_unit_test(modelled_perop_keeps_all_but_time),
         cmocka_unit_test(chunks_equal_the_whole_stream),
         cmocka_unit_test(min_ticks_repeats_the_stream),
         cmocka_unit_test(set_ticks_net_of_the_floor),

@@ -18,7 +18,11 @@
  *   PEROP   checksums; each allocator call alone between a clock pair,
  *           raw delta into the histogram; space (and resident pages)
  *           sampled between ops; heap blocks written page by page after
- *           the clock pair when the caller asks (touch_blocks)
+ *           the clock pair when the caller asks (touch_blocks).  Its
+ *           modelled variant (perop_modelled) reads no clock: each call
+ *           sits between the cost plugin's op-begin and op-end markers
+ *           instead, inside one per-op region (marker.h), and the plugin
+ *           keeps the histogram
  *
  * Whatever a pass does not measure it leaves untouched in the result, so
  * the caller zeroes the result once per repetition and lets BATCH and
@@ -572,13 +576,43 @@ static void touch_block(void *p, uint64_t bytes)
 }
 
 /* One op of an observed pass, the allocator call alone between a clock
- * pair when timed; live bytes and the frame placement hash kept. */
+ * pair when timed, or between the op markers when modelled (never both);
+ * live bytes and the frame placement hash kept. */
 struct observed {
     const struct hl_cell_config *c;
     struct hl_leak_table *leaks; /* WARMUP's leak detector, or NULL */
-    bool timed, frames, touch;
+    bool timed, modelled, frames, touch;
     uint64_t ops, failed, live, peak_live, pck;
 };
+
+/* An observed op's allocator call between the cost plugin's op-begin
+ * and op-end markers (the modelled PEROP: no clock, nothing here depends
+ * on time).  observe_op's timed branches, written once more, so that what
+ * they execute between their clock reads is what it always was.  Returns
+ * true if the op asked for memory it did not get.
+ * pre: not a FREE of an empty slot. */
+static bool marked_call(const struct hl_allocator *a, void *state,
+                        struct hl_slot *s, const struct hl_op *op)
+{
+    bool failed = false;
+    if (op->kind == HL_OP_ALLOC) {
+        hl_marker_op_begin();
+        s->ptr = a->alloc(state, (size_t)op->bytes);
+        hl_marker_op_end();
+        s->bytes = op->bytes;
+        failed = s->ptr == NULL;
+    } else if (op->kind == HL_OP_FREE && !(s->bytes & SLOT_OVERALIGNED)) {
+        hl_marker_op_begin();
+        a->free(state, s->ptr, (size_t)s->bytes);
+        hl_marker_op_end();
+        s->ptr = NULL;
+    } else {
+        hl_marker_op_begin();
+        failed = op_slow(a, state, s, op);
+        hl_marker_op_end();
+    }
+    return failed;
+}
 
 static void observe_op(struct observed *o, const struct hl_op *op)
 {
@@ -591,6 +625,8 @@ static void observe_op(struct observed *o, const struct hl_op *op)
     void *old = s->ptr;
     if (op->kind == HL_OP_FREE && !s->ptr) {
         called = false; /* its alloc failed: nothing to free, not timed */
+    } else if (o->modelled) {
+        failed = marked_call(a, c->state, s, op);
     } else if (op->kind == HL_OP_ALLOC) {
         if (o->timed)
             t0 = hl_clock_start();
@@ -637,8 +673,9 @@ static void observe_op(struct observed *o, const struct hl_op *op)
     o->ops++;
 }
 
+/* WARMUP (perop false) or PEROP: timed, or modelled (perop_modelled). */
 static enum hl_status pass_observed(const struct hl_cell_config *c,
-                                    bool timed, struct hl_cell_result *r)
+                                    bool perop, struct hl_cell_result *r)
 {
     struct stream st;
     stream_open(&st, c);
@@ -647,11 +684,14 @@ static enum hl_status pass_observed(const struct hl_cell_config *c,
     if (status != HL_OK)
         return status;
 
+    bool modelled = perop && c->perop_modelled;
+    bool timed = perop && !modelled;
     struct observed o = {
-        .c = c, .timed = timed, .frames = c->a->family == HL_FAMILY_FRAME,
-        .touch = timed && c->touch_blocks && c->a->family == HL_FAMILY_HEAP,
+        .c = c, .timed = timed, .modelled = modelled,
+        .frames = c->a->family == HL_FAMILY_FRAME,
+        .touch = perop && c->touch_blocks && c->a->family == HL_FAMILY_HEAP,
         .pck = HL_WL_CHECKSUM0,
-        .leaks = timed ? NULL : c->leak_table,
+        .leaks = perop ? NULL : c->leak_table,
     };
     if (o.leaks)
         hl_leak_reset(o.leaks);
@@ -661,7 +701,7 @@ static enum hl_status pass_observed(const struct hl_cell_config *c,
     bool have_peak = false;
     uint64_t peak_resident = 0;
     uint64_t every = UINT64_MAX, next_sample = UINT64_MAX, last_sampled = 0;
-    if (timed) {
+    if (perop) {
         if (c->hist)
             hl_hist_reset(c->hist);
         uint64_t total = c->w->total_ops(&c->params);
@@ -674,6 +714,10 @@ static enum hl_status pass_observed(const struct hl_cell_config *c,
         take_sample(c, 0, 0, &peak, &have_peak, &peak_resident);
     }
 
+    /* The plugin's per-op region (marker.h): the whole stream, its
+     * samples and refills included; only the op pairs are histogrammed. */
+    if (modelled)
+        hl_marker_start_perop();
     for (;;) {
         for (size_t i = 0; i < st.n; i++) {
             observe_op(&o, &c->ops[i]);
@@ -687,8 +731,10 @@ static enum hl_status pass_observed(const struct hl_cell_config *c,
         if (st.whole || st.n < c->ops_cap || stream_fill(&st) == 0)
             break;
     }
+    if (modelled)
+        hl_marker_stop();
     /* The end, unless the last periodic sample was already there. */
-    if (timed && last_sampled != o.ops)
+    if (perop && last_sampled != o.ops)
         take_sample(c, o.ops, o.live, &peak, &have_peak, &peak_resident);
     count_leaks(c, r);
     if (o.leaks) {
@@ -702,8 +748,8 @@ static enum hl_status pass_observed(const struct hl_cell_config *c,
     r->workload_checksum = st.checksum;
     r->placement_checksum = o.frames ? o.pck : 0;
     r->peak_live_bytes = o.peak_live;
-    if (timed) {
-        if (c->hist) {
+    if (perop) {
+        if (timed && c->hist) {
             uint64_t ov = c->timer_overhead;
             r->p50 = minus_overhead(hl_hist_quantile(c->hist, 500000), ov);
             r->p90 = minus_overhead(hl_hist_quantile(c->hist, 900000), ov);

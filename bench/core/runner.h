@@ -113,6 +113,19 @@ struct hl_cell_config {
     void *sample_ctx;
     hl_resident_fn resident;  /* NULL: resident_bytes stays 0 */
     void *resident_ctx;
+    bool perop_modelled;      /* PEROP, modelled variant (the modelled
+                                 clock, docs/model.md): no clock read and
+                                 nothing into hist; instead the pass is one
+                                 per-op region of the cost plugin
+                                 (marker.h: 07 .. 02) and each allocator
+                                 call sits between an op-begin and an
+                                 op-end marker, so the plugin histograms
+                                 modelled cycles per op.  Everything else
+                                 of PEROP (checksums, space, touch_blocks)
+                                 as usual; p50..max stay 0.  The same
+                                 memory is touched on every run, so the
+                                 model's counts repeat.  false: PEROP as
+                                 it always was */
     bool touch_blocks;        /* PEROP: after each heap block is granted,
                                  write one byte in each of its pages (as
                                  the program would), outside the clock
@@ -132,7 +145,8 @@ struct hl_cell_config {
 enum hl_pass {
     HL_PASS_WARMUP = 0, /* run the stream, measure nothing */
     HL_PASS_BATCH = 1,  /* one timing around the whole stream */
-    HL_PASS_PEROP = 2,  /* each op timed; space sampled */
+    HL_PASS_PEROP = 2,  /* each op timed (or marked: perop_modelled);
+                           space sampled */
 };
 
 /* Blocks still live after a pass (the stream frees everything, so each is
@@ -189,7 +203,8 @@ struct hl_cell_result {
  *   BATCH: raw_ticks, floor_ticks, stream_repeats, *_cycles_per_op_milli
  *     (hl_cell_set_ticks computes the three from the ticks);
  *   PEROP: resets c->hist, then p50..max, peak_footprint_bytes, frag_*,
- *     resident_bytes.
+ *     resident_bytes (with c->perop_modelled, p50..max are left alone:
+ *     the histogram is the plugin's).
  * pre: c->nslots >= c->w->slots(&c->params); c->scratch_bytes >=
  *      c->w->scratch_bytes(&c->params), 8-aligned. */
 enum hl_status hl_cell_pass(const struct hl_cell_config *c, enum hl_pass pass,

@@ -8,6 +8,14 @@
  * start-floor marker: runner.c).  docs/model.md has
  * the arguments, the output format and the figures.
  *
+ * Per-op regions (opened by the start-per-op marker, closed by the
+ * ordinary stop: runner.c's modelled PEROP pass) are not rows of that
+ * report: with hist=FILE, the modelled cycles and the instructions
+ * between each op-begin and op-end marker inside one go into two
+ * histograms with hist.h's log-linear buckets, written to FILE at the
+ * region's stop (docs/model.md, "Per-op histograms"); without hist=,
+ * per-op regions are fed to the model and reported nowhere.
+ *
  *   qemu-x86_64 -plugin heaplab-cost.so,model=skylake-client,out=F prog
  *   qemu-system-i386 -plugin heaplab-cost.so,model=zen3 -kernel ...
  *
@@ -28,7 +36,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "allocators/port.h"
 #include "bench/core/cachemodel.h"
+#include "bench/core/hist.h"
 #include "bench/core/marker.h"
 #include "bench/qemu-plugin/qemu_plugin_api.h"
 
@@ -43,6 +53,21 @@ static uint64_t ops;
 static const char *label = ""; /* the open region's: "main" or "floor" */
 static struct hl_cm_counts at_start;
 static bool header_done;
+
+/* Per-op regions (hist=FILE). */
+static FILE *hist_out;          /* NULL: no hist= */
+static bool perop;              /* the open region is a per-op region */
+static uint64_t perop_no;       /* per-op regions opened so far */
+static bool in_op;              /* between an op-begin and its op-end */
+static struct hl_cm_counts at_op;
+static struct hl_hist *op_cycles, *op_insns; /* the open per-op region's */
+
+/* hist.c's assertions (HL_ASSERT in a checked build) end here. */
+_Noreturn void hl_panic(const char *file, int line, const char *msg)
+{
+    fprintf(stderr, "heaplab-cost: %s:%d: %s\n", file, line, msg);
+    abort();
+}
 
 /* ---- reports ------------------------------------------------------------ */
 
@@ -77,32 +102,103 @@ static void report(const char *scope, uint64_t no, const struct hl_cm_counts *c,
     fflush(out);
 }
 
+/* hist=FILE's columns (docs/model.md, "Per-op histograms"). */
+static void hist_header(void)
+{
+    fprintf(hist_out, "scope,region,model,metric,bucket_lo,bucket_hi,count,sum\n");
+    fflush(hist_out);
+}
+
+/* One metric of per-op region `no`: a bucket row per non-empty bucket
+ * (bucket_lo, bucket_hi inclusive), then its total row (count: ops,
+ * sum: the metric summed over them). */
+static void hist_rows(uint64_t no, const char *metric, const struct hl_hist *h)
+{
+    for (unsigned i = hl_hist_next(h, 0); i < HL_HIST_BUCKETS; i = hl_hist_next(h, i + 1))
+        fprintf(hist_out, "bucket,%" PRIu64 ",%s,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",\n",
+                no, model->cfg.name, metric, hl_hist_bucket_lo(i), hl_hist_bucket_hi(i),
+                h->buckets[i]);
+    fprintf(hist_out, "total,%" PRIu64 ",%s,%s,,,%" PRIu64 ",%" PRIu64 "\n", no,
+            model->cfg.name, metric, h->count, h->sum);
+}
+
+/* The stop of a per-op region: its histograms to hist=FILE. */
+static void hist_report(uint64_t no)
+{
+    if (!hist_out)
+        return;
+    hist_rows(no, "modelled_cycles", op_cycles);
+    hist_rows(no, "instructions", op_insns);
+    fflush(hist_out);
+}
+
 /* ---- callbacks ---------------------------------------------------------- */
+
+static bool is_start(unsigned kind)
+{
+    return kind == HL_MARKER_START || kind == HL_MARKER_START_FLOOR ||
+           kind == HL_MARKER_START_PEROP;
+}
 
 static void on_marker(unsigned int vcpu, void *udata)
 {
     (void)vcpu;
     unsigned kind = (unsigned)(uintptr_t)udata;
-    if (kind == HL_MARKER_START || kind == HL_MARKER_START_FLOOR) {
-        if (in_region) /* nested start: restart the region */
+    if (is_start(kind)) {
+        /* A start inside a region restarts it (dropped, not reported);
+         * it keeps its number if the new one is of the same sort. */
+        bool want_perop = kind == HL_MARKER_START_PEROP;
+        if (in_region && !perop)
             fprintf(out, "# heaplab-cost: start inside region %" PRIu64 ", restarted\n",
                     region_no);
-        else
-            region_no++;
+        else if (in_region && hist_out)
+            fprintf(hist_out, "# heaplab-cost: start inside per-op region %" PRIu64
+                              ", restarted\n", perop_no);
+        if (!in_region || perop != want_perop) {
+            if (want_perop)
+                perop_no++;
+            else
+                region_no++;
+        }
         in_region = true;
-        label = kind == HL_MARKER_START_FLOOR ? "floor" : "main";
+        perop = want_perop;
+        in_op = false;
+        label = kind == HL_MARKER_START_FLOOR ? "floor" : want_perop ? "perop" : "main";
         ops = 0;
+        if (perop && hist_out) {
+            hl_hist_reset(op_cycles);
+            hl_hist_reset(op_insns);
+        }
         at_start = model->n;
     } else if (kind == HL_MARKER_STOP) {
         if (!in_region)
             return; /* a stop without a start: nothing to report */
-        struct hl_cm_counts d;
-        diff(&d, &model->n, &at_start);
-        report("region", region_no, &d, ops);
-        in_region = false;
+        if (perop) {
+            hist_report(perop_no);
+        } else {
+            struct hl_cm_counts d;
+            diff(&d, &model->n, &at_start);
+            report("region", region_no, &d, ops);
+        }
+        in_region = perop = in_op = false;
     } else if (kind == HL_MARKER_OP) {
         if (in_region)
             ops++;
+    } else if (kind == HL_MARKER_OP_BEGIN) {
+        if (in_region && perop) { /* a second begin restarts the op */
+            in_op = true;
+            at_op = model->n;
+        }
+    } else if (kind == HL_MARKER_OP_END) {
+        if (!in_op) /* outside a per-op region, or no begin */
+            return;
+        in_op = false;
+        if (!hist_out)
+            return;
+        struct hl_cm_counts d;
+        diff(&d, &model->n, &at_op);
+        hl_hist_add(op_cycles, hl_cm_cycles(model, &d));
+        hl_hist_add(op_insns, d.instructions);
     }
 }
 
@@ -138,7 +234,7 @@ static unsigned marker_kind(const uint8_t *b, size_t n)
     if ((disp & ~0xffu) != HL_MARKER_MAGIC)
         return 0;
     unsigned kind = disp & 0xffu;
-    return kind >= HL_MARKER_START && kind <= HL_MARKER_START_FLOOR ? kind : 0;
+    return kind >= HL_MARKER_START && kind <= HL_MARKER_LAST ? kind : 0;
 }
 
 static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
@@ -166,7 +262,7 @@ static void on_atexit(qemu_plugin_id_t id, void *udata)
 {
     (void)id;
     (void)udata;
-    if (in_region) {
+    if (in_region && !perop) {
         struct hl_cm_counts d;
         diff(&d, &model->n, &at_start);
         report("unterminated", region_no, &d, ops);
@@ -174,6 +270,12 @@ static void on_atexit(qemu_plugin_id_t id, void *udata)
     report("all", 0, &model->n, 0);
     if (out != stderr)
         fclose(out);
+    if (hist_out) {
+        if (in_region && perop)
+            fprintf(hist_out, "# heaplab-cost: per-op region %" PRIu64 " unterminated "
+                              "(%" PRIu64 " ops), not reported\n", perop_no, op_cycles->count);
+        fclose(hist_out);
+    }
 }
 
 /* ---- arguments ---------------------------------------------------------- */
@@ -259,7 +361,7 @@ HL_QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_in
                   {"llc", HL_CM_LLC}, {"dtlb", HL_CM_DTLB}};
     struct hl_cm_config cfg;
     const struct hl_cm_config *preset = hl_cm_preset("skylake-client");
-    const char *out_path = NULL;
+    const char *out_path = NULL, *hist_path = NULL;
     /* model= first, whatever its position: the other keys amend it */
     for (int i = 0; i < argc; i++)
         if (strncmp(argv[i], "model=", 6) == 0 && !(preset = hl_cm_preset(argv[i] + 6)))
@@ -283,6 +385,10 @@ HL_QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_in
             continue;
         if (strncmp(a, "out=", 4) == 0) {
             out_path = val;
+        } else if (strncmp(a, "hist=", 5) == 0) {
+            if (!*val)
+                return bad(a, "hist is a file name");
+            hist_path = val;
         } else if (strncmp(a, "feed=", 5) == 0) {
             if (strcmp(val, "always") == 0)
                 feed_always = true;
@@ -307,7 +413,7 @@ HL_QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_in
             cfg.dram_cycles = (uint32_t)v;
             cfg.name = "custom";
         } else {
-            return bad(a, "unknown key (model, out, feed, l1i, l1d, l2, llc, dtlb, "
+            return bad(a, "unknown key (model, out, hist, feed, l1i, l1d, l2, llc, dtlb, "
                           "inclusive, dram)");
         }
     }
@@ -328,6 +434,22 @@ HL_QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_in
         fprintf(stderr, "heaplab-cost: cannot write out='%s': %s\n", out_path,
                 strerror(errno));
         return -1;
+    }
+    if (hist_path) {
+        op_cycles = malloc(sizeof *op_cycles);
+        op_insns = malloc(sizeof *op_insns);
+        if (!op_cycles || !op_insns) {
+            fprintf(stderr, "heaplab-cost: cannot set up the per-op histograms\n");
+            return -1;
+        }
+        hl_hist_reset(op_cycles);
+        hl_hist_reset(op_insns);
+        if (!(hist_out = fopen(hist_path, "w"))) {
+            fprintf(stderr, "heaplab-cost: cannot write hist='%s': %s\n", hist_path,
+                    strerror(errno));
+            return -1;
+        }
+        hist_header();
     }
     if (info->system_emulation && info->system.smp_vcpus > 1)
         fprintf(stderr, "heaplab-cost: warning: %d vCPUs share one core model\n",

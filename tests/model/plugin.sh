@@ -13,6 +13,12 @@
 #     of it and reports the same regions; the `all` row is larger;
 #   - feed=region: the big buffer is cold (LLC misses on the first pass);
 #   - the program runs natively too (the markers are plain NOPs);
+#   - per-op regions (hist=FILE): three byte-identical files; the 32 ops
+#     of 33 instructions and 8 L1d hits all in the bucket of 33 + 8 * 4 =
+#     65 cycles; the 4 ops of 257 instructions whose 64 loads hit the LLC
+#     (and miss the dTLB once) all in the bucket of 257 + 64 * LLC + dTLB
+#     miss cycles (42 and 9, or 46 and 7); totals = ops and their sum;
+#     per-op regions are not rows of the out= report;
 #   - bad arguments: one line from the plugin naming the value, exit != 0.
 # usage: plugin.sh PLUGIN.so STRIDES_PROGRAM
 # Skips (77) when qemu-x86_64 is not installed.
@@ -32,13 +38,45 @@ fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
 
 for model in skylake-client zen3; do
   for run in 1 2 3; do
-    "$QEMU" -plugin "$PLUGIN,model=$model,out=$TMP/$model.$run.csv" "$PROG" \
-      >"$TMP/$model.expect" 2>"$TMP/stderr" || fail "$model run $run: exit $? $(cat "$TMP/stderr")"
+    "$QEMU" -plugin "$PLUGIN,model=$model,out=$TMP/$model.$run.csv,hist=$TMP/$model.$run.hist" \
+      "$PROG" >"$TMP/$model.expect" 2>"$TMP/stderr" || fail "$model run $run: exit $? $(cat "$TMP/stderr")"
   done
   cmp -s "$TMP/$model.1.csv" "$TMP/$model.2.csv" && cmp -s "$TMP/$model.1.csv" "$TMP/$model.3.csv" ||
     fail "$model: three runs differ"
+  cmp -s "$TMP/$model.1.hist" "$TMP/$model.2.hist" && cmp -s "$TMP/$model.1.hist" "$TMP/$model.3.hist" ||
+    fail "$model: three runs' hist files differ"
   R=$TMP/$model.1.csv
-  cat "$R"
+  H=$TMP/$model.1.hist
+  cat "$R" "$H"
+  [ "$(grep -c '^region,' "$R")" = 3 ] || fail "$model: per-op regions among the out= report's regions"
+  [ "$(head -1 "$H")" = "scope,region,model,metric,bucket_lo,bucket_hi,count,sum" ] ||
+    fail "$model: hist header $(head -1 "$H")"
+  case $model in
+    skylake-client) llc=42 dtlb=9 ;;
+    zen3) llc=46 dtlb=7 ;;
+  esac
+  nper=0
+  while IFS=, read -r tag region nops insns loads what; do
+    [ "$tag" = perop ] || continue
+    nper=$((nper + 1))
+    [ "$what" = warmup ] && continue
+    if [ "$what" = fits-l1 ]; then
+      cyc=$((insns + 4 * loads))
+    else
+      cyc=$((insns + llc * loads + dtlb))
+    fi
+    for m in modelled_cycles:$cyc instructions:$insns; do
+      metric=${m%%:*} v=${m#*:}
+      got=$(hist_buckets "$H" "$region" "$metric")
+      [ "$got" = "$(bucket_of "$v"),$nops" ] ||
+        fail "$model per-op $region ($what) $metric: buckets '$got', expected $nops in the bucket of $v ($(bucket_of "$v"))"
+      got=$(hist_total "$H" "$region" "$metric")
+      [ "$got" = "$nops,$((nops * v))" ] ||
+        fail "$model per-op $region ($what) $metric: total '$got', expected $nops,$((nops * v))"
+    done
+  done <"$TMP/$model.expect"
+  [ "$nper" = 3 ] || fail "$model: $nper per-op expectations, not 3"
+  [ "$(grep -c '^total,' "$H")" = 6 ] || fail "$model: $(grep -c '^total,' "$H") total rows, not 6"
   while IFS=, read -r tag region insns loads lines passes what; do
     [ "$tag" = expect ] || continue
     got() { field region "$region" "$R" "$1"; }
@@ -117,6 +155,8 @@ bad "entries=96" dtlb=96:4:4096:9
 bad "bogus=1" bogus=1
 bad "l1d=32768:8:64" l1d=32768:8:64
 bad "/nonexistent/x" out=/nonexistent/x
+bad "/nonexistent/y" hist=/nonexistent/y
+bad "hist=" hist=
 
 if [ "$FAILS" -ne 0 ]; then
   echo "$FAILS failure(s)" >&2

@@ -5,7 +5,7 @@
  * (refused), with bad arguments (refused), and with good ones (accepted;
  * the QEMU functions it registers with are stubs here, exported by this
  * executable, and its exit callback writes the report header and an
- * empty `all` row).
+ * empty `all` row; hist=FILE gets its header at install).
  * usage: plugin_load PLUGIN.so   (run by ctest: model_plugin_load)
  */
 #define _POSIX_C_SOURCE 200809L
@@ -119,7 +119,7 @@ static void refuses_bad_arguments(void **state)
     (void)state;
     char *bad[][1] = {{"model=nope"},      {"l2=3000:8:64:12"}, {"feed=x"},
                       {"l1d=off"},         {"novalue"},         {"dtlb=64:4:4000:9"},
-                      {"dram=-1"},         {"inclusive=yes"}};
+                      {"dram=-1"},         {"inclusive=yes"},     {"hist="}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_not_equal(install_with(1, 1, 1, bad[i]), 0);
 }
@@ -129,11 +129,14 @@ static void accepts_and_reports(void **state)
     (void)state;
     char out[256];
     snprintf(out, sizeof out, "%s/heaplab-cost-%u.csv", tmpdir(), (unsigned)getpid());
-    char outarg[300];
+    char hist[256];
+    snprintf(hist, sizeof hist, "%s/heaplab-cost-%u.hist.csv", tmpdir(), (unsigned)getpid());
+    char outarg[300], histarg[300];
     snprintf(outarg, sizeof outarg, "out=%s", out);
+    snprintf(histarg, sizeof histarg, "hist=%s", hist);
     char *argv[] = {"l2=1048576:16:64:14", "model=zen3", outarg, "dram=300",
-                    "feed=region", "inclusive=on"};
-    assert_int_equal(install_with(1, 1, 6, argv), 0);
+                    "feed=region", "inclusive=on", histarg};
+    assert_int_equal(install_with(1, 1, 7, argv), 0);
     assert_non_null(trans_cb);
     assert_non_null(atexit_cb);
     atexit_cb(1, atexit_udata);
@@ -147,6 +150,14 @@ static void accepts_and_reports(void **state)
     assert_null(fgets(line, sizeof line, f));
     fclose(f);
     unlink(out);
+    /* hist=: the header, and no per-op region ran */
+    f = fopen(hist, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_string_equal(line, "scope,region,model,metric,bucket_lo,bucket_hi,count,sum\n");
+    assert_null(fgets(line, sizeof line, f));
+    fclose(f);
+    unlink(hist);
 }
 
 int main(int argc, char **argv)
