@@ -643,9 +643,8 @@ static void run_reps(struct cell_run *c)
         c->samples->n = 0;
         if (st == HL_OK)
             st = batch_attempts(c, &r, &x, &attempts, &disturbed);
-        /* The modelled clock has no per-op pass: it would read the
-         * clock for every op (not yet: docs/model.md, "Not yet"). */
-        if (st == HL_OK && !c->args->modelled)
+        /* (the modelled clock: PEROP's modelled variant, runner.h) */
+        if (st == HL_OK)
             st = hl_cell_pass(&c->cfg, HL_PASS_PEROP, &r);
         interference_now(c->args->pu, &rep1);
         /* faults: the whole rep's, as before; the rest: the BATCH pass's */
@@ -782,6 +781,8 @@ static int cell_main(int argc, char **argv)
             .ops_cap = ops_cap,
             .timer_overhead = cal.overhead,
             .min_ticks = a.instructions || a.modelled ? 0 : a.min_ticks,
+            /* its ops between the plugin's markers, no clock read */
+            .perop_modelled = a.modelled,
             .sample_points = CELL_SAMPLE_POINTS,
             .sample = keep_sample,
             .sample_ctx = samples,

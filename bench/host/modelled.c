@@ -17,6 +17,7 @@
 
 #include "bench/core/cachemodel.h"
 #include "bench/core/columns.h"
+#include "bench/core/hist.h"
 #include "bench/host/cli.h"
 #include "bench/host/csvline.h"
 #include "bench/host/lineproto.h"
@@ -102,8 +103,20 @@ bool model_plugin_arg(const struct model_ctx *m, const char *report, char *out, 
 {
     if (!m->plugin[0] || strchr(m->plugin, ',') || strchr(report, ','))
         return false;
-    int n = snprintf(out, cap, "%s,model=%s,out=%s", m->plugin, m->model, report);
+    char hist[PATH_MAX + 80];
+    if (!model_perop_path(report, hist, sizeof hist))
+        return false;
+    int n = snprintf(out, cap, "%s,model=%s,out=%s,hist=%s", m->plugin, m->model, report, hist);
     return n > 0 && (size_t)n < cap;
+}
+
+bool model_perop_path(const char *report, char *out, size_t cap)
+{
+    size_t len = strlen(report);
+    if (len < 4 || strcmp(report + len - 4, ".csv") || len + 6 >= cap)
+        return false;
+    snprintf(out, cap, "%.*s.perop.csv", (int)(len - 4), report);
+    return true;
 }
 
 size_t model_cachesim_args(const struct model_ctx *m, char buf[][64], char **argv)
@@ -315,6 +328,100 @@ static void csv_field(struct dbuf *d, const char *text, bool first)
     dbuf_add(d, "\"", 1);
 }
 
+/* The per-op histograms of a cell (the plugin's hist=FILE, docs/model.md
+ * "Per-op histograms"): per-op region r + 1 is rep r's PEROP pass; its
+ * modelled_cycles buckets go into h[r], whose count must be ops[r].
+ * false with why (one line) if the file is missing or malformed, or its
+ * regions do not match the reps. */
+static bool model_read_perop(const char *path, const char *model, uint32_t nreps,
+                             const uint64_t *ops, struct hl_hist *h, char *why, size_t cap)
+{
+    FILE *fp = fopen(path, "r");
+    if (!fp) {
+        cli_say(why, cap, "no per-op histograms at %s: %s", path, strerror(errno));
+        return false;
+    }
+    enum { P_SCOPE, P_REGION, P_MODEL, P_METRIC, P_LO, P_HI, P_COUNT, P_N };
+    static const char *const want[P_N] = {"scope", "region", "model", "metric",
+                                          "bucket_lo", "bucket_hi", "count"};
+    int col[P_N], maxc = 0;
+    bool header = false, ok = true;
+    unsigned long lineno = 0;
+    char line[512];
+    for (uint32_t r = 0; r < nreps; r++) {
+        hl_hist_reset(&h[r]);
+    }
+    uint32_t totals = 0;
+    while (ok && fgets(line, sizeof line, fp)) {
+        lineno++;
+        line[strcspn(line, "\r\n")] = '\0';
+        if (line[0] == '#' || !line[0])
+            continue;
+        char *f[16];
+        int n = csv_split(line, f, 16);
+        if (!header) {
+            for (int c = 0; c < P_N && ok; c++)
+                if ((col[c] = col_of(f, n, want[c])) < 0) {
+                    cli_say(why, cap, "per-op histograms %s: no column %s (rebuild the plugin)",
+                            path, want[c]);
+                    ok = false;
+                } else if (col[c] > maxc) {
+                    maxc = col[c];
+                }
+            header = true;
+            continue;
+        }
+        if (n <= maxc) {
+            cli_say(why, cap, "per-op histograms %s line %lu: %d fields", path, lineno, n);
+            ok = false;
+            break;
+        }
+        if (strcmp(f[col[P_METRIC]], "modelled_cycles"))
+            continue;
+        unsigned long region = strtoul(f[col[P_REGION]], NULL, 10);
+        if (region < 1 || region > nreps || strcmp(f[col[P_MODEL]], model)) {
+            cli_say(why, cap, "per-op histograms %s line %lu: region %s of model %s (%u reps "
+                    "of %s)", path, lineno, f[col[P_REGION]], f[col[P_MODEL]], nreps, model);
+            ok = false;
+            break;
+        }
+        struct hl_hist *hr = &h[region - 1];
+        uint64_t count = strtoull(f[col[P_COUNT]], NULL, 10);
+        if (!strcmp(f[col[P_SCOPE]], "total")) {
+            totals++;
+            if (count != hr->count || count != ops[region - 1]) {
+                cli_say(why, cap, "per-op histograms %s region %lu: %" PRIu64 " ops, %" PRIu64
+                        " in its buckets, %" PRIu64 " in the row", path, region, count,
+                        hr->count, ops[region - 1]);
+                ok = false;
+            }
+            continue;
+        }
+        uint64_t lo = strtoull(f[col[P_LO]], NULL, 10), hi = strtoull(f[col[P_HI]], NULL, 10);
+        unsigned i = hl_hist_bucket_index(lo);
+        if (strcmp(f[col[P_SCOPE]], "bucket") || hl_hist_bucket_lo(i) != lo ||
+            hl_hist_bucket_hi(i) != hi || !count) {
+            cli_say(why, cap, "per-op histograms %s line %lu: not a bucket of hist.h", path,
+                    lineno);
+            ok = false;
+            break;
+        }
+        hr->buckets[i] += count;
+        hr->count += count;
+        if (lo < hr->min)
+            hr->min = lo;
+        if (hi > hr->max)
+            hr->max = hi;
+    }
+    fclose(fp);
+    if (ok && totals != nreps) {
+        cli_say(why, cap, "per-op histograms %s: %u per-op regions for %u reps", path, totals,
+                nreps);
+        ok = false;
+    }
+    return ok;
+}
+
 /* The held rows of a modelled cell (cellrows.h's hold: the kernel's
  * icount rows, one per rep) with their cost columns from the plugin's
  * report at path; appended to cells.csv.  The latency and timeline rows
@@ -329,7 +436,9 @@ bool model_finish(const struct run_ctx *rc, const struct model_ctx *m, struct ce
     uint64_t *repeats = calloc(nreps + 1, sizeof *repeats);
     struct model_sum *ms = calloc(nreps + 1, sizeof *ms);
     struct model_sum *fs = calloc(nreps + 1, sizeof *fs);
-    if (!l || !repeats || !ms || !fs)
+    uint64_t *ops = calloc(nreps + 1, sizeof *ops);
+    struct hl_hist *hists = calloc(nreps + 1, sizeof *hists);
+    if (!l || !repeats || !ms || !fs || !ops || !hists)
         cli_fail("out of memory");
     bool ok = true;
     char *rows = t->held_cells.p;
@@ -351,13 +460,20 @@ bool model_finish(const struct run_ctx *rc, const struct model_ctx *m, struct ce
             break;
         }
         repeats[r] = strtoull(l[r].fields[1 + COL_STREAM_REPEATS], NULL, 10);
+        ops[r] = strtoull(l[r].fields[1 + COL_OPS], NULL, 10);
     }
     ok = ok && model_read(path, m->model, nreps, repeats, ms, fs, why, cap);
+    char hist_path[PATH_MAX + 80];
+    if (ok && !model_perop_path(path, hist_path, sizeof hist_path)) {
+        cli_say(why, cap, "no room for the per-op histograms' path beside %s", path);
+        ok = false;
+    }
+    ok = ok && model_read_perop(hist_path, m->model, nreps, ops, hists, why, cap);
     struct dbuf out = {0};
     for (uint32_t r = 0; r < nreps && ok; r++) {
         char **f = l[r].fields + 1;
         uint64_t ops = strtoull(f[COL_OPS], NULL, 10) * (repeats[r] ? repeats[r] : 1);
-        char v[10][32];
+        char v[12][32];
         model_per_op_text(v[0], sizeof v[0], ms[r].cycles, fs[r].cycles, ops);
         model_per_op_text(v[1], sizeof v[1], ms[r].cycles, 0, ops);
         model_per_op_text(v[2], sizeof v[2], fs[r].cycles, 0, ops);
@@ -370,7 +486,14 @@ bool model_finish(const struct run_ctx *rc, const struct model_ctx *m, struct ce
         f[COL_RAW_CYCLES_PER_OP] = v[1];
         f[COL_HARNESS_FLOOR] = v[2];
         f[COL_TIMER_OVERHEAD] = "0";
-        f[COL_P50] = f[COL_P90] = f[COL_P99] = f[COL_P999] = f[COL_MAX] = "";
+        /* per call, modelled cycles, nothing subtracted (the PEROP
+         * pass's modelled variant: no clock between its markers) */
+        static const uint32_t q_ppm[5] = {500000, 900000, 990000, 999000, 1000000};
+        static const int q_col[5] = {COL_P50, COL_P90, COL_P99, COL_P999, COL_MAX};
+        for (int q = 0; q < 5; q++) {
+            snprintf(v[7 + q], sizeof v[7 + q], "%" PRIu64, hl_hist_quantile(&hists[r], q_ppm[q]));
+            f[q_col[q]] = v[7 + q];
+        }
         f[COL_L1D_MISSES_PER_OP] = v[3];
         f[COL_L2_MISSES_PER_OP] = v[4];
         f[COL_LLC_MISSES_PER_OP] = v[5];
@@ -380,7 +503,7 @@ bool model_finish(const struct run_ctx *rc, const struct model_ctx *m, struct ce
         dbuf_add(&out, "\n", 1);
         struct rep_fig *fig = &t->out->reps[strtoul(f[COL_REP], NULL, 10)];
         fig->cycles_per_op = strtod(v[0], NULL);
-        fig->p99 = NAN;
+        fig->p99 = (double)hl_hist_quantile(&hists[r], 990000);
         dbuf_addf(&t->out->probes, "%smodel_rep%s_main_instructions=%" PRIu64 "\n",
                   t->probe_prefix, f[COL_REP], ms[r].instructions);
         dbuf_addf(&t->out->probes, "%smodel_rep%s_floor_instructions=%" PRIu64 "\n",
@@ -413,6 +536,8 @@ bool model_finish(const struct run_ctx *rc, const struct model_ctx *m, struct ce
     free(repeats);
     free(ms);
     free(fs);
+    free(ops);
+    free(hists);
     return ok;
 }
 

@@ -85,7 +85,8 @@ bool model_read(const char *path, const char *model, uint32_t nreps, const uint6
 bool model_report_path(const struct run_ctx *rc, const struct cell_plan *p, const char *env,
                        char *out, size_t cap);
 
-/* The plugin's -plugin argument for a cell: "PLUGIN,model=M,out=REPORT".
+/* The plugin's -plugin argument for a cell:
+ * "PLUGIN,model=M,out=REPORT,hist=REPORT_PEROP" (model_perop_path).
  * false if it does not fit or the plugin's path holds a comma. */
 bool model_plugin_arg(const struct model_ctx *m, const char *report, char *out, size_t cap);
 
@@ -97,15 +98,22 @@ bool model_plugin_arg(const struct model_ctx *m, const char *report, char *out, 
 #define MODEL_CACHESIM_ARGS 4
 size_t model_cachesim_args(const struct model_ctx *m, char buf[][64], char **argv);
 
+/* The per-op histograms' file beside a report: "X.csv" -> "X.perop.csv".
+ * false if it does not fit. */
+bool model_perop_path(const char *report, char *out, size_t cap);
+
 /* (a - b) / ops in thousandths, signed, as "-1.234" (one rounding):
  * a per-op figure net of the floor. */
 void model_per_op_text(char *buf, size_t cap, uint64_t a, uint64_t b, uint64_t ops);
 
 /* The held rows of a modelled cell (t->hold: one cells row per rep, its
- * leak rows) with their cost columns from the report at path, appended
- * to cells.csv (and leaks.csv) with clock=modelled.  The latency and
- * timeline rows are dropped (no per-op modelled figures yet); the space
- * figures stay in the cells row.  out->probes gets
+ * leak rows) with their cost columns from the report at path, and
+ * p50..max from the per-op histograms beside it (the rep's per-op
+ * region, modelled cycles per call, nothing subtracted), appended to
+ * cells.csv (and leaks.csv) with clock=modelled.  The latency and
+ * timeline rows are dropped (latency.csv has no clock column: the
+ * histograms stay in the run folder's model/); the space figures stay in
+ * the cells row.  out->probes gets
  * "<t->probe_prefix>model_rep<R>_main_instructions=N" and _floor_.  false
  * with why if the report does not fit the rows (then nothing is
  * appended). */

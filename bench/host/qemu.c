@@ -657,8 +657,10 @@ void qemu_run_cell(const struct run_ctx *rc, const struct qemu_ctx *q, const str
     unsigned limit_s = qemu_cell_deadline_s(rc, q, p);
     const char *accel, *clock;
     cell_clock(q, p, &accel, &clock);
-    /* The modelled clock: the kernel counts with icount (its rows say so
-     * until model_finish rewrites them), QEMU loads the cost plugin. */
+    /* The modelled clock: the kernel counts as with icount (its rows say
+     * so until model_finish rewrites them) and runs PEROP's modelled
+     * variant (clock=modelled on its command line); QEMU loads the cost
+     * plugin. */
     bool modelled = !strcmp(clock, MODEL_CLOCK);
     const char *kclock = modelled ? "icount" : clock;
     char report[PATH_MAX + 64] = "", plugin_arg[2 * PATH_MAX + 128] = "";
@@ -680,7 +682,7 @@ void qemu_run_cell(const struct run_ctx *rc, const struct qemu_ctx *q, const str
     run_log_line(rc, "cell %s x %s (%s%s%s) in QEMU (%s, clock %s, -m %u): start, deadline %u s",
              p->ca.a->name, p->w->name, p->params_text, p->sweep[0] ? ", sweep " : "", p->sweep,
              accel, clock, q->mem_mib, limit_s);
-    if (!cell_append(rc, q, p, accel, kclock, append, sizeof append)) {
+    if (!cell_append(rc, q, p, accel, modelled ? MODEL_CLOCK : kclock, append, sizeof append)) {
         out->end = "error";
         cli_say(out->why, sizeof out->why, "run id or params unfit for the kernel command line");
         run_fill_missing(rc, p, QEMU_ENV, accel, clock, out, out->end);

@@ -37,8 +37,10 @@ n=$(awk "$AWK_CSV"'NR > 1 { split_csv($0); if (f[4] == "modelled" && f[11] == "o
 check "5 ok modelled rows (got $n)" [ "$n" -eq 5 ]
 check "run 2 repeats run 1" [ "$(rows "$R1")" = "$(rows "$R2")" ]
 check "run 3 repeats run 1" [ "$(rows "$R1")" = "$(rows "$R3")" ]
-nrep=$(ls "$R1/model" | wc -l)
+nrep=$(ls "$R1/model" | grep -vc 'perop')
 check "one plugin report per cell (got $nrep)" [ "$nrep" -eq 5 ]
+nrep=$(ls "$R1/model" | grep -c '\.perop\.csv$')
+check "one per-op histogram file per cell (got $nrep)" [ "$nrep" -eq 5 ]
 reports_repeat qemu "$R1" "$R2" "$R3"
 
 # The new columns: at the end, filled (numbers) in modelled rows.
@@ -48,9 +50,11 @@ check "miss columns at the end of the header" \
 bad=$(awk "$AWK_CSV"'NR > 1 { split_csv($0)
   for (i = nf - 3; i <= nf; i++) if (f[i] !~ /^-?[0-9]+\.[0-9][0-9][0-9]$/) print f[5], f[7], i }' "$R1/cells.csv")
 check "miss columns are numbers in modelled rows: $bad" [ -z "$bad" ]
-# a modelled row: no per-op latency figures (none yet), no latency rows
-bad=$(awk "$AWK_CSV"'NR > 1 { split_csv($0); if (f[16] f[17] f[18] f[19] f[20] != "") print f[5], f[7] }' "$R1/cells.csv")
-check "modelled rows have empty p50..max: $bad" [ -z "$bad" ]
+# a modelled row: p50..max from the per-op histograms (modelled cycles per
+# call), in order; no latency rows (latency.csv has no clock column)
+bad=$(awk "$AWK_CSV"'NR > 1 { split_csv($0)
+  for (i = 16; i <= 20; i++) if (f[i] !~ /^[0-9]+$/ || (i > 16 && f[i] + 0 < f[i - 1] + 0)) print f[5], f[7], i }' "$R1/cells.csv")
+check "modelled rows: p50 <= p90 <= p99 <= p99.9 <= max: $bad" [ -z "$bad" ]
 check "no latency rows for modelled cells" [ "$(wc -l <"$R1/latency.csv")" -eq 1 ]
 for k in model model_l1d model_llc model_dram_cycles model_plugin; do
   check "meta.csv names $k" grep -q "^$k," "$R1/meta.csv"

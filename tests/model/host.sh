@@ -51,13 +51,18 @@ n=$(awk "$AWK_CSV"'NR > 1 { split_csv($0); if (f[2] == "host" && f[4] == "modell
 check "20 ok host modelled rows (got $n)" [ "$n" -eq 20 ]
 check "run 2 repeats run 1" [ "$(rows "$R1")" = "$(rows "$R2")" ]
 check "run 3 repeats run 1" [ "$(rows "$R1")" = "$(rows "$R3")" ]
-nrep=$(ls "$R1/model" | grep -c '^host\.')
+nrep=$(ls "$R1/model" | grep -v 'perop' | grep -c '^host\.')
 check "one plugin report per cell, named host.* (got $nrep)" [ "$nrep" -eq 10 ]
+nrep=$(ls "$R1/model" | grep -c '^host\..*\.perop\.csv$')
+check "one per-op histogram file per cell (got $nrep)" [ "$nrep" -eq 10 ]
 reports_repeat host "$R1" "$R2" "$R3"
 bad=$(awk "$AWK_CSV"'NR > 1 { split_csv($0)
   for (i = nf - 3; i <= nf; i++) if (f[i] !~ /^-?[0-9]+\.[0-9][0-9][0-9]$/) print f[5], f[7], i
-  if (f[16] f[17] f[18] f[19] f[20] != "") print f[5], f[7], "p50..max" }' "$R1/cells.csv")
-check "miss columns are numbers, p50..max empty: $bad" [ -z "$bad" ]
+  for (i = 16; i <= 20; i++) if (f[i] !~ /^[0-9]+$/ || (i > 16 && f[i] + 0 < f[i - 1] + 0)) print f[5], f[7], "p", i }' "$R1/cells.csv")
+check "miss columns are numbers, p50 <= p90 <= p99 <= p99.9 <= max: $bad" [ -z "$bad" ]
+# the space figures and the placements come from the per-op pass
+bad=$(awk "$AWK_CSV"'NR > 1 { split_csv($0); if (f[6] == "frame" && f[14] == "0000000000000000") print f[5], f[7] }' "$R1/cells.csv")
+check "frame rows have a placement checksum: $bad" [ -z "$bad" ]
 check "no latency rows" [ "$(wc -l <"$R1/latency.csv")" -eq 1 ]
 # the first-fit heap's list walk misses L1d far more than slab
 ff=$(awk "$AWK_CSV"'NR > 1 { split_csv($0); if (f[5] == "firstfit-seed" && f[7] == "lifo") print f[nf - 3] }' "$R1/cells.csv" | head -1)

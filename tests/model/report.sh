@@ -28,14 +28,21 @@ region_minus_raw() {
 }
 
 # reports_repeat NAME RUN_A RUN_B...: `check` that every plugin report of
-# RUN_A has the same region rows in each other run (needs tests/cli/lib.sh).
+# RUN_A has the same region rows in each other run, and every per-op
+# histogram file (*.perop.csv) the same rows (needs tests/cli/lib.sh).
 reports_repeat() {
   local what=$1 a=$2 f b R
   shift 2
   for f in "$a"/model/*.csv; do
     b=$(basename "$f")
     for R in "$@"; do
-      check "$what $b: region rows repeat" [ "$(grep '^region,' "$f")" = "$(grep '^region,' "$R/model/$b")" ]
+      case $b in
+        *.perop.csv)
+          check "$what $b: per-op histograms repeat" \
+            [ -s "$f" -a "$(grep -v '^#' "$f")" = "$(grep -v '^#' "$R/model/$b")" ] ;;
+        *)
+          check "$what $b: region rows repeat" [ "$(grep '^region,' "$f")" = "$(grep '^region,' "$R/model/$b")" ] ;;
+      esac
     done
   done
 }
