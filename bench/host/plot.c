@@ -877,7 +877,27 @@ static size_t series_index(const struct series_set *ss, const struct cell *c)
 
 /* ---- the unit of a cost ------------------------------------------------- */
 
-enum unit { UNIT_CYCLES, UNIT_INSTRUCTIONS, UNIT_OTHER };
+/* The units a cost axis may show, one per axis: TSC cycles, instructions
+ * (host callgrind and QEMU icount count the same thing) and modelled
+ * cycles (the cost plugin's cache model, host under qemu-x86_64 and
+ * kernel under qemu-system-i386 alike; docs/model.md).  Other clocks
+ * (tsc-tcg, tsc-kvm, wall_ns) are not drawn. */
+enum unit { UNIT_CYCLES, UNIT_INSTRUCTIONS, UNIT_MODELLED, NUNITS,
+            UNIT_OTHER = NUNITS };
+
+static const struct unit_info {
+    const char *letter; /* figures 1 and 7: fig1a, fig1b, fig1c */
+    const char *word;   /* ... and their names: fig1c-cost-modelled-heap */
+    const char *tag;    /* every other figure's name: fig4-...-modelled */
+    const char *ticks;  /* what a tick is, on an axis */
+    const char *clocks; /* which rows, in a skip line */
+} units[NUNITS] = {
+    {"a", "cycles", "", "TSC cycles", "clock=tsc"},
+    {"b", "instructions", "-instructions", "instructions",
+     "clock=instructions (host) or clock=icount (QEMU)"},
+    {"c", "modelled", "-modelled", "modelled cycles",
+     "clock=modelled (heaplab run --clock modelled)"},
+};
 
 static enum unit unit_of(const char *clock)
 {
@@ -885,6 +905,8 @@ static enum unit unit_of(const char *clock)
         return UNIT_CYCLES;
     if (!strcmp(clock, "instructions") || !strcmp(clock, "icount"))
         return UNIT_INSTRUCTIONS;
+    if (!strcmp(clock, "modelled"))
+        return UNIT_MODELLED;
     return UNIT_OTHER;
 }
 
@@ -1322,9 +1344,16 @@ static size_t cells_in(struct inst *const *cats, size_t ncats,
     return n;
 }
 
-static const char *unit_label(enum unit u)
+/* The cost axis of unit u, "TSC cycles per op" (per: "op", "call",
+ * "access (net of the loop)"); a modelled axis names its model (meta.csv
+ * `model`): "modelled cycles per op (skylake-client)". */
+static void unit_axis(char *out, size_t cap, enum unit u, const char *per)
 {
-    return u == UNIT_CYCLES ? "TSC cycles per op" : "instructions per op";
+    const char *model = meta_get("model");
+    if (u == UNIT_MODELLED && model && model[0])
+        snprintf(out, cap, "%s per %s (%s)", units[u].ticks, per, model);
+    else
+        snprintf(out, cap, "%s per %s", units[u].ticks, per);
 }
 
 static void fig_cost(const char *fam, enum unit u)
@@ -1340,9 +1369,8 @@ static void fig_cost(const char *fam, enum unit u)
     series_sort(&ss);
 
     char name[256], dat_path[PATH_MAX], pre_path[PATH_MAX];
-    snprintf(name, sizeof name, "fig1%s-cost-%s-%s",
-             u == UNIT_CYCLES ? "a" : "b",
-             u == UNIT_CYCLES ? "cycles" : "instructions", fam);
+    snprintf(name, sizeof name, "fig1%s-cost-%s-%s", units[u].letter,
+             units[u].word, fam);
     FILE *dat, *pre;
     fig_begin(name, sizeof name, "cost.gp", &dat, &pre, dat_path, pre_path,
               "summary.csv cycles_per_op_median, _ci_lo, _ci_hi by "
@@ -1385,7 +1413,9 @@ static void fig_cost(const char *fam, enum unit u)
              any_ci ? ", 95% CI" : " (no CI: n < 6 reps)");
     top += pre_title(pre, title);
     pre_size(pre, FIG_WIDTH_IN, dot_height(ncat * ss.n, top));
-    gp_text(pre, "xlabel", unit_label(u));
+    char axis[200];
+    unit_axis(axis, sizeof axis, u, "op");
+    gp_text(pre, "xlabel", axis);
     close_out(dat, dat_path);
     close_out(pre, pre_path);
     printf("  %-44s summary.csv: %zu workloads x %zu series\n", name, ncat,
@@ -1399,7 +1429,7 @@ static void figs_cost(void)
 {
     const char *fams[64];
     size_t nf = families(fams, 64);
-    for (int u = UNIT_CYCLES; u <= UNIT_INSTRUCTIONS; u++) {
+    for (int u = UNIT_CYCLES; u < NUNITS; u++) {
         bool any = false;
         for (size_t f = 0; f < nf; f++) {
             keep_unit = (enum unit)u;
@@ -1411,13 +1441,13 @@ static void figs_cost(void)
                 any = true;
             }
         }
-        if (!any)
-            printf("  %-44s skipped: no summary.csv rows with %s\n",
-                   u == UNIT_CYCLES ? "fig1a-cost-cycles"
-                                    : "fig1b-cost-instructions",
-                   u == UNIT_CYCLES ? "clock=tsc"
-                                    : "clock=instructions (host) or "
-                                      "clock=icount (QEMU)");
+        if (!any) {
+            char name[64];
+            snprintf(name, sizeof name, "fig1%s-cost-%s", units[u].letter,
+                     units[u].word);
+            printf("  %-44s skipped: no summary.csv rows with %s\n", name,
+                   units[u].clocks);
+        }
     }
     size_t other = 0;
     for (size_t i = 0; i < R.ncells; i++)
@@ -1449,7 +1479,7 @@ static void fig_latency(struct inst *in, enum unit u)
 
     char name[400], dat_path[PATH_MAX], pre_path[PATH_MAX];
     snprintf(name, sizeof name, "fig2-latency-%s%s", in->slug,
-             u == UNIT_CYCLES ? "" : "-instructions");
+             units[u].tag);
     FILE *dat, *pre;
     fig_begin(name, sizeof name, "latency.gp", &dat, &pre, dat_path, pre_path,
               "latency.csv buckets, every rep pooled, as a CDF; index "
@@ -1497,9 +1527,10 @@ static void fig_latency(struct inst *in, enum unit u)
     snprintf(title, sizeof title, "%s (marks: p50, p90, p99)", in->label);
     top += pre_title(pre, title);
     pre_size(pre, FIG_WIDTH_IN, LINE_PLOT_IN + top);
-    gp_text(pre, "xlabel", u == UNIT_CYCLES
-                               ? "TSC cycles per call (incl. timer)"
-                               : "instructions per call");
+    char axis[200];
+    unit_axis(axis, sizeof axis, u,
+              u == UNIT_CYCLES ? "call (incl. timer)" : "call");
+    gp_text(pre, "xlabel", axis);
     fprintf(pre, "logstep = %d\n", log_step(xmin, xmax, 6));
     close_out(dat, dat_path);
     close_out(pre, pre_path);
@@ -1511,7 +1542,7 @@ static void fig_latency(struct inst *in, enum unit u)
 static void figs_latency(void)
 {
     size_t drawn = 0;
-    for (int u = UNIT_CYCLES; u <= UNIT_INSTRUCTIONS; u++)
+    for (int u = UNIT_CYCLES; u < NUNITS; u++)
         for (size_t i = 0; i < R.ninsts; i++) {
             if (!in_suite(R.insts[i]))
                 continue;
@@ -1693,8 +1724,11 @@ static bool parse_k(const char *text, double *v)
 }
 
 /* Figure 4 (a heap workload) or 5 (a frame workload) for sweep.w,k in
- * unit u; returns its number, or 0 when there is nothing to draw. */
-static int fig_sweep(const char *w, const char *k, enum unit u)
+ * unit u; returns its number, or 0 when there is nothing to draw.
+ * *had: whether the sweep has cells in unit u (one value of k is
+ * said here; no cells at all is said by the caller, once for every
+ * unit). */
+static int fig_sweep(const char *w, const char *k, enum unit u, bool *had)
 {
     /* every summary cell of w in unit u, grouped by (params without k,
      * seed): the group with the most distinct values of k is drawn */
@@ -1724,9 +1758,10 @@ static int fig_sweep(const char *w, const char *k, enum unit u)
         snprintf(rest[n], sizeof rest[n], "%s|%s", without, c->inst->seed);
         n++;
     }
-    const char *tag = u == UNIT_CYCLES ? "" : "-instructions";
+    const char *tag = units[u].tag;
     char name[400];
     const struct hl_workload *wl = hl_workload_find(w);
+    *had = n > 0;
     bool frames = fam ? !strcmp(fam, "frame")
                       : wl && wl->family == HL_FAMILY_FRAME;
     /* figure 8: a vm workload (cost per page access; series = mapping
@@ -1761,10 +1796,9 @@ static int fig_sweep(const char *w, const char *k, enum unit u)
         }
     }
     if (best_nk < 2) {
-        if (u == UNIT_CYCLES || n)
+        if (n)
             printf("  %-44s skipped: meta.csv sweep.%s,%s but summary.csv "
-                   "has %s\n", name, w, k,
-                   n ? "one value of it" : "no such cells");
+                   "has one value of it\n", name, w, k);
         free(pts);
         free(rest);
         return 0;
@@ -1825,10 +1859,9 @@ static int fig_sweep(const char *w, const char *k, enum unit u)
     else
         snprintf(text, sizeof text, "%s", k);
     gp_text(pre, "xlabel", text);
-    gp_text(pre, "ylabel", vm ? (u == UNIT_CYCLES ? "TSC cycles per access (net of the loop)"
-                                                  : "instructions per access (net of the loop)")
-                       : u == UNIT_CYCLES ? "TSC cycles per op"
-                                          : "instructions per op");
+    char axis[200];
+    unit_axis(axis, sizeof axis, u, vm ? "access (net of the loop)" : "op");
+    gp_text(pre, "ylabel", axis);
     if (vm)
         snprintf(text, sizeof text, "%s: cost per access against %s, by page size", w, k);
     else
@@ -1874,7 +1907,8 @@ static double footprint_median(const struct cell *c)
  * footprint against K, one series per (workload instance, env), from the
  * sweep's own cells (sweep column K, K in alloc_params).  Returns its
  * number, or 0 when there is nothing to draw. */
-static int fig_asweep(const char *a, const char *k, enum unit u)
+static int fig_asweep(const char *a, const char *k, enum unit u,
+                      bool *had)
 {
     struct sweep_pt *pts = xrealloc(NULL, (R.ncells + 1) * sizeof *pts);
     size_t n = 0;
@@ -1904,8 +1938,9 @@ static int fig_asweep(const char *a, const char *k, enum unit u)
         }
     }
     bool frames = fam && !strcmp(fam, "frame");
-    const char *tag = u == UNIT_CYCLES ? "" : "-instructions";
+    const char *tag = units[u].tag;
     char name[400];
+    *had = n > 0;
     snprintf(name, sizeof name, "fig%d-sweep-%s-%s%s", frames ? 5 : 4, a, k, tag);
     double kmin = INFINITY, kmax = -INFINITY;
     for (size_t i = 0; i < n; i++) {
@@ -1913,9 +1948,9 @@ static int fig_asweep(const char *a, const char *k, enum unit u)
         kmax = pts[i].k > kmax ? pts[i].k : kmax;
     }
     if (n == 0 || kmin == kmax) {
-        if (u == UNIT_CYCLES || n)
+        if (n)
             printf("  %-44s skipped: meta.csv sweep.%s,%s but summary.csv "
-                   "has %s\n", name, a, k, n ? "one value of it" : "no such cells");
+                   "has one value of it\n", name, a, k);
         free(pts);
         free(ss.s);
         return 0;
@@ -1974,8 +2009,9 @@ static int fig_asweep(const char *a, const char *k, enum unit u)
     else
         snprintf(text, sizeof text, "%s %s", a, k);
     gp_text(pre, "xlabel", text);
-    gp_text(pre, "ylabel", u == UNIT_CYCLES ? "TSC cycles per op"
-                                            : "instructions per op");
+    char axis[200];
+    unit_axis(axis, sizeof axis, u, "op");
+    gp_text(pre, "ylabel", axis);
     gp_text(pre, "ylabel2", u == UNIT_CYCLES ? "p99 (TSC cycles)" : "p99");
     gp_text(pre, "ylabel3", "peak footprint (KiB)");
     snprintf(text, sizeof text, "%s: cost, p99, footprint against %s", a, k);
@@ -2007,17 +2043,38 @@ static bool is_allocator_of_run(const char *a)
     return false;
 }
 
+/* The name of the TSC figure of sweep.x,k (a workload's, or an
+ * allocator's if alloc), from the registries: for a skip line. */
+static const char *sweep_name(const char *x, const char *k, bool alloc)
+{
+    static char name[400];
+    const struct hl_workload *wl = alloc ? NULL : hl_workload_find(x);
+    const struct hl_allocator *al = alloc ? hl_allocator_find(x) : NULL;
+    enum hl_family fam = wl ? wl->family : al ? al->family : HL_FAMILY_HEAP;
+    snprintf(name, sizeof name, "fig%d-%s-%s-%s",
+             fam == HL_FAMILY_VM ? 8 : fam == HL_FAMILY_FRAME ? 5 : 4,
+             fam == HL_FAMILY_VM ? "vm" : "sweep", x, k);
+    return name;
+}
+
 static void figs_sweep(void)
 {
     bool drawn[9] = {false};
     for (size_t i = 0; i < R.nmeta; i++) {
         if (strncmp(R.meta[i].key, "sweep.", 6))
             continue;
-        const char *x = R.meta[i].key + 6;
+        const char *x = R.meta[i].key + 6, *k = R.meta[i].value;
         bool alloc = !hl_workload_find(x) && is_allocator_of_run(x);
-        for (int u = UNIT_CYCLES; u <= UNIT_INSTRUCTIONS; u++)
-            drawn[alloc ? fig_asweep(x, R.meta[i].value, (enum unit)u)
-                        : fig_sweep(x, R.meta[i].value, (enum unit)u)] = true;
+        bool any = false; /* cells of the sweep in some unit */
+        for (int u = UNIT_CYCLES; u < NUNITS; u++) {
+            bool had;
+            drawn[alloc ? fig_asweep(x, k, (enum unit)u, &had)
+                        : fig_sweep(x, k, (enum unit)u, &had)] = true;
+            any |= had;
+        }
+        if (!any) /* named as the TSC figure would be */
+            printf("  %-44s skipped: meta.csv sweep.%s,%s but summary.csv "
+                   "has no such cells\n", sweep_name(x, k, alloc), x, k);
     }
     if (!drawn[4])
         printf("  %-44s skipped: no sweep of a heap workload (meta.csv "
