@@ -269,6 +269,10 @@ struct cell {
     /* cells.csv: per rep with figures */
     double *fi, *fe;
     size_t nfrag, capfrag;
+    /* cells.csv, clock=modelled: l1d_ and llc_misses_per_op per rep with
+     * figures */
+    double *ml1, *mllc;
+    size_t nmiss, capmiss;
     /* latency.csv, every rep pooled */
     struct bucket *b;
     size_t nb, capb;
@@ -510,6 +514,22 @@ static void read_cells(void)
             rd_num_opt(&t, COL_PEAK_FOOTPRINT_BYTES, &fpv)) {
             GROW(c->fp, c->capfp, c->nfp);
             c->fp[c->nfp++] = fpv;
+        }
+        /* misses per op: modelled rows only, net of the harness floor
+         * (may be negative) */
+        double m1, m3;
+        if (!strcmp(c->clock, "modelled") &&
+            csvr_has(&t, COL_L1D_MISSES_PER_OP) &&
+            csvr_has(&t, COL_LLC_MISSES_PER_OP) &&
+            rd_num_opt(&t, COL_L1D_MISSES_PER_OP, &m1) &&
+            rd_num_opt(&t, COL_LLC_MISSES_PER_OP, &m3)) {
+            if (c->nmiss == c->capmiss) {
+                c->capmiss = c->capmiss ? 2 * c->capmiss : 16;
+                c->ml1 = xrealloc(c->ml1, c->capmiss * sizeof *c->ml1);
+                c->mllc = xrealloc(c->mllc, c->capmiss * sizeof *c->mllc);
+            }
+            c->ml1[c->nmiss] = m1;
+            c->mllc[c->nmiss++] = m3;
         }
     }
     csvr_close(&t);
@@ -1458,6 +1478,129 @@ static void figs_cost(void)
                "tsc-kvm, ...) are not drawn\n", other);
 }
 
+/* ---- figure 1d: cache misses per op beside figure 1c -------------------- */
+
+static bool keep_misses(const struct cell *c)
+{
+    return c->nmiss > 0;
+}
+
+/* " median min max" of v[0..n) (sorts v; "NaN NaN" for min and max when
+ * they are equal: no bar); *lo, *hi widened to the median, min and max. */
+static void miss_stats(FILE *dat, double *v, size_t n, double *lo, double *hi)
+{
+    qsort(v, n, sizeof *v, cmp_double);
+    double med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    fputc(' ', dat);
+    put_num(dat, med);
+    if (v[0] == v[n - 1]) {
+        fputs(" NaN NaN", dat);
+    } else {
+        fputc(' ', dat);
+        put_num(dat, v[0]);
+        fputc(' ', dat);
+        put_num(dat, v[n - 1]);
+    }
+    *lo = fmin(*lo, v[0]);
+    *hi = fmax(*hi, v[n - 1]);
+}
+
+/* One panel's x axis over [lo, hi] (the values drawn): log when every
+ * value is positive and they span more than LOG_RATIO, else linear from
+ * 0 (or below, for a count net of the floor that is negative). */
+static void pre_miss_axis(FILE *pre, int panel, double lo, double hi)
+{
+    bool lg = wants_log(lo, hi);
+    double xmin = lo < 0 ? lo * 1.1 : 0, xmax = hi > 0 ? hi * 1.1 : 1;
+    fprintf(pre, "logx%d = %d\nlogstep%d = %d\nxmin%d = ", panel, lg, panel,
+            log_step(lo, hi, 3), panel);
+    put_num(pre, xmin);
+    fprintf(pre, "\nxmax%d = ", panel);
+    put_num(pre, xmax);
+    fprintf(pre, "\nlinstep%d = ", panel);
+    put_num(pre, lin_step(xmax - xmin, 3));
+    fputc('\n', pre);
+}
+
+static void fig_misses(const char *fam)
+{
+    struct inst **cats = xrealloc(NULL, R.ninsts * sizeof *cats);
+    struct cell **cells = xrealloc(NULL, R.ncells * sizeof *cells);
+    size_t ncat = insts_with(fam, keep_misses, cats);
+    size_t ncells = cells_in(cats, ncat, keep_misses, cells);
+    struct series_set ss = {0};
+    for (size_t i = 0; i < ncells; i++)
+        series_add(&ss, cells[i]);
+    series_sort(&ss);
+    char name[256], dat_path[PATH_MAX], pre_path[PATH_MAX];
+    snprintf(name, sizeof name, "fig1d-misses-%s", fam);
+    FILE *dat, *pre;
+    fig_begin(name, sizeof name, "misses.gp", &dat, &pre, dat_path, pre_path,
+              "cells.csv l1d_misses_per_op, llc_misses_per_op of the "
+              "clock=modelled rows, over the reps with figures; one index "
+              "block per series");
+    fprintf(dat, "# columns: y (category + dodge), L1d median, min, max, "
+                 "LLC median, min, max (misses per op, net of the harness "
+                 "floor; NaN NaN: min = max); comment: the workload, reps\n");
+    double lo1 = INFINITY, hi1 = -INFINITY, lo3 = INFINITY, hi3 = -INFINITY;
+    for (size_t s = 0; s < ss.n; s++) {
+        fprintf(dat, "\n\n# series %zu: %s %s\n", s + 1, ss.s[s].alloc,
+                ss.s[s].env);
+        for (size_t k = 0; k < ncat; k++)
+            for (size_t i = 0; i < ncells; i++) {
+                struct cell *c = cells[i];
+                if (c->inst != cats[k] || series_index(&ss, c) != s)
+                    continue;
+                put_num(dat, (double)k + dodge(s, ss.n));
+                miss_stats(dat, c->ml1, c->nmiss, &lo1, &hi1);
+                miss_stats(dat, c->mllc, c->nmiss, &lo3, &hi3);
+                fprintf(dat, " # %s, %zu reps\n", c->inst->label, c->nmiss);
+            }
+    }
+    double top = pre_series(pre, &ss, cells, ncells, NULL, false);
+    pre_categories(pre, cats, ncat);
+    double catw = 0;
+    for (size_t k = 0; k < ncat; k++)
+        catw = text_in(cats[k]->label) > catw ? text_in(cats[k]->label) : catw;
+    fprintf(pre, "catw_in = %.3f\n", catw);
+    pre_miss_axis(pre, 1, lo1, hi1);
+    pre_miss_axis(pre, 2, lo3, hi3);
+    gp_text(pre, "xlabel1", "L1d misses per op");
+    gp_text(pre, "xlabel2", "LLC misses per op");
+    const char *model = meta_get("model");
+    char title[200];
+    snprintf(title, sizeof title, "%s allocators: cache misses, model %s", fam,
+             model && model[0] ? model : "unnamed");
+    top += pre_title(pre, title);
+    pre_size(pre, FIG_WIDTH_IN, dot_height(ncat * ss.n, top));
+    close_out(dat, dat_path);
+    close_out(pre, pre_path);
+    printf("  %-44s cells.csv: %zu workloads x %zu series\n", name, ncat,
+           ss.n);
+    free(ss.s);
+    free(cats);
+    free(cells);
+}
+
+static void figs_misses(void)
+{
+    const char *fams[64];
+    size_t nf = families(fams, 64), drawn = 0;
+    for (size_t f = 0; f < nf; f++) {
+        struct inst **cats = xrealloc(NULL, R.ninsts * sizeof *cats);
+        size_t n = insts_with(fams[f], keep_misses, cats);
+        free(cats);
+        if (n) {
+            fig_misses(fams[f]);
+            drawn++;
+        }
+    }
+    if (!drawn)
+        printf("  %-44s skipped: no cells.csv rows with clock=modelled and "
+               "misses per op (heaplab run --clock modelled)\n",
+               "fig1d-misses");
+}
+
 /* ---- figure 2: latency CDF per workload --------------------------------- */
 
 static bool keep_latency(const struct cell *c)
@@ -2255,9 +2398,8 @@ static void fig_ratio(const char *fam, enum unit u, const struct hl_ratio *r,
     series_sort(&ss);
 
     char name[256], dat_path[PATH_MAX], pre_path[PATH_MAX];
-    snprintf(name, sizeof name, "fig7%s-ratio-%s-%s",
-             u == UNIT_CYCLES ? "a" : "b",
-             u == UNIT_CYCLES ? "cycles" : "instructions", fam);
+    snprintf(name, sizeof name, "fig7%s-ratio-%s-%s", units[u].letter,
+             units[u].word, fam);
     FILE *dat, *pre;
     fig_begin(name, sizeof name, "ratio.gp", &dat, &pre, dat_path, pre_path,
               "cycles_per_op relative to the baseline over paired rounds "
@@ -2340,14 +2482,14 @@ static void fig_ratio(const char *fam, enum unit u, const struct hl_ratio *r,
             }
     }
     fprintf(pre, ")\"\n");
-    char title[160], xlabel[160];
+    char title[160], xlabel[400];
     snprintf(title, sizeof title, "%s allocators / %s: ratio, 95%% CI", fam,
              RT.baseline);
     top += pre_title(pre, title);
     pre_size(pre, FIG_WIDTH_IN, dot_height(ncat * ss.n, top));
-    snprintf(xlabel, sizeof xlabel, "%s relative to %s",
-             u == UNIT_CYCLES ? "TSC cycles per op" : "instructions per op",
-             RT.baseline);
+    char axis[200];
+    unit_axis(axis, sizeof axis, u, "op");
+    snprintf(xlabel, sizeof xlabel, "%s relative to %s", axis, RT.baseline);
     gp_text(pre, "xlabel", xlabel);
     close_out(dat, dat_path);
     close_out(pre, pre_path);
@@ -2368,7 +2510,7 @@ static void figs_ratio(void)
     const char *fams[64];
     size_t nf = families(fams, 64);
     bool any = false;
-    for (int u = UNIT_CYCLES; u <= UNIT_INSTRUCTIONS; u++)
+    for (int u = UNIT_CYCLES; u < NUNITS; u++)
         for (size_t f = 0; f < nf; f++) {
             bool has = false;
             for (size_t k = 0; k < nr && !has; k++)
@@ -2402,7 +2544,7 @@ static const char *const scripts[] = {"style.gp", "terminal.gp", "key.gp",
                                       "cost.gp",
                                       "latency.gp", "space.gp", "sweep.gp",
                                       "asweep.gp",
-                                      "frag.gp", "ratio.gp"};
+                                      "frag.gp", "ratio.gp", "misses.gp"};
 
 static bool is_file(const char *path)
 {
@@ -2652,6 +2794,8 @@ static void free_run(void)
         struct cell *c = R.cells[i];
         free(c->fi);
         free(c->fe);
+        free(c->ml1);
+        free(c->mllc);
         free(c->fp);
         free(c->b);
         free(c->s);
@@ -2773,6 +2917,7 @@ int cmd_plot(int argc, char **argv)
     }
     printf("plotting %s into %s\n", run, out_dir);
     figs_cost();
+    figs_misses();
     figs_latency();
     figs_timeline();
     figs_sweep();
