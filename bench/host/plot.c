@@ -1513,7 +1513,7 @@ static void pre_miss_axis(FILE *pre, int panel, double lo, double hi)
     bool lg = wants_log(lo, hi);
     double xmin = lo < 0 ? lo * 1.1 : 0, xmax = hi > 0 ? hi * 1.1 : 1;
     fprintf(pre, "logx%d = %d\nlogstep%d = %d\nxmin%d = ", panel, lg, panel,
-            log_step(lo, hi, 3), panel);
+            log_step(lo, hi, 2), panel);
     put_num(pre, xmin);
     fprintf(pre, "\nxmax%d = ", panel);
     put_num(pre, xmax);
