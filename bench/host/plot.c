@@ -29,9 +29,10 @@
  * One series is one (allocator, env).  Its colour, point type and dash
  * come from one fixed table (style_of): the same allocator looks the same
  * in every figure; a series of another env than host has open points.
- * Figures that show a cost are split by unit: TSC cycles (clock tsc) and
- * instructions (clock instructions on the host, icount in QEMU) are never
- * on one axis.
+ * Figures that show a cost are split by unit: TSC cycles (clock tsc),
+ * instructions (clock instructions on the host, icount in QEMU) and
+ * modelled cycles (clock modelled, host and QEMU: the cost plugin's cache
+ * model, named on the axis) are never on one axis (units[]).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -69,10 +70,13 @@ static const char plot_usage[] =
     "\n"
     "Draw the figures of the run folder RUN (results/<run-id>/) from its CSV\n"
     "files alone (docs/plots.md): cost per op by allocator and workload\n"
-    "(TSC cycles; instructions, host against kernel, where measured),\n"
-    "latency CDFs, live bytes and footprint over time, cost against the\n"
-    "swept parameter of each --sweep, fragmentation, and each allocator's\n"
-    "cost relative to a baseline with its paired-round 95 % CI.  The data\n"
+    "(TSC cycles; instructions, host against kernel, where measured;\n"
+    "modelled cycles and L1d/LLC misses per op of a --clock modelled run,\n"
+    "the model named), latency CDFs, live bytes and footprint over time,\n"
+    "cost against the swept parameter of each --sweep (per clock: a\n"
+    "-instructions or -modelled suffix), fragmentation, and each\n"
+    "allocator's cost relative to a baseline with its paired-round 95 %\n"
+    "CI.  A figure that has no rows is skipped, with why, on stdout.  The data\n"
     "behind each figure is written to DIR/data/ (NAME.dat, NAME.gp), the\n"
     "scripts are plots/*.gp.  Plotting the same run again gives identical\n"
     "files.\n"
