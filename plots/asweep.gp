@@ -17,7 +17,9 @@ set rmargin 2
 if (logx) {
     set logscale x
     set format x logfmt
-    set xtics logstepx
+    # from the decade below the range: gnuplot's own start, with an
+    # explicit range less than two decades wide, is not a power of ten
+    set xtics 10 ** floor(log10(kmin / 1.4)), logstepx
     set xrange [kmin / 1.4 : kmax * 1.4]
 } else {
     pad = (kmax > kmin ? kmax - kmin : 1) * 0.05

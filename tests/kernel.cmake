@@ -265,3 +265,12 @@ set_tests_properties(kernel_leaks PROPERTIES LABELS "kernel;qemu;cli" TIMEOUT 60
 add_test(NAME kernel_vm COMMAND bash ${_kdir}/vm_qemu.sh $<TARGET_FILE:heaplab>)
 set_tests_properties(kernel_vm PROPERTIES LABELS "kernel;qemu;cli" TIMEOUT 300
                      ENVIRONMENT "HEAPLAB_QEMU=${HL_QEMU_I386};HEAPLAB_KERNEL=${_kelf}")
+
+# heaplab plot on a real --clock modelled run in the kernel (a suite and a
+# modelled sweep): figures 1c, 1d, 4 -modelled and 7c, their .dat files
+# against summary.csv and cells.csv (tests/cli/plot_modelled.sh; the
+# host's modelled rows: the fixture of tests/cli/plot.sh).
+add_test(NAME cli_plot_modelled
+         COMMAND bash ${PROJECT_SOURCE_DIR}/tests/cli/plot_modelled.sh $<TARGET_FILE:heaplab>)
+set_tests_properties(cli_plot_modelled PROPERTIES LABELS "kernel;qemu;cli;model" TIMEOUT 600
+                     ENVIRONMENT "HEAPLAB_QEMU=${HL_QEMU_I386};HEAPLAB_KERNEL=${_kelf}")

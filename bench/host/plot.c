@@ -29,9 +29,10 @@
  * One series is one (allocator, env).  Its colour, point type and dash
  * come from one fixed table (style_of): the same allocator looks the same
  * in every figure; a series of another env than host has open points.
- * Figures that show a cost are split by unit: TSC cycles (clock tsc) and
- * instructions (clock instructions on the host, icount in QEMU) are never
- * on one axis.
+ * Figures that show a cost are split by unit: TSC cycles (clock tsc),
+ * instructions (clock instructions on the host, icount in QEMU) and
+ * modelled cycles (clock modelled, host and QEMU: the cost plugin's cache
+ * model, named on the axis) are never on one axis (units[]).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -69,10 +70,13 @@ static const char plot_usage[] =
     "\n"
     "Draw the figures of the run folder RUN (results/<run-id>/) from its CSV\n"
     "files alone (docs/plots.md): cost per op by allocator and workload\n"
-    "(TSC cycles; instructions, host against kernel, where measured),\n"
-    "latency CDFs, live bytes and footprint over time, cost against the\n"
-    "swept parameter of each --sweep, fragmentation, and each allocator's\n"
-    "cost relative to a baseline with its paired-round 95 % CI.  The data\n"
+    "(TSC cycles; instructions, host against kernel, where measured;\n"
+    "modelled cycles and L1d/LLC misses per op of a --clock modelled run,\n"
+    "the model named), latency CDFs, live bytes and footprint over time,\n"
+    "cost against the swept parameter of each --sweep (per clock: a\n"
+    "-instructions or -modelled suffix), fragmentation, and each\n"
+    "allocator's cost relative to a baseline with its paired-round 95 %\n"
+    "CI.  A figure that has no rows is skipped, with why, on stdout.  The data\n"
     "behind each figure is written to DIR/data/ (NAME.dat, NAME.gp), the\n"
     "scripts are plots/*.gp.  Plotting the same run again gives identical\n"
     "files.\n"
@@ -269,6 +273,10 @@ struct cell {
     /* cells.csv: per rep with figures */
     double *fi, *fe;
     size_t nfrag, capfrag;
+    /* cells.csv, clock=modelled: l1d_ and llc_misses_per_op per rep with
+     * figures */
+    double *ml1, *mllc;
+    size_t nmiss, capmiss;
     /* latency.csv, every rep pooled */
     struct bucket *b;
     size_t nb, capb;
@@ -510,6 +518,22 @@ static void read_cells(void)
             rd_num_opt(&t, COL_PEAK_FOOTPRINT_BYTES, &fpv)) {
             GROW(c->fp, c->capfp, c->nfp);
             c->fp[c->nfp++] = fpv;
+        }
+        /* misses per op: modelled rows only, net of the harness floor
+         * (may be negative) */
+        double m1, m3;
+        if (!strcmp(c->clock, "modelled") &&
+            csvr_has(&t, COL_L1D_MISSES_PER_OP) &&
+            csvr_has(&t, COL_LLC_MISSES_PER_OP) &&
+            rd_num_opt(&t, COL_L1D_MISSES_PER_OP, &m1) &&
+            rd_num_opt(&t, COL_LLC_MISSES_PER_OP, &m3)) {
+            if (c->nmiss == c->capmiss) {
+                c->capmiss = c->capmiss ? 2 * c->capmiss : 16;
+                c->ml1 = xrealloc(c->ml1, c->capmiss * sizeof *c->ml1);
+                c->mllc = xrealloc(c->mllc, c->capmiss * sizeof *c->mllc);
+            }
+            c->ml1[c->nmiss] = m1;
+            c->mllc[c->nmiss++] = m3;
         }
     }
     csvr_close(&t);
@@ -877,7 +901,27 @@ static size_t series_index(const struct series_set *ss, const struct cell *c)
 
 /* ---- the unit of a cost ------------------------------------------------- */
 
-enum unit { UNIT_CYCLES, UNIT_INSTRUCTIONS, UNIT_OTHER };
+/* The units a cost axis may show, one per axis: TSC cycles, instructions
+ * (host callgrind and QEMU icount count the same thing) and modelled
+ * cycles (the cost plugin's cache model, host under qemu-x86_64 and
+ * kernel under qemu-system-i386 alike; docs/model.md).  Other clocks
+ * (tsc-tcg, tsc-kvm, wall_ns) are not drawn. */
+enum unit { UNIT_CYCLES, UNIT_INSTRUCTIONS, UNIT_MODELLED, NUNITS,
+            UNIT_OTHER = NUNITS };
+
+static const struct unit_info {
+    const char *letter; /* figures 1 and 7: fig1a, fig1b, fig1c */
+    const char *word;   /* ... and their names: fig1c-cost-modelled-heap */
+    const char *tag;    /* every other figure's name: fig4-...-modelled */
+    const char *ticks;  /* what a tick is, on an axis */
+    const char *clocks; /* which rows, in a skip line */
+} units[NUNITS] = {
+    {"a", "cycles", "", "TSC cycles", "clock=tsc"},
+    {"b", "instructions", "-instructions", "instructions",
+     "clock=instructions (host) or clock=icount (QEMU)"},
+    {"c", "modelled", "-modelled", "modelled cycles",
+     "clock=modelled (heaplab run --clock modelled)"},
+};
 
 static enum unit unit_of(const char *clock)
 {
@@ -885,6 +929,8 @@ static enum unit unit_of(const char *clock)
         return UNIT_CYCLES;
     if (!strcmp(clock, "instructions") || !strcmp(clock, "icount"))
         return UNIT_INSTRUCTIONS;
+    if (!strcmp(clock, "modelled"))
+        return UNIT_MODELLED;
     return UNIT_OTHER;
 }
 
@@ -1322,9 +1368,16 @@ static size_t cells_in(struct inst *const *cats, size_t ncats,
     return n;
 }
 
-static const char *unit_label(enum unit u)
+/* The cost axis of unit u, "TSC cycles per op" (per: "op", "call",
+ * "access (net of the loop)"); a modelled axis names its model (meta.csv
+ * `model`): "modelled cycles per op (skylake-client)". */
+static void unit_axis(char *out, size_t cap, enum unit u, const char *per)
 {
-    return u == UNIT_CYCLES ? "TSC cycles per op" : "instructions per op";
+    const char *model = meta_get("model");
+    if (u == UNIT_MODELLED && model && model[0])
+        snprintf(out, cap, "%s per %s (%s)", units[u].ticks, per, model);
+    else
+        snprintf(out, cap, "%s per %s", units[u].ticks, per);
 }
 
 static void fig_cost(const char *fam, enum unit u)
@@ -1340,9 +1393,8 @@ static void fig_cost(const char *fam, enum unit u)
     series_sort(&ss);
 
     char name[256], dat_path[PATH_MAX], pre_path[PATH_MAX];
-    snprintf(name, sizeof name, "fig1%s-cost-%s-%s",
-             u == UNIT_CYCLES ? "a" : "b",
-             u == UNIT_CYCLES ? "cycles" : "instructions", fam);
+    snprintf(name, sizeof name, "fig1%s-cost-%s-%s", units[u].letter,
+             units[u].word, fam);
     FILE *dat, *pre;
     fig_begin(name, sizeof name, "cost.gp", &dat, &pre, dat_path, pre_path,
               "summary.csv cycles_per_op_median, _ci_lo, _ci_hi by "
@@ -1385,7 +1437,9 @@ static void fig_cost(const char *fam, enum unit u)
              any_ci ? ", 95% CI" : " (no CI: n < 6 reps)");
     top += pre_title(pre, title);
     pre_size(pre, FIG_WIDTH_IN, dot_height(ncat * ss.n, top));
-    gp_text(pre, "xlabel", unit_label(u));
+    char axis[200];
+    unit_axis(axis, sizeof axis, u, "op");
+    gp_text(pre, "xlabel", axis);
     close_out(dat, dat_path);
     close_out(pre, pre_path);
     printf("  %-44s summary.csv: %zu workloads x %zu series\n", name, ncat,
@@ -1399,7 +1453,7 @@ static void figs_cost(void)
 {
     const char *fams[64];
     size_t nf = families(fams, 64);
-    for (int u = UNIT_CYCLES; u <= UNIT_INSTRUCTIONS; u++) {
+    for (int u = UNIT_CYCLES; u < NUNITS; u++) {
         bool any = false;
         for (size_t f = 0; f < nf; f++) {
             keep_unit = (enum unit)u;
@@ -1411,13 +1465,13 @@ static void figs_cost(void)
                 any = true;
             }
         }
-        if (!any)
-            printf("  %-44s skipped: no summary.csv rows with %s\n",
-                   u == UNIT_CYCLES ? "fig1a-cost-cycles"
-                                    : "fig1b-cost-instructions",
-                   u == UNIT_CYCLES ? "clock=tsc"
-                                    : "clock=instructions (host) or "
-                                      "clock=icount (QEMU)");
+        if (!any) {
+            char name[64];
+            snprintf(name, sizeof name, "fig1%s-cost-%s", units[u].letter,
+                     units[u].word);
+            printf("  %-44s skipped: no summary.csv rows with %s\n", name,
+                   units[u].clocks);
+        }
     }
     size_t other = 0;
     for (size_t i = 0; i < R.ncells; i++)
@@ -1426,6 +1480,129 @@ static void figs_cost(void)
     if (other)
         printf("  note: %zu summary.csv rows of another clock (tsc-tcg, "
                "tsc-kvm, ...) are not drawn\n", other);
+}
+
+/* ---- figure 1d: cache misses per op beside figure 1c -------------------- */
+
+static bool keep_misses(const struct cell *c)
+{
+    return c->nmiss > 0;
+}
+
+/* " median min max" of v[0..n) (sorts v; "NaN NaN" for min and max when
+ * they are equal: no bar); *lo, *hi widened to the median, min and max. */
+static void miss_stats(FILE *dat, double *v, size_t n, double *lo, double *hi)
+{
+    qsort(v, n, sizeof *v, cmp_double);
+    double med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    fputc(' ', dat);
+    put_num(dat, med);
+    if (v[0] == v[n - 1]) {
+        fputs(" NaN NaN", dat);
+    } else {
+        fputc(' ', dat);
+        put_num(dat, v[0]);
+        fputc(' ', dat);
+        put_num(dat, v[n - 1]);
+    }
+    *lo = fmin(*lo, v[0]);
+    *hi = fmax(*hi, v[n - 1]);
+}
+
+/* One panel's x axis over [lo, hi] (the values drawn): log when every
+ * value is positive and they span more than LOG_RATIO, else linear from
+ * 0 (or below, for a count net of the floor that is negative). */
+static void pre_miss_axis(FILE *pre, int panel, double lo, double hi)
+{
+    bool lg = wants_log(lo, hi);
+    double xmin = lo < 0 ? lo * 1.1 : 0, xmax = hi > 0 ? hi * 1.1 : 1;
+    fprintf(pre, "logx%d = %d\nlogstep%d = %d\nxmin%d = ", panel, lg, panel,
+            log_step(lo, hi, 2), panel);
+    put_num(pre, xmin);
+    fprintf(pre, "\nxmax%d = ", panel);
+    put_num(pre, xmax);
+    fprintf(pre, "\nlinstep%d = ", panel);
+    put_num(pre, lin_step(xmax - xmin, 3));
+    fputc('\n', pre);
+}
+
+static void fig_misses(const char *fam)
+{
+    struct inst **cats = xrealloc(NULL, R.ninsts * sizeof *cats);
+    struct cell **cells = xrealloc(NULL, R.ncells * sizeof *cells);
+    size_t ncat = insts_with(fam, keep_misses, cats);
+    size_t ncells = cells_in(cats, ncat, keep_misses, cells);
+    struct series_set ss = {0};
+    for (size_t i = 0; i < ncells; i++)
+        series_add(&ss, cells[i]);
+    series_sort(&ss);
+    char name[256], dat_path[PATH_MAX], pre_path[PATH_MAX];
+    snprintf(name, sizeof name, "fig1d-misses-%s", fam);
+    FILE *dat, *pre;
+    fig_begin(name, sizeof name, "misses.gp", &dat, &pre, dat_path, pre_path,
+              "cells.csv l1d_misses_per_op, llc_misses_per_op of the "
+              "clock=modelled rows, over the reps with figures; one index "
+              "block per series");
+    fprintf(dat, "# columns: y (category + dodge), L1d median, min, max, "
+                 "LLC median, min, max (misses per op, net of the harness "
+                 "floor; NaN NaN: min = max); comment: the workload, reps\n");
+    double lo1 = INFINITY, hi1 = -INFINITY, lo3 = INFINITY, hi3 = -INFINITY;
+    for (size_t s = 0; s < ss.n; s++) {
+        fprintf(dat, "\n\n# series %zu: %s %s\n", s + 1, ss.s[s].alloc,
+                ss.s[s].env);
+        for (size_t k = 0; k < ncat; k++)
+            for (size_t i = 0; i < ncells; i++) {
+                struct cell *c = cells[i];
+                if (c->inst != cats[k] || series_index(&ss, c) != s)
+                    continue;
+                put_num(dat, (double)k + dodge(s, ss.n));
+                miss_stats(dat, c->ml1, c->nmiss, &lo1, &hi1);
+                miss_stats(dat, c->mllc, c->nmiss, &lo3, &hi3);
+                fprintf(dat, " # %s, %zu reps\n", c->inst->label, c->nmiss);
+            }
+    }
+    double top = pre_series(pre, &ss, cells, ncells, NULL, false);
+    pre_categories(pre, cats, ncat);
+    double catw = 0;
+    for (size_t k = 0; k < ncat; k++)
+        catw = text_in(cats[k]->label) > catw ? text_in(cats[k]->label) : catw;
+    fprintf(pre, "catw_in = %.3f\n", catw);
+    pre_miss_axis(pre, 1, lo1, hi1);
+    pre_miss_axis(pre, 2, lo3, hi3);
+    gp_text(pre, "xlabel1", "L1d misses per op");
+    gp_text(pre, "xlabel2", "LLC misses per op");
+    const char *model = meta_get("model");
+    char title[200];
+    snprintf(title, sizeof title, "%s allocators: cache misses, model %s", fam,
+             model && model[0] ? model : "unnamed");
+    top += pre_title(pre, title);
+    pre_size(pre, FIG_WIDTH_IN, dot_height(ncat * ss.n, top));
+    close_out(dat, dat_path);
+    close_out(pre, pre_path);
+    printf("  %-44s cells.csv: %zu workloads x %zu series\n", name, ncat,
+           ss.n);
+    free(ss.s);
+    free(cats);
+    free(cells);
+}
+
+static void figs_misses(void)
+{
+    const char *fams[64];
+    size_t nf = families(fams, 64), drawn = 0;
+    for (size_t f = 0; f < nf; f++) {
+        struct inst **cats = xrealloc(NULL, R.ninsts * sizeof *cats);
+        size_t n = insts_with(fams[f], keep_misses, cats);
+        free(cats);
+        if (n) {
+            fig_misses(fams[f]);
+            drawn++;
+        }
+    }
+    if (!drawn)
+        printf("  %-44s skipped: no cells.csv rows with clock=modelled and "
+               "misses per op (heaplab run --clock modelled)\n",
+               "fig1d-misses");
 }
 
 /* ---- figure 2: latency CDF per workload --------------------------------- */
@@ -1449,7 +1626,7 @@ static void fig_latency(struct inst *in, enum unit u)
 
     char name[400], dat_path[PATH_MAX], pre_path[PATH_MAX];
     snprintf(name, sizeof name, "fig2-latency-%s%s", in->slug,
-             u == UNIT_CYCLES ? "" : "-instructions");
+             units[u].tag);
     FILE *dat, *pre;
     fig_begin(name, sizeof name, "latency.gp", &dat, &pre, dat_path, pre_path,
               "latency.csv buckets, every rep pooled, as a CDF; index "
@@ -1497,9 +1674,10 @@ static void fig_latency(struct inst *in, enum unit u)
     snprintf(title, sizeof title, "%s (marks: p50, p90, p99)", in->label);
     top += pre_title(pre, title);
     pre_size(pre, FIG_WIDTH_IN, LINE_PLOT_IN + top);
-    gp_text(pre, "xlabel", u == UNIT_CYCLES
-                               ? "TSC cycles per call (incl. timer)"
-                               : "instructions per call");
+    char axis[200];
+    unit_axis(axis, sizeof axis, u,
+              u == UNIT_CYCLES ? "call (incl. timer)" : "call");
+    gp_text(pre, "xlabel", axis);
     fprintf(pre, "logstep = %d\n", log_step(xmin, xmax, 6));
     close_out(dat, dat_path);
     close_out(pre, pre_path);
@@ -1511,7 +1689,7 @@ static void fig_latency(struct inst *in, enum unit u)
 static void figs_latency(void)
 {
     size_t drawn = 0;
-    for (int u = UNIT_CYCLES; u <= UNIT_INSTRUCTIONS; u++)
+    for (int u = UNIT_CYCLES; u < NUNITS; u++)
         for (size_t i = 0; i < R.ninsts; i++) {
             if (!in_suite(R.insts[i]))
                 continue;
@@ -1693,8 +1871,11 @@ static bool parse_k(const char *text, double *v)
 }
 
 /* Figure 4 (a heap workload) or 5 (a frame workload) for sweep.w,k in
- * unit u; returns its number, or 0 when there is nothing to draw. */
-static int fig_sweep(const char *w, const char *k, enum unit u)
+ * unit u; returns its number, or 0 when there is nothing to draw.
+ * *had: whether the sweep has cells in unit u (one value of k is
+ * said here; no cells at all is said by the caller, once for every
+ * unit). */
+static int fig_sweep(const char *w, const char *k, enum unit u, bool *had)
 {
     /* every summary cell of w in unit u, grouped by (params without k,
      * seed): the group with the most distinct values of k is drawn */
@@ -1724,9 +1905,10 @@ static int fig_sweep(const char *w, const char *k, enum unit u)
         snprintf(rest[n], sizeof rest[n], "%s|%s", without, c->inst->seed);
         n++;
     }
-    const char *tag = u == UNIT_CYCLES ? "" : "-instructions";
+    const char *tag = units[u].tag;
     char name[400];
     const struct hl_workload *wl = hl_workload_find(w);
+    *had = n > 0;
     bool frames = fam ? !strcmp(fam, "frame")
                       : wl && wl->family == HL_FAMILY_FRAME;
     /* figure 8: a vm workload (cost per page access; series = mapping
@@ -1761,10 +1943,9 @@ static int fig_sweep(const char *w, const char *k, enum unit u)
         }
     }
     if (best_nk < 2) {
-        if (u == UNIT_CYCLES || n)
+        if (n)
             printf("  %-44s skipped: meta.csv sweep.%s,%s but summary.csv "
-                   "has %s\n", name, w, k,
-                   n ? "one value of it" : "no such cells");
+                   "has one value of it\n", name, w, k);
         free(pts);
         free(rest);
         return 0;
@@ -1825,10 +2006,9 @@ static int fig_sweep(const char *w, const char *k, enum unit u)
     else
         snprintf(text, sizeof text, "%s", k);
     gp_text(pre, "xlabel", text);
-    gp_text(pre, "ylabel", vm ? (u == UNIT_CYCLES ? "TSC cycles per access (net of the loop)"
-                                                  : "instructions per access (net of the loop)")
-                       : u == UNIT_CYCLES ? "TSC cycles per op"
-                                          : "instructions per op");
+    char axis[200];
+    unit_axis(axis, sizeof axis, u, vm ? "access (net of the loop)" : "op");
+    gp_text(pre, "ylabel", axis);
     if (vm)
         snprintf(text, sizeof text, "%s: cost per access against %s, by page size", w, k);
     else
@@ -1874,7 +2054,8 @@ static double footprint_median(const struct cell *c)
  * footprint against K, one series per (workload instance, env), from the
  * sweep's own cells (sweep column K, K in alloc_params).  Returns its
  * number, or 0 when there is nothing to draw. */
-static int fig_asweep(const char *a, const char *k, enum unit u)
+static int fig_asweep(const char *a, const char *k, enum unit u,
+                      bool *had)
 {
     struct sweep_pt *pts = xrealloc(NULL, (R.ncells + 1) * sizeof *pts);
     size_t n = 0;
@@ -1904,8 +2085,9 @@ static int fig_asweep(const char *a, const char *k, enum unit u)
         }
     }
     bool frames = fam && !strcmp(fam, "frame");
-    const char *tag = u == UNIT_CYCLES ? "" : "-instructions";
+    const char *tag = units[u].tag;
     char name[400];
+    *had = n > 0;
     snprintf(name, sizeof name, "fig%d-sweep-%s-%s%s", frames ? 5 : 4, a, k, tag);
     double kmin = INFINITY, kmax = -INFINITY;
     for (size_t i = 0; i < n; i++) {
@@ -1913,9 +2095,9 @@ static int fig_asweep(const char *a, const char *k, enum unit u)
         kmax = pts[i].k > kmax ? pts[i].k : kmax;
     }
     if (n == 0 || kmin == kmax) {
-        if (u == UNIT_CYCLES || n)
+        if (n)
             printf("  %-44s skipped: meta.csv sweep.%s,%s but summary.csv "
-                   "has %s\n", name, a, k, n ? "one value of it" : "no such cells");
+                   "has one value of it\n", name, a, k);
         free(pts);
         free(ss.s);
         return 0;
@@ -1974,8 +2156,9 @@ static int fig_asweep(const char *a, const char *k, enum unit u)
     else
         snprintf(text, sizeof text, "%s %s", a, k);
     gp_text(pre, "xlabel", text);
-    gp_text(pre, "ylabel", u == UNIT_CYCLES ? "TSC cycles per op"
-                                            : "instructions per op");
+    char axis[200];
+    unit_axis(axis, sizeof axis, u, "op");
+    gp_text(pre, "ylabel", axis);
     gp_text(pre, "ylabel2", u == UNIT_CYCLES ? "p99 (TSC cycles)" : "p99");
     gp_text(pre, "ylabel3", "peak footprint (KiB)");
     snprintf(text, sizeof text, "%s: cost, p99, footprint against %s", a, k);
@@ -2007,17 +2190,38 @@ static bool is_allocator_of_run(const char *a)
     return false;
 }
 
+/* The name of the TSC figure of sweep.x,k (a workload's, or an
+ * allocator's if alloc), from the registries: for a skip line. */
+static const char *sweep_name(const char *x, const char *k, bool alloc)
+{
+    static char name[400];
+    const struct hl_workload *wl = alloc ? NULL : hl_workload_find(x);
+    const struct hl_allocator *al = alloc ? hl_allocator_find(x) : NULL;
+    enum hl_family fam = wl ? wl->family : al ? al->family : HL_FAMILY_HEAP;
+    snprintf(name, sizeof name, "fig%d-%s-%s-%s",
+             fam == HL_FAMILY_VM ? 8 : fam == HL_FAMILY_FRAME ? 5 : 4,
+             fam == HL_FAMILY_VM ? "vm" : "sweep", x, k);
+    return name;
+}
+
 static void figs_sweep(void)
 {
     bool drawn[9] = {false};
     for (size_t i = 0; i < R.nmeta; i++) {
         if (strncmp(R.meta[i].key, "sweep.", 6))
             continue;
-        const char *x = R.meta[i].key + 6;
+        const char *x = R.meta[i].key + 6, *k = R.meta[i].value;
         bool alloc = !hl_workload_find(x) && is_allocator_of_run(x);
-        for (int u = UNIT_CYCLES; u <= UNIT_INSTRUCTIONS; u++)
-            drawn[alloc ? fig_asweep(x, R.meta[i].value, (enum unit)u)
-                        : fig_sweep(x, R.meta[i].value, (enum unit)u)] = true;
+        bool any = false; /* cells of the sweep in some unit */
+        for (int u = UNIT_CYCLES; u < NUNITS; u++) {
+            bool had;
+            drawn[alloc ? fig_asweep(x, k, (enum unit)u, &had)
+                        : fig_sweep(x, k, (enum unit)u, &had)] = true;
+            any |= had;
+        }
+        if (!any) /* named as the TSC figure would be */
+            printf("  %-44s skipped: meta.csv sweep.%s,%s but summary.csv "
+                   "has no such cells\n", sweep_name(x, k, alloc), x, k);
     }
     if (!drawn[4])
         printf("  %-44s skipped: no sweep of a heap workload (meta.csv "
@@ -2198,9 +2402,8 @@ static void fig_ratio(const char *fam, enum unit u, const struct hl_ratio *r,
     series_sort(&ss);
 
     char name[256], dat_path[PATH_MAX], pre_path[PATH_MAX];
-    snprintf(name, sizeof name, "fig7%s-ratio-%s-%s",
-             u == UNIT_CYCLES ? "a" : "b",
-             u == UNIT_CYCLES ? "cycles" : "instructions", fam);
+    snprintf(name, sizeof name, "fig7%s-ratio-%s-%s", units[u].letter,
+             units[u].word, fam);
     FILE *dat, *pre;
     fig_begin(name, sizeof name, "ratio.gp", &dat, &pre, dat_path, pre_path,
               "cycles_per_op relative to the baseline over paired rounds "
@@ -2283,14 +2486,14 @@ static void fig_ratio(const char *fam, enum unit u, const struct hl_ratio *r,
             }
     }
     fprintf(pre, ")\"\n");
-    char title[160], xlabel[160];
+    char title[160], xlabel[400];
     snprintf(title, sizeof title, "%s allocators / %s: ratio, 95%% CI", fam,
              RT.baseline);
     top += pre_title(pre, title);
     pre_size(pre, FIG_WIDTH_IN, dot_height(ncat * ss.n, top));
-    snprintf(xlabel, sizeof xlabel, "%s relative to %s",
-             u == UNIT_CYCLES ? "TSC cycles per op" : "instructions per op",
-             RT.baseline);
+    char axis[200];
+    unit_axis(axis, sizeof axis, u, "op");
+    snprintf(xlabel, sizeof xlabel, "%s relative to %s", axis, RT.baseline);
     gp_text(pre, "xlabel", xlabel);
     close_out(dat, dat_path);
     close_out(pre, pre_path);
@@ -2311,7 +2514,7 @@ static void figs_ratio(void)
     const char *fams[64];
     size_t nf = families(fams, 64);
     bool any = false;
-    for (int u = UNIT_CYCLES; u <= UNIT_INSTRUCTIONS; u++)
+    for (int u = UNIT_CYCLES; u < NUNITS; u++)
         for (size_t f = 0; f < nf; f++) {
             bool has = false;
             for (size_t k = 0; k < nr && !has; k++)
@@ -2345,7 +2548,7 @@ static const char *const scripts[] = {"style.gp", "terminal.gp", "key.gp",
                                       "cost.gp",
                                       "latency.gp", "space.gp", "sweep.gp",
                                       "asweep.gp",
-                                      "frag.gp", "ratio.gp"};
+                                      "frag.gp", "ratio.gp", "misses.gp"};
 
 static bool is_file(const char *path)
 {
@@ -2595,6 +2798,8 @@ static void free_run(void)
         struct cell *c = R.cells[i];
         free(c->fi);
         free(c->fe);
+        free(c->ml1);
+        free(c->mllc);
         free(c->fp);
         free(c->b);
         free(c->s);
@@ -2716,6 +2921,7 @@ int cmd_plot(int argc, char **argv)
     }
     printf("plotting %s into %s\n", run, out_dir);
     figs_cost();
+    figs_misses();
     figs_latency();
     figs_timeline();
     figs_sweep();

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # tests/cli/plot.sh — `heaplab plot` on a small real run and on the
 # synthetic fixture (tests/cli/plot_fixture/make_fixture.sh: invented
-# numbers, for what no run here produces yet — kernel rows, figure 1b —
+# numbers, for what no run here produces yet — kernel rows, figure 1b,
+# the host's modelled rows beside the kernel's (figures 1c, 1d, 7c and a
+# modelled sweep), read back from the .dat files gnuplot drew —
 # and for the schema without summary.csv's accel/clock/sweep): the
 # expected figures in every format, each a valid PDF/SVG/PNG/TeX file;
 # plotting again gives the same bytes (PDF CreationDate pinned to the
 # run's date, or SOURCE_DATE_EPOCH); one style per allocator across all
 # figures; skipped figures said on stdout.  Bad input: plot_bad_input.sh.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/plot_data.sh"
 FIXTURE="$(dirname "$0")/plot_fixture/make_fixture.sh"
 
 if ! command -v gnuplot >/dev/null; then
@@ -93,6 +96,9 @@ fi
 check "real run: the sweep's cells are not in figure 1" bash -c '! grep -q "live=4\b" "$1"' _ "$F/data/fig1a-cost-cycles-heap.gp"
 check "real run: fig5 skipped, said so" grep -q '^  fig5-sweep .*skipped: no sweep of a frame workload' "$TMP/p1.out"
 check "real run (tsc only): fig1b skipped, said so" grep -q '^  fig1b-cost-instructions .*skipped' "$TMP/p1.out"
+check "real run (tsc only): fig1c skipped, said so" grep -q '^  fig1c-cost-modelled .*skipped: no summary.csv rows with clock=modelled' "$TMP/p1.out"
+check "real run (tsc only): fig1d skipped, said so" grep -q '^  fig1d-misses .*skipped: no cells.csv rows with clock=modelled' "$TMP/p1.out"
+check "real run (tsc only): no -modelled sweep figure" bash -c '! ls "$1" | grep -q modelled' _ "$F"
 check "one style per allocator (real run)" one_style_per_allocator "$F/data"
 
 # a relative run folder (gnuplot runs inside the output folder)
@@ -132,6 +138,41 @@ for f in fig1b-cost-instructions-heap fig1b-cost-instructions-frame \
   check "fixture: $f" [ -s "$FX/figures/$f.pdf" ] && [ -s "$FX/figures/tex/$f.tex" ]
 done
 check "fixture: nothing skipped" bash -c '! grep -q skipped "$1"' _ "$TMP/fx.out"
+# the modelled clock (figures 1c, 1d, 7c, 4 -modelled): host and kernel
+# rows, the numbers of summary.csv and cells.csv in the .dat files
+D="$FX/figures/data"
+for f in fig1c-cost-modelled-heap fig1c-cost-modelled-frame fig1d-misses-heap fig1d-misses-frame \
+         fig4-sweep-churn-fixed-live-modelled fig7c-ratio-modelled-heap; do
+  check "fixture: $f" [ -s "$FX/figures/$f.pdf" ] && [ -s "$FX/figures/tex/$f.tex" ]
+done
+for fam in heap frame; do
+  summary_medians "$FX" modelled $fam "" >"$TMP/want"
+  dat_values "$D/fig1c-cost-modelled-$fam.dat" 1,2,3 5 >"$TMP/got"
+  check "fixture: fig1c $fam holds summary.csv's modelled medians, host and qemu ($(same_values "$TMP/want" "$TMP/got" | head -n 3))" \
+    same_values "$TMP/want" "$TMP/got"
+  check "fixture: fig1c $fam has host and qemu series" \
+    bash -c 'grep -q "^# series .* host$" "$1" && grep -q "^# series .* qemu$" "$1"' _ "$D/fig1c-cost-modelled-$fam.dat"
+  check "fixture: fig1c $fam's axis names the model" grep -q '^xlabel = .*"modelled cycles per op (skylake-client)"$' "$D/fig1c-cost-modelled-$fam.gp"
+  check "fixture: fig1c $fam's key says which env is which" grep -q '"host: modelled"' "$D/fig1c-cost-modelled-$fam.gp"
+  cells_misses "$FX" $fam l1d_misses_per_op >"$TMP/want"
+  dat_values "$D/fig1d-misses-$fam.dat" 1,2,3 5 >"$TMP/got"
+  check "fixture: fig1d $fam's L1d panel holds cells.csv's l1d_misses_per_op ($(same_values "$TMP/want" "$TMP/got" | head -n 3))" \
+    same_values "$TMP/want" "$TMP/got"
+  cells_misses "$FX" $fam llc_misses_per_op >"$TMP/want"
+  dat_values "$D/fig1d-misses-$fam.dat" 1,2,3 8 >"$TMP/got"
+  check "fixture: fig1d $fam's LLC panel holds cells.csv's llc_misses_per_op ($(same_values "$TMP/want" "$TMP/got" | head -n 3))" \
+    same_values "$TMP/want" "$TMP/got"
+done
+summary_medians "$FX" modelled heap live live >"$TMP/want"
+dat_values "$D/fig4-sweep-churn-fixed-live-modelled.dat" 1,2,4 5 >"$TMP/got"
+check "fixture: fig4 -modelled holds the modelled sweep's medians ($(same_values "$TMP/want" "$TMP/got" | head -n 3))" \
+  same_values "$TMP/want" "$TMP/got"
+summary_medians "$FX" tsc heap live live >"$TMP/want"
+dat_values "$D/fig4-sweep-churn-fixed-live.dat" 1,2,4 5 >"$TMP/got"
+check "fixture: fig4 (TSC) holds the TSC sweep's medians only" same_values "$TMP/want" "$TMP/got"
+check "fixture: fig4 -modelled's axis names the model" grep -q '^ylabel = .*"modelled cycles per op (skylake-client)"$' "$D/fig4-sweep-churn-fixed-live-modelled.gp"
+check "fixture: fig7c divides by jemalloc" grep -q '^  fig7c-ratio-modelled-heap .*baseline jemalloc' "$TMP/fx.out"
+check "fixture: modelled rows are not 'another clock'" bash -c '! grep -q "another clock" "$1"' _ "$TMP/fx.out"
 check "fixture: host against qemu in one unit" grep -q 'qemu: icount' "$FX/figures/data/fig1b-cost-instructions-heap.gp"
 check "fixture: the crashed cell is noted" grep -q 'no figures (n = 0)' "$TMP/fx.out"
 check "fixture: my_alloc escaped for TeX" grep -q 'my\\_alloc' "$FX/figures/tex/fig1a-cost-cycles-heap.tex"

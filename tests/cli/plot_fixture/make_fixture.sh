@@ -3,7 +3,9 @@
 # tests/cli/plot.sh: every number in it is invented (smooth formulas, no
 # measurement), so `heaplab plot` can be tested on what no run on this
 # machine produces yet: host instructions (callgrind) and kernel (QEMU
-# icount) rows for figure 1b, --sweep cells for figures 4 and 5, an
+# icount) rows for figure 1b, modelled-clock rows (host under qemu-x86_64
+# and kernel, with misses per op) for figures 1c, 1d and 7c and a modelled
+# sweep, --sweep cells for figures 4 and 5, an
 # allocator outside the style table (my_alloc, which also needs TeX
 # escaping), a crashed cell without figures, a cell with status failed.
 # meta.csv says so in its `note` row.  Never present these as results.
@@ -30,6 +32,7 @@ seed,1
 sweep.churn-fixed,live
 sweep.frames-churn,occupancy
 run_status,complete
+model,skylake-client
 META
 
 awk -v mode="$mode" -v R="$R" '
@@ -56,7 +59,7 @@ function cell(env, accel, clock, alloc, fam, wl, params, sweep, n, status, cost,
       ok ? sprintf("%.3f", cost * (1 + r * 0.01)) : "0.000",
       ok && clock == "tsc" ? int(cost) : "", ok && clock == "tsc" ? int(cost * 1.5) : "",
       ok && clock == "tsc" ? int(cost * 2) : "", ok && clock == "tsc" ? int(cost * 3) : "",
-      ok && clock == "tsc" ? int(cost * 9) : "", fi, fe, mode == "old" ? "" : "," sweep > (R "/cells.csv")
+      ok && clock == "tsc" ? int(cost * 9) : "", fi, fe, mode == "old" ? "" : "," sweep misses(clock, ok, cost) > (R "/cells.csv")
     if (!ok || sweep != "" || lat_base == 0) continue
     # latency: a log-linear histogram around lat_base, 16 buckets
     for (i = 0; i < 16; i++) {
@@ -74,12 +77,20 @@ function cell(env, accel, clock, alloc, fam, wl, params, sweep, n, status, cost,
     }
   }
 }
+# the four miss columns (new schema only): invented counts per op for a
+# modelled row, the same in every rep (the model is deterministic); empty
+# in the rows of every other clock
+function misses(clock, ok, cost) {
+  if (mode == "old") return ""
+  if (clock != "modelled" || !ok) return ",,,,"
+  return sprintf(",%.3f,%.3f,%.3f,%.3f", cost / 50, cost / 400, cost / 4000, cost / 800)
+}
 BEGIN {
   if (mode == "old")
     print "run_id,env,allocator,family,workload,params,seed,reps,n,status,cycles_per_op_median,cycles_per_op_ci_lo,cycles_per_op_ci_hi,p99_median,p99_ci_lo,p99_ci_hi,ci_level" > (R "/summary.csv")
   else
     print "run_id,env,accel,clock,allocator,family,workload,params,sweep,seed,reps,n,status,cycles_per_op_median,cycles_per_op_ci_lo,cycles_per_op_ci_hi,p99_median,p99_ci_lo,p99_ci_hi,ci_level" > (R "/summary.csv")
-  print "run_id,env,accel,clock,allocator,family,workload,params,seed,rep,status,ops,workload_checksum,placement_checksum,cycles_per_op,p50,p90,p99,p999,max,timer_overhead,peak_live_bytes,peak_footprint_bytes,frag_internal,frag_external,failed_allocs,leaks,faults" (mode == "old" ? "" : ",sweep") > (R "/cells.csv")
+  print "run_id,env,accel,clock,allocator,family,workload,params,seed,rep,status,ops,workload_checksum,placement_checksum,cycles_per_op,p50,p90,p99,p999,max,timer_overhead,peak_live_bytes,peak_footprint_bytes,frag_internal,frag_external,failed_allocs,leaks,faults" (mode == "old" ? "" : ",sweep,l1d_misses_per_op,l2_misses_per_op,llc_misses_per_op,dtlb_misses_per_op") > (R "/cells.csv")
   print "run_id,env,allocator,workload,params,seed,rep,bucket_lo,bucket_hi,count" > (R "/latency.csv")
   print "run_id,env,allocator,workload,params,seed,rep,op_index,live_bytes,held_bytes,free_bytes,largest_free_bytes,meta_bytes" > (R "/timeline.csv")
 
@@ -108,6 +119,29 @@ BEGIN {
       cell("host", "none", "instructions", F[a], "frame", "frames-churn", "frames=1024,occupancy=90,ops=100", "", 2, "ok", fcost[a] * 1.2, 0)
       cell("qemu", "tcg", "icount", F[a], "frame", "frames-churn", "frames=1024,occupancy=90,ops=100", "", 3, "ok", fcost[a] * 1.4, 0)
     }
+    # modelled cycles: the host cell under qemu-x86_64 and the kernel, one
+    # rep each (a counting clock); the project allocators and jemalloc
+    # (the baseline of the ratio figures) on the heap workloads
+    for (a = 1; a <= 5; a++) {
+      if (a == 4) continue # glibc: not modelled here
+      for (e = 1; e <= (a == 5 ? 1 : 2); e++) {
+        env = e == 1 ? "host" : "qemu"; acc = e == 1 ? "none" : "tcg"
+        cell(env, acc, "modelled", H[a], "heap", "churn-fixed", "live=100,ops=100,size=64", "", 1, "ok", hcost[a] * (e == 1 ? 3.1 : 3.3), 0)
+        cell(env, acc, "modelled", H[a], "heap", "lifo", "n=200,min=64,max=64", "", 1, "ok", hcost[a] * (e == 1 ? 2.9 : 3.7), 0)
+      }
+    }
+    for (a = 1; a <= nf; a++) {
+      cell("host", "none", "modelled", F[a], "frame", "frames-churn", "frames=1024,occupancy=90,ops=100", "", 1, "ok", fcost[a] * 3.2, 0)
+      cell("qemu", "tcg", "modelled", F[a], "frame", "frames-churn", "frames=1024,occupancy=90,ops=100", "", 1, "ok", fcost[a] * 3.4, 0)
+    }
+    # a modelled sweep (heaplab run --clock modelled --sweep ...), both envs
+    split("16 64 256 1024 4096", L, " ")
+    for (a = 1; a <= 3; a++)
+      for (v = 1; v <= 5; v++)
+        for (e = 1; e <= 2; e++)
+          cell(e == 1 ? "host" : "qemu", e == 1 ? "none" : "tcg", "modelled", H[a], "heap", "churn-fixed",
+               "live=" L[v] ",ops=100,size=64", "live", 1, "ok",
+               (H[a] == "firstfit-seed" ? 20 + 9 * L[v] : hcost[a] * 3 * (1 + 0.03 * v)) * (e == 1 ? 1 : 1.2), 0)
   }
   # the sweeps (TSC only): first fit grows with the live set, the others stay flat
   nl = split("16 64 256 1024 4096", L, " ")
