@@ -20,7 +20,7 @@ region_minus_raw() {
   awk "$AWK_CSV"'NR > 1 { split_csv($0); if (f[4] == "'"$2"'") print f[5], f[7], f[12], f[31], f[32], f[33] }' "$1/cells.csv" |
     while read -r a w ops raw flo reps; do
       [ "$ops" = 1000 ] && [ "$reps" = 1 ] || { echo "BAD $a $w ops=$ops repeats=$reps"; continue; }
-      rep=$(ls "$1"/model/"$3.$a.$w".*.csv)
+      rep=$(ls "$1"/model/"$3.$a.$w".*.csv | grep -v '\.perop\.csv$')
       m=$(awk -F, '$1 == "region" && $15 == "main" { s += $4 } END { print s }' "$rep")
       fl=$(awk -F, '$1 == "region" && $15 == "floor" { s += $4 } END { print s }' "$rep")
       echo "$((m - 10#${raw/./})) $((fl - 10#${flo/./}))"
