@@ -1484,6 +1484,51 @@ static void figs_cost(void)
 
 /* ---- figure 1d: cache misses per op beside figure 1c -------------------- */
 
+/* The workload labels of a dot plot's categories and their widest text. */
+static void pre_dot_categories(FILE *pre, struct inst **cats, size_t ncat)
+{
+    pre_categories(pre, cats, ncat);
+    double catw = 0;
+    for (size_t k = 0; k < ncat; k++)
+        catw = text_in(cats[k]->label) > catw ? text_in(cats[k]->label) : catw;
+    fprintf(pre, "catw_in = %.3f\n", catw);
+}
+
+/* The end of a dot plot in panels (fig1d, fig6): title, size, files
+ * closed, the summary line; frees ss's series, cats and cells. */
+static void end_panels_fig(FILE *dat, FILE *pre, const char *dat_path, const char *pre_path,
+                           const char *name, const char *title, double top, size_t ncat,
+                           struct series_set *ss, struct inst **cats, struct cell **cells)
+{
+    top += pre_title(pre, title);
+    pre_size(pre, FIG_WIDTH_IN, dot_height(ncat * ss->n, top));
+    close_out(dat, dat_path);
+    close_out(pre, pre_path);
+    printf("  %-44s cells.csv: %zu workloads x %zu series\n", name, ncat, ss->n);
+    free(ss->s);
+    free(cats);
+    free(cells);
+}
+
+/* draw(fam) for each family with cells keep() takes; else one skip line. */
+static void figs_each_family(bool (*keep)(const struct cell *), void (*draw)(const char *),
+                             const char *skip_name, const char *skip_why)
+{
+    const char *fams[64];
+    size_t nf = families(fams, 64), drawn = 0;
+    for (size_t f = 0; f < nf; f++) {
+        struct inst **cats = xrealloc(NULL, R.ninsts * sizeof *cats);
+        size_t n = insts_with(fams[f], keep, cats);
+        free(cats);
+        if (n) {
+            draw(fams[f]);
+            drawn++;
+        }
+    }
+    if (!drawn)
+        printf("  %-44s skipped: %s\n", skip_name, skip_why);
+}
+
 static bool keep_misses(const struct cell *c)
 {
     return c->nmiss > 0;
@@ -1562,11 +1607,7 @@ static void fig_misses(const char *fam)
             }
     }
     double top = pre_series(pre, &ss, cells, ncells, NULL, false);
-    pre_categories(pre, cats, ncat);
-    double catw = 0;
-    for (size_t k = 0; k < ncat; k++)
-        catw = text_in(cats[k]->label) > catw ? text_in(cats[k]->label) : catw;
-    fprintf(pre, "catw_in = %.3f\n", catw);
+    pre_dot_categories(pre, cats, ncat);
     pre_miss_axis(pre, 1, lo1, hi1);
     pre_miss_axis(pre, 2, lo3, hi3);
     gp_text(pre, "xlabel1", "L1d misses per op");
@@ -1575,34 +1616,14 @@ static void fig_misses(const char *fam)
     char title[200];
     snprintf(title, sizeof title, "%s allocators: cache misses, model %s", fam,
              model && model[0] ? model : "unnamed");
-    top += pre_title(pre, title);
-    pre_size(pre, FIG_WIDTH_IN, dot_height(ncat * ss.n, top));
-    close_out(dat, dat_path);
-    close_out(pre, pre_path);
-    printf("  %-44s cells.csv: %zu workloads x %zu series\n", name, ncat,
-           ss.n);
-    free(ss.s);
-    free(cats);
-    free(cells);
+    end_panels_fig(dat, pre, dat_path, pre_path, name, title, top, ncat, &ss, cats, cells);
 }
 
 static void figs_misses(void)
 {
-    const char *fams[64];
-    size_t nf = families(fams, 64), drawn = 0;
-    for (size_t f = 0; f < nf; f++) {
-        struct inst **cats = xrealloc(NULL, R.ninsts * sizeof *cats);
-        size_t n = insts_with(fams[f], keep_misses, cats);
-        free(cats);
-        if (n) {
-            fig_misses(fams[f]);
-            drawn++;
-        }
-    }
-    if (!drawn)
-        printf("  %-44s skipped: no cells.csv rows with clock=modelled and "
-               "misses per op (heaplab run --clock modelled)\n",
-               "fig1d-misses");
+    figs_each_family(keep_misses, fig_misses, "fig1d-misses",
+                     "no cells.csv rows with clock=modelled and misses per op "
+                     "(heaplab run --clock modelled)");
 }
 
 /* ---- figure 2: latency CDF per workload --------------------------------- */
@@ -2299,40 +2320,15 @@ static void fig_frag(const char *fam)
             }
     }
     double top = pre_series(pre, &ss, cells, nall, NULL, false);
-    pre_categories(pre, cats, ncat);
-    double catw = 0;
-    for (size_t k = 0; k < ncat; k++)
-        catw = text_in(cats[k]->label) > catw ? text_in(cats[k]->label) : catw;
-    fprintf(pre, "catw_in = %.3f\n", catw);
+    pre_dot_categories(pre, cats, ncat);
     char title[128];
     snprintf(title, sizeof title, "fragmentation, %s allocators", fam);
-    top += pre_title(pre, title);
-    pre_size(pre, FIG_WIDTH_IN, dot_height(ncat * ss.n, top));
-    close_out(dat, dat_path);
-    close_out(pre, pre_path);
-    printf("  %-44s cells.csv: %zu workloads x %zu series\n", name, ncat,
-           ss.n);
-    free(ss.s);
-    free(cats);
-    free(cells);
+    end_panels_fig(dat, pre, dat_path, pre_path, name, title, top, ncat, &ss, cats, cells);
 }
 
 static void figs_frag(void)
 {
-    const char *fams[64];
-    size_t nf = families(fams, 64), drawn = 0;
-    for (size_t f = 0; f < nf; f++) {
-        struct inst **cats = xrealloc(NULL, R.ninsts * sizeof *cats);
-        size_t n = insts_with(fams[f], keep_frag, cats);
-        free(cats);
-        if (n) {
-            fig_frag(fams[f]);
-            drawn++;
-        }
-    }
-    if (!drawn)
-        printf("  %-44s skipped: cells.csv has no rows with figures\n",
-               "fig6-frag");
+    figs_each_family(keep_frag, fig_frag, "fig6-frag", "cells.csv has no rows with figures");
 }
 
 /* ---- figure 7: cost relative to a baseline ----------------------------- */
