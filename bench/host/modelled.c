@@ -185,58 +185,93 @@ static int col_of(char **f, int n, const char *name)
     return -1;
 }
 
+/* One of the plugin's CSV files (the report, the per-op histograms), row
+ * by row: comments and blank lines skipped, columns found by name in the
+ * header. */
+struct plugin_csv {
+    FILE *fp;
+    const char *path, *what;
+    unsigned long lineno;
+    int maxc; /* the last column a row needs */
+    char line[1024];
+    char *f[32];
+    int n;
+};
+
+/* Open path and find want[0 .. nwant) in its header (col[i] their
+ * indexes).  false with why (one line). */
+static bool pcsv_open(struct plugin_csv *r, const char *path, const char *what,
+                      const char *const *want, int nwant, int *col, char *why, size_t cap)
+{
+    *r = (struct plugin_csv){.path = path, .what = what};
+    if (!(r->fp = fopen(path, "r"))) {
+        cli_say(why, cap, "no %s at %s: %s", what, path, strerror(errno));
+        return false;
+    }
+    while (fgets(r->line, sizeof r->line, r->fp)) {
+        r->lineno++;
+        r->line[strcspn(r->line, "\r\n")] = '\0';
+        if (r->line[0] == '#' || !r->line[0])
+            continue;
+        r->n = csv_split(r->line, r->f, 32);
+        for (int c = 0; c < nwant; c++) {
+            if ((col[c] = col_of(r->f, r->n, want[c])) < 0) {
+                cli_say(why, cap, "%s %s: no column %s (rebuild the plugin)", what, path,
+                        want[c]);
+                fclose(r->fp);
+                return false;
+            }
+            if (col[c] > r->maxc)
+                r->maxc = col[c];
+        }
+        return true;
+    }
+    cli_say(why, cap, "%s %s: no header", what, path);
+    fclose(r->fp);
+    return false;
+}
+
+/* The next row in r->f (r->n fields, at least every wanted column): 1;
+ * 0 at the end; -1 with why if the row is not one. */
+static int pcsv_next(struct plugin_csv *r, char *why, size_t cap)
+{
+    while (fgets(r->line, sizeof r->line, r->fp)) {
+        r->lineno++;
+        r->line[strcspn(r->line, "\r\n")] = '\0';
+        if (r->line[0] == '#' || !r->line[0])
+            continue;
+        r->n = csv_split(r->line, r->f, 32);
+        if (r->n <= r->maxc) {
+            cli_say(why, cap, "%s %s line %lu: %s", r->what, r->path, r->lineno,
+                    r->n < 0 ? "not one CSV row of at most 32 fields" : "too few fields");
+            return -1;
+        }
+        return 1;
+    }
+    return 0;
+}
+
 bool model_read(const char *path, const char *model, uint32_t nreps,
                      const uint64_t *repeats, struct model_sum *main_sum,
                      struct model_sum *floor_sum, char *why, size_t cap)
 {
-    FILE *fp = fopen(path, "r");
-    if (!fp) {
-        cli_say(why, cap, "no cost plugin report at %s: %s", path, strerror(errno));
-        return false;
-    }
     enum { C_SCOPE, C_MODEL, C_INSN, C_L1D, C_L2, C_LLC, C_DTLB, C_CYC, C_LABEL, C_N };
     static const char *const want[C_N] = {"scope", "model", "instructions", "l1d_misses",
                                           "l2_misses", "llc_misses", "dtlb_misses",
                                           "modelled_cycles", "label"};
     int col[C_N];
-    bool header = false, ok = true;
+    struct plugin_csv in;
+    if (!pcsv_open(&in, path, "cost plugin report", want, C_N, col, why, cap))
+        return false;
+    bool ok = true;
     uint32_t rep = 0;
     uint64_t k = 0; /* regions taken of rep */
-    int maxc = 0;   /* the last column a row needs */
-    unsigned long lineno = 0;
-    char line[1024];
+    int got;
     memset(main_sum, 0, nreps * sizeof *main_sum);
     memset(floor_sum, 0, nreps * sizeof *floor_sum);
-    while (ok && fgets(line, sizeof line, fp)) {
-        lineno++;
-        line[strcspn(line, "\r\n")] = '\0';
-        if (line[0] == '#' || !line[0])
-            continue;
-        char *f[32];
-        int n = csv_split(line, f, 32);
-        if (!header) {
-            for (int c = 0; c < C_N; c++)
-                if ((col[c] = col_of(f, n, want[c])) < 0) {
-                    cli_say(why, cap, "cost plugin report %s: no column %s (rebuild the plugin)",
-                        path, want[c]);
-                    ok = false;
-                } else if (col[c] > maxc) {
-                    maxc = col[c];
-                }
-            header = true;
-            continue;
-        }
-        if (n < 0) {
-            cli_say(why, cap, "cost plugin report %s line %lu: not one CSV row of at most 32 "
-                "fields", path, lineno);
-            ok = false;
-            break;
-        }
-        if (n <= maxc) {
-            cli_say(why, cap, "cost plugin report %s line %lu: %d fields", path, lineno, n);
-            ok = false;
-            break;
-        }
+    while (ok && (got = pcsv_next(&in, why, cap)) > 0) {
+        char **f = in.f;
+        unsigned long lineno = in.lineno;
         if (!strcmp(f[col[C_SCOPE]], "all"))
             continue;
         if (strcmp(f[col[C_SCOPE]], "region")) {
@@ -273,10 +308,11 @@ bool model_read(const char *path, const char *model, uint32_t nreps,
             k = 0;
         }
     }
-    fclose(fp);
+    ok = ok && got == 0;
+    fclose(in.fp);
     while (ok && rep < nreps && repeats[rep] == 0)
         rep++;
-    if (ok && (!header || rep < nreps)) {
+    if (ok && rep < nreps) {
         cli_say(why, cap, "cost plugin report %s: regions of %u of %u reps", path, rep, nreps);
         ok = false;
     }
@@ -336,46 +372,21 @@ static void csv_field(struct dbuf *d, const char *text, bool first)
 static bool model_read_perop(const char *path, const char *model, uint32_t nreps,
                              const uint64_t *ops, struct hl_hist *h, char *why, size_t cap)
 {
-    FILE *fp = fopen(path, "r");
-    if (!fp) {
-        cli_say(why, cap, "no per-op histograms at %s: %s", path, strerror(errno));
-        return false;
-    }
     enum { P_SCOPE, P_REGION, P_MODEL, P_METRIC, P_LO, P_HI, P_COUNT, P_N };
     static const char *const want[P_N] = {"scope", "region", "model", "metric",
                                           "bucket_lo", "bucket_hi", "count"};
-    int col[P_N], maxc = 0;
-    bool header = false, ok = true;
-    unsigned long lineno = 0;
-    char line[512];
-    for (uint32_t r = 0; r < nreps; r++) {
+    int col[P_N];
+    struct plugin_csv in;
+    if (!pcsv_open(&in, path, "per-op histograms", want, P_N, col, why, cap))
+        return false;
+    bool ok = true;
+    for (uint32_t r = 0; r < nreps; r++)
         hl_hist_reset(&h[r]);
-    }
     uint32_t totals = 0;
-    while (ok && fgets(line, sizeof line, fp)) {
-        lineno++;
-        line[strcspn(line, "\r\n")] = '\0';
-        if (line[0] == '#' || !line[0])
-            continue;
-        char *f[16];
-        int n = csv_split(line, f, 16);
-        if (!header) {
-            for (int c = 0; c < P_N && ok; c++)
-                if ((col[c] = col_of(f, n, want[c])) < 0) {
-                    cli_say(why, cap, "per-op histograms %s: no column %s (rebuild the plugin)",
-                            path, want[c]);
-                    ok = false;
-                } else if (col[c] > maxc) {
-                    maxc = col[c];
-                }
-            header = true;
-            continue;
-        }
-        if (n <= maxc) {
-            cli_say(why, cap, "per-op histograms %s line %lu: %d fields", path, lineno, n);
-            ok = false;
-            break;
-        }
+    int got;
+    while (ok && (got = pcsv_next(&in, why, cap)) > 0) {
+        char **f = in.f;
+        unsigned long lineno = in.lineno;
         if (strcmp(f[col[P_METRIC]], "modelled_cycles"))
             continue;
         unsigned long region = strtoul(f[col[P_REGION]], NULL, 10);
@@ -413,7 +424,8 @@ static bool model_read_perop(const char *path, const char *model, uint32_t nreps
         if (hi > hr->max)
             hr->max = hi;
     }
-    fclose(fp);
+    ok = ok && got == 0;
+    fclose(in.fp);
     if (ok && totals != nreps) {
         cli_say(why, cap, "per-op histograms %s: %u per-op regions for %u reps", path, totals,
                 nreps);

@@ -32,6 +32,14 @@ if ! "$HL" info 2>/dev/null | grep -q 'sanitize=none,'; then
   finish
 fi
 
+# A checked build (HL_CHECK_LEVEL >= 1) poisons and checks its whole
+# region, every store of which the plugin feeds to the model: it runs the
+# same checks at 1000 ops, and the cross-check with callgrind only in a
+# release build (where the two simulators' L1d figures are comparable:
+# the checks' own memory traffic is not the allocators').
+release=false
+"$HL" info 2>/dev/null | grep -q 'HL_CHECK_LEVEL=0,' && release=true
+OPS=2000; $release || OPS=1000
 CELLS=(--allocators slab,tlsf,firstfit-seed,buddy,bitmap-fast,glibc
        --workloads churn-fixed,lifo,frames-churn)
 rows() { awk "$AWK_CSV"'NR > 1 { split_csv($0); $1 = ""; print }' "$1/cells.csv" | sort; }
@@ -40,7 +48,7 @@ for i in 1 2 3; do
   out=$TMP/r$i
   [ "$i" = 2 ] && out=$TMP/r2/a/longer/folder/name/for/the/second/run
   mkdir -p "$out"
-  "$HL" run --env host --clock modelled "${CELLS[@]}" --ops 2000 --det-reps 2 --reps 2 \
+  "$HL" run --env host --clock modelled "${CELLS[@]}" --ops $OPS --det-reps 2 --reps 2 \
     --out "$out" >"$TMP/r$i.out" 2>"$TMP/r$i.err"
   check "run $i exits 0 ($(head -c 300 "$TMP/r$i.err"))" [ $? -eq 0 ]
 done
@@ -67,15 +75,17 @@ check "no latency rows" [ "$(wc -l <"$R1/latency.csv")" -eq 1 ]
 # the first-fit heap's list walk misses L1d far more than slab
 ff=$(awk "$AWK_CSV"'NR > 1 { split_csv($0); if (f[5] == "firstfit-seed" && f[7] == "lifo") print f[nf - 3] }' "$R1/cells.csv" | head -1)
 sl=$(awk "$AWK_CSV"'NR > 1 { split_csv($0); if (f[5] == "slab" && f[7] == "lifo") print f[nf - 3] }' "$R1/cells.csv" | head -1)
-check "lifo: firstfit-seed misses L1d more than 10x slab ($ff vs $sl)" \
-  awk -v a="$ff" -v b="$sl" 'BEGIN { exit !(a > 10 * b && a > 1) }'
+check "lifo: firstfit-seed misses L1d more than 5x slab ($ff vs $sl)" \
+  awk -v a="$ff" -v b="$sl" 'BEGIN { exit !(a > 5 * b && a > 1) }'
 for k in model model_qemu_user model_qemu_user_version model_plugin clocks.host; do
   check "meta.csv names $k" grep -q "^$k," "$R1/meta.csv"
 done
 
 # Instructions against callgrind (where valgrind runs): --ops 1000, one
 # run of each stream, so raw_cycles_per_op x 1000 is callgrind's count.
-if command -v valgrind >/dev/null; then
+if ! $release; then
+  echo "host.sh: a checked build: the callgrind cross-check runs in the release preset"
+elif command -v valgrind >/dev/null; then
   mkdir -p "$TMP/both"
   "$HL" run --env host --clock instructions,modelled "${CELLS[@]}" --ops 1000 \
     --out "$TMP/both" >"$TMP/both.out" 2>"$TMP/both.err"
