@@ -23,6 +23,14 @@ target_link_libraries(test_qemu_proto PRIVATE hl_cli PkgConfig::CMOCKA)
 add_test(NAME test_qemu_proto COMMAND test_qemu_proto)
 set_tests_properties(test_qemu_proto PROPERTIES LABELS "kernel;unit")
 
+# The modelled clock's report reader and paths (bench/host/modelled.h; no
+# QEMU needed).  Linked as test_qemu_proto, for the same reason.
+add_executable(test_modelled test_modelled.c
+               ${PROJECT_SOURCE_DIR}/bench/host/no_test_allocators.c)
+target_link_libraries(test_modelled PRIVATE hl_cli PkgConfig::CMOCKA)
+add_test(NAME test_modelled COMMAND test_modelled)
+set_tests_properties(test_modelled PROPERTIES LABELS "model;unit")
+
 # The test driver of qemu_run_cell (tests/kernel/qemu_cell_test.sh runs it).
 add_executable(qemu_cell_main qemu_cell_main.c
                ${PROJECT_SOURCE_DIR}/bench/host/no_test_allocators.c)

@@ -198,6 +198,22 @@ struct plugin_csv {
     int n;
 };
 
+/* The next line that is neither a comment nor blank, split into r->f
+ * (r->n fields, -1 if it is not one CSV row of at most 32); false at
+ * the end. */
+static bool pcsv_line(struct plugin_csv *r)
+{
+    while (fgets(r->line, sizeof r->line, r->fp)) {
+        r->lineno++;
+        r->line[strcspn(r->line, "\r\n")] = '\0';
+        if (r->line[0] == '#' || !r->line[0])
+            continue;
+        r->n = csv_split(r->line, r->f, 32);
+        return true;
+    }
+    return false;
+}
+
 /* Open path and find want[0 .. nwant) in its header (col[i] their
  * indexes).  false with why (one line). */
 static bool pcsv_open(struct plugin_csv *r, const char *path, const char *what,
@@ -208,12 +224,7 @@ static bool pcsv_open(struct plugin_csv *r, const char *path, const char *what,
         cli_say(why, cap, "no %s at %s: %s", what, path, strerror(errno));
         return false;
     }
-    while (fgets(r->line, sizeof r->line, r->fp)) {
-        r->lineno++;
-        r->line[strcspn(r->line, "\r\n")] = '\0';
-        if (r->line[0] == '#' || !r->line[0])
-            continue;
-        r->n = csv_split(r->line, r->f, 32);
+    if (pcsv_line(r)) {
         for (int c = 0; c < nwant; c++) {
             if ((col[c] = col_of(r->f, r->n, want[c])) < 0) {
                 cli_say(why, cap, "%s %s: no column %s (rebuild the plugin)", what, path,
@@ -235,12 +246,7 @@ static bool pcsv_open(struct plugin_csv *r, const char *path, const char *what,
  * 0 at the end; -1 with why if the row is not one. */
 static int pcsv_next(struct plugin_csv *r, char *why, size_t cap)
 {
-    while (fgets(r->line, sizeof r->line, r->fp)) {
-        r->lineno++;
-        r->line[strcspn(r->line, "\r\n")] = '\0';
-        if (r->line[0] == '#' || !r->line[0])
-            continue;
-        r->n = csv_split(r->line, r->f, 32);
+    if (pcsv_line(r)) {
         if (r->n <= r->maxc) {
             cli_say(why, cap, "%s %s line %lu: %s", r->what, r->path, r->lineno,
                     r->n < 0 ? "not one CSV row of at most 32 fields" : "too few fields");
