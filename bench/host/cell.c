@@ -856,7 +856,8 @@ static int cell_main(int argc, char **argv)
 
 int cmd_cell(int argc, char **argv)
 {
-    if (argc == 2 + CELL_NARGS && !strcmp(argv[2 + 7], CELL_CLOCK_MODELLED)) {
+    if (argc == 2 + CELL_NARGS && (!strcmp(argv[2 + 7], CELL_CLOCK_MODELLED) ||
+                                   !strcmp(argv[2 + 7], CELL_CLOCK_INSTRUCTIONS))) {
         uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
         char *pad = __builtin_alloca(sp & (CELL_STACK_ALIGN - 1));
         __asm__ __volatile__("" : : "r"(pad) : "memory");
