@@ -30,6 +30,7 @@ if ! "$HL" info 2>/dev/null | grep -q 'sanitize=none,'; then
   expect_usage "'modelled' on the host needs an unsanitized build" \
     "$HL" run --env host --clock modelled --out "$TMP/out"
   finish
+  exit
 fi
 
 # A checked build (HL_CHECK_LEVEL >= 1) poisons and checks its whole
