@@ -34,7 +34,7 @@ check "trace info: never freed 5032 bytes, 2 blocks" grep -q "^never freed *5032
 
 "$HL" run --env host --clock tsc --reps 2 --launches 1 --min-time 0 \
   --workloads "trace:$TMP/leaky.hltrace" --allocators tlsf --out "$TMP/p" >p.out 2>p.err
-check "a run on the leaky trace exits 0 ($(head -c 300 p.err))" [ $? -eq 0 ]
+check_exit $? "a run on the leaky trace exits 0 ($(head -c 300 p.err))"
 P=$(run_dir "$TMP/p")
 check "leaks.csv exists" [ -s "$P/leaks.csv" ]
 check "leaks.csv's header" [ "$(head -n 1 "$P/leaks.csv")" = \
@@ -69,7 +69,7 @@ check "cells.csv: status ok, the leaks column still counts the program's 2 :: $c
 # ---- an allocator leak: test-leaky drops frees 4 and 8 of lifo's 10 ---------------------
 "$HLT" run --env host --clock tsc --reps 1 --launches 2 --min-time 0 --workloads lifo \
   --params lifo:n=10,min=64,max=64 --allocators test-leaky --out "$TMP/a" >a.out 2>a.err
-check "a run of test-leaky exits 0 ($(head -c 300 a.err))" [ $? -eq 0 ]
+check_exit $? "a run of test-leaky exits 0 ($(head -c 300 a.err))"
 A=$(run_dir "$TMP/a")
 got=$(tail -n +2 "$A/leaks.csv" | leak_rows /dev/stdin | sort)
 want='host,tsc,test-leaky,,lifo,"n=10,min=64,max=64",,1,0,total,allocator,,,,2,128
@@ -88,7 +88,7 @@ check "cells.csv: status failed, leaks 2 :: $cells" [ "$cells" = "failed 2" ]
 # ---- a clean cell -------------------------------------------------------------------------
 "$HL" run --env host --clock tsc --reps 1 --launches 1 --min-time 0 --workloads fifo \
   --params fifo:n=50 --allocators tlsf --out "$TMP/c" >c.out 2>c.err
-check "a clean run exits 0 ($(head -c 300 c.err))" [ $? -eq 0 ]
+check_exit $? "a clean run exits 0 ($(head -c 300 c.err))"
 C=$(run_dir "$TMP/c")
 got=$(awk "$AWK_CSV"'NR > 1 { split_csv($0); o = f[11]; for (i = 12; i <= nf; i++) o = o "," f[i]; print o }' "$C/leaks.csv" | sort)
 check "leaks.csv: zero totals only :: $got" \

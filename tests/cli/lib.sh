@@ -15,6 +15,14 @@ check() { # check DESCRIPTION COMMAND...: pass if the command succeeds
   local what=$1; shift
   if "$@"; then pass; else fail "$what"; fi
 }
+# check_exit STATUS DESCRIPTION: pass if STATUS is 0.  Write it as
+# `check_exit $? "... $(head -c 300 "$TMP/err")"`: $? is expanded before
+# the description's command substitution, which would reset it (so
+# `check "... $(...)" [ $? -eq 0 ]` tests the substitution, not the run).
+check_exit() {
+  local st=$1; shift
+  if [ "$st" -eq 0 ]; then pass; else fail "$* (exit $st)"; fi
+}
 
 # expect_usage NEEDLE CMD...: exit status 2, exactly one line on stderr
 # containing NEEDLE, nothing new in $TMP/out.

@@ -24,13 +24,13 @@ mkdir -p "$TMP/runs"
 "$HL" run --env qemu --clock modelled --ops 2000 --out "$TMP/runs" \
   --allocators slab,tlsf,firstfit-seed,buddy,bitmap-fast --workloads churn-fixed,lifo,frames-churn \
   --sweep churn-fixed:live=100,1000 >"$TMP/run.out" 2>"$TMP/run.err"
-check "the modelled run exits 0 ($(head -c 300 "$TMP/run.err"))" [ $? -eq 0 ]
+check_exit $? "the modelled run exits 0 ($(head -c 300 "$TMP/run.err"))"
 RUN=$(run_dir "$TMP/runs")
 n=$(awk "$AWK_CSV"'NR > 1 { split_csv($0); if (f[4] == "modelled" && f[14] == "ok") n++ } END { print n + 0 }' "$RUN/summary.csv")
 check "14 ok modelled summary rows: 8 suite cells, 6 sweep points (got $n)" [ "$n" -eq 14 ]
 
 "$HL" plot "$RUN" --format pdf,png --baseline slab >"$TMP/p.out" 2>"$TMP/p.err"
-check "plot exits 0 ($(head -c 300 "$TMP/p.err"))" [ $? -eq 0 ]
+check_exit $? "plot exits 0 ($(head -c 300 "$TMP/p.err"))"
 check "plot says nothing on stderr" [ ! -s "$TMP/p.err" ]
 F="$RUN/figures" D="$RUN/figures/data"
 for f in fig1c-cost-modelled-heap fig1c-cost-modelled-frame fig1d-misses-heap fig1d-misses-frame \

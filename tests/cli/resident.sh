@@ -38,7 +38,7 @@ run() { # run NAME ALLOCATORS PARAMS
   mkdir -p "$TMP/$1"
   "$HL" run --env host --clock tsc --allocators "$2" --workloads lifo \
     --params "lifo:$3" --launches 1 --reps 2 --out "$TMP/$1" >"$TMP/$1.out" 2>"$TMP/$1.err"
-  check "run $1 exits 0 ($(head -c 300 "$TMP/$1.err"))" [ $? -eq 0 ]
+  check_exit $? "run $1 exits 0 ($(head -c 300 "$TMP/$1.err"))"
 }
 run mixed "${HEAPS// /,},$BASELINES" "n=3000,min=16,max=9000"
 M=$(run_dir "$TMP/mixed")
@@ -88,7 +88,7 @@ TR=$(dirname "$0")/../../workloads/traces/sqlite3.hltrace.xz
 mkdir -p "$TMP/tr"
 "$HL" run --env host --clock tsc --allocators "$BASELINES" --workloads "trace:$TR" \
   --launches 1 --reps 1 --out "$TMP/tr" >"$TMP/tr.out" 2>"$TMP/tr.err"
-check "trace run exits 0 ($(head -c 300 "$TMP/tr.err"))" [ $? -eq 0 ]
+check_exit $? "trace run exits 0 ($(head -c 300 "$TMP/tr.err"))"
 T=$(run_dir "$TMP/tr")/cells.csv
 bad=$(awk "$AWK_CSV"'NR > 1 { split_csv($0); if (f[R] * 10 < f[L] * 9) print f[A], f[R], f[L] }' \
       A="$(csv_col "$T" allocator)" R="$(csv_col "$T" resident_bytes)" L="$(csv_col "$T" peak_live_bytes)" "$T")

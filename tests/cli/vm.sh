@@ -12,7 +12,7 @@ mkdir -p "$OUT"
 "$HL" run --env host --clock tsc --workloads vm-touch \
   --params vm-touch:pages=512,order=1,passes=8 --reps 2 --launches 1 --sweep none \
   --out "$OUT" >"$TMP/stdout" 2>"$TMP/stderr"
-check "vm-touch run exits 0 ($(head -c 300 "$TMP/stderr"))" [ $? -eq 0 ]
+check_exit $? "vm-touch run exits 0 ($(head -c 300 "$TMP/stderr"))"
 D=$(run_dir "$OUT")
 C="$D/cells.csv"
 check "cells.csv written" [ -s "$C" ]

@@ -29,7 +29,7 @@ check "the leaky trace imported" [ -s leaky.hltrace ]
 "$HL" run --env both --clock tsc,icount --reps 1 --det-reps 1 --launches 1 --min-time 0 \
   --workloads "trace:$TMP/leaky.hltrace,trace:$TRACES/sort.hltrace.xz,trace:$TRACES/python3-threads.hltrace.xz" \
   --allocators tlsf,firstfit-seed --out "$TMP/b" >b.out 2>b.err
-check "--env both exits 0 ($(head -c 300 b.err))" [ $? -eq 0 ]
+check_exit $? "--env both exits 0 ($(head -c 300 b.err))"
 B=$(run_dir "$TMP/b")
 
 # env's rows without run_id, env and clock: allocator,...,bytes

@@ -29,7 +29,7 @@ for i in 1 2 3; do
   mkdir -p "$TMP/r$i"
   "$HL" run --env qemu --clock modelled "${CELLS[@]}" --ops 2000 --out "$TMP/r$i" \
     >"$TMP/r$i.out" 2>"$TMP/r$i.err"
-  check "run $i exits 0 ($(head -c 300 "$TMP/r$i.err"))" [ $? -eq 0 ]
+  check_exit $? "run $i exits 0 ($(head -c 300 "$TMP/r$i.err"))"
 done
 R1=$(run_dir "$TMP/r1"); R2=$(run_dir "$TMP/r2"); R3=$(run_dir "$TMP/r3")
 
@@ -66,7 +66,7 @@ check "meta.csv: model is skylake-client" grep -q '^model,skylake-client$' "$R1/
 mkdir -p "$TMP/both"
 "$HL" run --env qemu --clock icount,modelled "${CELLS[@]}" --ops 1000 --model zen3 \
   --out "$TMP/both" >"$TMP/both.out" 2>"$TMP/both.err"
-check "icount,modelled exits 0 ($(head -c 300 "$TMP/both.err"))" [ $? -eq 0 ]
+check_exit $? "icount,modelled exits 0 ($(head -c 300 "$TMP/both.err"))"
 B=$(run_dir "$TMP/both")
 check "meta.csv: model is zen3" grep -q '^model,zen3$' "$B/meta.csv"
 # per cell: main-region instructions - icount raw ticks, floor-region
@@ -100,7 +100,7 @@ if command -v qemu-x86_64 >/dev/null && "$HL" info 2>/dev/null | grep -q 'HL_CHE
   mkdir -p "$TMP/envboth"
   "$HL" run --clock modelled "${CELLS[@]}" --ops 1000 --out "$TMP/envboth" \
     >"$TMP/envboth.out" 2>"$TMP/envboth.err"
-  check "--env both --clock modelled exits 0 ($(head -c 300 "$TMP/envboth.err"))" [ $? -eq 0 ]
+  check_exit $? "--env both --clock modelled exits 0 ($(head -c 300 "$TMP/envboth.err"))"
   E=$(run_dir "$TMP/envboth")
   n=$(awk "$AWK_CSV"'NR > 1 { split_csv($0); if (f[4] == "modelled" && f[11] == "ok") n[f[2]]++ } END { print n["host"] + 0, n["qemu"] + 0 }' "$E/cells.csv")
   check "5 ok modelled rows in each world (host, qemu: $n)" [ "$n" = "5 5" ]

@@ -22,7 +22,7 @@ mkdir td
 TMPDIR=$TMP/td "$HL" run --env both --clock tsc,icount --reps 2 --det-reps 1 --launches 1 --min-time 0 \
   --workloads "trace:$SORT" --allocators tlsf,firstfit-seed,slab,glibc --out "$TMP/b" \
   >b.out 2>b.err
-check "--env both on trace:sort exits 0 ($(head -c 300 b.err))" [ $? -eq 0 ]
+check_exit $? "--env both on trace:sort exits 0 ($(head -c 300 b.err))"
 B=$(run_dir "$TMP/b")
 rows "$B/cells.csv" | sort -u >b.rows
 want="host firstfit-seed trace:sort ok $ck
@@ -44,7 +44,7 @@ printf '= Start\n@ ./p:[0x401000] + 0x7f0000001000 0x90000000\n@ ./p:[0x401000] 
 check "a 2.25 GiB trace imported" [ -s big.hltrace ]
 "$HL" run --env qemu --clock icount --det-reps 2 --workloads "trace:$TMP/big.hltrace" \
   --allocators tlsf --out "$TMP/g" >g.out 2>g.err
-check "the run completes (exit 0) ($(head -c 300 g.err))" [ $? -eq 0 ]
+check_exit $? "the run completes (exit 0) ($(head -c 300 g.err))"
 G=$(run_dir "$TMP/g")
 check "two qemu rows, status error :: $(rows "$G/cells.csv")" \
   [ "$(rows "$G/cells.csv" | awk '$1 == "qemu" && $4 == "error"' | wc -l)" -eq 2 ]

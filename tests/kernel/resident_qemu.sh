@@ -24,7 +24,7 @@ NH=$(echo $HEAPS | wc -w)
 mkdir -p "$TMP/q"
 "$HL" run --env qemu --clock icount --out "$TMP/q" --allocators "${HEAPS// /,}" \
   --workloads lifo --params "lifo:n=$N,min=16,max=9000" --det-reps 1 >"$TMP/q.out" 2>"$TMP/q.err"
-check "qemu run exits 0 ($(head -c 300 "$TMP/q.err"))" [ $? -eq 0 ]
+check_exit $? "qemu run exits 0 ($(head -c 300 "$TMP/q.err"))"
 Q=$(run_dir "$TMP/q")
 C=$Q/cells.csv
 R=$(csv_col "$C" resident_bytes); L=$(csv_col "$C" peak_live_bytes)

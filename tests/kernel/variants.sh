@@ -20,7 +20,7 @@ mkdir -p "$TMP/v"
   --allocators slab:magazine=8,buddy --workloads lifo,churn-fixed,frames-churn \
   --sweep slab:keep_empty=0,1,4,16 --sweep buddy:max_order=4,18 \
   --ops 2000 --reps 1 --launches 1 --det-reps 1 >"$TMP/v.out" 2>"$TMP/v.err"
-check "run exits 0 ($(head -c 300 "$TMP/v.err"))" [ $? -eq 0 ]
+check_exit $? "run exits 0 ($(head -c 300 "$TMP/v.err"))"
 V=$(run_dir "$TMP/v")
 C=$V/cells.csv
 AP=$(csv_col "$C" alloc_params); SW=$(csv_col "$C" sweep)

@@ -17,7 +17,7 @@ mkdir -p "$TMP/q"
 "$HL" run --env both --clock tsc,icount --allocators pages-4k,pages-4m --workloads vm-touch \
   --params vm-touch:pages=2048,order=1,passes=2 --reps 1 --launches 1 --det-reps 1 \
   --sweep none --out "$TMP/q" >"$TMP/q.out" 2>"$TMP/q.err"
-check "vm-touch run exits 0 ($(head -c 300 "$TMP/q.err"))" [ $? -eq 0 ]
+check_exit $? "vm-touch run exits 0 ($(head -c 300 "$TMP/q.err"))"
 Q=$(run_dir "$TMP/q")
 C=$Q/cells.csv
 rows() {

@@ -51,7 +51,7 @@ for i in 1 2 3; do
   mkdir -p "$out"
   "$HL" run --env host --clock modelled "${CELLS[@]}" --ops $OPS --det-reps 2 --reps 2 \
     --out "$out" >"$TMP/r$i.out" 2>"$TMP/r$i.err"
-  check "run $i exits 0 ($(head -c 300 "$TMP/r$i.err"))" [ $? -eq 0 ]
+  check_exit $? "run $i exits 0 ($(head -c 300 "$TMP/r$i.err"))"
 done
 R1=$(run_dir "$TMP/r1"); R2=$(run_dir "$TMP/r2/a/longer/folder/name/for/the/second/run")
 R3=$(run_dir "$TMP/r3")
@@ -90,7 +90,7 @@ elif command -v valgrind >/dev/null; then
   mkdir -p "$TMP/both"
   "$HL" run --env host --clock instructions,modelled "${CELLS[@]}" --ops 1000 \
     --out "$TMP/both" >"$TMP/both.out" 2>"$TMP/both.err"
-  check "instructions,modelled exits 0 ($(head -c 300 "$TMP/both.err"))" [ $? -eq 0 ]
+  check_exit $? "instructions,modelled exits 0 ($(head -c 300 "$TMP/both.err"))"
   B=$(run_dir "$TMP/both")
   diffs=$(region_minus_raw "$B" instructions host)
   echo "region instructions minus callgrind's (cells, main, floor): $diffs"
@@ -114,7 +114,7 @@ fi
 # tools/model-table (python3): the three runs read back as one table.
 if command -v python3 >/dev/null; then
   "$SRC/tools/model-table" "$R1" "$R2" "$R3" >"$TMP/table.md" 2>"$TMP/table.err"
-  check "model-table exits 0 ($(head -c 200 "$TMP/table.err"))" [ $? -eq 0 ]
+  check_exit $? "model-table exits 0 ($(head -c 200 "$TMP/table.err"))"
   n=$(grep -c '| host yes |$' "$TMP/table.md")
   check "model-table: 10 cells the same in 3 runs (got $n)" [ "$n" -eq 10 ]
   check "model-table: no cell differs" [ "$(grep -c 'NO' "$TMP/table.md")" -eq 0 ]

@@ -17,7 +17,7 @@ fi
 check "glibc's file starts with '= Start'" [ "$(head -n 1 m.txt)" = "= Start" ]
 
 "$HL" trace import --mtrace m.txt -o m.hltrace 2>imp.err
-check "import exits 0 ($(cat imp.err))" [ $? -eq 0 ]
+check_exit $? "import exits 0 ($(cat imp.err))"
 check "one summary line" [ "$(wc -l <imp.err)" -eq 1 ]
 got=$("$HL" trace ops m.hltrace | awk '
   { if (!($4 in name)) name[$4] = sprintf("%c", 65 + n++)

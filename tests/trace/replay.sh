@@ -24,7 +24,7 @@ want_ck=$(header_ck "$SORT")
 check "trace info gives sort's checksum" [ ${#want_ck} -eq 16 ]
 "$HL" run $RUN --workloads "trace:$SORT" --allocators firstfit-seed,tlsf,slab,bump,glibc \
   --out "$TMP/a" >a.out 2>a.err
-check "run on trace:sort exits 0 ($(head -c 300 a.err))" [ $? -eq 0 ]
+check_exit $? "run on trace:sort exits 0 ($(head -c 300 a.err))"
 A=$(run_dir "$TMP/a")
 check "cells.csv written" [ -s "$A/cells.csv" ]
 rows "$A/cells.csv" >a.rows
@@ -57,7 +57,7 @@ case "$("$HL" info 2>/dev/null | grep '^build')" in
 esac
 "$HL" run $RUN --reps 1 --workloads "trace:$DIR" --allocators tlsf --out "$TMP/f" \
   >f.out 2>f.err
-check "run on the traces folder exits 0 ($(head -c 300 f.err))" [ $? -eq 0 ]
+check_exit $? "run on the traces folder exits 0 ($(head -c 300 f.err))"
 F=$(run_dir "$TMP/f")
 rows "$F/cells.csv" >f.rows
 n=$(ls "$DIR"/*.hltrace* | wc -l)

@@ -11,7 +11,7 @@ for f in "$DIR"/*.hltrace.xz; do
   n=$((n + 1))
   name=$(basename "$f")
   info=$("$HL" trace info "$f" 2>&1)
-  check "$name: reads ($(head -c 200 <<<"$info"))" [ $? -eq 0 ]
+  check_exit $? "$name: reads ($(head -c 200 <<<"$info"))"
   ops=$(awk '$1 == "ops" { print $2; exit }' <<<"$info")
   peak=$(awk '$1 == "peak" { print $3; exit }' <<<"$info")
   thr=$(awk '$1 == "threads" { print $2; exit }' <<<"$info")
