@@ -39,7 +39,7 @@ if (logy) {
     set logscale y
     set format y logfmt
 } else {
-    set yrange [0 : *]
+    set yrange [* < 0 : 0 < *]  # from 0, or below it (a cost net of the floor)
 }
 plot for [i = 1 : nseries] data index i - 1 using 1:2 with lines ls i, \
      for [i = 1 : nseries] data index i - 1 using 1:($3 == $3 ? $2 : NaN):3:4 \

@@ -29,7 +29,7 @@ if (logx) {
     set format x logfmt
     set xtics logstep
 } else {
-    set xrange [0 : *]
+    set xrange [* < 0 : 0 < *]  # from 0, or below it: a median net of the floor may be negative
     set xtics linstep
 }
 

@@ -28,7 +28,7 @@ if (logy) {
     set format y logfmt
     set ytics logstepy
 } else {
-    set yrange [0 : *]
+    set yrange [* < 0 : 0 < *]  # from 0, or below it (a cost net of the floor)
 }
 
 plot for [i = 1 : nseries] data index i - 1 using 1:2 with lines ls i, \

@@ -1417,7 +1417,7 @@ static void fig_cost(const char *fam, enum unit u)
                 fputc(' ', dat);
                 put_ci(dat, c);
                 fprintf(dat, " # %s\n", c->inst->label);
-                if (c->lo > 0 && c->lo < vmin)
+                if (c->lo < vmin) /* <= 0 (net of the floor): linear */
                     vmin = c->lo;
                 if (c->hi > vmax)
                     vmax = c->hi;
@@ -1427,7 +1427,7 @@ static void fig_cost(const char *fam, enum unit u)
     pre_categories(pre, cats, ncat);
     fprintf(pre, "logx = %d\nlogstep = %d\nlinstep = ", wants_log(vmin, vmax),
             log_step(vmin, vmax, 3));
-    put_num(pre, lin_step(vmax, 4));
+    put_num(pre, lin_step(vmax - fmin(vmin, 0), 4));
     fputc('\n', pre);
     char title[128];
     bool any_ci = false;
@@ -2008,7 +2008,7 @@ static int fig_sweep(const char *w, const char *k, enum unit u, bool *had)
             fputc(' ', dat);
             put_ci(dat, c);
             fputc('\n', dat);
-            if (c->lo > 0 && c->lo < vmin)
+            if (c->lo < vmin) /* <= 0 (a cost net of the floor): linear */
                 vmin = c->lo;
             vmax = c->hi > vmax ? c->hi : vmax;
             kmin = pts[i].k < kmin ? pts[i].k : kmin;
@@ -2162,7 +2162,7 @@ static int fig_asweep(const char *a, const char *k, enum unit u,
             else
                 put_num(dat, fpm / 1024.0);
             fputc('\n', dat);
-            if (c->lo > 0 && c->lo < vmin)
+            if (c->lo < vmin) /* <= 0 (a cost net of the floor): linear */
                 vmin = c->lo;
             vmax = c->hi > vmax ? c->hi : vmax;
         }
