@@ -1609,6 +1609,8 @@ int cmd_run(int argc, char **argv)
     }
     free(outs);
     free(pl.cells);
+    for (size_t i = 0; i < o.naparams; i++)
+        free(o.aparams[i]);
     replay_cleanup();
     if (run_stop_requested) {
         fprintf(stderr, "heaplab: interrupted: the rows of finished reps "
