@@ -846,7 +846,8 @@ static int cell_main(int argc, char **argv)
     return cell_put_done();
 }
 
-/* Under the modelled clock the cache model's sets follow addresses, and
+/* Under the modelled clock (and callgrind's cache simulator, clock
+ * instructions) the simulated cache's sets follow addresses, and
  * the stack's place moves with the size of argv and the environment (the
  * run id, the folders, the user's variables): the cell runs on a stack
  * moved down to a multiple of CELL_STACK_ALIGN (the span of the largest
