@@ -855,10 +855,14 @@ static int cell_main(int argc, char **argv)
  * gives its guest an 8 MiB stack. */
 #define CELL_STACK_ALIGN ((uintptr_t)2 << 20)
 
+bool cell_clock_pins_layout(const char *clock)
+{
+    return !strcmp(clock, CELL_CLOCK_MODELLED) || !strcmp(clock, CELL_CLOCK_INSTRUCTIONS);
+}
+
 int cmd_cell(int argc, char **argv)
 {
-    if (argc == 2 + CELL_NARGS && (!strcmp(argv[2 + 7], CELL_CLOCK_MODELLED) ||
-                                   !strcmp(argv[2 + 7], CELL_CLOCK_INSTRUCTIONS))) {
+    if (argc == 2 + CELL_NARGS && cell_clock_pins_layout(argv[2 + 7])) {
         uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
         char *pad = __builtin_alloca(sp & (CELL_STACK_ALIGN - 1));
         __asm__ __volatile__("" : : "r"(pad) : "memory");

@@ -58,6 +58,8 @@
 #ifndef HEAPLAB_CELL_H
 #define HEAPLAB_CELL_H
 
+#include <stdbool.h>
+
 /* The hidden subcommand's flag (argv[1]). */
 #define CELL_FLAG "--cell"
 /* Positional arguments after the flag. */
@@ -73,6 +75,14 @@
  * the cost plugin, which counts the regions between the runner's
  * markers; the child itself reads no clock (cell.c). */
 #define CELL_CLOCK_MODELLED "modelled"
+/* Whether a cell under CLOCK simulates caches whose sets follow
+ * addresses: "modelled" (the cost plugin), and "instructions" (callgrind,
+ * whose cache simulator runs beside the modelled clock).  Such a child
+ * runs on a stack aligned to CELL_STACK_ALIGN (cell.c) and is started
+ * without ASLR (spawn.c), so its addresses, and its misses, are the same
+ * in every folder, environment and run. */
+bool cell_clock_pins_layout(const char *clock);
+
 /* The dump prefix for clock=instructions (see above). */
 #define CELL_CALLGRIND_ENV "HEAPLAB_CALLGRIND_OUT"
 

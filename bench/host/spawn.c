@@ -290,7 +290,7 @@ void spawn_cell(const struct run_ctx *rc, const struct cell_plan *p,
     struct proc_spec spec = {
         .path = exe, .argv = args->argv, .envp = env, .out = PROC_IO_PIPE,
         .err = PROC_IO_FD, .err_fd = rc->f.log, .own_group = true,
-        .no_aslr = modelled || !strcmp(p->clock, CELL_CLOCK_INSTRUCTIONS),
+        .no_aslr = cell_clock_pins_layout(p->clock),
     };
     struct proc_sink sink = {.out = take_bytes, .give_up = rows_bad, .ctx = lr,
                              .stop = &run_stop_requested};
