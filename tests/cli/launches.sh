@@ -26,7 +26,7 @@ ATT=$(csv_col "$A/cells.csv" attempts)
 DIST=$(csv_col "$A/cells.csv" disturbed)
 INV=$(csv_col "$A/cells.csv" invol_switches)
 REPS=$(csv_col "$A/cells.csv" stream_repeats)
-check "new columns found by name" [ -n "$LAUNCH" ] && [ -n "$ATT" ] && [ -n "$DIST" ]
+for c in LAUNCH ATT DIST; do check "new column $c found by name" [ -n "${!c}" ]; done
 # 6 cells x 3 launches x 2 reps = 36 rows; per cell reps 0..5 once each,
 # launch = rep / 2
 layout_ok() {
@@ -80,7 +80,8 @@ if "$HL" info 2>/dev/null | grep -q 'HL_CHECK_LEVEL=0,.*sanitize=none,\|sanitize
   check "run e (--jobs 1) exits 0" run e 11 --clock tsc,instructions --det-reps 1 --jobs 1 --launches 1
   check "run f (--jobs 2) exits 0" run f 11 --clock tsc,instructions --det-reps 1 --jobs 2 --launches 1
   E=$(run_dir "$TMP/e/nested"); F=$(run_dir "$TMP/f/nested")
-  check "--jobs 2 counts what --jobs 1 counts" [ "$(counts "$E")" = "$(counts "$F")" ] && [ -n "$(counts "$E")" ]
+  same_counts() { local e f; e=$(counts "$1"); f=$(counts "$2"); [ -n "$e" ] && [ "$e" = "$f" ]; }
+  check "--jobs 2 counts what --jobs 1 counts" same_counts "$E" "$F"
   check "--jobs recorded" grep -q '^jobs,"\?2 ' "$F/meta.csv"
 fi
 

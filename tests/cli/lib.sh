@@ -23,6 +23,13 @@ check_exit() {
   local st=$1; shift
   if [ "$st" -eq 0 ]; then pass; else fail "$* (exit $st)"; fi
 }
+# nonempty FILE...: every FILE exists and is not empty.  (Not
+# `check "..." [ -s A ] && [ -s B ]`: only the first test is the check's,
+# the rest runs after it and its failure is lost.)
+nonempty() {
+  local f
+  for f in "$@"; do [ -s "$f" ] || return 1; done
+}
 
 # expect_usage NEEDLE CMD...: exit status 2, exactly one line on stderr
 # containing NEEDLE, nothing new in $TMP/out.

@@ -135,7 +135,7 @@ check "fixture: nothing on stderr" [ ! -s "$TMP/fx.err" ]
 check "fixture: every figure in pdf svg png tex" figures_ok "$FX/figures" "$TMP/fx.out" pdf svg png tex
 for f in fig1b-cost-instructions-heap fig1b-cost-instructions-frame \
          fig4-sweep-churn-fixed-live fig5-sweep-frames-churn-occupancy; do
-  check "fixture: $f" [ -s "$FX/figures/$f.pdf" ] && [ -s "$FX/figures/tex/$f.tex" ]
+  check "fixture: $f" nonempty "$FX/figures/$f.pdf" "$FX/figures/tex/$f.tex"
 done
 check "fixture: nothing skipped" bash -c '! grep -q skipped "$1"' _ "$TMP/fx.out"
 # the modelled clock (figures 1c, 1d, 7c, 4 -modelled): host and kernel
@@ -143,7 +143,7 @@ check "fixture: nothing skipped" bash -c '! grep -q skipped "$1"' _ "$TMP/fx.out
 D="$FX/figures/data"
 for f in fig1c-cost-modelled-heap fig1c-cost-modelled-frame fig1d-misses-heap fig1d-misses-frame \
          fig4-sweep-churn-fixed-live-modelled fig7c-ratio-modelled-heap; do
-  check "fixture: $f" [ -s "$FX/figures/$f.pdf" ] && [ -s "$FX/figures/tex/$f.tex" ]
+  check "fixture: $f" nonempty "$FX/figures/$f.pdf" "$FX/figures/tex/$f.tex"
 done
 for fam in heap frame; do
   summary_medians "$FX" modelled $fam "" >"$TMP/want"
@@ -179,7 +179,7 @@ check "fixture: my_alloc escaped for TeX" grep -q 'my\\_alloc' "$FX/figures/tex/
 check "fixture: 95% escaped for TeX" grep -q '95\\% CI' "$FX/figures/tex/fig1a-cost-cycles-heap.tex"
 check "fixture: one style per allocator" one_style_per_allocator "$FX/figures/data" "$F/data"
 check "fixture: fig7a ratios to jemalloc, in tex too" \
-  [ -s "$FX/figures/fig7a-ratio-cycles-heap.pdf" ] && [ -s "$FX/figures/tex/fig7a-ratio-cycles-heap.tex" ]
+  nonempty "$FX/figures/fig7a-ratio-cycles-heap.pdf" "$FX/figures/tex/fig7a-ratio-cycles-heap.tex"
 check "fixture: fig7a's title names the baseline" grep -q '^title = .*/ jemalloc: ratio, 95' "$FX/figures/data/fig7a-ratio-cycles-heap.gp"
 check "fixture: fig7a has no jemalloc series" bash -c '! grep -q "^# series .*: jemalloc " "$1"' _ "$FX/figures/data/fig7a-ratio-cycles-heap.dat"
 "$HL" plot "$FX" --format png --baseline glibc --out "$TMP/fxglibc" >"$TMP/fxg.out" 2>&1

@@ -90,7 +90,8 @@ expect 2 "meta.csv' has a malformed header: no column 'value'" "$TMP/bad" "$HL" 
 # a column plot does not need may be missing (an older run)
 bad drop_col "$TMP/bad/timeline.csv" meta_bytes
 "$HL" plot "$TMP/bad" --format png >/dev/null 2>"$TMP/stderr"
-check "timeline.csv without meta_bytes (not needed): still plots" [ $? -eq 0 ] && [ ! -s "$TMP/stderr" ]
+check_exit $? "timeline.csv without meta_bytes (not needed): still plots"
+check "timeline.csv without meta_bytes: nothing on stderr" [ ! -s "$TMP/stderr" ]
 
 # numbers: found by header name, so a moved column still reads
 col() { head -n 1 "$1" | tr ',' '\n' | grep -nx "$2" | cut -d: -f1; }
@@ -133,7 +134,8 @@ expect 2 "a second row for the cell" "$TMP/bad" "$HL" plot "$TMP/bad"
 # a header moved around is no problem: columns are found by name
 bad eval 'awk -F, -v OFS=, "{ t = \$1; \$1 = \$2; \$2 = t; print }" "$TMP/bad/timeline.csv" >"$TMP/bad/t" && mv "$TMP/bad/t" "$TMP/bad/timeline.csv"'
 "$HL" plot "$TMP/bad" --format png >/dev/null 2>"$TMP/stderr"
-check "columns swapped (by name): still plots" [ $? -eq 0 ] && [ ! -s "$TMP/stderr" ]
+check_exit $? "columns swapped (by name): still plots"
+check "columns swapped: nothing on stderr" [ ! -s "$TMP/stderr" ]
 
 # truncated lines: cut mid-row, a short row, a quote left open
 n=$(wc -l <"$GOOD/latency.csv")

@@ -37,7 +37,7 @@ for f in fig1c-cost-modelled-heap fig1c-cost-modelled-frame fig1d-misses-heap fi
          fig4-sweep-churn-fixed-live-modelled fig7c-ratio-modelled-heap; do
   check "$f.pdf is a PDF" bash -c 'head -c 5 "$1" | grep -q "^%PDF-"' _ "$F/$f.pdf"
   check "$f.png is a PNG" bash -c '[ "$(head -c 8 "$1" | od -An -tx1 | tr -d " \n")" = 89504e470d0a1a0a ]' _ "$F/$f.png"
-  check "$f: data and preamble" [ -s "$D/$f.dat" ] && [ -s "$D/$f.gp" ]
+  check "$f: data and preamble" nonempty "$D/$f.dat" "$D/$f.gp"
 done
 
 # the numbers: summary.csv's medians, cells.csv's misses, per series
