@@ -142,6 +142,8 @@ doctor header '1s/,rep,/,repetition,/' cells.csv
 expect_usage "header differs" "$HL" merge "$TMP/header" "$S2" "$S3" "$S4" --out "$TMP/out"
 doctor tlheader '1s/$/,extra/' timeline.csv
 expect_usage "timeline.csv': header differs" "$HL" merge "$TMP/tlheader" "$S2" "$S3" "$S4" --out "$TMP/out"
+doctor empty 'd' leaks.csv # no header either: an empty file is no row file
+expect_usage "leaks.csv': header differs from this heaplab's column table: the file is empty" "$HL" merge "$TMP/empty" "$S2" "$S3" "$S4" --out "$TMP/out"
 doctor overlap "s/^shard.launches,/shard.launches,$(meta "$S2" shard.launches | cut -d' ' -f1) /"
 expect_usage "both ran launch" "$HL" merge "$TMP/overlap" "$S2" "$S3" "$S4" --out "$TMP/out"
 
