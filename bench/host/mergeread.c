@@ -570,16 +570,26 @@ int merge_read(struct merge *m, const char *const *dirs, size_t n,
                bool allow_mixed, char *why, size_t cap)
 {
     *m = (struct merge){0};
-    struct rd r = {.m = m, .why = why, .why_cap = cap};
     if (cap)
         why[0] = '\0';
-    if (!setjmp(r.fail))
-        read_all(&r, dirs, n, allow_mixed);
-    free(r.first);
-    free(r.owner);
-    free(r.copy);
-    free(r.tmp);
-    if (r.status)
+    /* Allocated, not automatic: the reading changes it between setjmp and
+     * longjmp, after which an automatic object's value is indeterminate
+     * (C11 7.13.2.1). */
+    struct rd *r = calloc(1, sizeof *r);
+    if (!r) {
+        snprintf(why, cap, "out of memory");
+        return -2;
+    }
+    *r = (struct rd){.m = m, .why = why, .why_cap = cap};
+    if (!setjmp(r->fail))
+        read_all(r, dirs, n, allow_mixed);
+    free(r->first);
+    free(r->owner);
+    free(r->copy);
+    free(r->tmp);
+    int status = r->status;
+    free(r);
+    if (status)
         merge_free(m);
-    return r.status;
+    return status;
 }
